@@ -1,0 +1,30 @@
+# The two commands: `make demo` runs ketex on the bundled sample study, `make test` runs the tests.
+# Both create a virtual environment in .venv and install ketex into it first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: demo test lint clean sample
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $@
+
+demo: $(VENV)/.installed-dev
+	$(BIN)/ketex summary data/sample
+
+test: $(VENV)/.installed-dev
+	$(BIN)/python -m pytest -q
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check ketex tests
+
+sample: $(VENV)/.installed-dev
+	$(BIN)/python data/make_sample.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache build *.egg-info
