@@ -1,0 +1,193 @@
+"""ketex's own study format: a folder of tables, or one Excel workbook, plus ``study.toml``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from ketex.errors import DataValidationError
+from ketex.io.files import read_csv_table, read_parquet_table, rows_to_frame
+from ketex.study.problems import ProblemLog
+from ketex.study.protocol import Protocol, ProtocolError
+from ketex.study.trial import TABLE_NAMES, Trial
+from ketex.study.validation import build_trial
+
+__all__ = ["load_trial", "read_protocol", "write_excel", "write_trial"]
+
+STUDY_SHEET = "study"
+
+
+def load_trial(path: str | Path, *, on_error: str = "raise") -> Trial:
+    """Load a trial from a study folder or an Excel workbook, validating everything.
+
+    Parameters
+    ----------
+    path : str or Path
+        A folder holding ``study.toml`` and ``participants``, ``assessments`` and
+        optionally ``infusions``, ``exercise``, ``events`` tables as ``.csv`` or
+        ``.parquet``; or an ``.xlsx`` workbook with one sheet per table and the protocol
+        in a ``study`` sheet (the lines of ``study.toml`` in column A) or in a
+        ``study.toml`` beside the workbook. See ``docs/study-folder.md``.
+    on_error : {"raise", "drop"}
+        ``"raise"`` (default): any error raises :class:`ketex.DataValidationError` with
+        the whole report. ``"drop"``: rows with errors are left out and listed in
+        ``trial.report``.
+
+    Returns
+    -------
+    Trial
+
+    Raises
+    ------
+    DataValidationError
+        The data or the protocol break a rule; ``exc.report`` lists every problem with
+        file, line, participant, column, value, rule and what to do.
+    OSError
+        ``path`` or ``study.toml`` does not exist.
+
+    Examples
+    --------
+    >>> import ketex
+    >>> trial = ketex.load_trial(ketex.sample_study_path())
+    >>> trial.protocol.arm_codes
+    ('SINGLE', 'SERIES')
+    """
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"{path} does not exist; give a study folder or an .xlsx file")
+    if path.is_file():
+        if path.suffix.lower() != ".xlsx":
+            raise DataValidationError(
+                f"{path} is a file but not an .xlsx workbook; give a study folder or a workbook"
+            )
+        return _load_workbook(path, on_error)
+    protocol = read_protocol(path / "study.toml")
+    log = ProblemLog()
+    raw = {name: _read_table(path, name, log) for name in TABLE_NAMES}
+    return build_trial(protocol, raw, on_error=on_error, source=str(path), log=log)
+
+
+def read_protocol(path: str | Path, text: str | None = None) -> Protocol:
+    """Read ``study.toml`` (or TOML ``text`` attributed to ``path``).
+
+    Raises :class:`ketex.DataValidationError` naming the file and key when the protocol
+    is invalid, and ``OSError`` when the file is missing.
+    """
+    path = Path(path)
+    try:
+        if text is None:
+            return Protocol.read(path)
+        return Protocol.from_toml_text(text, source=str(path))
+    except ProtocolError as exc:
+        log = ProblemLog()
+        log.add("study", "bad_protocol", str(exc), source_file=path.name)
+        raise DataValidationError(f"invalid protocol: {exc}", log.report()) from None
+
+
+def _read_table(folder: Path, name: str, log: ProblemLog) -> pd.DataFrame | None:
+    found = [folder / f"{name}{ext}" for ext in (".csv", ".parquet") if (folder / f"{name}{ext}").exists()]
+    if not found:
+        return None
+    if len(found) > 1:
+        log.add(name, "ambiguous_table",
+                f"both {found[0].name} and {found[1].name} exist; keep only one of them",
+                source_file=found[0].name)
+        log.unreadable.add(name)
+        return None
+    file = found[0]
+    if file.suffix == ".csv":
+        return read_csv_table(file, name, log)
+    return read_parquet_table(file, name, log)
+
+
+def _load_workbook(path: Path, on_error: str) -> Trial:
+    import openpyxl  # imported here: only workbooks need it
+
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many types for a damaged file
+        raise DataValidationError(
+            f"{path} cannot be opened as an Excel workbook ({type(exc).__name__}: {exc}); "
+            "save it again as .xlsx"
+        ) from None
+    try:
+        sheets = {name.strip().lower(): book[name] for name in book.sheetnames}
+        if STUDY_SHEET in sheets:
+            lines = [row[0] for row in sheets[STUDY_SHEET].iter_rows(values_only=True)]
+            text = "\n".join("" if v is None else str(v) for v in lines)
+            protocol = read_protocol(f"{path.name}[study]", text)
+        else:
+            protocol = read_protocol(path.parent / "study.toml")
+        log = ProblemLog()
+        raw = {}
+        for name in TABLE_NAMES:
+            if name not in sheets:
+                raw[name] = None
+                continue
+            rows = list(sheets[name].iter_rows(values_only=True))
+            if not rows:
+                raw[name] = None
+                continue
+            records, lines = [], []
+            for number, row in enumerate(rows[1:], start=2):
+                if all(v is None or (isinstance(v, str) and not v.strip()) for v in row):
+                    continue
+                records.append(list(row))
+                lines.append(number)
+            header = list(rows[0])
+            while header and header[-1] is None:
+                header.pop()
+            raw[name] = rows_to_frame(header, records, lines, f"{path.name}[{name}]", name, log)
+    finally:
+        book.close()
+    return build_trial(protocol, raw, on_error=on_error, source=str(path), log=log)
+
+
+def _for_file(frame: pd.DataFrame) -> pd.DataFrame:
+    """Dates as ISO text, so that every format writes them the same way."""
+    out = frame.copy()
+    for column in out.columns:
+        if pd.api.types.is_datetime64_any_dtype(out[column]):
+            out[column] = out[column].dt.strftime("%Y-%m-%d")
+    return out
+
+
+def write_trial(trial: Trial, folder: str | Path, *, format: str = "csv") -> Path:
+    """Write a trial as a study folder (``study.toml`` and one table per file).
+
+    Parameters
+    ----------
+    trial : Trial
+    folder : str or Path
+        Created if absent; existing table files are replaced.
+    format : {"csv", "parquet"}
+
+    Returns
+    -------
+    Path
+        The folder. Reading it back with :func:`load_trial` gives an equal trial.
+    """
+    if format not in ("csv", "parquet"):
+        raise ValueError(f"format must be 'csv' or 'parquet', got {format!r}")
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    trial.protocol.write(folder / "study.toml")
+    for name, frame in trial.tables().items():
+        target = folder / f"{name}.{format}"
+        if format == "csv":
+            _for_file(frame).to_csv(target, index=False)
+        else:
+            frame.to_parquet(target, index=False)
+    return folder
+
+
+def write_excel(trial: Trial, path: str | Path) -> Path:
+    """Write a trial as one ``.xlsx`` workbook with a ``study`` sheet holding the protocol."""
+    path = Path(path)
+    with pd.ExcelWriter(path, engine="openpyxl") as writer:
+        for name, frame in trial.tables().items():
+            _for_file(frame).to_excel(writer, sheet_name=name, index=False)
+        study = pd.DataFrame({"study.toml": trial.protocol.to_toml().splitlines()})
+        study.to_excel(writer, sheet_name=STUDY_SHEET, index=False, header=False)
+    return path

@@ -1,0 +1,176 @@
+"""Collecting validation problems into one report, pandera-lazy style.
+
+Readers never stop at the first problem: every check adds its findings to a
+:class:`ProblemLog`, and the log becomes one table with a row per problem.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pandas as pd
+
+__all__ = ["REPORT_COLUMNS", "ProblemLog", "format_report"]
+
+REPORT_COLUMNS = (
+    "table",
+    "source_file",
+    "line",
+    "participant_id",
+    "column",
+    "value",
+    "rule",
+    "severity",
+    "message",
+)
+
+SOURCE_FILE = "_source_file"
+LINE = "_line"
+PARSE_ERROR = "_parse_error"  # set by readers on records they could not split into fields
+
+
+class ProblemLog:
+    """Accumulates problems; rows with errors are remembered so they can be dropped.
+
+    Readers put two provenance columns on every raw table: ``_source_file`` and
+    ``_line`` (the line or sheet row the record came from).
+    """
+
+    def __init__(self) -> None:
+        self._rows: list[dict] = []
+        self.rejected: dict[str, set] = {}
+        # tables whose file could not be read at all (the reason is already logged)
+        self.unreadable: set[str] = set()
+
+    def add(
+        self,
+        table: str,
+        rule: str,
+        message: str,
+        *,
+        severity: str = "error",
+        source_file: str | None = None,
+        line: int | None = None,
+        participant_id: str | None = None,
+        column: str | None = None,
+        value: object = None,
+    ) -> None:
+        """Record one problem that concerns no single row (or a row given by hand)."""
+        self._rows.append(
+            {
+                "table": table,
+                "source_file": source_file,
+                "line": line,
+                "participant_id": participant_id,
+                "column": column,
+                "value": None if value is None or _isna(value) else str(value),
+                "rule": rule,
+                "severity": severity,
+                "message": message,
+            }
+        )
+
+    def flag(
+        self,
+        table: str,
+        frame: pd.DataFrame,
+        mask: pd.Series,
+        column: str | None,
+        rule: str,
+        message: Callable[[pd.Series], str],
+        *,
+        severity: str = "error",
+        values: pd.Series | None = None,
+    ) -> pd.Series:
+        """Record a problem for every row of ``frame`` where ``mask`` is true.
+
+        ``message`` receives the row (with ``_value``: the offending value) and returns
+        the text. Rows flagged with severity ``"error"`` are marked rejected. Returns
+        the mask of flagged rows (missing values in ``mask`` count as false).
+        """
+        mask = mask.fillna(False).astype(bool)
+        if not mask.any():
+            return mask
+        if values is None:
+            values = frame[column] if column in frame.columns else pd.Series(None, frame.index)
+        rows = frame.loc[mask].assign(_value=values[mask])
+        for index, row in rows.iterrows():
+            self.add(
+                table,
+                rule,
+                message(row),
+                severity=severity,
+                source_file=row.get(SOURCE_FILE),
+                line=_int_or_none(row.get(LINE)),
+                participant_id=_str_or_none(row.get("participant_id")),
+                column=column,
+                value=row["_value"],
+            )
+            if severity == "error":
+                self.rejected.setdefault(table, set()).add(index)
+        return mask
+
+    def rejected_mask(self, table: str, frame: pd.DataFrame) -> pd.Series:
+        """True for the rows of ``frame`` that an error rejected."""
+        return pd.Series(frame.index.isin(list(self.rejected.get(table, ()))), frame.index)
+
+    @property
+    def has_errors(self) -> bool:
+        """Whether any problem has severity ``"error"``."""
+        return any(row["severity"] == "error" for row in self._rows)
+
+    def report(self) -> pd.DataFrame:
+        """All problems as one table with :data:`REPORT_COLUMNS`, errors first."""
+        report = pd.DataFrame(self._rows, columns=list(REPORT_COLUMNS))
+        report["line"] = report["line"].astype("Int64")
+        for column in REPORT_COLUMNS:
+            if column != "line":
+                report[column] = report[column].astype("string")
+        order = report["severity"].map({"error": 0, "warning": 1}).fillna(2)
+        return (
+            report.assign(_order=order)
+            .sort_values(["_order", "source_file", "line"], kind="mergesort", na_position="first")
+            .drop(columns="_order")
+            .reset_index(drop=True)
+        )
+
+
+def format_report(report: pd.DataFrame, limit: int | None = 20) -> str:
+    """The report as text, one problem per line, for consoles and exception messages.
+
+    Examples
+    --------
+    >>> log = ProblemLog()
+    >>> log.add("participants", "unknown_arm", "arm 'X' is not in study.toml",
+    ...         source_file="participants.csv", line=3, column="arm", value="X")
+    >>> print(format_report(log.report()))
+    error   participants.csv:3 [arm='X'] unknown_arm: arm 'X' is not in study.toml
+    """
+    lines = []
+    shown = report if limit is None else report.head(limit)
+    for row in shown.itertuples(index=False):
+        where = "" if pd.isna(row.source_file) else str(row.source_file)
+        if not pd.isna(row.line):
+            where += f":{row.line}"
+        cell = ""
+        if not pd.isna(row.column):
+            cell = f" [{row.column}" + ("" if pd.isna(row.value) else f"={row.value!r}") + "]"
+        lines.append(f"{row.severity:<7} {where}{cell} {row.rule}: {row.message}")
+    if limit is not None and len(report) > limit:
+        lines.append(f"... and {len(report) - limit} more problems")
+    return "\n".join(lines)
+
+
+def _isna(value: object) -> bool:
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def _int_or_none(value: object) -> int | None:
+    return None if value is None or _isna(value) else int(value)
+
+
+def _str_or_none(value: object) -> str | None:
+    return None if value is None or _isna(value) else str(value)

@@ -1,0 +1,467 @@
+"""The validation rules of trial data: ranges, references between tables, duplicates.
+
+Each rule adds its findings to a :class:`~ketex.study.problems.ProblemLog`; rule names
+(the ``rule`` column of the report) are documented in ``docs/loading-data.md``.
+Limits a trial may want to change live in :data:`LIMITS`.
+"""
+
+from __future__ import annotations
+
+import re
+from types import MappingProxyType
+
+import numpy as np
+import pandas as pd
+
+from ketex import scales
+from ketex.study.problems import LINE, SOURCE_FILE, ProblemLog
+from ketex.study.protocol import DOSE_UNITS, Protocol
+from ketex.study.tables import EVENT_TYPES, MAX_ITEMS
+
+__all__ = ["LIMITS", "check_all"]
+
+#: Plausible ranges (inclusive); values outside are errors.
+LIMITS = MappingProxyType(
+    {
+        "heart_rate": (30.0, 230.0),  # beats/min, any heart-rate column
+        "age": (12.0, 110.0),  # years
+        "weight_kg": (25.0, 350.0),
+        "height_cm": (100.0, 250.0),
+        "rpe": (6.0, 20.0),  # Borg 6-20
+        "watts": (0.0, 1000.0),
+        "met": (1.0, 25.0),
+        "exercise_duration_min": (0.0, 300.0),
+        "infusion_duration_min": (1.0, 480.0),
+        "day": (-365, 3650),  # study days: a year of screening, ten years of follow-up
+        "ketamine_iv_mg_per_kg": 1.0,  # above this an IV ketamine dose is implausible
+        "esketamine_mg": 84.0,  # highest licensed intranasal esketamine dose
+    }
+)
+
+_HR_COLUMNS = {"participants": ("resting_hr", "max_hr"), "exercise": ("avg_hr", "peak_hr")}
+_EVENT_ALIASES = {"hospitalization": "hospitalisation", "suicide": "completed_suicide"}
+
+
+def check_all(protocol: Protocol, tables: dict[str, pd.DataFrame], log: ProblemLog) -> None:
+    """Run every rule; tables are modified in place (days from dates, scores from items)."""
+    _check_participants(protocol, tables["participants"], log)
+    valid = tables["participants"][~log.rejected_mask("participants", tables["participants"])]
+    for name in ("infusions", "exercise", "assessments", "events"):
+        frame = tables[name]
+        _derive_days(name, frame, valid, log)
+        _check_known_participant(name, frame, valid, log)
+        _check_days(name, frame, log)
+    _check_infusions(tables["infusions"], valid, log)
+    _check_exercise(tables["exercise"], log)
+    _check_assessments(protocol, tables["assessments"], valid, log)
+    _check_events(tables["events"], log)
+
+
+def _where(row: pd.Series) -> str:
+    return f"{row.get(SOURCE_FILE)} line {row.get(LINE)}"
+
+
+def _range_rule(table, frame, column, low, high, rule, unit, log, what=""):
+    if column not in frame.columns:
+        return
+    values = frame[column]
+    log.flag(
+        table,
+        frame,
+        (values < low) | (values > high),
+        column,
+        rule,
+        lambda row: f"{_where(row)}: {column} {row['_value']:g}{unit} is outside the "
+        f"plausible range {low:g}-{high:g}{unit}{what}; correct it or leave it empty",
+    )
+
+
+# -- participants -------------------------------------------------------------------
+
+
+def _check_participants(protocol: Protocol, frame: pd.DataFrame, log: ProblemLog) -> None:
+    table = "participants"
+    ids = frame["participant_id"]
+    duplicated = ids.notna() & ids.duplicated(keep="first")
+    first_line = frame.drop_duplicates("participant_id").set_index("participant_id")[LINE]
+    log.flag(
+        table,
+        frame,
+        duplicated,
+        "participant_id",
+        "duplicate_participant",
+        lambda row: f"{_where(row)}: participant {row['_value']} already appears on line "
+        f"{first_line.get(row['_value'])}; each participant needs exactly one row",
+    )
+    arms = protocol.arm_codes
+    log.flag(
+        table,
+        frame,
+        frame["arm"].notna() & ~frame["arm"].isin(arms),
+        "arm",
+        "unknown_arm",
+        lambda row: f"{_where(row)}: arm {row['_value']!r} is not in the protocol; use "
+        f"one of {', '.join(arms)} or add it to [[arms]] in study.toml",
+    )
+    for column in _HR_COLUMNS[table]:
+        _range_rule(table, frame, column, *LIMITS["heart_rate"], "heart_rate_out_of_range",
+                    " beats/min", log)
+    for column, unit in (("age", " years"), ("weight_kg", " kg"), ("height_cm", " cm")):
+        _range_rule(table, frame, column, *LIMITS[column], "out_of_range", unit, log)
+
+
+# -- rules shared by the tables of participant records ----------------------------
+
+
+def _derive_days(table: str, frame: pd.DataFrame, participants: pd.DataFrame, log) -> None:
+    """Fill ``day`` from ``date`` and the randomisation date; check both when both given."""
+    if "date" not in frame.columns:
+        return
+    if "day" not in frame.columns:
+        frame["day"] = np.nan
+    if "randomization_date" in participants.columns:
+        origin = participants.set_index("participant_id")["randomization_date"]
+        origin = frame["participant_id"].map(origin[~origin.index.duplicated()])
+    else:
+        origin = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns]")
+    days = (frame["date"] - origin).dt.days.astype("float64")
+    given = frame["day"].notna()
+    log.flag(
+        table,
+        frame,
+        given & days.notna() & (days != frame["day"]),
+        "day",
+        "day_date_mismatch",
+        lambda row: f"{_where(row)}: day {row['_value']:g} disagrees with date "
+        f"{row['date']:%Y-%m-%d}, which is day {days[row.name]:g} after randomisation; "
+        "correct one of them",
+    )
+    log.flag(
+        table,
+        frame,
+        ~given & frame["date"].notna() & days.isna(),
+        "date",
+        "no_day",
+        lambda row: f"{_where(row)}: no day, and the date cannot be turned into one "
+        f"because participant {row['participant_id']} has no randomization_date in "
+        "participants; add it there, or give day",
+    )
+    frame.loc[~given, "day"] = days[~given]
+
+
+def _check_known_participant(table, frame, participants, log) -> None:
+    known = set(participants["participant_id"].dropna())
+    ids = frame["participant_id"]
+    log.flag(
+        table,
+        frame,
+        ids.notna() & ~ids.isin(known),
+        "participant_id",
+        "unknown_participant",
+        lambda row: f"{_where(row)}: participant {row['_value']} is not among the valid "
+        "participants (missing from participants, or rejected there); add the participant "
+        "or correct the id",
+    )
+
+
+def _check_days(table: str, frame: pd.DataFrame, log: ProblemLog) -> None:
+    if "day" not in frame.columns:
+        return
+    low, high = LIMITS["day"]
+    if table in ("infusions", "exercise"):
+        low = 0  # treatment starts at randomisation
+    log.flag(
+        table,
+        frame,
+        (frame["day"] < low) | (frame["day"] > high),
+        "day",
+        "impossible_day",
+        lambda row: f"{_where(row)}: day {row['_value']:g} is impossible for {table} "
+        f"(allowed {low} to {high}; day 0 = randomisation); correct the day or the date",
+    )
+
+
+# -- infusions ----------------------------------------------------------------------
+
+
+def _check_infusions(frame: pd.DataFrame, participants: pd.DataFrame, log) -> None:
+    table = "infusions"
+    if frame.empty:
+        return
+    unit = frame["dose_unit"].str.lower().str.replace(" ", "", regex=False)
+    unit = unit.replace({"mg/kgbw": "mg/kg", "mgperkg": "mg/kg", "mg/kgbodyweight": "mg/kg"})
+    frame["dose_unit"] = unit
+    log.flag(
+        table,
+        frame,
+        unit.notna() & ~unit.isin(DOSE_UNITS),
+        "dose_unit",
+        "unknown_dose_unit",
+        lambda row: f"{_where(row)}: dose unit {row['_value']!r} is not known; use "
+        f"{' or '.join(DOSE_UNITS)}",
+    )
+    frame["drug"] = frame["drug"].str.lower()
+    route = frame["route"].str.upper() if "route" in frame.columns else pd.Series(pd.NA, frame.index)
+    weight = frame["participant_id"].map(
+        participants.drop_duplicates("participant_id").set_index("participant_id")["weight_kg"]
+    ) if "weight_kg" in participants.columns else pd.Series(np.nan, frame.index)
+    dose = frame["dose"]
+    mg_per_kg = dose.where(unit == "mg/kg", dose / weight.astype("float64"))
+    ketamine_iv = (frame["drug"] == "ketamine") & (route.isna() | (route == "IV"))
+    limit = LIMITS["ketamine_iv_mg_per_kg"]
+    log.flag(
+        table,
+        frame,
+        ketamine_iv & (mg_per_kg > limit),
+        "dose",
+        "implausible_dose",
+        lambda row: f"{_where(row)}: IV ketamine dose {row['_value']:g} {row['dose_unit']} "
+        f"is {mg_per_kg[row.name]:.2f} mg/kg, above the plausible {limit:g} mg/kg; check "
+        "the dose and its unit (the standard dose is 0.5 mg/kg)",
+    )
+    esketamine = frame["drug"] == "esketamine"
+    log.flag(
+        table,
+        frame,
+        esketamine & (unit == "mg") & (dose > LIMITS["esketamine_mg"]),
+        "dose",
+        "implausible_dose",
+        lambda row: f"{_where(row)}: esketamine dose {row['_value']:g} mg is above the "
+        f"highest licensed {LIMITS['esketamine_mg']:g} mg; check the dose",
+    )
+    log.flag(
+        table,
+        frame,
+        dose <= 0,
+        "dose",
+        "implausible_dose",
+        lambda row: f"{_where(row)}: dose {row['_value']:g} must be positive",
+    )
+    _range_rule(table, frame, "duration_min", *LIMITS["infusion_duration_min"],
+                "impossible_duration", " min", log)
+    duplicated = frame.duplicated(["participant_id", "day", "drug"], keep="first")
+    log.flag(
+        table,
+        frame,
+        duplicated & frame["participant_id"].notna(),
+        "day",
+        "duplicate_infusion",
+        lambda row: f"{_where(row)}: participant {row['participant_id']} already has a "
+        f"{row['drug']} infusion on day {row['_value']:g}; remove the duplicate row",
+    )
+
+
+# -- exercise -----------------------------------------------------------------------
+
+
+def _check_exercise(frame: pd.DataFrame, log: ProblemLog) -> None:
+    table = "exercise"
+    _range_rule(table, frame, "duration_min", *LIMITS["exercise_duration_min"],
+                "impossible_duration", " min", log)
+    for column in _HR_COLUMNS[table]:
+        _range_rule(table, frame, column, *LIMITS["heart_rate"], "heart_rate_out_of_range",
+                    " beats/min", log)
+    _range_rule(table, frame, "rpe", *LIMITS["rpe"], "out_of_range", "", log, " (Borg 6-20)")
+    _range_rule(table, frame, "watts", *LIMITS["watts"], "out_of_range", " W", log)
+    _range_rule(table, frame, "met", *LIMITS["met"], "out_of_range", " MET", log)
+
+
+# -- assessments --------------------------------------------------------------------
+
+
+_LETTERED = re.compile(r"^([0-3])[ab]$")
+
+
+def _check_assessments(protocol, frame: pd.DataFrame, participants, log) -> None:
+    table = "assessments"
+    if frame.empty:
+        return
+    codes = {}
+    for name in frame["instrument"].dropna().unique():
+        try:
+            codes[name] = scales.get_instrument(name).code
+        except ValueError:
+            pass
+    known = sorted(scales.INSTRUMENTS)
+    log.flag(
+        table,
+        frame,
+        frame["instrument"].notna() & ~frame["instrument"].isin(list(codes)),
+        "instrument",
+        "unknown_instrument",
+        lambda row: f"{_where(row)}: instrument {row['_value']!r} is not known; use one "
+        f"of {', '.join(known)}",
+    )
+    frame["instrument"] = frame["instrument"].map(codes).astype("string")
+    _check_items_and_totals(protocol, frame, log)
+    _check_visits(protocol, frame, participants, log)
+    keys = ["participant_id", "instrument", "visit", "day"]
+    first = frame.drop_duplicates(keys).set_index(keys)[LINE]
+    log.flag(
+        table,
+        frame,
+        frame.duplicated(keys, keep="first") & frame[keys].notna().all(axis=1),
+        "visit",
+        "duplicate_assessment",
+        lambda row: f"{_where(row)}: participant {row['participant_id']} already has a "
+        f"{row['instrument']} at visit {row['_value']} on day {row['day']:g} (line "
+        f"{first.get(tuple(row[k] for k in keys))}); remove or correct one of the two",
+    )
+
+
+def _check_items_and_totals(protocol: Protocol, frame: pd.DataFrame, log: ProblemLog) -> None:
+    table = "assessments"
+    item_names = [f"item_{k}" for k in range(1, MAX_ITEMS + 1)]
+    present = [c for c in item_names if c in frame.columns]
+    extra = [c for c in frame.columns if c.startswith("item_") and c not in item_names]
+    for column in extra:
+        log.flag(table, frame, frame[column].notna(), column, "extra_item",
+                 lambda row, c=column: f"{_where(row)}: {c} is not an item of any supported "
+                 "instrument; remove the column or rename it")
+    if "total" not in frame.columns:
+        frame["total"] = np.nan
+    parsed = {c: pd.Series(np.nan, index=frame.index, dtype="float64") for c in present}
+    for code, index in frame.groupby("instrument", dropna=True).groups.items():
+        instrument = scales.INSTRUMENTS[code]
+        rows = frame.loc[index]
+        bad_row = pd.Series(False, index=index)
+        for column in present:
+            k = int(column.split("_")[1])
+            raw = rows[column]
+            if k > instrument.n_items:
+                bad_row |= log.flag(
+                    table, rows, raw.notna(), column, "extra_item",
+                    lambda row, c=column: f"{_where(row)}: {c} is given but "
+                    f"{code} has only {instrument.n_items} items; remove the value")
+                continue
+            numbers = _item_numbers(raw, k in instrument.lettered_items)
+            bad_row |= log.flag(
+                table, rows, raw.notna() & numbers.isna(), column, "non_numeric",
+                lambda row, c=column: f"{_where(row)}: {c} {row['_value']!r} is not a "
+                f"valid {code} item score; enter a whole number or leave it empty")
+            top = instrument.item_max[k - 1]
+            bad_row |= log.flag(
+                table, rows, (numbers < 0) | (numbers > top) | (numbers != numbers.round()),
+                column, "item_out_of_range",
+                lambda row, c=column, t=top: f"{_where(row)}: {c} {row['_value']} is outside "
+                f"the {code} item range 0-{t}; correct it or leave it empty")
+            parsed[column].loc[index] = numbers
+        given = rows["total"]
+        bad_total = log.flag(
+            table, rows, (given < 0) | (given > instrument.total_max), "total",
+            "total_out_of_range",
+            lambda row: f"{_where(row)}: total {row['_value']:g} is outside the {code} "
+            f"range 0-{instrument.total_max}; correct it or leave it empty")
+        own_items = [c for c in present if int(c.split("_")[1]) <= instrument.n_items]
+        items = pd.DataFrame({c: parsed[c][index] for c in own_items}, index=index)
+        has_items = items.notna().any(axis=1) & ~bad_row
+        if not has_items.any():
+            continue
+        scored = scales.score(
+            items[has_items],
+            code,
+            min_answered=protocol.scoring.min_answered,
+            prorate=protocol.scoring.prorate,
+            round_prorated=protocol.scoring.round_prorated,
+        )
+        scored_rows = frame.loc[scored.index]
+        complete = ~scored["prorated"].astype(bool) & scored["total"].notna()
+        log.flag(
+            table, scored_rows,
+            complete & scored_rows["total"].notna() & ~bad_total[scored.index]
+            & ((scored_rows["total"] - scored["total"]).abs() > 1e-9),
+            "total", "total_mismatch",
+            lambda row: f"{_where(row)}: total {row['_value']:g} differs from the sum of "
+            f"the {code} items, {scored.loc[row.name, 'total']:g}; correct the items or the "
+            "total")
+        missing_total = scored_rows["total"].isna() & scored["total"].isna()
+        log.flag(
+            table, scored_rows, missing_total, "total", "total_not_scorable",
+            lambda row: f"{_where(row)}: no {code} total: "
+            f"{scored.loc[row.name, 'missing_reason']}; the assessment is kept with a "
+            "missing total", severity="warning")
+        fill = scored_rows["total"].isna()
+        frame.loc[fill[fill].index, "total"] = scored.loc[fill[fill].index, "total"]
+        if code == "PHQ-9" and "item_9" in frame.columns:
+            log.flag(
+                table, scored_rows, scored["item9_flag"].fillna(False).astype(bool), "item_9",
+                "phq9_item9_positive",
+                lambda row: f"{_where(row)}: PHQ-9 item 9 (thoughts of self-harm) is "
+                f"{row['_value']:g}; follow the study's suicide-risk procedure",
+                severity="warning", values=parsed["item_9"])
+    for column in present:
+        frame[column] = parsed[column]
+
+
+def _item_numbers(raw: pd.Series, lettered: bool) -> pd.Series:
+    text = raw.astype("string").str.strip().str.lower()
+    if lettered:
+        text = text.str.replace(_LETTERED, r"\1", regex=True)
+    return pd.to_numeric(text, errors="coerce").astype("float64")
+
+
+def _check_visits(protocol: Protocol, frame: pd.DataFrame, participants, log) -> None:
+    table = "assessments"
+    visits = {v.name: v for v in protocol.visits}
+    log.flag(
+        table,
+        frame,
+        frame["visit"].notna() & ~frame["visit"].isin(list(visits)),
+        "visit",
+        "unknown_visit",
+        lambda row: f"{_where(row)}: visit {row['_value']!r} is not in the protocol; use "
+        f"one of {', '.join(visits)} or add it to [[visits]] in study.toml",
+    )
+    low = frame["visit"].map({n: v.window[0] for n, v in visits.items()}).astype("float64")
+    high = frame["visit"].map({n: v.window[1] for n, v in visits.items()}).astype("float64")
+    log.flag(
+        table,
+        frame,
+        (frame["day"] < low) | (frame["day"] > high),
+        "day",
+        "visit_outside_window",
+        lambda row: f"{_where(row)}: visit {row['visit']} on day {row['_value']:g} is "
+        f"outside its window {low[row.name]:g} to {high[row.name]:g}; check the day or the "
+        "visit (the row is kept)",
+        severity="warning",
+    )
+    arm = frame["participant_id"].map(
+        participants.drop_duplicates("participant_id").set_index("participant_id")["arm"]
+    )
+    allowed = frame["visit"].map({n: v.arms for n, v in visits.items()})
+    not_for_arm = pd.Series(
+        [bool(a) and isinstance(a, tuple) and pd.notna(m) and m not in a
+         for a, m in zip(allowed, arm, strict=True)],
+        index=frame.index,
+    )
+    log.flag(
+        table,
+        frame,
+        not_for_arm,
+        "visit",
+        "visit_not_for_arm",
+        lambda row: f"{_where(row)}: visit {row['_value']} is scheduled only for arm(s) "
+        f"{', '.join(allowed[row.name])}, not for arm {arm[row.name]}; check the visit "
+        "(the row is kept)",
+        severity="warning",
+    )
+
+
+# -- events -------------------------------------------------------------------------
+
+
+def _check_events(frame: pd.DataFrame, log: ProblemLog) -> None:
+    if frame.empty:
+        return
+    event = frame["event"].str.lower().str.strip().str.replace(r"[\s-]+", "_", regex=True)
+    frame["event"] = event.replace(_EVENT_ALIASES)
+    log.flag(
+        "events",
+        frame,
+        frame["event"].notna() & ~frame["event"].isin(EVENT_TYPES),
+        "event",
+        "unknown_event",
+        lambda row: f"{_where(row)}: event {row['_value']!r} is not a known type "
+        f"({', '.join(EVENT_TYPES)}); endpoint rules will ignore it unless configured",
+        severity="warning",
+    )

@@ -1,0 +1,96 @@
+"""The in-memory trial: five validated tables and the protocol they follow."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from ketex.study.problems import REPORT_COLUMNS
+from ketex.study.protocol import Protocol
+from ketex.study.tables import TABLES
+
+__all__ = ["TABLE_NAMES", "Trial"]
+
+TABLE_NAMES = tuple(TABLES)
+
+
+def _empty_report() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype="string") for c in REPORT_COLUMNS}).astype(
+        {"line": "Int64"}
+    )
+
+
+@dataclass(frozen=True, eq=False)
+class Trial:
+    """A trial's data: participants, infusions, exercise, assessments, events, protocol.
+
+    Readers (:func:`ketex.load_trial`, :func:`ketex.load_redcap`, :func:`ketex.load_sdtm`)
+    return a ``Trial`` whose tables are validated and in canonical form (see
+    ``docs/study-folder.md``): fixed column names and dtypes, rows sorted by participant
+    and day. Treat the tables as read-only.
+
+    Attributes
+    ----------
+    protocol : Protocol
+    participants, infusions, exercise, assessments, events : pandas.DataFrame
+    report : pandas.DataFrame
+        Problems found while reading (warnings; errors too when read with
+        ``on_error="drop"``), one row each; see :data:`ketex.study.problems.REPORT_COLUMNS`.
+    """
+
+    protocol: Protocol
+    participants: pd.DataFrame
+    infusions: pd.DataFrame
+    exercise: pd.DataFrame
+    assessments: pd.DataFrame
+    events: pd.DataFrame
+    report: pd.DataFrame = field(default_factory=_empty_report)
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The five tables by name, in the order of :data:`TABLE_NAMES`."""
+        return {name: getattr(self, name) for name in TABLE_NAMES}
+
+    @property
+    def warnings(self) -> pd.DataFrame:
+        """Rows of the report with severity ``"warning"``."""
+        return self.report[self.report["severity"] == "warning"].reset_index(drop=True)
+
+    @property
+    def arms(self) -> pd.Series:
+        """Arm of each participant, indexed by participant_id."""
+        return self.participants.set_index("participant_id")["arm"]
+
+    def differences(self, other: Trial, *, rtol: float = 1e-9) -> list[str]:
+        """What differs between two trials, one sentence per difference (empty if equal).
+
+        Numbers are compared with relative tolerance ``rtol``; the validation reports
+        are not compared (they name different source files).
+        """
+        found = []
+        if self.protocol != other.protocol:
+            found.append("protocols differ")
+        for name in TABLE_NAMES:
+            mine, theirs = getattr(self, name), getattr(other, name)
+            if list(mine.columns) != list(theirs.columns):
+                found.append(
+                    f"{name}: columns differ: {list(mine.columns)} vs {list(theirs.columns)}"
+                )
+                continue
+            try:
+                pd.testing.assert_frame_equal(mine, theirs, check_exact=False, rtol=rtol)
+            except AssertionError as exc:
+                found.append(f"{name}: {str(exc).strip().splitlines()[0:4]}")
+        return found
+
+    def equals(self, other: Trial) -> bool:
+        """Whether two trials hold the same protocol and tables (reports aside)."""
+        return not self.differences(other)
+
+    def __repr__(self) -> str:
+        counts = ", ".join(f"{name}={len(getattr(self, name))}" for name in TABLE_NAMES)
+        problems = self.report["severity"].value_counts().to_dict()
+        return (
+            f"Trial({self.protocol.study_id!r}, {counts}, "
+            f"errors={problems.get('error', 0)}, warnings={problems.get('warning', 0)})"
+        )

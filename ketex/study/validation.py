@@ -1,0 +1,223 @@
+"""Turning raw tables from any reader into a validated :class:`~ketex.study.trial.Trial`.
+
+Readers map their source onto the column names of :data:`ketex.study.tables.TABLES`,
+keep every value as it came (text or number) and add the provenance columns
+``_source_file`` and ``_line``. :func:`build_trial` then checks everything, collects
+every problem in one report and either raises :class:`ketex.DataValidationError` or
+returns a ``Trial`` whose rows are exactly the input rows that passed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from ketex.errors import DataValidationError
+from ketex.study import rules
+from ketex.study.problems import LINE, PARSE_ERROR, SOURCE_FILE, ProblemLog, format_report
+from ketex.study.protocol import Protocol
+from ketex.study.tables import TABLES, canonical, empty_table
+from ketex.study.trial import Trial
+
+__all__ = ["MISSING_TOKENS", "build_trial"]
+
+MISSING_TOKENS = frozenset({"", "na", "n/a", "nan", "null", "none", "."})
+_TRUE = frozenset({"true", "t", "yes", "y", "1", "1.0"})
+_FALSE = frozenset({"false", "f", "no", "n", "0", "0.0"})
+ON_ERROR = ("raise", "drop")
+
+
+def build_trial(
+    protocol: Protocol,
+    raw: Mapping[str, pd.DataFrame | None],
+    *,
+    on_error: str = "raise",
+    source: str = "",
+    log: ProblemLog | None = None,
+) -> Trial:
+    """Validate raw tables and assemble a :class:`Trial`.
+
+    Parameters
+    ----------
+    protocol : Protocol
+        The study protocol the data must follow.
+    raw : mapping of table name to DataFrame or None
+        Tables named as in :data:`~ketex.study.tables.TABLES`, values as read, with the
+        provenance columns ``_source_file`` and ``_line``. None or absent: no such table.
+    on_error : {"raise", "drop"}
+        ``"raise"``: any error raises :class:`ketex.DataValidationError` carrying the
+        whole report. ``"drop"``: rows with errors are left out of the trial and stay
+        listed in ``trial.report``.
+    source : str
+        What was read (a folder, a file), for the exception message.
+    log : ProblemLog, optional
+        Problems the reader already found (unreadable files, malformed rows).
+
+    Returns
+    -------
+    Trial
+        With ``report`` holding every problem found (warnings; errors too under
+        ``on_error="drop"``).
+    """
+    if on_error not in ON_ERROR:
+        raise ValueError(f"on_error must be one of {ON_ERROR}, got {on_error!r}")
+    log = log if log is not None else ProblemLog()
+    tables = {name: _prepare(name, raw.get(name), log) for name in TABLES}
+    rules.check_all(protocol, tables, log)
+    report = log.report()
+    if log.has_errors and on_error == "raise":
+        errors = report[report["severity"] == "error"]
+        where = f" in {source}" if source else ""
+        raise DataValidationError(
+            f"{len(errors)} error(s){where}; nothing was loaded. Fix the rows below "
+            f"(the full table is in the exception's .report):\n{format_report(errors)}",
+            report,
+        )
+    clean = {
+        name: canonical(name, _strip(frame[~log.rejected_mask(name, frame)]))
+        for name, frame in tables.items()
+    }
+    return Trial(protocol=protocol, report=report, **clean)
+
+
+def _strip(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.drop(columns=[c for c in frame.columns if c.startswith("_")])
+
+
+def _prepare(name: str, frame: pd.DataFrame | None, log: ProblemLog) -> pd.DataFrame:
+    """Check the columns of one table and convert its values to their kinds."""
+    schema = TABLES[name]
+    if frame is None:
+        if schema.required_table and name not in log.unreadable:
+            log.add(name, "missing_table", f"the {name} table is missing; provide {name}.csv")
+        return _with_provenance(empty_table(name))
+    frame = frame.reset_index(drop=True)
+    if SOURCE_FILE not in frame.columns:
+        frame = frame.assign(**{SOURCE_FILE: name, LINE: np.arange(2, len(frame) + 2)})
+    frame = frame.rename(columns=lambda c: str(c).strip())
+    file = str(frame[SOURCE_FILE].iloc[0]) if len(frame) else name
+    if PARSE_ERROR in frame.columns:
+        log.flag(name, frame, frame[PARSE_ERROR].notna(), None, "malformed_row",
+                 lambda row: row[PARSE_ERROR])
+        frame = frame[frame[PARSE_ERROR].isna()].drop(columns=PARSE_ERROR)
+    missing = [c for c in schema.required if c not in frame.columns]
+    if "day" in missing and "date" in frame.columns:
+        missing.remove("day")  # derived from date and the randomisation date
+    if missing:
+        log.add(
+            name,
+            "missing_column",
+            f"{file} has no column {', '.join(missing)} (required); none of its "
+            f"{len(frame)} rows were loaded. Add the column, or rename the column that "
+            f"holds it; columns found: {', '.join(c for c in frame.columns if c[0] != '_')}",
+            source_file=file,
+            column=", ".join(missing),
+        )
+        log.rejected.setdefault(name, set()).update(frame.index)
+        return frame.iloc[0:0]
+    frame = frame.apply(_blank_to_na)
+    for column in frame.columns:
+        if column.startswith("_"):
+            continue
+        spec = schema.column(column)
+        frame[column] = _convert(name, frame, column, spec.kind if spec else None, log)
+    for column in schema.required:
+        if column not in frame.columns:
+            continue
+        log.flag(
+            name,
+            frame,
+            frame[column].isna(),
+            column,
+            "missing_value",
+            lambda row, c=column: f"{_where(row)}: {c} is empty; it is required in every row",
+        )
+    return frame
+
+
+def _with_provenance(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.assign(
+        **{SOURCE_FILE: pd.Series(dtype="string"), LINE: pd.Series(dtype="Int64")}
+    )
+
+
+def _blank_to_na(values: pd.Series) -> pd.Series:
+    """Strip text and turn the usual spellings of 'missing' into NA."""
+    if values.name in (SOURCE_FILE, LINE) or values.dtype.kind in "biufcmM":
+        return values
+    text = values.astype("string").str.strip()
+    return text.mask(text.str.lower().isin(MISSING_TOKENS))
+
+
+def _where(row: pd.Series) -> str:
+    file = row.get(SOURCE_FILE)
+    line = row.get(LINE)
+    return f"{file} line {line}" if not pd.isna(line) else str(file)
+
+
+def _convert(
+    table: str, frame: pd.DataFrame, column: str, kind: str | None, log: ProblemLog
+) -> pd.Series:
+    values = frame[column]
+    if kind in ("int", "float"):
+        numbers = pd.to_numeric(values, errors="coerce").astype("float64")
+        bad = values.notna() & numbers.isna()
+        log.flag(
+            table,
+            frame,
+            bad,
+            column,
+            "non_numeric",
+            lambda row: f"{_where(row)}: {column} {row['_value']!r} is not a number; "
+            "enter a number or leave the cell empty",
+        )
+        if kind == "int":
+            fraction = numbers.notna() & (numbers != numbers.round())
+            log.flag(
+                table,
+                frame,
+                fraction,
+                column,
+                "impossible_day" if column == "day" else "not_whole_number",
+                lambda row: f"{_where(row)}: {column} {row['_value']!r} is not a whole "
+                "number; study days count whole days since randomisation",
+            )
+        return numbers
+    if kind == "bool":
+        text = values.astype("string").str.lower()
+        result = pd.Series(pd.NA, index=values.index, dtype="boolean")
+        result[text.isin(_TRUE)] = True
+        result[text.isin(_FALSE)] = False
+        log.flag(
+            table,
+            frame,
+            values.notna() & result.isna(),
+            column,
+            "not_boolean",
+            lambda row: f"{_where(row)}: {column} {row['_value']!r} is not true/false; "
+            "use true, false, yes, no, 1 or 0",
+        )
+        return result
+    if kind == "date":
+        dates = pd.to_datetime(values.astype("string"), errors="coerce", format="ISO8601")
+        log.flag(
+            table,
+            frame,
+            values.notna() & dates.isna(),
+            column,
+            "bad_date",
+            lambda row: f"{_where(row)}: {column} {row['_value']!r} is not a date; "
+            "write dates as ISO 8601, e.g. 2024-03-01",
+        )
+        return dates
+    if kind == "item":
+        return values  # parsed per instrument by the assessment rules
+    if kind == "str":
+        return values.astype("string")
+    # an extra column: numbers if every value is one, text otherwise
+    numbers = pd.to_numeric(values, errors="coerce")
+    if values.notna().any() and (numbers.notna() == values.notna()).all():
+        return numbers.astype("float64")
+    return values.astype("string")
