@@ -1,0 +1,257 @@
+"""Scoring a table of item responses: totals, prorating, severity and the PHQ-9 item 9 flag."""
+
+from __future__ import annotations
+
+import numbers
+import re
+from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
+
+from ketex.scales.instruments import INSTRUMENTS, Instrument, get_instrument
+from ketex.scales.items import _is_blank, _item_score, _show
+from ketex.scales.totals import _band_labels
+
+__all__ = ["score"]
+
+_ITEM_COLUMN = re.compile(r"item_([1-9]\d*)")
+_MAX_PROBLEMS_SHOWN = 20
+
+
+class _Problem(NamedTuple):
+    position: int
+    text: str
+
+
+def _problem(data: pd.DataFrame, positions: np.ndarray, text: str) -> _Problem:
+    """A problem seen in ``positions`` rows (row positions, in order): names the first one."""
+    first = int(positions[0])
+    more = f" ({len(positions) - 1} more rows like it)" if len(positions) > 1 else ""
+    return _Problem(first, f"row {data.index[first]!r}, {text}{more}")
+
+
+def _raise_problems(what: str, problems: list[_Problem]) -> None:
+    if not problems:
+        return
+    problems = sorted(problems)
+    lines = [p.text for p in problems[:_MAX_PROBLEMS_SHOWN]]
+    if len(problems) > _MAX_PROBLEMS_SHOWN:
+        lines.append(f"... and {len(problems) - _MAX_PROBLEMS_SHOWN} more")
+    raise ValueError(f"{what}:\n  " + "\n  ".join(lines))
+
+
+def _rows_by_instrument(data: pd.DataFrame,
+                        instrument: str | Instrument | None) -> dict[str, np.ndarray]:
+    """Row positions of each instrument, keyed by canonical code."""
+    given = None if instrument is None else get_instrument(instrument)
+    if "instrument" not in data.columns:
+        if given is None:
+            raise ValueError("no instrument: pass instrument= (e.g. 'MADRS') or add an "
+                             "'instrument' column naming each row's scale")
+        return {given.code: np.arange(len(data))}
+    codes, uniques = pd.factorize(data["instrument"], use_na_sentinel=True)
+    groups: dict[str, list[np.ndarray]] = {}
+    problems = []
+    if given is None and (codes == -1).any():
+        problems.append(_problem(data, np.flatnonzero(codes == -1), "instrument is missing"))
+    for k, value in enumerate(uniques):
+        rows = np.flatnonzero(codes == k)
+        try:
+            inst = get_instrument(value)
+        except (TypeError, ValueError):
+            problems.append(_problem(data, rows, f"unknown instrument {value!r}"))
+            continue
+        if given is not None and inst is not given:
+            problems.append(_problem(data, rows, f"instrument column says {value!r} but "
+                                                 f"instrument={given.code!r} was passed"))
+        groups.setdefault(inst.code, []).append(rows)
+    _raise_problems(f"cannot tell which scale rows use (known: {', '.join(INSTRUMENTS)})",
+                    problems)
+    if given is not None:
+        return {given.code: np.arange(len(data))}
+    return {code: np.sort(np.concatenate(parts)) for code, parts in groups.items()}
+
+
+def _parse_items(data: pd.DataFrame, rows: np.ndarray, inst: Instrument,
+                 problems: list[_Problem]) -> np.ndarray:
+    """Item scores of ``rows`` as a float matrix (NaN = missing); bad values go to problems."""
+    absent = [c for c in inst.item_columns if c not in data.columns]
+    if absent:
+        raise ValueError(f"{inst.code} is scored from columns item_1..item_{inst.n_items}; "
+                         f"missing: {', '.join(absent)} (add them, empty where unanswered)")
+    whole_frame = len(rows) == len(data)
+    matrix = np.empty((len(rows), inst.n_items))
+    for column in data.columns:
+        match = _ITEM_COLUMN.fullmatch(str(column))
+        if match is None:
+            continue
+        item = int(match.group(1))
+        values = data[column] if whole_frame else data[column].iloc[rows]
+        # Score each distinct value once: a column holds a handful of them however many rows.
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        scores = np.full(len(uniques) + 1, np.nan)  # the last slot serves code -1 (missing)
+        for k, value in enumerate(uniques):
+            if item <= inst.n_items:
+                scores[k], reason = _item_score(value, inst, item)
+            else:
+                reason = None if _is_blank(value) else (
+                    f"{_show(value)} does not belong to any item ({inst.code} has "
+                    f"{inst.n_items} items; leave it empty)")
+            if reason is not None:
+                bad = rows[codes == k]
+                problems.append(_problem(data, bad, f"column {column!r} ({inst.code}): {reason}"))
+        if item <= inst.n_items:
+            matrix[:, item - 1] = scores[codes]
+    return matrix
+
+
+def _needed(n_units: int, min_answered: float) -> int:
+    """Fewest answered units whose fraction reaches ``min_answered`` (exact, no rounding)."""
+    return next(k for k in range(n_units + 1) if k / n_units >= min_answered)
+
+
+def _score_rows(items: np.ndarray, inst: Instrument, min_answered: float, prorate: bool,
+                round_prorated: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """total, n_answered, prorated and missing_reason of each row of an item matrix."""
+    # fmax ignores NaN unless every item of the domain is NaN: a domain is missing only then.
+    units = np.column_stack(
+        [np.fmax.reduce(items[:, [i - 1 for i in domain]], axis=1) for domain in inst.domains]
+    )
+    n_units = len(inst.domains)
+    answered = ~np.isnan(units)
+    n_answered = answered.sum(axis=1)
+    sums = np.where(answered, units, 0.0).sum(axis=1)
+    complete = n_answered == n_units
+    needed = _needed(n_units, min_answered)
+    prorated = ~complete & (n_answered >= needed) if prorate else np.zeros(len(items), bool)
+    # sum x n / k equals mean x n; HAM-D17's mixed item ranges can push it past the maximum.
+    estimate = np.minimum(sums * n_units / np.maximum(n_answered, 1), inst.total_max)
+    if round_prorated:
+        estimate = np.floor(estimate + 0.5)  # half up: 22.5 -> 23
+    total = np.where(complete, sums, np.where(prorated, estimate, np.nan))
+
+    unit = "items" if n_units == inst.n_items else "domains"
+    rule = (f"at least {needed} needed for prorating" if prorate
+            else f"all {n_units} needed because prorating is off")
+    reasons = np.array([f"{k} of {n_units} {unit} answered; {rule}" for k in range(n_units)]
+                       + [None], dtype=object)
+    missing_reason = reasons[np.where(np.isnan(total), n_answered, n_units)]
+    return total, n_answered, prorated, missing_reason
+
+
+def _check_min_answered(min_answered: float) -> None:
+    if (isinstance(min_answered, bool) or not isinstance(min_answered, numbers.Real)
+            or not 0.5 <= min_answered <= 1):
+        raise ValueError(
+            f"min_answered must be a fraction between 0.5 and 1, got {min_answered!r}: a total "
+            "is never prorated from fewer than half of the items"
+        )
+
+
+def score(data: pd.DataFrame, instrument: str | Instrument | None = None, *,
+          min_answered: float = 0.8, prorate: bool = True,
+          round_prorated: bool = False) -> pd.DataFrame:
+    """Score rating scales from item level: totals, prorating, severity and the PHQ-9 flag.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        One row per completed scale, items in columns ``item_1`` .. ``item_K`` (numbers,
+        numeric strings, BDI-II options such as ``"1a"``; blank or NaN when unanswered).
+        Other columns are ignored, except ``instrument``.
+    instrument : str or Instrument, optional
+        The scale of every row. If omitted, ``data`` must have an ``instrument`` column
+        (codes or aliases) and rows may mix scales; if both are given they must agree.
+    min_answered : float, default 0.8
+        Fraction of scored units (items; QIDS-SR16 domains) that must be answered for a
+        total with missing units to be prorated. At least 0.5.
+    prorate : bool, default True
+        If False, any missing unit makes the total missing.
+    round_prorated : bool, default False
+        Round prorated totals to whole numbers, halves upward.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Same index as ``data``, with columns
+
+        - ``total`` (float): the total, NaN when not scorable;
+        - ``n_answered`` (int): answered scored units (items; domains for QIDS-SR16);
+        - ``prorated`` (bool): the total was prorated from missing units;
+        - ``severity`` (string): band label of the total, NA when the total is missing;
+        - ``item9_flag`` (boolean): PHQ-9 rows only, item 9 (thoughts of self-harm) above 0
+          whatever the total; NA on other scales and when item 9 is unanswered;
+        - ``missing_reason`` (string): why the total is missing, NA when it is not.
+
+    Raises
+    ------
+    ValueError
+        If ``min_answered`` is outside 0.5..1, the scale of a row is unknown, an item column
+        is absent, or an item value is invalid for its item. Every invalid value is listed
+        with its row index, column, value and the valid range.
+
+    Notes
+    -----
+    A scored unit is one item, except on the QIDS-SR16 (Rush 2003), whose 9 domains score
+    the highest answered item of sleep (1-4), appetite/weight (6-9) and psychomotor (15-16)
+    and items 5 and 10-14 on their own; a domain is missing only when all its items are.
+
+    The total is the sum of the units. With ``k`` of ``n`` units answered and
+    ``k / n >= min_answered``, the prorated total is ``mean(answered units) * n``, capped at
+    the instrument's maximum (reachable only on HAM-D17, whose items have mixed ranges).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> rows = [[1] * 9, [2] * 8 + [0], [2] * 8 + [None], [3, 3, 3] + [None] * 6]
+    >>> data = pd.DataFrame(rows, columns=[f"item_{i}" for i in range(1, 10)])
+    >>> scores = score(data, "PHQ-9")
+    >>> scores[["total", "n_answered", "prorated", "severity", "item9_flag"]]
+       total  n_answered  prorated           severity  item9_flag
+    0    9.0           9     False               mild        True
+    1   16.0           9     False  moderately severe       False
+    2   18.0           8      True  moderately severe        <NA>
+    3    NaN           3     False               <NA>        <NA>
+    >>> scores.loc[3, "missing_reason"]
+    '3 of 9 items answered; at least 8 needed for prorating'
+    """
+    if not isinstance(data, pd.DataFrame):
+        raise TypeError(f"data must be a pandas DataFrame, got {type(data).__name__}")
+    _check_min_answered(min_answered)
+    item_columns = [c for c in data.columns if _ITEM_COLUMN.fullmatch(str(c))]
+    if len(set(item_columns)) != len(item_columns):
+        raise ValueError(f"duplicate item columns: {sorted(set(map(str, item_columns)))}")
+    groups = _rows_by_instrument(data, instrument)
+
+    n_rows = len(data)
+    total = np.full(n_rows, np.nan)
+    n_answered = np.zeros(n_rows, dtype=np.int64)
+    prorated = np.zeros(n_rows, dtype=bool)
+    missing_reason = np.full(n_rows, None, dtype=object)
+    item9_flag = np.full(n_rows, None, dtype=object)
+    severity_label = np.full(n_rows, None, dtype=object)
+    problems: list[_Problem] = []
+    for code, rows in groups.items():
+        inst = INSTRUMENTS[code]
+        items = _parse_items(data, rows, inst, problems)
+        if problems:
+            continue  # keep collecting invalid values from the other scales
+        (total[rows], n_answered[rows], prorated[rows],
+         missing_reason[rows]) = _score_rows(items, inst, min_answered, prorate, round_prorated)
+        severity_label[rows] = _band_labels(total[rows], inst)
+        if code == "PHQ-9":
+            item9 = items[:, 8]
+            item9_flag[rows] = np.where(np.isnan(item9), None, item9 > 0)
+    _raise_problems("invalid item values", problems)
+    return pd.DataFrame(
+        {
+            "total": total,
+            "n_answered": n_answered,
+            "prorated": prorated,
+            "severity": pd.array(severity_label, dtype="string"),
+            "item9_flag": pd.array(item9_flag, dtype="boolean"),
+            "missing_reason": pd.array(missing_reason, dtype="string"),
+        },
+        index=data.index,
+    )
