@@ -63,7 +63,7 @@ class ProblemLog:
                 "line": line,
                 "participant_id": participant_id,
                 "column": column,
-                "value": None if value is None or _isna(value) else str(value),
+                "value": _display(value),
                 "rule": rule,
                 "severity": severity,
                 "message": message,
@@ -93,6 +93,7 @@ class ProblemLog:
             return mask
         if values is None:
             values = frame[column] if column in frame.columns else pd.Series(None, frame.index)
+        values = values.reindex(frame.index)
         rows = frame.loc[mask].assign(_value=values[mask])
         for index, row in rows.iterrows():
             self.add(
@@ -159,6 +160,17 @@ def format_report(report: pd.DataFrame, limit: int | None = 20) -> str:
     if limit is not None and len(report) > limit:
         lines.append(f"... and {len(report) - limit} more problems")
     return "\n".join(lines)
+
+
+def _display(value: object) -> str | None:
+    """A value as a person would have written it: 11 not 11.0, dates without a time."""
+    if value is None or _isna(value):
+        return None
+    if isinstance(value, float):
+        return f"{value:.15g}"
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat() if value != value.normalize() else f"{value:%Y-%m-%d}"
+    return str(value)
 
 
 def _isna(value: object) -> bool:

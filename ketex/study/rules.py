@@ -44,12 +44,13 @@ _EVENT_ALIASES = {"hospitalization": "hospitalisation", "suicide": "completed_su
 
 def check_all(protocol: Protocol, tables: dict[str, pd.DataFrame], log: ProblemLog) -> None:
     """Run every rule; tables are modified in place (days from dates, scores from items)."""
-    _check_participants(protocol, tables["participants"], log)
-    valid = tables["participants"][~log.rejected_mask("participants", tables["participants"])]
+    everyone = tables["participants"]
+    _check_participants(protocol, everyone, log)
+    valid = everyone[~log.rejected_mask("participants", everyone)]
     for name in ("infusions", "exercise", "assessments", "events"):
         frame = tables[name]
-        _derive_days(name, frame, valid, log)
-        _check_known_participant(name, frame, valid, log)
+        _derive_days(name, frame, everyone, log)
+        _check_known_participant(name, frame, valid, everyone, log)
         _check_days(name, frame, log)
     _check_infusions(tables["infusions"], valid, log)
     _check_exercise(tables["exercise"], log)
@@ -149,19 +150,20 @@ def _derive_days(table: str, frame: pd.DataFrame, participants: pd.DataFrame, lo
     frame.loc[~given, "day"] = days[~given]
 
 
-def _check_known_participant(table, frame, participants, log) -> None:
+def _check_known_participant(table, frame, participants, everyone, log) -> None:
     known = set(participants["participant_id"].dropna())
+    listed = set(everyone["participant_id"].dropna())
     ids = frame["participant_id"]
-    log.flag(
-        table,
-        frame,
-        ids.notna() & ~ids.isin(known),
-        "participant_id",
-        "unknown_participant",
-        lambda row: f"{_where(row)}: participant {row['_value']} is not among the valid "
-        "participants (missing from participants, or rejected there); add the participant "
-        "or correct the id",
-    )
+
+    def message(row: pd.Series) -> str:
+        if row["_value"] in listed:
+            return (f"{_where(row)}: participant {row['_value']} was rejected in participants "
+                    "(see that row's problem); fix it there and this row loads too")
+        return (f"{_where(row)}: participant {row['_value']} is not in participants; add the "
+                "participant or correct the id")
+
+    log.flag(table, frame, ids.notna() & ~ids.isin(known), "participant_id",
+             "unknown_participant", message)
 
 
 def _check_days(table: str, frame: pd.DataFrame, log: ProblemLog) -> None:
@@ -341,7 +343,8 @@ def _check_items_and_totals(protocol: Protocol, frame: pd.DataFrame, log: Proble
                 f"valid {code} item score; enter a whole number or leave it empty")
             top = instrument.item_max[k - 1]
             bad_row |= log.flag(
-                table, rows, (numbers < 0) | (numbers > top) | (numbers != numbers.round()),
+                table, rows,
+                numbers.notna() & ((numbers < 0) | (numbers > top) | (numbers != numbers.round())),
                 column, "item_out_of_range",
                 lambda row, c=column, t=top: f"{_where(row)}: {c} {row['_value']} is outside "
                 f"the {code} item range 0-{t}; correct it or leave it empty")
@@ -430,7 +433,7 @@ def _check_visits(protocol: Protocol, frame: pd.DataFrame, participants, log) ->
     )
     allowed = frame["visit"].map({n: v.arms for n, v in visits.items()})
     not_for_arm = pd.Series(
-        [bool(a) and isinstance(a, tuple) and pd.notna(m) and m not in a
+        [isinstance(a, tuple) and len(a) > 0 and not pd.isna(m) and m not in a
          for a, m in zip(allowed, arm, strict=True)],
         index=frame.index,
     )

@@ -118,14 +118,9 @@ def _prepare(name: str, frame: pd.DataFrame | None, log: ProblemLog) -> pd.DataF
         log.rejected.setdefault(name, set()).update(frame.index)
         return frame.iloc[0:0]
     frame = frame.apply(_blank_to_na)
-    for column in frame.columns:
-        if column.startswith("_"):
-            continue
-        spec = schema.column(column)
-        frame[column] = _convert(name, frame, column, spec.kind if spec else None, log)
     for column in schema.required:
         if column not in frame.columns:
-            continue
+            continue  # day, to be derived from date
         log.flag(
             name,
             frame,
@@ -134,6 +129,10 @@ def _prepare(name: str, frame: pd.DataFrame | None, log: ProblemLog) -> pd.DataF
             "missing_value",
             lambda row, c=column: f"{_where(row)}: {c} is empty; it is required in every row",
         )
+    for column in frame.columns:
+        if not column.startswith("_"):
+            spec = schema.column(column)
+            frame[column] = _convert(name, frame, column, spec.kind if spec else None, log)
     return frame
 
 
