@@ -37,6 +37,9 @@ class Trial:
     report : pandas.DataFrame
         Problems found while reading (warnings; errors too when read with
         ``on_error="drop"``), one row each; see :data:`ketex.study.problems.REPORT_COLUMNS`.
+    truth : pandas.DataFrame or None
+        Latent truth recorded by the simulator (one row per participant); None for
+        real data. Not compared by :meth:`equals`.
     """
 
     protocol: Protocol
@@ -46,6 +49,7 @@ class Trial:
     assessments: pd.DataFrame
     events: pd.DataFrame
     report: pd.DataFrame = field(default_factory=_empty_report)
+    truth: pd.DataFrame | None = None
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """The five tables by name, in the order of :data:`TABLE_NAMES`."""
