@@ -3,19 +3,55 @@
 The public API is listed in ``__all__``; everything else is private.
 """
 
+from ketex.datasets import sample_study_path
 from ketex.errors import (
     ConvergenceError,
     ConvergenceWarning,
     DataValidationError,
     KetexError,
 )
+from ketex.io.folder import load_trial, write_excel, write_trial
+from ketex.scales import INSTRUMENTS, Instrument, get_instrument, score, severity
+from ketex.study.problems import REPORT_COLUMNS, format_report
+from ketex.study.protocol import (
+    Arm,
+    EndpointSettings,
+    ExercisePrescription,
+    InfusionPlan,
+    Protocol,
+    ScoringSettings,
+    Visit,
+)
+from ketex.study.summary import TrialSummary, summarize
+from ketex.study.trial import Trial
 
 __version__ = "0.1.0.dev0"
 
 __all__ = [
+    "Arm",
     "ConvergenceError",
     "ConvergenceWarning",
     "DataValidationError",
+    "EndpointSettings",
+    "ExercisePrescription",
+    "INSTRUMENTS",
+    "InfusionPlan",
+    "Instrument",
     "KetexError",
+    "Protocol",
+    "REPORT_COLUMNS",
+    "ScoringSettings",
+    "Trial",
+    "TrialSummary",
+    "Visit",
     "__version__",
+    "format_report",
+    "get_instrument",
+    "load_trial",
+    "sample_study_path",
+    "score",
+    "severity",
+    "summarize",
+    "write_excel",
+    "write_trial",
 ]

@@ -431,9 +431,13 @@ def _check_visits(protocol: Protocol, frame: pd.DataFrame, participants, log) ->
     arm = frame["participant_id"].map(
         participants.drop_duplicates("participant_id").set_index("participant_id")["arm"]
     )
-    allowed = frame["visit"].map({n: v.arms for n, v in visits.items()})
+    allowed = pd.Series(
+        [visits[v].arms if v in visits else () for v in frame["visit"].fillna("")],
+        index=frame.index,
+        dtype=object,
+    )
     not_for_arm = pd.Series(
-        [isinstance(a, tuple) and len(a) > 0 and not pd.isna(m) and m not in a
+        [len(a) > 0 and not pd.isna(m) and m not in a
          for a, m in zip(allowed, arm, strict=True)],
         index=frame.index,
     )

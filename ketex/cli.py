@@ -1,0 +1,86 @@
+"""The ``ketex`` command: a thin layer over the public API.
+
+Commands
+--------
+``ketex validate PATH [--format text|csv] [--out FILE]``
+    Read a study folder or workbook, print every problem; exit 1 on errors.
+``ketex summary PATH``
+    Participants by arm, assessments, infusions, exercise sessions, attendance.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from ketex.errors import DataValidationError
+from ketex.io.folder import load_trial
+from ketex.study.problems import format_report
+from ketex.study.summary import summarize
+
+__all__ = ["main"]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ketex", description="Analyse ketamine + exercise trials for depression."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    validate = commands.add_parser(
+        "validate", help="check a study folder or workbook and list every problem"
+    )
+    validate.add_argument("path", help="study folder or .xlsx workbook")
+    validate.add_argument("--format", choices=("text", "csv"), default="text")
+    validate.add_argument("--out", help="write the problem table to this CSV file too")
+    summary = commands.add_parser("summary", help="participants, visits, infusions, exercise")
+    summary.add_argument("path", help="study folder or .xlsx workbook")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status (0 fine, 1 data errors, 2 usage)."""
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "validate":
+            return _validate(args)
+        return _summary(args)
+    except OSError as exc:
+        print(f"ketex: {exc}", file=sys.stderr)
+        return 2
+
+
+def _validate(args: argparse.Namespace) -> int:
+    try:
+        report = load_trial(args.path, on_error="drop").report
+    except DataValidationError as exc:  # the protocol itself is invalid
+        if exc.report is None:
+            print(f"ketex: {exc}", file=sys.stderr)
+            return 1
+        report = exc.report
+    if args.out:
+        report.to_csv(args.out, index=False)
+    if args.format == "csv":
+        report.to_csv(sys.stdout, index=False)
+    else:
+        n_errors = int((report["severity"] == "error").sum())
+        n_warnings = int((report["severity"] == "warning").sum())
+        if len(report):
+            print(format_report(report, limit=None))
+        print(f"{args.path}: {n_errors} error(s), {n_warnings} warning(s)")
+    return 1 if (report["severity"] == "error").any() else 0
+
+
+def _summary(args: argparse.Namespace) -> int:
+    try:
+        trial = load_trial(args.path)
+    except DataValidationError as exc:
+        print(f"ketex: {exc}", file=sys.stderr)
+        print(f"run `ketex validate {args.path}` for the full list", file=sys.stderr)
+        return 1
+    print(summarize(trial))
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,116 @@
+"""A first look at a trial: who is in it, what was measured, how much was done."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from ketex.study.trial import Trial
+
+__all__ = ["TrialSummary", "summarize"]
+
+
+@dataclass(frozen=True)
+class TrialSummary:
+    """Counts describing a trial, as tidy tables.
+
+    Attributes
+    ----------
+    by_arm : pandas.DataFrame
+        One row per arm and a final ``"all"`` row: ``arm, participants, sites,
+        infusions, infusions_per_participant, sessions_attended, sessions_prescribed,
+        attendance_pct, exercise_min_per_week``. ``sessions_prescribed`` is the
+        protocol's sessions per week x weeks for every participant (dropout not
+        deducted), so ``attendance_pct`` is a first look, not the adherence endpoint.
+    assessments : pandas.DataFrame
+        Number of assessments with a total score, by instrument (rows) and visit
+        (columns, protocol order).
+    problems : pandas.DataFrame
+        Number of reported problems by severity and rule.
+    study_id : str
+    """
+
+    study_id: str
+    by_arm: pd.DataFrame
+    assessments: pd.DataFrame
+    problems: pd.DataFrame
+
+    def __str__(self) -> str:
+        with pd.option_context("display.width", 120, "display.max_columns", 30):
+            parts = [
+                f"Study {self.study_id}",
+                "",
+                "Participants, infusions and exercise by arm",
+                self.by_arm.to_string(index=False),
+                "",
+                "Assessments with a total score, by instrument and visit",
+                self.assessments.to_string(),
+                "",
+                "Problems found while loading",
+                self.problems.to_string(index=False) if len(self.problems) else "none",
+            ]
+        return "\n".join(parts)
+
+
+def summarize(trial: Trial) -> TrialSummary:
+    """Summarise a trial: participants, infusions, exercise and assessments by arm.
+
+    Examples
+    --------
+    >>> import ketex
+    >>> trial = ketex.load_trial(ketex.sample_study_path())
+    >>> summary = ketex.summarize(trial)
+    >>> list(summary.by_arm["arm"])
+    ['SINGLE', 'SERIES', 'all']
+    """
+    protocol = trial.protocol
+    arm_of = trial.arms
+    prescribed = 0
+    if protocol.exercise is not None:
+        prescribed = protocol.exercise.sessions_per_week * protocol.exercise.weeks
+    exercise = trial.exercise
+    if "completed" in exercise.columns:
+        exercise = exercise[exercise["completed"].fillna(True).astype(bool)]
+    rows = []
+    groups = [(code, [code]) for code in protocol.arm_codes] + [("all", protocol.arm_codes)]
+    for label, codes in groups:
+        ids = arm_of.index[arm_of.isin(codes)]
+        n = len(ids)
+        infusions = int(trial.infusions["participant_id"].isin(ids).sum())
+        mine = exercise[exercise["participant_id"].isin(ids)]
+        weeks = protocol.exercise.weeks if protocol.exercise is not None else float("nan")
+        rows.append(
+            {
+                "arm": label,
+                "participants": n,
+                "sites": _count_sites(trial.participants, ids),
+                "infusions": infusions,
+                "infusions_per_participant": round(infusions / n, 2) if n else float("nan"),
+                "sessions_attended": len(mine),
+                "sessions_prescribed": prescribed * n,
+                "attendance_pct": (
+                    round(100 * len(mine) / (prescribed * n), 1) if prescribed and n else float("nan")
+                ),
+                "exercise_min_per_week": (
+                    round(mine["duration_min"].sum() / (n * weeks), 1) if n else float("nan")
+                ),
+            }
+        )
+    scored = trial.assessments[trial.assessments["total"].notna()]
+    counts = pd.crosstab(scored["instrument"], scored["visit"])
+    visits = [v for v in protocol.visit_names if v in counts.columns]
+    counts = counts.reindex(columns=visits + [v for v in counts.columns if v not in visits])
+    counts.columns.name, counts.index.name = "visit", "instrument"
+    problems = (
+        trial.report.groupby(["severity", "rule"]).size().rename("n").reset_index()
+        if len(trial.report)
+        else pd.DataFrame({"severity": [], "rule": [], "n": []})
+    )
+    return TrialSummary(protocol.study_id, pd.DataFrame(rows), counts, problems)
+
+
+def _count_sites(participants: pd.DataFrame, ids: pd.Index) -> int:
+    if "site" not in participants.columns:
+        return 1 if len(ids) else 0
+    return int(participants.loc[participants["participant_id"].isin(ids), "site"].nunique())
