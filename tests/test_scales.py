@@ -541,6 +541,24 @@ def test_score_lists_at_most_twenty_problems():
     assert lines[-1] == "  ... and 10 more"
 
 
+@pytest.mark.parametrize(
+    ("column", "message"),
+    [
+        # in an object column True would otherwise pass for 1 (they hash alike)
+        (pd.Series([1, True], dtype=object), "row 1, column 'item_3' (MADRS): True is not a "
+                                             "number (valid: 0..6)"),
+        (pd.Series([np.bool_(False), 0], dtype=object), "row 0, column 'item_3' (MADRS): "
+                                                        "np.False_ is not a number"),
+        (pd.Series([True, False]), "row 0, column 'item_3' (MADRS): True is not a number"),
+    ],
+)
+def test_true_false_is_not_a_score(column, message):
+    data = pd.DataFrame({f"item_{i}": [1, 1] for i in range(1, 11)})
+    data["item_3"] = column
+    with pytest.raises(ValueError, match=re.escape(message)):
+        score(data, "MADRS")
+
+
 def test_missing_item_column_is_an_error():
     data = frame([1] * 9)
     with pytest.raises(ValueError, match=r"MADRS is scored from columns item_1..item_10; "
