@@ -70,7 +70,9 @@ class Instrument:
         numbers_in_domains = sorted(item for domain in self.domains for item in domain)
         if numbers_in_domains != list(range(1, self.n_items + 1)):
             problems.append("domains must hold each item number 1..n_items exactly once")
-        elif self.total_max != sum(max(self.item_max[i - 1] for i in d) for d in self.domains):
+        elif not problems and self.total_max != sum(
+            max(self.item_max[i - 1] for i in domain) for domain in self.domains
+        ):
             problems.append(f"total_max {self.total_max} is not the sum of the domain maxima")
         lows = [low for low, _, _ in self.bands]
         highs = [high for _, high, _ in self.bands]

@@ -73,6 +73,27 @@ def _rows_by_instrument(data: pd.DataFrame,
     return {code: np.sort(np.concatenate(parts)) for code, parts in groups.items()}
 
 
+# Inferred types of object columns that cannot hold True or False.
+_NO_BOOLEANS = frozenset({"integer", "floating", "mixed-integer-float", "string", "empty"})
+
+
+def _boolean_cells(values: pd.Series) -> np.ndarray | None:
+    """Where an object column holds True/False, which factorize would merge with 1 and 0."""
+    if values.dtype != object or pd.api.types.infer_dtype(values, skipna=True) in _NO_BOOLEANS:
+        return None
+    return np.fromiter((isinstance(v, (bool, np.bool_)) for v in values), bool, len(values))
+
+
+def _cell_score(value: object, inst: Instrument, item: int) -> tuple[float, str | None]:
+    """Like ``_item_score``, also for item columns beyond the instrument's last item."""
+    if item <= inst.n_items:
+        return _item_score(value, inst, item)
+    if _is_blank(value):
+        return np.nan, None
+    return np.nan, (f"{_show(value)} does not belong to any item ({inst.code} has "
+                    f"{inst.n_items} items; leave it empty)")
+
+
 def _parse_items(data: pd.DataFrame, rows: np.ndarray, inst: Instrument,
                  problems: list[_Problem]) -> np.ndarray:
     """Item scores of ``rows`` as a float matrix (NaN = missing); bad values go to problems."""
@@ -88,19 +109,18 @@ def _parse_items(data: pd.DataFrame, rows: np.ndarray, inst: Instrument,
             continue
         item = int(match.group(1))
         values = data[column] if whole_frame else data[column].iloc[rows]
+        where = f"column {column!r} ({inst.code})"
+        boolean = _boolean_cells(values)
+        if boolean is not None and boolean.any():
+            reason = _cell_score(values.iloc[np.flatnonzero(boolean)[0]], inst, item)[1]
+            problems.append(_problem(data, rows[boolean], f"{where}: {reason}"))
         # Score each distinct value once: a column holds a handful of them however many rows.
         codes, uniques = pd.factorize(values, use_na_sentinel=True)
         scores = np.full(len(uniques) + 1, np.nan)  # the last slot serves code -1 (missing)
         for k, value in enumerate(uniques):
-            if item <= inst.n_items:
-                scores[k], reason = _item_score(value, inst, item)
-            else:
-                reason = None if _is_blank(value) else (
-                    f"{_show(value)} does not belong to any item ({inst.code} has "
-                    f"{inst.n_items} items; leave it empty)")
+            scores[k], reason = _cell_score(value, inst, item)
             if reason is not None:
-                bad = rows[codes == k]
-                problems.append(_problem(data, bad, f"column {column!r} ({inst.code}): {reason}"))
+                problems.append(_problem(data, rows[codes == k], f"{where}: {reason}"))
         if item <= inst.n_items:
             matrix[:, item - 1] = scores[codes]
     return matrix
