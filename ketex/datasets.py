@@ -40,7 +40,7 @@ def sample_study_path(form: str = "folder") -> Path:
     if form not in folders:
         raise ValueError(f"form must be one of {', '.join(folders)}, got {form!r}")
     path = _ROOT / folders[form]
-    if not path.is_dir():
+    if not path.is_dir() or not any(path.iterdir()):
         raise FileNotFoundError(
             f"the sample study is not at {path}; install ketex from its source tree "
             "(pip install -e .) or clone the repository"

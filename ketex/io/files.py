@@ -10,6 +10,7 @@ sheet row, for Parquet the row number (1-based).
 from __future__ import annotations
 
 import csv
+import io
 from pathlib import Path
 
 import pandas as pd
@@ -79,16 +80,17 @@ def read_csv_table(path: Path, table: str, log: ProblemLog) -> pd.DataFrame | No
         )
         log.unreadable.add(table)
         return None
-    lines = text.splitlines()
-    if not lines or not lines[0].strip():
+    first = text.split("\n", 1)[0]
+    if not first.strip():
         log.add(table, "empty_file",
                 f"{source} has no header line; the first line must name the columns",
                 source_file=source, line=1)
         log.unreadable.add(table)
         return None
-    first = lines[0]
     delimiter = max(",;\t", key=first.count)
-    reader = csv.reader(text.splitlines(keepends=True), delimiter=delimiter)
+    # StringIO with newline="" splits records only at \n, \r\n and \r, unlike
+    # str.splitlines, which also breaks at characters such as \x85 inside a cell
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         header = next(reader)
         records, starts = [], []

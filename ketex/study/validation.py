@@ -116,7 +116,7 @@ def _prepare(name: str, frame: pd.DataFrame | None, log: ProblemLog) -> pd.DataF
             column=", ".join(missing),
         )
         log.rejected.setdefault(name, set()).update(frame.index)
-        return frame.iloc[0:0]
+        return _with_provenance(empty_table(name))
     frame = frame.apply(_blank_to_na)
     for column in schema.required:
         if column not in frame.columns:
