@@ -437,14 +437,17 @@ class HospitalisationDesign:
 
 @dataclass(frozen=True)
 class EndpointDesign:
-    """Endpoint settings written to the protocol, and used for the true response/remission."""
+    """Endpoint settings written to the protocol, and used for the true response/remission.
+
+    ``sustained_through_visit`` empty means no sustained-response endpoint.
+    """
 
     baseline_visit: str = "BASELINE"
     primary_visit: str = "WEEK12"
     response_reduction: float = 0.5
     remission_max_madrs: float = 10.0
     relapse_preset: str = "SUSTAIN-1"
-    sustained_through_visit: str | None = "WEEK24"
+    sustained_through_visit: str = "WEEK24"
 
     def __post_init__(self) -> None:
         _require(0 < self.response_reduction <= 1, "EndpointDesign.response_reduction",
@@ -547,15 +550,15 @@ class TrialDesign:
         for name, value in (("baseline_visit", ends.baseline_visit),
                             ("primary_visit", ends.primary_visit),
                             ("sustained_through_visit", ends.sustained_through_visit)):
-            _require(value is None or value in names, f"EndpointDesign.{name}",
+            _require(not value or value in names, f"EndpointDesign.{name}",
                      f"{value!r} is not among the visits {', '.join(names)}")
         baseline = self.measurement.visits[0]
         _require(baseline.name == ends.baseline_visit and baseline.window[1] <= 0,
                  "MeasurementDesign.visits",
                  f"must start with the baseline visit {ends.baseline_visit!r}, held on or "
                  f"before day 0; got {baseline.name!r} with window {baseline.window}")
-        first_dose = min(arm.infusion_days[0] for arm in self.arms if arm.infusion_days)
-        _require(first_dose > 0 and self.exercise.start_day > 0, "TrialDesign",
+        first_doses = [arm.infusion_days[0] for arm in self.arms if arm.infusion_days]
+        _require(min(first_doses, default=1) > 0 and self.exercise.start_day > 0, "TrialDesign",
                  "infusions and exercise must start after randomisation (day >= 1), so that "
                  "the baseline visit precedes treatment")
 
@@ -587,7 +590,7 @@ class TrialDesign:
         if not self.measurement.post_infusion_visits:
             return ()
         visits = []
-        most = max(len(arm.infusion_days) for arm in self.arms)
+        most = max(len(arm.infusion_days) for arm in self.arms)  # 0: no visits
         for k in range(most):
             having = [arm for arm in self.arms if len(arm.infusion_days) > k]
             days = {arm.infusion_days[k] for arm in having}
@@ -655,7 +658,7 @@ class TrialDesign:
                 response_reduction=ends.response_reduction,
                 remission_preset=ends.remission_preset,
                 relapse_preset=ends.relapse_preset,
-                sustained_through_visit=ends.sustained_through_visit,
+                sustained_through_visit=ends.sustained_through_visit or None,
             ),
         )
 

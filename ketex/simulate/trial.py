@@ -314,7 +314,8 @@ class _Simulation:
     # -- tables -----------------------------------------------------------------------
 
     def _infusions(self) -> pd.DataFrame:
-        rows = []
+        rows = [pd.DataFrame(columns=["participant_id", "day", "drug", "dose", "dose_unit",
+                                      "route", "duration_min"])]
         for arm in self.design.arms:
             who = np.flatnonzero(self.arm == arm.code)
             for day in arm.infusion_days:
