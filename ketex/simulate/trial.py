@@ -79,12 +79,15 @@ def simulate_trial(design: TrialDesign | None = None, seed: int = 0) -> Trial:
     --------
     >>> from ketex.simulate import simulate_trial
     >>> trial = simulate_trial(seed=1)
+    >>> trial
+    Trial('KETEX-SAMPLE', participants=80, infusions=280, exercise=2083, assessments=1426,
+          events=14, errors=0, warnings=1)
     >>> trial.participants.groupby("arm").size().to_dict()
     {'SERIES': 40, 'SINGLE': 40}
-    >>> sorted(trial.infusions.groupby("participant_id").size().unique().tolist())[-1]
-    6
-    >>> trial.truth.loc[0, ["participant_id", "arm"]].tolist()
-    ['P001', 'SINGLE']
+    >>> trial.truth.loc[0, ["participant_id", "arm", "baseline_madrs", "kkw"]].to_dict()
+    {'participant_id': 'P001', 'arm': 'SINGLE', 'baseline_madrs': 41.94..., 'kkw': 8.62...}
+
+    The warning is a QIDS-SR16 rating with too many blank items to prorate.
     """
     design = TrialDesign() if design is None else design
     if not isinstance(design, TrialDesign):
