@@ -546,6 +546,10 @@ class TrialDesign:
         _require(not repeated, "MeasurementDesign.visits",
                  f"repeat the name(s) {', '.join(repeated)} (INFk_24H names are reserved for "
                  "the visits after infusions)")
+        for visit in self.measurement.visits:
+            unknown = [a for a in visit.arms if a not in self.arm_codes]
+            _require(not unknown, f"MeasurementDesign.visits {visit.name!r}:",
+                     f"arm(s) {', '.join(unknown)} not among {', '.join(self.arm_codes)}")
         ends = self.endpoints
         for name, value in (("baseline_visit", ends.baseline_visit),
                             ("primary_visit", ends.primary_visit),

@@ -119,6 +119,9 @@ def test_toml_errors_name_the_key(text, message):
             Visit("WEEK24", 168, (161, 175))))},
          r"must start with the baseline visit 'BASELINE', held on or before day 0"),
         ({"exercise": ExerciseDesign(start_day=0)}, r"must start after randomisation"),
+        ({"measurement": MeasurementDesign(visits=(
+            *MeasurementDesign().visits, Visit("WEEK30", 210, (203, 217), (), ("BOTH",))))},
+         r"visits 'WEEK30': arm\(s\) BOTH not among SINGLE, SERIES"),
     ],
 )
 def test_invalid_designs_raise_value_error_naming_the_field(change, message):
