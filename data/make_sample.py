@@ -1,0 +1,54 @@
+"""Write the bundled sample study, ``data/sample/``, with the trial simulator (fixed seed).
+
+Run from anywhere (``make sample`` does it): ``python data/make_sample.py``. Running it
+twice gives byte-identical files; ``tests/simulate/test_sample.py`` checks that the
+committed folder equals a fresh simulation, so regenerate and commit after changing the
+simulator or the design.
+
+The folder holds the study (``study.toml`` and the five tables, as written by
+:func:`ketex.io.folder.write_trial`), plus ``design.toml`` (the simulator's design, its
+``[design]`` section) and ``truth.csv`` (the latent truth, one row per participant);
+readers ignore those two.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+DATA = Path(__file__).resolve().parent
+sys.path.insert(0, str(DATA.parent))  # the ketex of this checkout, installed or not
+
+from ketex.io.folder import write_trial  # noqa: E402
+from ketex.simulate import TrialDesign, simulate_trial  # noqa: E402
+from ketex.study.trial import Trial  # noqa: E402
+
+SEED = 1
+DESIGN = TrialDesign()
+SAMPLE = "sample"
+
+
+def make_sample(root: Path = DATA) -> Trial:
+    """Simulate the sample study and write it, and its other forms, under ``root``."""
+    trial = simulate_trial(DESIGN, seed=SEED)
+    folder = write_trial(trial, root / SAMPLE, format="csv")
+    DESIGN.write(folder / "design.toml")
+    trial.truth.to_csv(folder / "truth.csv", index=False, lineterminator="\n")
+    write_other_forms(trial, root)
+    return trial
+
+
+def write_other_forms(trial: Trial, root: Path) -> None:
+    """Write the sample in its other source formats, beside ``data/sample``.
+
+    Nothing yet. TO BE ADDED by the lead when the writers exist: the REDCap export with
+    its data dictionary and mapping in ``root / "sample_redcap"``, and the CDISC SDTM
+    datasets in ``root / "sample_sdtm"``, both made from this same ``trial`` so that the
+    three readers load equal trials.
+    """
+    return None
+
+
+if __name__ == "__main__":
+    sample = make_sample()
+    print(f"wrote {DATA / SAMPLE}: {sample!r}")
