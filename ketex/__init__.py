@@ -12,6 +12,7 @@ from ketex.errors import (
 )
 from ketex.io.folder import load_trial, write_excel, write_trial
 from ketex.scales import INSTRUMENTS, Instrument, get_instrument, score, severity
+from ketex.simulate import TrialDesign, simulate_trial
 from ketex.study.problems import REPORT_COLUMNS, format_report
 from ketex.study.protocol import (
     Arm,
@@ -42,6 +43,7 @@ __all__ = [
     "REPORT_COLUMNS",
     "ScoringSettings",
     "Trial",
+    "TrialDesign",
     "TrialSummary",
     "Visit",
     "__version__",
@@ -51,6 +53,7 @@ __all__ = [
     "sample_study_path",
     "score",
     "severity",
+    "simulate_trial",
     "summarize",
     "write_excel",
     "write_trial",

@@ -70,15 +70,19 @@ def summarize(trial: Trial) -> TrialSummary:
     if protocol.exercise is not None:
         prescribed = protocol.exercise.sessions_per_week * protocol.exercise.weeks
     exercise = trial.exercise
-    if "completed" in exercise.columns:
-        exercise = exercise[exercise["completed"].fillna(True).astype(bool)]
+    completed = (
+        exercise["completed"].fillna(True).astype(bool)
+        if "completed" in exercise.columns
+        else pd.Series(True, index=exercise.index)
+    )
     rows = []
     groups = [(code, [code]) for code in protocol.arm_codes] + [("all", protocol.arm_codes)]
     for label, codes in groups:
         ids = arm_of.index[arm_of.isin(codes)]
         n = len(ids)
         infusions = int(trial.infusions["participant_id"].isin(ids).sum())
-        mine = exercise[exercise["participant_id"].isin(ids)]
+        attended = exercise["participant_id"].isin(ids)
+        mine = exercise[attended]
         weeks = protocol.exercise.weeks if protocol.exercise is not None else float("nan")
         rows.append(
             {
@@ -88,6 +92,7 @@ def summarize(trial: Trial) -> TrialSummary:
                 "infusions": infusions,
                 "infusions_per_participant": round(infusions / n, 2) if n else float("nan"),
                 "sessions_attended": len(mine),
+                "sessions_completed": int((attended & completed).sum()),
                 "sessions_prescribed": prescribed * n,
                 "attendance_pct": (
                     round(100 * len(mine) / (prescribed * n), 1) if prescribed and n else float("nan")

@@ -27,6 +27,8 @@ MISSING_TOKENS = frozenset({"", "na", "n/a", "nan", "null", "none", "."})
 _TRUE = frozenset({"true", "t", "yes", "y", "1", "1.0"})
 _FALSE = frozenset({"false", "f", "no", "n", "0", "0.0"})
 ON_ERROR = ("raise", "drop")
+_FIRST_DATE = pd.Timestamp("1900-01-01")
+_LAST_DATE = pd.Timestamp("2100-12-31")
 
 
 def build_trial(
@@ -201,16 +203,17 @@ def _convert(
         return result
     if kind == "date":
         dates = pd.to_datetime(values.astype("string"), errors="coerce", format="ISO8601")
+        implausible = dates.notna() & ((dates < _FIRST_DATE) | (dates > _LAST_DATE))
         log.flag(
             table,
             frame,
-            values.notna() & dates.isna(),
+            values.notna() & (dates.isna() | implausible),
             column,
             "bad_date",
-            lambda row: f"{_where(row)}: {column} {row['_value']!r} is not a date; "
-            "write dates as ISO 8601, e.g. 2024-03-01",
+            lambda row: f"{_where(row)}: {column} {row['_value']!r} is not a date between "
+            f"{_FIRST_DATE:%Y} and {_LAST_DATE:%Y}; write dates as ISO 8601, e.g. 2024-03-01",
         )
-        return dates
+        return dates.mask(implausible).astype("datetime64[ns]")
     if kind == "item":
         return values  # parsed per instrument by the assessment rules
     if kind == "str":
