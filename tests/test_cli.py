@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import ketex
+from ketex.cli import main
+from tests.conftest import edit_cell
+
+
+def test_summary_of_the_sample(capsys):
+    assert main(["summary", str(ketex.sample_study_path())]) == 0
+    out = capsys.readouterr().out
+    assert "Study KETEX-SAMPLE" in out
+    assert "SINGLE" in out and "SERIES" in out and "WEEK12" in out
+
+
+def test_validate_clean_study_exits_zero(mini_folder, capsys):
+    assert main(["validate", str(mini_folder)]) == 0
+    assert capsys.readouterr().out.strip().endswith("0 error(s), 0 warning(s)")
+
+
+def test_validate_lists_problems_and_exits_one(mini_folder, capsys, tmp_path):
+    edit_cell(mini_folder / "participants.csv", 3, "arm", "PLACEBO")
+    out_csv = tmp_path / "problems.csv"
+    assert main(["validate", str(mini_folder), "--out", str(out_csv)]) == 1
+    out = capsys.readouterr().out
+    assert "participants.csv:3 [arm='PLACEBO'] unknown_arm" in out
+    # the row, and M02's 3 infusions, 2 sessions and 4 ratings
+    assert "10 error(s), 0 warning(s)" in out
+    assert out_csv.read_text().startswith("table,source_file,line,")
+
+
+def test_validate_invalid_protocol(mini_folder, capsys):
+    (mini_folder / "study.toml").write_text("[study]\n")
+    assert main(["validate", str(mini_folder), "--format", "csv"]) == 1
+    assert "bad_protocol" in capsys.readouterr().out
+
+
+def test_summary_of_invalid_study_points_to_validate(mini_folder, capsys):
+    edit_cell(mini_folder / "participants.csv", 3, "arm", "PLACEBO")
+    assert main(["summary", str(mini_folder)]) == 1
+    assert "ketex validate" in capsys.readouterr().err
+
+
+def test_missing_path(tmp_path, capsys):
+    assert main(["summary", str(tmp_path / "nowhere")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+
+
+def test_console_script_runs():
+    done = subprocess.run(
+        [sys.executable, "-m", "ketex.cli", "validate", str(ketex.sample_study_path())],
+        capture_output=True, text=True, check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "0 error(s)" in done.stdout
