@@ -90,7 +90,7 @@ def read_csv_table(path: Path, table: str, log: ProblemLog) -> pd.DataFrame | No
     delimiter = max(",;\t", key=first.count)
     # StringIO with newline="" splits records only at \n, \r\n and \r, unlike
     # str.splitlines, which also breaks at characters such as \x85 inside a cell
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     try:
         header = next(reader)
         records, starts = [], []

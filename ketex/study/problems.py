@@ -7,10 +7,11 @@ Readers never stop at the first problem: every check adds its findings to a
 from __future__ import annotations
 
 from collections.abc import Callable
+from types import MappingProxyType
 
 import pandas as pd
 
-__all__ = ["REPORT_COLUMNS", "ProblemLog", "format_report"]
+__all__ = ["REPORT_COLUMNS", "RULES", "ProblemLog", "format_report"]
 
 REPORT_COLUMNS = (
     "table",
@@ -22,6 +23,56 @@ REPORT_COLUMNS = (
     "rule",
     "severity",
     "message",
+)
+
+#: Every rule a reader or validation may report, with its severity. Each is documented
+#: in docs/loading-data.md (a test checks it).
+RULES = MappingProxyType(
+    {
+        # the protocol and whole files
+        "bad_protocol": "error",
+        "missing_table": "error",
+        "ambiguous_table": "error",
+        "empty_file": "error",
+        "bad_encoding": "error",
+        "malformed_file": "error",
+        "duplicate_column": "error",
+        "missing_column": "error",
+        # records and values
+        "malformed_row": "error",
+        "missing_value": "error",
+        "non_numeric": "error",
+        "not_boolean": "error",
+        "bad_date": "error",
+        "impossible_day": "error",
+        "day_date_mismatch": "error",
+        "no_day": "error",
+        # participants and references between tables
+        "duplicate_participant": "error",
+        "unknown_arm": "error",
+        "unknown_participant": "error",
+        "heart_rate_out_of_range": "error",
+        "out_of_range": "error",
+        # infusions and exercise
+        "unknown_dose_unit": "error",
+        "implausible_dose": "error",
+        "impossible_duration": "error",
+        "duplicate_infusion": "error",
+        # assessments
+        "unknown_instrument": "error",
+        "unknown_visit": "error",
+        "item_out_of_range": "error",
+        "extra_item": "error",
+        "total_out_of_range": "error",
+        "total_mismatch": "error",
+        "duplicate_assessment": "error",
+        "total_not_scorable": "warning",
+        "visit_outside_window": "warning",
+        "visit_not_for_arm": "warning",
+        "phq9_item9_positive": "warning",
+        # events
+        "unknown_event": "warning",
+    }
 )
 
 SOURCE_FILE = "_source_file"
@@ -56,6 +107,8 @@ class ProblemLog:
         value: object = None,
     ) -> None:
         """Record one problem that concerns no single row (or a row given by hand)."""
+        if RULES.get(rule) != severity:
+            raise ValueError(f"rule {rule!r} with severity {severity!r} is not in RULES")
         self._rows.append(
             {
                 "table": table,

@@ -174,14 +174,13 @@ def _convert(
             lambda row: f"{_where(row)}: {column} {row['_value']!r} is not a number; "
             "enter a number or leave the cell empty",
         )
-        if kind == "int":
-            fraction = numbers.notna() & (numbers != numbers.round())
+        if kind == "int":  # only study days are whole numbers
             log.flag(
                 table,
                 frame,
-                fraction,
+                numbers.notna() & (numbers != numbers.round()),
                 column,
-                "impossible_day" if column == "day" else "not_whole_number",
+                "impossible_day",
                 lambda row: f"{_where(row)}: {column} {row['_value']!r} is not a whole "
                 "number; study days count whole days since randomisation",
             )

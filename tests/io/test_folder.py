@@ -166,3 +166,36 @@ def test_dates_are_written_as_iso(mini, tmp_path):
     text = (tmp_path / "participants.csv").read_text()
     assert "2024-01-08," in text and "00:00:00" not in text
     assert pd.read_csv(tmp_path / "participants.csv")["randomization_date"].iloc[0] == "2024-01-08"
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b"", ("events", "events.csv", 1, None, None, None, "empty_file", "error")),
+        ("participant_id,day,event\nM01,3,hospitalisé\n".encode("latin-1"),
+         ("events", "events.csv", None, None, None, None, "bad_encoding", "error")),
+        (b"participant_id,day,event,day\nM01,3,other,3\n",
+         ("events", "events.csv", 1, None, "day", None, "duplicate_column", "error")),
+        (b"participant_id,event\nM01,other\n",
+         ("events", "events.csv", None, None, "day", None, "missing_column", "error")),
+        (b"participant_id,day,event\nM01,3\n",
+         ("events", "events.csv", 2, "M01", None, None, "malformed_row", "error")),
+        (b'participant_id,day,event\nM01,3,"other\n',  # a quote never closed
+         ("events", "events.csv", 2, None, None, None, "malformed_file", "error")),
+    ],
+    ids=["empty", "latin-1", "duplicate column", "missing column", "short row", "open quote"],
+)
+def test_file_level_problems_have_exact_rows(tmp_path, content, expected):
+    import shutil
+
+    folder = tmp_path / "m"
+    shutil.copytree(MINI, folder)
+    (folder / "events.csv").write_bytes(content)
+    with pytest.raises(ketex.DataValidationError) as caught:
+        ketex.load_trial(folder)
+    report = caught.value.report
+    columns = ["table", "source_file", "line", "participant_id", "column", "value", "rule",
+               "severity"]
+    rows = [tuple(None if pd.isna(v) else v for v in r)
+            for r in report[columns].itertuples(index=False)]
+    assert rows == [expected]

@@ -302,3 +302,26 @@ def test_lettered_bdi_options_are_scored_by_their_number(mini_folder):
     bdi = trial.assessments.query("instrument == 'BDI-II'")
     assert bdi["total"].iloc[0] == 15 + 2 + 1 + 1 + 3  # 2b scores 2, 1a scores 1
     assert bdi["item_16"].iloc[0] == 2.0
+
+
+def test_every_rule_is_documented():
+    from pathlib import Path
+
+    from ketex.study.problems import RULES
+
+    guide = (Path(__file__).parents[2] / "docs" / "loading-data.md").read_text()
+    documented = {
+        rule.strip("` ")
+        for line in guide.splitlines() if line.startswith("| `")
+        for rule in line.split("|")[1].split(",")
+    }
+    assert set(RULES) - documented == set()
+
+
+def test_unregistered_rule_is_a_programming_error():
+    from ketex.study.problems import ProblemLog
+
+    with pytest.raises(ValueError, match="not in RULES"):
+        ProblemLog().add("participants", "made_up", "x")
+    with pytest.raises(ValueError, match="not in RULES"):
+        ProblemLog().add("participants", "unknown_arm", "x", severity="warning")
