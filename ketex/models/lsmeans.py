@@ -11,7 +11,7 @@ each combination of those factors occurs in the data (SAS ``OM``, emmeans
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -43,16 +43,21 @@ class ReferenceGrid:
     cells: pd.DataFrame
     design: np.ndarray
     frame: ModelFrame
+    reference_levels: dict = field(default_factory=dict)
 
     @classmethod
     def from_frame(cls, frame: ModelFrame) -> ReferenceGrid:
         columns = list(frame.data.columns)
         factors: dict = {}
+        references: dict = {}
         numeric: list[str] = []
         for factor, info in frame.design_info.factor_infos.items():
             names = formula_variables(factor.code, columns)
             if info.type == "categorical" and len(names) == 1:
                 factors.setdefault(names[0], tuple(info.categories))
+                reference = _treatment_reference(frame.design_info, factor)
+                if reference is not None:
+                    references.setdefault(names[0], reference)
             elif info.type == "categorical":
                 for name in names:
                     factors.setdefault(name, tuple(_levels(frame.data[name])))
@@ -64,7 +69,7 @@ class ReferenceGrid:
             list(itertools.product(*factors.values())) or [()], columns=list(factors)
         )
         design = _design_rows(frame, cells, means)
-        return cls(factors, means, cells, design, frame)
+        return cls(factors, means, cells, design, frame, references)
 
     # --------------------------------------------------------------- LS-means
     def lsmean_matrix(
@@ -125,10 +130,14 @@ class ReferenceGrid:
                 sign = (-1.0) ** (len(term_numeric) - sum(shifted))
                 matrix = matrix + sign * self._rows_at(means, term_factors)
             if term_factors:
+                # rows "level - reference level", the reference taking SAS's last place:
+                # the Satterthwaite df of an F test depends on this choice of rows
                 difference = np.ones((1, 1))
                 for name in term_factors:
                     n = len(self.factors[name])
-                    step = np.hstack([np.eye(n - 1), -np.ones((n - 1, 1))])
+                    reference = self.reference_levels.get(name, n - 1)
+                    step = np.delete(np.eye(n), reference, axis=0)
+                    step[:, reference] = -1.0
                     difference = np.kron(difference, step)
                 matrix = difference @ matrix
             hypotheses[term.name()] = np.atleast_2d(matrix)
@@ -139,10 +148,25 @@ class ReferenceGrid:
         grid = self
         if means != self.covariate_means:
             design = _design_rows(self.frame, self.cells, means)
-            grid = ReferenceGrid(self.factors, means, self.cells, design, self.frame)
+            grid = ReferenceGrid(
+                self.factors, means, self.cells, design, self.frame, self.reference_levels
+            )
         if term_factors:
             return grid.lsmean_matrix(term_factors)[1]
         return grid.design.mean(axis=0, keepdims=True)
+
+
+def _treatment_reference(design_info: patsy.DesignInfo, factor) -> int | None:
+    """Index of the level coded as all zeros (treatment coding), if any."""
+    for coding in design_info.term_codings.values():
+        for subterm in coding:
+            contrast = subterm.contrast_matrices.get(factor)
+            if contrast is None:
+                continue
+            zero_rows = np.flatnonzero(np.all(contrast.matrix == 0, axis=1))
+            if zero_rows.size == 1 and contrast.matrix.shape[1] == contrast.matrix.shape[0] - 1:
+                return int(zero_rows[0])
+    return None
 
 
 def _levels(values: pd.Series) -> list:
