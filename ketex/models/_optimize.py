@@ -101,6 +101,13 @@ def minimise(
     tolerance: float,
 ) -> OptimisationResult:
     """Minimise with each optimiser in turn until one converges."""
+    # far from the optimum exp() of a log-sd may overflow: that point's objective is
+    # then infinite or NaN and is rejected, which is all the overflow needs to do
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+        return _minimise(likelihood, start, optimisers, max_iterations, tolerance)
+
+
+def _minimise(likelihood, start, optimisers, max_iterations, tolerance) -> OptimisationResult:
     messages: list[str] = []
     first = likelihood.evaluate(start, 0)
     if not first.finite:
@@ -120,10 +127,7 @@ def minimise(
                 # (infinite objective); the checks below judge the end point instead
                 warnings.simplefilter("ignore", RuntimeWarning)
                 warnings.simplefilter("ignore", optimize.OptimizeWarning)
-                with np.errstate(all="ignore"):
-                    raw = optimize.minimize(
-                        cache.fun, start, method=name, options=options, **kwargs
-                    )
+                raw = optimize.minimize(cache.fun, start, method=name, options=options, **kwargs)
             theta = np.asarray(raw.x, dtype=float)
             if not np.isfinite(cache.fun(theta)) and np.isfinite(cache.best[0]):
                 theta = cache.best[1]
