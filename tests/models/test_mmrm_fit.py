@@ -205,3 +205,19 @@ def test_control_validation():
         MMRMControl(optimisers=("adam",))
     with pytest.raises(ValueError, match="confidence_level"):
         MMRMControl(confidence_level=95)
+
+
+def test_grouped_fit_equals_separate_fits_when_mean_model_is_separate(data):
+    """With arm-specific fixed effects and arm-specific covariance matrices the REML
+    likelihood factorises over arms: the grouped fit is the two separate fits."""
+    formula = "change ~ 0 + arm + arm:visit + arm:baseline"
+    grouped = mmrm(data, formula, subject="subject", visit="visit", group="arm")
+    total = 0.0
+    for arm in ("KET", "PBO"):
+        alone = mmrm(data[data["arm"] == arm], "change ~ visit + baseline", subject="subject",
+                     visit="visit")
+        total += alone.loglik
+        # optimisers stop within ~1e-6 relative of the same optimum
+        np.testing.assert_allclose(grouped.covariance_matrix[arm].to_numpy(),
+                                   alone.covariance_matrix.to_numpy(), rtol=1e-5)
+    assert grouped.loglik == pytest.approx(total, abs=1e-6)
