@@ -75,6 +75,19 @@ class Likelihood:
         n_obs = sum(int(v.size * n) for v, n in zip(patterns.visits, patterns.n_subjects))
         self.n_obs = n_obs
         self.constant = (n_obs - (self.k if self.reml else 0)) * _LOG_2PI
+        # index pairs of the packed Gram tensors (see Patterns.gram)
+        self._pairs = tuple(np.triu_indices(v.size) for v in patterns.visits)
+        self._inner = np.triu_indices(self.k + 1)
+        self._inner_weight = np.where(self._inner[0] == self._inner[1], 1.0, 2.0)
+
+    def _unpack(self, packed: np.ndarray) -> np.ndarray:
+        """Packed upper triangles (..., K(K+1)/2) to symmetric (..., K, K) matrices."""
+        size = self.k + 1
+        full = np.zeros(packed.shape[:-1] + (size, size))
+        rows, cols = self._inner
+        full[..., rows, cols] = packed
+        full[..., cols, rows] = packed
+        return full
 
     # ---------------------------------------------------------------- helpers
     def _covariances(self, theta: np.ndarray, order: int):
@@ -105,10 +118,10 @@ class Likelihood:
             return Evaluation(objective=np.inf)
         pats = self.patterns
         k = self.k
-        total = np.zeros((k + 1) ** 2)
-        for inverse, gram in zip(inverses, pats.gram):
-            total += inverse.ravel() @ gram
-        total = total.reshape(k + 1, k + 1)
+        total = np.zeros(pats.gram[0].shape[1])
+        for inverse, gram, (rows, cols) in zip(inverses, pats.gram, self._pairs):
+            total += inverse[rows, cols] @ gram
+        total = self._unpack(total)
         try:
             chol_a = cholesky(total[:k, :k], lower=True)
         except (LinAlgError, ValueError):
@@ -133,14 +146,15 @@ class Likelihood:
         quad[:k, :k] = np.outer(beta, beta) + (phi if self.reml else 0.0)
         quad[:k, k] = quad[k, :k] = -beta
         quad[k, k] = 1.0
-        quad_flat = quad.ravel()
+        quad_packed = quad[self._inner] * self._inner_weight
         t = [s.n_visits for s in self.structures]
         w_by_group = [np.zeros((tg, tg)) for tg in t]
         h_blocks = []
-        for g, visits, n, inverse, gram in zip(
-            pats.group, pats.visits, pats.n_subjects, inverses, pats.gram
+        for g, visits, n, inverse, gram, (rows, cols) in zip(
+            pats.group, pats.visits, pats.n_subjects, inverses, pats.gram, self._pairs
         ):
-            h_p = (gram @ quad_flat).reshape(visits.size, visits.size)
+            h_packed = gram @ quad_packed
+            h_p = _symmetric_from_pairs(h_packed, rows, cols, visits.size)
             h_blocks.append(h_p)
             w_by_group[g][np.ix_(visits, visits)] += n * inverse - inverse @ h_p @ inverse
         gradient = np.concatenate(
@@ -159,11 +173,11 @@ class Likelihood:
     def _hessian(self, covariances, inverses, h_blocks, w_by_group, beta, phi):
         pats, k, m = self.patterns, self.k, self.n_params
         hessian = np.zeros((m, m))
-        contracted = np.zeros((m, k + 1, k + 1))
+        contracted = np.zeros((m, pats.gram[0].shape[1]))
         for g, sl in enumerate(self.slices):
             hessian[sl, sl] += np.einsum("jkab,ab->jk", covariances[g][2], w_by_group[g])
-        for g, visits, n, inverse, h_p, gram in zip(
-            pats.group, pats.visits, pats.n_subjects, inverses, h_blocks, pats.gram
+        for g, visits, n, inverse, h_p, gram, (rows, cols) in zip(
+            pats.group, pats.visits, pats.n_subjects, inverses, h_blocks, pats.gram, self._pairs
         ):
             sl = self.slices[g]
             sigma_p = covariances[g][0][np.ix_(visits, visits)]
@@ -172,7 +186,8 @@ class Likelihood:
             d1_inv = d1 @ inverse
             hessian[sl, sl] += np.einsum("jac,kca->jk", d1_inv, d1 @ t_mat)
             sandwich = inverse @ d1_inv  # inverse d1_j inverse (symmetric)
-            contracted[sl] += (sandwich.reshape(d1.shape[0], -1) @ gram).reshape(-1, k + 1, k + 1)
+            contracted[sl] += sandwich[:, rows, cols] @ gram
+        contracted = self._unpack(contracted)
         p_matrices = contracted[:, :k, :k]
         s_vectors = contracted[:, :k, k] - p_matrices @ beta
         phi_s = s_vectors @ phi
@@ -197,9 +212,9 @@ class Likelihood:
         if inverses is None:
             raise ValueError("The covariance matrix is not positive definite at theta.")
         k = self.k
-        total = np.zeros((k + 1) ** 2)
-        for g, visits, inverse, gram in zip(
-            self.patterns.group, self.patterns.visits, inverses, self.patterns.gram
+        total = np.zeros(self.patterns.gram[0].shape[1])
+        for g, visits, inverse, gram, (rows, cols) in zip(
+            self.patterns.group, self.patterns.visits, inverses, self.patterns.gram, self._pairs
         ):
             sl = self.slices[g]
             w = theta_vcov[sl, sl]
@@ -211,5 +226,14 @@ class Likelihood:
             if not linear:
                 d2 = covariances[g][2][:, :, visits][:, :, :, visits]
                 middle -= 0.25 * inverse @ np.einsum("jk,jkab->ab", w, d2) @ inverse
-            total += (0.5 * (middle + middle.T)).ravel() @ gram
-        return total.reshape(k + 1, k + 1)[:k, :k]
+            total += (0.5 * (middle + middle.T))[rows, cols] @ gram
+        return self._unpack(total)[:k, :k]
+
+
+def _symmetric_from_pairs(packed: np.ndarray, rows, cols, size: int) -> np.ndarray:
+    """``H`` from ``<Q, S_p[a, b]>``, which is ``2 H[a, b]`` off the diagonal."""
+    full = np.zeros((size, size))
+    values = np.where(rows == cols, packed, 0.5 * packed)
+    full[rows, cols] = values
+    full[cols, rows] = values
+    return full
