@@ -127,19 +127,24 @@ def between_within_df(
 
     A column constant within every subject is "between" (df = subjects - between
     columns - intercept); otherwise, and for the intercept, "within" (df = observations
-    - subjects - within columns).
+    - subjects - within columns).  Rows must be sorted by subject.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.array([[1, 0, 1.0], [1, 0, 2.0], [1, 1, 1.5], [1, 1, 0.5]])
+    >>> between_within_df(x, np.array([0, 0, 1, 1]), ("Intercept", "arm", "dose"))
+    array([1., 0., 1.])
     """
     n_obs = x.shape[0]
-    n_subjects = int(subject_codes.max()) + 1
-    kinds = []
-    for j, name in enumerate(column_names):
-        if name == "Intercept":
-            kinds.append("intercept")
-            continue
-        frame = pd.DataFrame({"s": subject_codes, "x": x[:, j]})
-        n_unique = len(frame.drop_duplicates())
-        kinds.append("within" if n_unique > n_subjects else "between")
-    kinds_arr = np.array(kinds)
-    between = n_subjects - np.sum(kinds_arr == "between") - np.sum(kinds_arr == "intercept")
-    within = n_obs - n_subjects - np.sum(kinds_arr == "within")
-    return np.where(kinds_arr == "between", between, within).astype(float)
+    starts = np.flatnonzero(np.r_[True, subject_codes[1:] != subject_codes[:-1]])
+    n_subjects = starts.size
+    varies = np.any(
+        np.maximum.reduceat(x, starts, axis=0) != np.minimum.reduceat(x, starts, axis=0), axis=0
+    )
+    intercept = np.array([name == "Intercept" for name in column_names])
+    within = varies & ~intercept
+    between = ~varies & ~intercept
+    between_df = n_subjects - between.sum() - intercept.sum()
+    within_df = n_obs - n_subjects - within.sum()
+    return np.where(between, between_df, within_df).astype(float)
