@@ -119,7 +119,7 @@ def build_model_frame(
     if problems:
         raise DataValidationError("Cannot fit the MMRM: " + "; ".join(problems) + ".")
 
-    frame = data.reset_index(drop=True)
+    frame = _categorise_strings(data.reset_index(drop=True), formula)
     lhs = formula.split("~", 1)[0].strip()
     try:
         outcome_frame, x_frame = patsy.dmatrices(
@@ -199,6 +199,25 @@ def build_model_frame(
         n_missing_outcome=missing_outcome,
         n_missing_covariates=n_dropped - missing_outcome,
     )
+
+
+def _categorise_strings(frame: pd.DataFrame, formula: str) -> pd.DataFrame:
+    """Turn text columns of the formula into Categoricals with sorted levels.
+
+    These are the levels patsy would choose itself, but patsy reads a Categorical's
+    codes in one step instead of looking at every string (minutes at 10^6 rows).
+    """
+    columns = formula_variables(formula, list(frame.columns))
+    converted = {}
+    for name in columns:
+        values = frame[name]
+        if isinstance(values.dtype, pd.CategoricalDtype) or pd.api.types.is_numeric_dtype(values):
+            continue
+        if pd.api.types.is_bool_dtype(values):
+            continue
+        levels = sorted(values.dropna().unique().tolist())
+        converted[name] = pd.Categorical(values, categories=levels)
+    return frame.assign(**converted) if converted else frame
 
 
 def _recode(sorted_codes: np.ndarray) -> np.ndarray:

@@ -271,9 +271,10 @@ def _structure(name: str, frame: ModelFrame) -> CovarianceStructure:
 
 
 def _weighted_least_squares(frame: ModelFrame) -> np.ndarray:
-    root = np.sqrt(frame.weights)
-    solution, *_ = np.linalg.lstsq(frame.x * root[:, None], frame.y * root, rcond=None)
-    return solution
+    # only a centring point for the outcome (the fit does not depend on it): the normal
+    # equations are accurate enough and much faster than an SVD at 10^6 rows
+    weighted_x = frame.x * frame.weights[:, None]
+    return np.linalg.solve(frame.x.T @ weighted_x, weighted_x.T @ frame.y)
 
 
 def _start(control, structures, frame: ModelFrame, residuals: np.ndarray) -> np.ndarray:
