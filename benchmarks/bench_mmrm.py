@@ -10,7 +10,7 @@ resident memory.
 Usage (from the repository root)::
 
     python benchmarks/bench_mmrm.py                      # ketex scaling curve
-    python benchmarks/bench_mmrm.py --r mmrm --r gls     # plus R side by side
+    python benchmarks/bench_mmrm.py --r mmrm:1000,10000 --r gls:1000   # plus R side by side
     python benchmarks/bench_mmrm.py --write-docs         # update docs/benchmarks.md
 
 R engines: ``mmrm`` (the R package, built from source into ``$R_LIBS``), ``gls``
@@ -138,8 +138,10 @@ def to_markdown(results: list[dict]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="100,300,1000,3000,10000,30000,100000")
-    parser.add_argument("--r", action="append", default=[], choices=["mmrm", "gls", "glmmTMB"])
-    parser.add_argument("--r-sizes", default="1000,10000")
+    parser.add_argument(
+        "--r", action="append", default=[], metavar="ENGINE:SIZES",
+        help="R engine (mmrm, gls, glmmTMB) and comma-separated sizes, e.g. mmrm:1000,10000",
+    )
     parser.add_argument("--write-docs", action="store_true")
     args = parser.parse_args()
     if not DATA.exists():
@@ -150,8 +152,9 @@ def main() -> None:
         print(f"ketex {n:>7,} subjects: {result['seconds']:.2f} s, "
               f"{result['peak_rss_mib']:.0f} MiB", flush=True)
         results.append(result)
-    for engine in args.r:
-        for n in [int(s) for s in args.r_sizes.split(",")]:
+    for spec in args.r:
+        engine, _, sizes = spec.partition(":")
+        for n in [int(s) for s in (sizes or "1000").split(",")]:
             result = run_r(engine, n)
             if result is not None:
                 print(f"R {engine} {n:>7,} subjects: {result['seconds']:.2f} s", flush=True)
