@@ -52,6 +52,22 @@ class MMRMResult:
         Variance parameters on the structure's parametrisation.
     theta_vcov : numpy.ndarray
         Their asymptotic covariance (inverse observed information).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from ketex.models import mmrm
+    >>> rng = np.random.default_rng(3)
+    >>> d = pd.DataFrame({"id": np.repeat(np.arange(40), 2), "visit": np.tile(["W1", "W2"], 40),
+    ...                   "arm": np.repeat(np.tile(["PBO", "KET"], 20), 2)})
+    >>> d["y"] = rng.normal(size=80) - 1.0 * (d["arm"] == "KET")
+    >>> fit = mmrm(d, "y ~ C(arm, Treatment('PBO')) * visit", subject="id", visit="visit")
+    >>> fit.lsmeans("arm", by="visit")[["visit", "arm"]].values.tolist()
+    [['W1', 'KET'], ['W1', 'PBO'], ['W2', 'KET'], ['W2', 'PBO']]
+    >>> fit.contrast("arm", by="visit", method="trt_vs_ctrl", reference="PBO")["contrast"].tolist()
+    ['KET - PBO', 'KET - PBO']
+    >>> fit.anova()["term"].tolist()
+    ["C(arm, Treatment('PBO'))", 'visit', "C(arm, Treatment('PBO')):visit"]
     """
 
     coef: pd.DataFrame
