@@ -66,7 +66,9 @@ print(json.dumps({
 def run_ketex(n: int) -> dict:
     completed = subprocess.run(
         [sys.executable, "-c", _CHILD, str(DATA), str(n), str(ROOT), FORMULA],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return json.loads(completed.stdout.strip().splitlines()[-1])
 
@@ -77,9 +79,16 @@ def run_r(engine: str, n: int) -> dict | None:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "r.json"
         completed = subprocess.run(
-            ["Rscript", str(ROOT / "benchmarks" / "bench_mmrm.R"), str(DATA), str(n), engine,
-             str(out)],
-            capture_output=True, text=True,
+            [
+                "Rscript",
+                str(ROOT / "benchmarks" / "bench_mmrm.R"),
+                str(DATA),
+                str(n),
+                engine,
+                str(out),
+            ],
+            capture_output=True,
+            text=True,
         )
         if completed.returncode != 0 or not out.exists():
             print(f"R {engine} at {n} failed: {completed.stderr[-500:]}", file=sys.stderr)
@@ -90,15 +99,17 @@ def run_r(engine: str, n: int) -> dict | None:
 
 
 def _r_term(name: str) -> str:
-    name = name.replace("(Intercept)", "Intercept").replace("ARMCDTRT", "C(ARMCD, Treatment('CTL'))[T.TRT]")
+    name = name.replace("(Intercept)", "Intercept").replace(
+        "ARMCDTRT", "C(ARMCD, Treatment('CTL'))[T.TRT]"
+    )
     return re.sub(r"(RACE|AVISIT)(\w+)", r"\1[T.\2]", name)
 
 
 def max_deviation(ketex: dict, other: dict) -> float:
     """Largest |difference of estimates| in units of ketex's standard error."""
-    ours = dict(zip(ketex["terms"], zip(ketex["estimate"], ketex["se"])))
+    ours = dict(zip(ketex["terms"], zip(ketex["estimate"], ketex["se"], strict=True), strict=True))
     worst = 0.0
-    for term, value in zip(other["terms"], other["estimate"]):
+    for term, value in zip(other["terms"], other["estimate"], strict=True):
         estimate, se = ours[_r_term(term)]
         worst = max(worst, abs(estimate - value) / se)
     return worst
@@ -118,7 +129,8 @@ def machine() -> str:
 
 def to_markdown(results: list[dict]) -> str:
     lines = [
-        "| engine | subjects | seconds | peak memory (MiB) | -2 REML log-lik | max abs. diff. vs ketex (SE) |",
+        "| engine | subjects | seconds | peak memory (MiB) | -2 REML log-lik "
+        "| max abs. diff. vs ketex (SE) |",
         "|---|---:|---:|---:|---:|---:|",
     ]
     ketex = {r["n_subjects"]: r for r in results if r["engine"] == "ketex"}
@@ -139,7 +151,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="100,300,1000,3000,10000,30000,100000")
     parser.add_argument(
-        "--r", action="append", default=[], metavar="ENGINE:SIZES",
+        "--r",
+        action="append",
+        default=[],
+        metavar="ENGINE:SIZES",
         help="R engine (mmrm, gls, glmmTMB) and comma-separated sizes, e.g. mmrm:1000,10000",
     )
     parser.add_argument("--write-docs", action="store_true")
@@ -149,8 +164,10 @@ def main() -> None:
     results = []
     for n in [int(s) for s in args.sizes.split(",")]:
         result = run_ketex(n)
-        print(f"ketex {n:>7,} subjects: {result['seconds']:.2f} s, "
-              f"{result['peak_rss_mib']:.0f} MiB", flush=True)
+        print(
+            f"ketex {n:>7,} subjects: {result['seconds']:.2f} s, {result['peak_rss_mib']:.0f} MiB",
+            flush=True,
+        )
         results.append(result)
     for spec in args.r:
         engine, _, sizes = spec.partition(":")
@@ -165,7 +182,7 @@ def main() -> None:
     out.write_text(json.dumps({"machine": machine(), "results": results}, indent=1))
     if args.write_docs:
         text = DOC.read_text() if DOC.exists() else "# Benchmarks\n"
-        block = (f"<!-- mmrm:start -->\nMachine: {machine()}.\n\n{table}\n<!-- mmrm:end -->")
+        block = f"<!-- mmrm:start -->\nMachine: {machine()}.\n\n{table}\n<!-- mmrm:end -->"
         if "<!-- mmrm:start -->" in text:
             text = re.sub(r"<!-- mmrm:start -->.*<!-- mmrm:end -->", block, text, flags=re.S)
         else:

@@ -84,71 +84,11 @@ def build_model_frame(
     weights: str | None,
 ) -> ModelFrame:
     """Validate the inputs and build a :class:`ModelFrame`."""
-    if not isinstance(data, pd.DataFrame):
-        raise TypeError(f"data must be a pandas DataFrame, got {type(data).__name__}.")
-    if not isinstance(formula, str) or "~" not in formula:
-        raise ValueError(
-            "formula must be a string such as 'change ~ arm * visit + baseline', "
-            f"got {formula!r}."
-        )
-    problems = []
-    roles = {"subject": subject, "visit": visit, "group": group, "weights": weights}
-    for role, column in roles.items():
-        if column is not None and column not in data.columns:
-            problems.append(f"{role} column {column!r} is not in the data")
-    if problems:
-        raise DataValidationError(
-            "Cannot fit the MMRM: " + "; ".join(problems) + f". Columns are: {list(data.columns)}."
-        )
-    for role in ("subject", "visit", "group"):
-        column = roles[role]
-        if column is not None and data[column].isna().any():
-            bad = data.index[data[column].isna()][:5].tolist()
-            problems.append(
-                f"{role} column {column!r} has {int(data[column].isna().sum())} missing values "
-                f"(first rows: {bad}); fill or drop those rows"
-            )
-    if weights is not None:
-        w = pd.to_numeric(data[weights], errors="coerce")
-        bad = ~(np.isfinite(w) & (w > 0))
-        if bad.any():
-            problems.append(
-                f"weights column {weights!r} must be positive and finite; "
-                f"{int(bad.sum())} rows are not (first rows: {data.index[bad][:5].tolist()})"
-            )
-    if problems:
-        raise DataValidationError("Cannot fit the MMRM: " + "; ".join(problems) + ".")
-
+    _check_roles(data, formula, subject, visit, group, weights)
     frame = _categorise_strings(data.reset_index(drop=True), formula)
-    lhs = formula.split("~", 1)[0].strip()
-    try:
-        outcome_frame, x_frame = patsy.dmatrices(
-            formula, frame, NA_action="drop", return_type="dataframe"
-        )
-    except patsy.PatsyError as error:
-        raise ValueError(f"Cannot build the design from formula {formula!r}: {error}") from error
-    kept = x_frame.index.to_numpy()
-    n_dropped = len(frame) - kept.size
-    missing_outcome = 0
-    if n_dropped:
-        if lhs in frame.columns:
-            missing_outcome = int(frame[lhs].isna().sum())
-        used = frame.loc[kept].reset_index(drop=True)
-        # rebuild on the used rows so that levels seen only in dropped rows vanish
-        for column in used.columns:
-            if isinstance(used[column].dtype, pd.CategoricalDtype):
-                used[column] = used[column].cat.remove_unused_categories()
-        outcome_frame, x_frame = patsy.dmatrices(
-            formula, used, NA_action="raise", return_type="dataframe"
-        )
-    else:
-        used = frame
-    positions = kept if n_dropped else np.arange(len(frame))
-    if outcome_frame.shape[1] != 1:
-        raise ValueError(f"The left side of {formula!r} must be one numeric outcome column.")
-    if used.empty:
-        raise DataValidationError("No rows left after dropping missing outcomes and covariates.")
-
+    outcome_frame, x_frame, used, positions, n_dropped, missing_outcome = _design_matrices(
+        frame, formula
+    )
     visit_levels = _ordered_levels(used[visit])
     visit_codes = pd.Categorical(used[visit], categories=visit_levels).codes.astype(np.int64)
     subject_codes, subject_labels = pd.factorize(used[subject], sort=False)
@@ -163,7 +103,9 @@ def build_model_frame(
 
     order = np.lexsort((visit_codes, subject_codes))
     subject_sorted, visit_sorted = subject_codes[order], visit_codes[order]
-    duplicated = (subject_sorted[1:] == subject_sorted[:-1]) & (visit_sorted[1:] == visit_sorted[:-1])
+    duplicated = (subject_sorted[1:] == subject_sorted[:-1]) & (
+        visit_sorted[1:] == visit_sorted[:-1]
+    )
     if duplicated.any():
         who = subject_labels[subject_sorted[1:][duplicated]].unique()[:5].tolist()
         raise DataValidationError(
@@ -201,6 +143,77 @@ def build_model_frame(
     )
 
 
+def _check_roles(data, formula, subject, visit, group, weights) -> None:
+    """Every problem with the column roles, reported together."""
+    if not isinstance(data, pd.DataFrame):
+        raise TypeError(f"data must be a pandas DataFrame, got {type(data).__name__}.")
+    if not isinstance(formula, str) or "~" not in formula:
+        raise ValueError(
+            f"formula must be a string such as 'change ~ arm * visit + baseline', got {formula!r}."
+        )
+    problems = []
+    roles = {"subject": subject, "visit": visit, "group": group, "weights": weights}
+    for role, column in roles.items():
+        if column is not None and column not in data.columns:
+            problems.append(f"{role} column {column!r} is not in the data")
+    if problems:
+        raise DataValidationError(
+            "Cannot fit the MMRM: " + "; ".join(problems) + f". Columns are: {list(data.columns)}."
+        )
+    for role in ("subject", "visit", "group"):
+        column = roles[role]
+        if column is not None and data[column].isna().any():
+            bad = data.index[data[column].isna()][:5].tolist()
+            problems.append(
+                f"{role} column {column!r} has {int(data[column].isna().sum())} missing values "
+                f"(first rows: {bad}); fill or drop those rows"
+            )
+    if weights is not None:
+        w = pd.to_numeric(data[weights], errors="coerce")
+        bad = ~(np.isfinite(w) & (w > 0))
+        if bad.any():
+            problems.append(
+                f"weights column {weights!r} must be positive and finite; "
+                f"{int(bad.sum())} rows are not (first rows: {data.index[bad][:5].tolist()})"
+            )
+    if problems:
+        raise DataValidationError("Cannot fit the MMRM: " + "; ".join(problems) + ".")
+
+
+def _design_matrices(frame: pd.DataFrame, formula: str):
+    """patsy design on the rows with outcome and covariates, and what was dropped."""
+    lhs = formula.split("~", 1)[0].strip()
+    try:
+        outcome_frame, x_frame = patsy.dmatrices(
+            formula, frame, NA_action="drop", return_type="dataframe"
+        )
+    except patsy.PatsyError as error:
+        raise ValueError(f"Cannot build the design from formula {formula!r}: {error}") from error
+    kept = x_frame.index.to_numpy()
+    n_dropped = len(frame) - kept.size
+    missing_outcome = 0
+    if n_dropped:
+        if lhs in frame.columns:
+            missing_outcome = int(frame[lhs].isna().sum())
+        used = frame.loc[kept].reset_index(drop=True)
+        # rebuild on the used rows so that levels seen only in dropped rows vanish
+        for column in used.columns:
+            if isinstance(used[column].dtype, pd.CategoricalDtype):
+                used[column] = used[column].cat.remove_unused_categories()
+        outcome_frame, x_frame = patsy.dmatrices(
+            formula, used, NA_action="raise", return_type="dataframe"
+        )
+    else:
+        used = frame
+    positions = kept if n_dropped else np.arange(len(frame))
+    if outcome_frame.shape[1] != 1:
+        raise ValueError(f"The left side of {formula!r} must be one numeric outcome column.")
+    if used.empty:
+        raise DataValidationError("No rows left after dropping missing outcomes and covariates.")
+
+    return outcome_frame, x_frame, used, positions, n_dropped, missing_outcome
+
+
 def _categorise_strings(frame: pd.DataFrame, formula: str) -> pd.DataFrame:
     """Turn text columns of the formula into Categoricals with sorted levels.
 
@@ -232,9 +245,9 @@ def _check_rank(x: np.ndarray, names: tuple[str, ...]) -> None:
     tol = eigenvalues.max() * x.shape[1] * 1e-12
     if eigenvalues.min() > tol:
         return
-    zero_columns = [n for n, s in zip(names, np.diag(gram)) if s == 0]
+    zero_columns = [n for n, s in zip(names, np.diag(gram), strict=True) if s == 0]
     null = vectors[:, eigenvalues <= tol]
-    involved = [n for n, v in zip(names, np.abs(null).max(axis=1)) if v > 1e-6]
+    involved = [n for n, v in zip(names, np.abs(null).max(axis=1), strict=True) if v > 1e-6]
     detail = (
         f"columns with no observations: {zero_columns}"
         if zero_columns

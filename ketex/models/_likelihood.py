@@ -72,7 +72,9 @@ class Likelihood:
         self.slices = tuple(slice(bounds[g], bounds[g + 1]) for g in range(len(sizes)))
         self.n_params = int(bounds[-1])
         self.k = patterns.n_columns
-        n_obs = sum(int(v.size * n) for v, n in zip(patterns.visits, patterns.n_subjects))
+        n_obs = sum(
+            int(v.size * n) for v, n in zip(patterns.visits, patterns.n_subjects, strict=True)
+        )
         self.n_obs = n_obs
         self.constant = (n_obs - (self.k if self.reml else 0)) * _LOG_2PI
         # index pairs of the packed Gram tensors (see Patterns.gram)
@@ -91,12 +93,15 @@ class Likelihood:
 
     # ---------------------------------------------------------------- helpers
     def _covariances(self, theta: np.ndarray, order: int):
-        return [s.derivatives(theta[sl], order) for s, sl in zip(self.structures, self.slices)]
+        return [
+            s.derivatives(theta[sl], order)
+            for s, sl in zip(self.structures, self.slices, strict=True)
+        ]
 
     def _factorise(self, covariances):
         """Inverse and log-determinant of every pattern's covariance (None if not PD)."""
         inverses, logdets = [], []
-        for g, visits in zip(self.patterns.group, self.patterns.visits):
+        for g, visits in zip(self.patterns.group, self.patterns.visits, strict=True):
             block = covariances[g][0][np.ix_(visits, visits)]
             try:
                 chol = cholesky(block, lower=True, check_finite=True)
@@ -119,7 +124,7 @@ class Likelihood:
         pats = self.patterns
         k = self.k
         total = np.zeros(pats.gram[0].shape[1])
-        for inverse, gram, (rows, cols) in zip(inverses, pats.gram, self._pairs):
+        for inverse, gram, (rows, cols) in zip(inverses, pats.gram, self._pairs, strict=True):
             total += inverse[rows, cols] @ gram
         total = self._unpack(total)
         try:
@@ -151,21 +156,22 @@ class Likelihood:
         w_by_group = [np.zeros((tg, tg)) for tg in t]
         h_blocks = []
         for g, visits, n, inverse, gram, (rows, cols) in zip(
-            pats.group, pats.visits, pats.n_subjects, inverses, pats.gram, self._pairs
+            pats.group, pats.visits, pats.n_subjects, inverses, pats.gram, self._pairs, strict=True
         ):
             h_packed = gram @ quad_packed
             h_p = _symmetric_from_pairs(h_packed, rows, cols, visits.size)
             h_blocks.append(h_p)
             w_by_group[g][np.ix_(visits, visits)] += n * inverse - inverse @ h_p @ inverse
         gradient = np.concatenate(
-            [np.einsum("jab,ab->j", cov[1], w) for cov, w in zip(covariances, w_by_group)]
+            [
+                np.einsum("jab,ab->j", cov[1], w)
+                for cov, w in zip(covariances, w_by_group, strict=True)
+            ]
         )
         if order == 1:
             return Evaluation(objective, beta, phi, gradient=gradient, sigmas=sigmas)
 
-        hessian, p_matrices = self._hessian(
-            covariances, inverses, h_blocks, w_by_group, beta, phi
-        )
+        hessian, p_matrices = self._hessian(covariances, inverses, h_blocks, w_by_group, beta, phi)
         return Evaluation(
             objective, beta, phi, gradient, hessian, sigmas=sigmas, p_matrices=p_matrices
         )
@@ -177,7 +183,14 @@ class Likelihood:
         for g, sl in enumerate(self.slices):
             hessian[sl, sl] += np.einsum("jkab,ab->jk", covariances[g][2], w_by_group[g])
         for g, visits, n, inverse, h_p, gram, (rows, cols) in zip(
-            pats.group, pats.visits, pats.n_subjects, inverses, h_blocks, pats.gram, self._pairs
+            pats.group,
+            pats.visits,
+            pats.n_subjects,
+            inverses,
+            h_blocks,
+            pats.gram,
+            self._pairs,
+            strict=True,
         ):
             sl = self.slices[g]
             sigma_p = covariances[g][0][np.ix_(visits, visits)]
@@ -214,7 +227,12 @@ class Likelihood:
         k = self.k
         total = np.zeros(self.patterns.gram[0].shape[1])
         for g, visits, inverse, gram, (rows, cols) in zip(
-            self.patterns.group, self.patterns.visits, inverses, self.patterns.gram, self._pairs
+            self.patterns.group,
+            self.patterns.visits,
+            inverses,
+            self.patterns.gram,
+            self._pairs,
+            strict=True,
         ):
             sl = self.slices[g]
             w = theta_vcov[sl, sl]

@@ -116,7 +116,7 @@ class CovarianceStructure:
         t = self.n_visits
         if self.name == "us":
             names = [f"log_chol[{a},{a}]" for a in range(t)]
-            names += [f"chol[{a},{b}]" for a, b in zip(*self._lower)]
+            names += [f"chol[{a},{b}]" for a, b in zip(*self._lower, strict=True)]
             return names
         sd = [f"log_sd[{a}]" for a in range(t)] if self.heterogeneous else ["log_sd"]
         n_corr = self.n_params - len(sd)
@@ -230,7 +230,11 @@ class CovarianceStructure:
             low = -1.0 / (t - 1)
             span = 1.0 - low
             p = 1.0 / (1.0 + np.exp(-phi[0]))
-            rho, d_rho, d2_rho = low + span * p, span * p * (1 - p), span * p * (1 - p) * (1 - 2 * p)
+            rho, d_rho, d2_rho = (
+                low + span * p,
+                span * p * (1 - p),
+                span * p * (1 - p) * (1 - 2 * p),
+            )
             off = 1.0 - np.eye(t)
             corr = np.eye(t) + rho * off
             return corr, (d_rho * off)[None], (d2_rho * off)[None, None]
@@ -271,7 +275,7 @@ def _power_correlation(rho, d_rho, d2_rho, distance, order):
 
 
 def _toeplitz_correlation(phi, t):
-    rho, d_rho, d2_rho = (np.array(v) for v in zip(*(_signed_unit(p) for p in phi)))
+    rho, d_rho, d2_rho = (np.array(v) for v in zip(*(_signed_unit(p) for p in phi), strict=True))
     lag = np.abs(np.subtract.outer(np.arange(t), np.arange(t)))
     corr = np.eye(t)
     n = phi.size
@@ -287,7 +291,7 @@ def _toeplitz_correlation(phi, t):
 
 def _antedependence_correlation(phi, t):
     """``corr(a, b) = prod_{a <= q < b} rho_q`` for ``a < b``."""
-    rho, d_rho, d2_rho = (np.array(v) for v in zip(*(_signed_unit(p) for p in phi)))
+    rho, d_rho, d2_rho = (np.array(v) for v in zip(*(_signed_unit(p) for p in phi), strict=True))
     n = phi.size
     a_idx, b_idx = np.meshgrid(np.arange(t), np.arange(t), indexing="ij")
     low, high = np.minimum(a_idx, b_idx), np.maximum(a_idx, b_idx)

@@ -88,12 +88,15 @@ class ReferenceGrid:
         cell_weight = np.ones(len(self.cells))
         if others and weights == "proportional":
             counts = self.frame.data.groupby(others, observed=True).size()
-            keys = pd.MultiIndex.from_frame(self.cells[others]) if len(others) > 1 else (
-                pd.Index(self.cells[others[0]])
+            keys = (
+                pd.MultiIndex.from_frame(self.cells[others])
+                if len(others) > 1
+                else (pd.Index(self.cells[others[0]]))
             )
             cell_weight = counts.reindex(keys).fillna(0.0).to_numpy(dtype=float)
-        targets = pd.DataFrame(list(itertools.product(*(self.factors[s] for s in specs))),
-                               columns=specs)
+        targets = pd.DataFrame(
+            list(itertools.product(*(self.factors[s] for s in specs))), columns=specs
+        )
         rows = []
         for _, target in targets.iterrows():
             mask = np.ones(len(self.cells), dtype=bool)
@@ -101,9 +104,7 @@ class ReferenceGrid:
                 mask &= (self.cells[s] == target[s]).to_numpy()
             w = cell_weight[mask]
             if w.sum() == 0:
-                raise ValueError(
-                    f"No data for the proportional weights of cell {dict(target)}."
-                )
+                raise ValueError(f"No data for the proportional weights of cell {dict(target)}.")
             rows.append((w / w.sum()) @ self.design[mask])
         return targets, np.vstack(rows)
 
@@ -125,7 +126,7 @@ class ReferenceGrid:
             matrix = 0.0
             for shifted in itertools.product((0, 1), repeat=len(term_numeric)):
                 means = dict(self.covariate_means)
-                for name, step in zip(term_numeric, shifted):
+                for name, step in zip(term_numeric, shifted, strict=True):
                     means[name] += step
                 sign = (-1.0) ** (len(term_numeric) - sum(shifted))
                 matrix = matrix + sign * self._rows_at(means, term_factors)

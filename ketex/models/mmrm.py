@@ -91,7 +91,9 @@ class MMRMControl:
         if not optimisers or bad:
             raise ValueError(f"optimisers must be among {_OPTIMISERS}; got {optimisers}.")
         if not isinstance(self.max_iterations, int) or self.max_iterations < 1:
-            raise ValueError(f"max_iterations must be a positive integer, got {self.max_iterations}.")
+            raise ValueError(
+                f"max_iterations must be a positive integer, got {self.max_iterations}."
+            )
         if not (isinstance(self.tolerance, (int, float)) and self.tolerance > 0):
             raise ValueError(f"tolerance must be a positive number, got {self.tolerance}.")
         if self.vcov not in ("asymptotic", "empirical"):
@@ -182,7 +184,8 @@ def mmrm(
     ...     "visit": np.tile(["W1", "W2", "W3"], n),
     ...     "arm": np.repeat(rng.permutation(np.repeat(["PBO", "KET"], n // 2)), 3),
     ... })
-    >>> d["change"] = -2.0 * (d["arm"] == "KET") + rng.normal(size=len(d)) + np.repeat(rng.normal(size=n), 3)
+    >>> subject_effect = np.repeat(rng.normal(size=n), 3)
+    >>> d["change"] = -2.0 * (d["arm"] == "KET") + rng.normal(size=len(d)) + subject_effect
     >>> fit = mmrm(d, "change ~ C(arm, Treatment('PBO')) * visit", subject="id", visit="visit")
     >>> fit.converged, fit.n_subjects, fit.n_obs
     (True, 60, 180)
@@ -229,12 +232,17 @@ def mmrm(
             likelihood, start, control.optimisers, control.max_iterations, control.tolerance
         )
         attempts.extend(f"[{name}] {m}" for m in outcome.messages)
+        used_fallback_structure = position > 0
         if outcome.converged:
             break
     else:
         raise ConvergenceError(
             "The MMRM did not converge with "
-            + (f"any of the structures {structures}" if len(structures) > 1 else f"'{structures[0]}'")
+            + (
+                f"any of the structures {structures}"
+                if len(structures) > 1
+                else f"'{structures[0]}'"
+            )
             + ". What was tried: "
             + " | ".join(attempts)
             + ". What to try: a simpler or pre-specified fallback covariance, e.g. "
@@ -242,7 +250,8 @@ def mmrm(
             "MMRMControl(optimisers=...); rescaling the outcome; dropping visits with very "
             "few observations."
         )
-    if control.warn_on_fallback and (position > 0 or outcome.optimiser != control.optimisers[0]):
+    used_fallback_optimiser = outcome.optimiser != control.optimisers[0]
+    if control.warn_on_fallback and (used_fallback_structure or used_fallback_optimiser):
         warnings.warn(
             f"The MMRM converged only with covariance '{name}' and optimiser "
             f"'{outcome.optimiser}': " + " | ".join(attempts),
@@ -250,8 +259,17 @@ def mmrm(
             stacklevel=2,
         )
     return _result(
-        frame, patterns, likelihood, outcome, beta_start, name, method, df, control,
-        tuple(attempts), structure,
+        frame,
+        patterns,
+        likelihood,
+        outcome,
+        beta_start,
+        name,
+        method,
+        df,
+        control,
+        tuple(attempts),
+        structure,
     )
 
 
@@ -308,7 +326,7 @@ def _empirical_vcov(frame, patterns: Patterns, sigmas, beta, phi) -> np.ndarray:
     r = (frame.y - frame.x @ beta) * root
     row_pattern = np.repeat(patterns.subject_pattern, np.bincount(frame.subject_codes))
     meat = np.zeros((k, k))
-    for p, (g, visits) in enumerate(zip(patterns.group, patterns.visits)):
+    for p, (g, visits) in enumerate(zip(patterns.group, patterns.visits, strict=True)):
         rows = np.flatnonzero(row_pattern == p)
         t_p = visits.size
         inverse = np.linalg.inv(sigmas[g][np.ix_(visits, visits)])
@@ -320,7 +338,16 @@ def _empirical_vcov(frame, patterns: Patterns, sigmas, beta, phi) -> np.ndarray:
 
 
 def _result(
-    frame, patterns, likelihood, outcome, beta_start, name, method, df, control, attempts,
+    frame,
+    patterns,
+    likelihood,
+    outcome,
+    beta_start,
+    name,
+    method,
+    df,
+    control,
+    attempts,
     structure,
 ) -> MMRMResult:
     ev = outcome.evaluation

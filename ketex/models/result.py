@@ -95,8 +95,20 @@ class MMRMResult:
 
     @classmethod
     def build(
-        cls, *, frame, inference, theta, sigmas, minus_two_loglik, n_variance_params,
-        converged, optimiser, messages, covariance, method, structure,
+        cls,
+        *,
+        frame,
+        inference,
+        theta,
+        sigmas,
+        minus_two_loglik,
+        n_variance_params,
+        converged,
+        optimiser,
+        messages,
+        covariance,
+        method,
+        structure,
     ) -> MMRMResult:
         names = list(frame.column_names)
         table = inference.t_tests(np.eye(len(names)))
@@ -104,7 +116,7 @@ class MMRMResult:
         visits = [str(v) for v in frame.visit_levels]
         matrices = {
             level: pd.DataFrame(_readonly(s), index=visits, columns=visits)
-            for level, s in zip(frame.group_levels, sigmas)
+            for level, s in zip(frame.group_levels, sigmas, strict=True)
         }
         covariance_matrix = matrices[None] if list(matrices) == [None] else matrices
         n_subjects = int(frame.subject_codes.max()) + 1
@@ -295,7 +307,7 @@ class MMRMResult:
         out = np.empty_like(scaled)
         starts = np.flatnonzero(np.r_[True, np.diff(frame.subject_codes) != 0])
         ends = np.r_[starts[1:], len(scaled)]
-        for start, end in zip(starts, ends):
+        for start, end in zip(starts, ends, strict=True):
             visits = frame.visit_codes[start:end]
             sigma = self._sigmas[frame.group_codes[start]][np.ix_(visits, visits)]
             if normalized:

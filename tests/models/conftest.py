@@ -61,7 +61,9 @@ def simulate_trial(
         + base_slope * (baseline - 20)[:, None]
     )
     outcome = mean + errors
-    last = np.where(rng.random(n_subjects) < dropout, rng.integers(1, n_visits, n_subjects), n_visits)
+    last = np.where(
+        rng.random(n_subjects) < dropout, rng.integers(1, n_visits, n_subjects), n_visits
+    )
     observed = visit_index[None, :] < last[:, None]
     observed &= rng.random((n_subjects, n_visits)) > 0.05
     observed[:, 0] |= ~observed.any(axis=1)

@@ -26,11 +26,17 @@ def test_derivatives_match_central_differences(name):
     step = 1e-6
     basis = np.eye(structure.n_params)
     num_first = np.array(
-        [(structure.matrix(theta + step * e) - structure.matrix(theta - step * e)) / (2 * step) for e in basis]
+        [
+            (structure.matrix(theta + step * e) - structure.matrix(theta - step * e)) / (2 * step)
+            for e in basis
+        ]
     )
     num_second = np.array(
         [
-            (structure.derivatives(theta + step * e)[1] - structure.derivatives(theta - step * e)[1])
+            (
+                structure.derivatives(theta + step * e)[1]
+                - structure.derivatives(theta - step * e)[1]
+            )
             / (2 * step)
             for e in basis
         ]
@@ -43,8 +49,19 @@ def test_derivatives_match_central_differences(name):
 
 
 @pytest.mark.parametrize(
-    "name,count", [("us", 10), ("cs", 2), ("csh", 5), ("ar1", 2), ("ar1h", 5), ("toep", 4),
-                   ("toeph", 7), ("ad", 4), ("adh", 7), ("sp_exp", 2)]
+    "name,count",
+    [
+        ("us", 10),
+        ("cs", 2),
+        ("csh", 5),
+        ("ar1", 2),
+        ("ar1h", 5),
+        ("toep", 4),
+        ("toeph", 7),
+        ("ad", 4),
+        ("adh", 7),
+        ("sp_exp", 2),
+    ],
 )
 def test_number_of_parameters_as_sas(name, count):
     assert _structure(name).n_params == count
@@ -70,8 +87,14 @@ def test_structures_have_their_defining_pattern():
 @pytest.mark.parametrize("name", list(COVARIANCE_STRUCTURES))
 def test_starting_values_are_valid(name):
     structure = _structure(name)
-    empirical = np.array([[4.0, 2.0, np.nan, 1.0], [2.0, 5.0, 2.5, 1.2],
-                          [np.nan, 2.5, 6.0, 3.0], [1.0, 1.2, 3.0, 7.0]])
+    empirical = np.array(
+        [
+            [4.0, 2.0, np.nan, 1.0],
+            [2.0, 5.0, 2.5, 1.2],
+            [np.nan, 2.5, 6.0, 3.0],
+            [1.0, 1.2, 3.0, 7.0],
+        ]
+    )
     theta = starting_values(structure, empirical)
     assert theta.shape == (structure.n_params,)
     assert np.all(np.linalg.eigvalsh(structure.matrix(theta)) > 0)

@@ -49,7 +49,14 @@ def test_missing_covariate_rows_are_counted_apart(data):
 
 def test_coef_table_columns_and_confidence_intervals(fit):
     assert list(fit.coef.columns) == [
-        "term", "estimate", "se", "df", "statistic", "p_value", "ci_low", "ci_high"
+        "term",
+        "estimate",
+        "se",
+        "df",
+        "statistic",
+        "p_value",
+        "ci_low",
+        "ci_high",
     ]
     from scipy import stats
 
@@ -126,8 +133,14 @@ def test_no_convergence_raises_with_what_to_try(data):
 
 def test_fallback_sequence_records_the_structure_used(data):
     control = MMRMControl(warn_on_fallback=False)
-    fit_seq = mmrm(_never_together(data), FORMULA, subject="subject", visit="visit",
-                   covariance=("us", "ar1h", "cs"), control=control)
+    fit_seq = mmrm(
+        _never_together(data),
+        FORMULA,
+        subject="subject",
+        visit="visit",
+        covariance=("us", "ar1h", "cs"),
+        control=control,
+    )
     assert fit_seq.covariance == "ar1h"
     assert any(m.startswith("[us]") for m in fit_seq.messages)
     assert fit_seq.converged
@@ -137,8 +150,13 @@ def test_fallback_warns_when_requested(data):
     from ketex.errors import ConvergenceWarning
 
     with pytest.warns(ConvergenceWarning, match="converged only with covariance 'ar1h'"):
-        mmrm(_never_together(data), FORMULA, subject="subject", visit="visit",
-             covariance=("us", "ar1h"))
+        mmrm(
+            _never_together(data),
+            FORMULA,
+            subject="subject",
+            visit="visit",
+            covariance=("us", "ar1h"),
+        )
 
 
 def test_predict_and_residuals(data, fit):
@@ -147,8 +165,12 @@ def test_predict_and_residuals(data, fit):
     used = data.loc[fitted.index]
     np.testing.assert_allclose(fitted + residuals, used["change"])
     newdata = data.iloc[:8].assign(change=np.nan)
-    np.testing.assert_allclose(fit.predict(newdata), fitted.reindex(newdata.index).fillna(
-        pd.Series(fit.predict(newdata).to_numpy(), index=newdata.index)))
+    np.testing.assert_allclose(
+        fit.predict(newdata),
+        fitted.reindex(newdata.index).fillna(
+            pd.Series(fit.predict(newdata).to_numpy(), index=newdata.index)
+        ),
+    )
     normalized = fit.residuals("normalized")
     pearson = fit.residuals("pearson")
     # under the model both have unit variance; 400 observations: sd within ~10%
@@ -192,8 +214,14 @@ def test_all_df_methods_and_empirical_vcov(data):
     # arm and baseline are between-subject; intercept and visit terms within
     n_between = 2
     assert bw.coef.set_index("term").loc["baseline", "df"] == base.n_subjects - n_between - 1
-    emp = mmrm(data, FORMULA, subject="subject", visit="visit", df="residual",
-               control=MMRMControl(vcov="empirical"))
+    emp = mmrm(
+        data,
+        FORMULA,
+        subject="subject",
+        visit="visit",
+        df="residual",
+        control=MMRMControl(vcov="empirical"),
+    )
     assert np.allclose(emp.coef["estimate"], base.coef["estimate"])
     assert not np.allclose(emp.coef["se"], base.coef["se"])
     with pytest.raises(ValueError, match="empirical"):
@@ -214,10 +242,12 @@ def test_grouped_fit_equals_separate_fits_when_mean_model_is_separate(data):
     grouped = mmrm(data, formula, subject="subject", visit="visit", group="arm")
     total = 0.0
     for arm in ("KET", "PBO"):
-        alone = mmrm(data[data["arm"] == arm], "change ~ visit + baseline", subject="subject",
-                     visit="visit")
+        alone = mmrm(
+            data[data["arm"] == arm], "change ~ visit + baseline", subject="subject", visit="visit"
+        )
         total += alone.loglik
         # optimisers stop within ~1e-6 relative of the same optimum
-        np.testing.assert_allclose(grouped.covariance_matrix[arm].to_numpy(),
-                                   alone.covariance_matrix.to_numpy(), rtol=1e-5)
+        np.testing.assert_allclose(
+            grouped.covariance_matrix[arm].to_numpy(), alone.covariance_matrix.to_numpy(), rtol=1e-5
+        )
     assert grouped.loglik == pytest.approx(total, abs=1e-6)

@@ -30,8 +30,14 @@ FORMULA = "FEV1 ~ C(ARMCD, Treatment('PBO'))"
 
 @pytest.mark.parametrize("row", REFERENCE["results"], ids=lambda r: r["covariance"])
 def test_kenward_roger_linear_same_as_sas(fev_data, row):
-    fit = mmrm(fev_data, FORMULA, subject="USUBJID", visit="AVISIT",
-               covariance=row["covariance"], df="kenward_roger_linear")
+    fit = mmrm(
+        fev_data,
+        FORMULA,
+        subject="USUBJID",
+        visit="AVISIT",
+        covariance=row["covariance"],
+        df="kenward_roger_linear",
+    )
     arm = fit.coef.iloc[1]
     assert arm.se == pytest.approx(row["se_kenward_roger_linear"], rel=5e-4)
     assert arm.df == pytest.approx(row["df"], abs=0.1)
@@ -40,8 +46,14 @@ def test_kenward_roger_linear_same_as_sas(fev_data, row):
 @pytest.mark.parametrize("covariance", ["us", "ar1", "csh"])
 def test_full_kenward_roger_is_a_small_inflation(fev_data, covariance):
     model = mmrm(fev_data, FORMULA, subject="USUBJID", visit="AVISIT", covariance=covariance)
-    full = mmrm(fev_data, FORMULA, subject="USUBJID", visit="AVISIT", covariance=covariance,
-                df="kenward_roger")
+    full = mmrm(
+        fev_data,
+        FORMULA,
+        subject="USUBJID",
+        visit="AVISIT",
+        covariance=covariance,
+        df="kenward_roger",
+    )
     ratio = full.coef["se"].to_numpy() / model.coef["se"].to_numpy()
     # the KR correction is O(1/n): within 5% of the model-based SE with 200 subjects
     assert np.all(np.abs(ratio - 1) < 0.05)
@@ -50,7 +62,12 @@ def test_full_kenward_roger_is_a_small_inflation(fev_data, covariance):
 
 
 def test_kenward_roger_f_test_scales(fev_data):
-    fit = mmrm(fev_data, "FEV1 ~ C(ARMCD, Treatment('PBO')) * AVISIT", subject="USUBJID",
-               visit="AVISIT", df="kenward_roger_linear")
+    fit = mmrm(
+        fev_data,
+        "FEV1 ~ C(ARMCD, Treatment('PBO')) * AVISIT",
+        subject="USUBJID",
+        visit="AVISIT",
+        df="kenward_roger_linear",
+    )
     table = fit.anova().set_index("term")
     assert np.all(table["den_df"] > 100) and np.all(table["p_value"].between(0, 1))

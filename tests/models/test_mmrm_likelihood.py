@@ -40,7 +40,9 @@ def _textbook(frame, likelihood, theta):
     """-2 log L built subject by subject with dense matrices."""
     x, y, w = frame.x, frame.y, frame.weights
     k = x.shape[1]
-    sigmas = [s.matrix(theta[sl]) for s, sl in zip(likelihood.structures, likelihood.slices)]
+    sigmas = [
+        s.matrix(theta[sl]) for s, sl in zip(likelihood.structures, likelihood.slices, strict=True)
+    ]
     blocks = []
     for subject in np.unique(frame.subject_codes):
         rows = np.flatnonzero(frame.subject_codes == subject)
@@ -72,7 +74,10 @@ def test_objective_equals_per_subject_computation(reml, grouped, weighted):
 
 def _central_difference(function, theta, step=1e-5):
     return np.array(
-        [(function(theta + step * e) - function(theta - step * e)) / (2 * step) for e in np.eye(theta.size)]
+        [
+            (function(theta + step * e) - function(theta - step * e)) / (2 * step)
+            for e in np.eye(theta.size)
+        ]
     )
 
 

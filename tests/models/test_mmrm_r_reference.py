@@ -56,9 +56,12 @@ def _label(row):
 @pytest.mark.parametrize("row", REFERENCE["results"], ids=_label)
 def test_same_as_r(data, row):
     fit = mmrm(
-        data, "change ~ arm * visit + baseline", subject="subject",
+        data,
+        "change ~ arm * visit + baseline",
+        subject="subject",
         visit="week" if row["covariance"] == "sp_exp" else "visit",
-        covariance=row["covariance"], method=row["method"],
+        covariance=row["covariance"],
+        method=row["method"],
         weights="weight" if row["weighted"] else None,
     )
     loose = row.get("source") == "glmmTMB"
@@ -79,7 +82,7 @@ def test_same_as_r(data, row):
     if "lsmeans" in row:
         ours = fit.lsmeans("arm", by="visit").set_index(["visit", "arm"])
         theirs = pd.DataFrame(row["lsmeans"])
-        mine = ours.loc[list(zip(theirs["visit"], theirs["arm"]))]
+        mine = ours.loc[list(zip(theirs["visit"], theirs["arm"], strict=True))]
         assert np.max(np.abs(mine["estimate"].to_numpy() - theirs["emmean"]) / theirs["SE"]) < 1e-4
         np.testing.assert_allclose(mine["se"].to_numpy(), theirs["SE"], rtol=1e-4)
         diffs = pd.DataFrame(row["differences"])

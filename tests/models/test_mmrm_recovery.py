@@ -15,10 +15,18 @@ TRUE_COVARIANCE = np.array(
 
 @pytest.fixture(scope="module")
 def fit():
-    data = simulate_trial(n_subjects=3000, n_visits=4, seed=2024, covariance=TRUE_COVARIANCE,
-                          effects=(1.0, -2.0, 0.5), dropout=0.2)
+    data = simulate_trial(
+        n_subjects=3000,
+        n_visits=4,
+        seed=2024,
+        covariance=TRUE_COVARIANCE,
+        effects=(1.0, -2.0, 0.5),
+        dropout=0.2,
+    )
     return mmrm(
-        data, "change ~ C(arm, Treatment('PBO')) + visit + baseline", subject="subject",
+        data,
+        "change ~ C(arm, Treatment('PBO')) + visit + baseline",
+        subject="subject",
         visit="visit",
     )
 

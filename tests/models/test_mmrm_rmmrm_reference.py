@@ -63,11 +63,16 @@ def _fit(data, row):
         df = "kenward_roger_linear"
     control = MMRMControl(vcov="empirical") if row["vcov"] == "Empirical" else None
     return mmrm(
-        data, "change ~ arm * visit + baseline", subject="subject",
+        data,
+        "change ~ arm * visit + baseline",
+        subject="subject",
         visit="week" if structure == "sp_exp" else "visit",
-        covariance=structure, group="arm" if "arm /" in row["covariance_term"] else None,
-        method="reml" if row["reml"] else "ml", df=df,
-        weights="weight" if row["weighted"] else None, control=control,
+        covariance=structure,
+        group="arm" if "arm /" in row["covariance_term"] else None,
+        method="reml" if row["reml"] else "ml",
+        df=df,
+        weights="weight" if row["weighted"] else None,
+        control=control,
     )
 
 
@@ -95,13 +100,14 @@ def test_same_as_r_mmrm(data, row):
     if "lsmeans" in row:
         lsm = pd.DataFrame(row["lsmeans"])
         ours = fit.lsmeans("arm", by="visit").set_index(["visit", "arm"])
-        ours = ours.loc[list(zip(lsm["visit"], lsm["arm"]))]
+        ours = ours.loc[list(zip(lsm["visit"], lsm["arm"], strict=True))]
         assert np.max(np.abs(ours["estimate"].to_numpy() - lsm["emmean"]) / lsm["SE"]) < 5e-4
         np.testing.assert_allclose(ours["se"].to_numpy(), lsm["SE"], rtol=5e-4)
         np.testing.assert_allclose(ours["df"].to_numpy(), lsm["df"], atol=0.1)
         diffs = pd.DataFrame(row["differences"])
         ours = fit.contrast("arm", by="visit").set_index("visit").loc[diffs["visit"]]
-        np.testing.assert_allclose(ours["estimate"].to_numpy(), diffs["estimate"],
-                                   atol=5e-4 * diffs["SE"].min())
+        np.testing.assert_allclose(
+            ours["estimate"].to_numpy(), diffs["estimate"], atol=5e-4 * diffs["SE"].min()
+        )
         np.testing.assert_allclose(ours["se"].to_numpy(), diffs["SE"], rtol=5e-4)
         np.testing.assert_allclose(ours["df"].to_numpy(), diffs["df"], atol=0.1)

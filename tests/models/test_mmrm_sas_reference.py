@@ -116,7 +116,9 @@ def test_type3_tests_same_as_sas(fit, sas):
 def test_categorical_reference_level_from_pandas_categorical(fev_data, fit):
     data = fev_data.assign(
         ARMCD=pd.Categorical(fev_data["ARMCD"], categories=["PBO", "TRT"]),
-        RACE=pd.Categorical(fev_data["RACE"], categories=["Asian", "Black or African American", "White"]),
+        RACE=pd.Categorical(
+            fev_data["RACE"], categories=["Asian", "Black or African American", "White"]
+        ),
         SEX=pd.Categorical(fev_data["SEX"], categories=["Male", "Female"]),
     )
     other = mmrm(data, "FEV1 ~ ARMCD * AVISIT + RACE + SEX", subject="USUBJID", visit="AVISIT")
