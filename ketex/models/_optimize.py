@@ -1,0 +1,164 @@
+"""Minimising ``-2 log L`` over the variance parameters, with fallbacks.
+
+Each optimiser of the control's sequence starts from the same starting values; the
+first whose end point passes the convergence checks (finite objective, small
+Newton decrement ``g' H^-1 g`` and a positive definite Hessian) wins.  A few exact
+Newton steps polish the end point, since the Hessian is analytic and cheap.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import optimize
+
+from ketex.models._likelihood import Evaluation, Likelihood
+
+__all__ = ["OptimisationResult", "minimise"]
+
+
+@dataclass(frozen=True)
+class OptimisationResult:
+    theta: np.ndarray
+    evaluation: Evaluation  # with gradient and Hessian
+    converged: bool
+    optimiser: str
+    messages: tuple[str, ...]
+    n_iterations: int
+
+
+class _Cache:
+    """Reuse the last evaluation: scipy asks for value, gradient and Hessian apart."""
+
+    def __init__(self, likelihood: Likelihood) -> None:
+        self.likelihood = likelihood
+        self.theta: np.ndarray | None = None
+        self.evaluation: Evaluation | None = None
+        self.order = -1
+        self.best: tuple[float, np.ndarray] = (np.inf, np.empty(0))
+
+    def get(self, theta: np.ndarray, order: int) -> Evaluation:
+        if self.theta is None or order > self.order or not np.array_equal(theta, self.theta):
+            self.evaluation = self.likelihood.evaluate(theta, order)
+            self.theta = np.array(theta, dtype=float)
+            self.order = order
+            if self.evaluation.objective < self.best[0]:
+                self.best = (self.evaluation.objective, self.theta.copy())
+        return self.evaluation
+
+    def fun(self, theta):
+        return self.get(theta, 0).objective
+
+    def jac(self, theta):
+        ev = self.get(theta, 1)
+        if ev.gradient is None:  # not positive definite: push back
+            return np.zeros_like(theta)
+        return ev.gradient
+
+    def hess(self, theta):
+        ev = self.get(theta, 2)
+        if ev.hessian is None:
+            return np.eye(theta.size)
+        return ev.hessian
+
+
+def _newton_decrement(ev: Evaluation) -> float:
+    try:
+        chol = np.linalg.cholesky(ev.hessian)
+    except np.linalg.LinAlgError:
+        return np.inf
+    step = np.linalg.solve(chol, ev.gradient)
+    return float(step @ step)
+
+
+def _polish(likelihood: Likelihood, theta: np.ndarray, ev: Evaluation, steps: int = 5):
+    """Exact Newton steps with step halving while the objective does not rise."""
+    for _ in range(steps):
+        if ev.hessian is None or _newton_decrement(ev) < 1e-20:
+            break
+        try:
+            direction = np.linalg.solve(ev.hessian, ev.gradient)
+        except np.linalg.LinAlgError:
+            break
+        for scale in (1.0, 0.5, 0.25, 0.125):
+            candidate = theta - scale * direction
+            trial = likelihood.evaluate(candidate, 2)
+            if trial.finite and trial.objective <= ev.objective + 1e-12 * abs(ev.objective):
+                theta, ev = candidate, trial
+                break
+        else:
+            break
+    return theta, ev
+
+
+def minimise(
+    likelihood: Likelihood,
+    start: np.ndarray,
+    optimisers: tuple[str, ...],
+    max_iterations: int,
+    tolerance: float,
+) -> OptimisationResult:
+    """Minimise with each optimiser in turn until one converges."""
+    # far from the optimum exp() of a log-sd may overflow: that point's objective is
+    # then infinite or NaN and is rejected, which is all the overflow needs to do
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+        return _minimise(likelihood, start, optimisers, max_iterations, tolerance)
+
+
+def _minimise(likelihood, start, optimisers, max_iterations, tolerance) -> OptimisationResult:
+    messages: list[str] = []
+    first = likelihood.evaluate(start, 0)
+    if not first.finite:
+        messages.append("starting values give a covariance that is not positive definite")
+    best: OptimisationResult | None = None
+    for name in optimisers:
+        cache = _Cache(likelihood)
+        options = {"maxiter": max_iterations}
+        kwargs = {"jac": cache.jac}
+        if name in ("trust-exact", "trust-ncg", "trust-krylov", "newton-cg"):
+            kwargs["hess"] = cache.hess
+        if name == "trust-exact":
+            options["gtol"] = 1e-8
+        try:
+            with warnings.catch_warnings():
+                # scipy warns when a line search meets the edge of the parameter space
+                # (infinite objective); the checks below judge the end point instead
+                warnings.simplefilter("ignore", RuntimeWarning)
+                warnings.simplefilter("ignore", optimize.OptimizeWarning)
+                raw = optimize.minimize(cache.fun, start, method=name, options=options, **kwargs)
+            theta = np.asarray(raw.x, dtype=float)
+            if not np.isfinite(cache.fun(theta)) and np.isfinite(cache.best[0]):
+                theta = cache.best[1]
+            iterations = int(getattr(raw, "nit", 0) or 0)
+            note = f"{name}: {raw.message}"
+        except (ValueError, np.linalg.LinAlgError, FloatingPointError) as error:
+            theta = cache.best[1] if np.isfinite(cache.best[0]) else np.asarray(start)
+            iterations = 0
+            note = f"{name}: failed with {type(error).__name__}: {error}"
+        ev = likelihood.evaluate(theta, 2)
+        if not ev.finite:
+            messages.append(note + "; ended where the covariance is not positive definite")
+            continue
+        theta, ev = _polish(likelihood, theta, ev)
+        decrement = _newton_decrement(ev)
+        converged = bool(decrement < tolerance)
+        if converged:
+            messages.append(note + f"; converged (Newton decrement {decrement:.2e})")
+        elif np.isinf(decrement):
+            messages.append(note + "; Hessian is not positive definite at the end point")
+        else:
+            messages.append(note + f"; Newton decrement {decrement:.2e} above {tolerance:g}")
+        result = OptimisationResult(theta, ev, converged, name, tuple(messages), iterations)
+        if converged:
+            return result
+        if best is None or ev.objective < best.evaluation.objective:
+            best = result
+    if best is None:
+        return OptimisationResult(
+            np.asarray(start, dtype=float), first, False, "none", tuple(messages), 0
+        )
+    return OptimisationResult(
+        best.theta, best.evaluation, False, best.optimiser, tuple(messages), best.n_iterations
+    )
