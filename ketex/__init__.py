@@ -11,6 +11,7 @@ from ketex.errors import (
     KetexError,
 )
 from ketex.io.folder import load_trial, write_excel, write_trial
+from ketex.models import MMRMControl, MMRMResult, mmrm
 from ketex.scales import INSTRUMENTS, Instrument, get_instrument, score, severity
 from ketex.simulate import TrialDesign, simulate_trial
 from ketex.study.problems import REPORT_COLUMNS, format_report
@@ -38,6 +39,8 @@ __all__ = [
     "INSTRUMENTS",
     "InfusionPlan",
     "Instrument",
+    "MMRMControl",
+    "MMRMResult",
     "KetexError",
     "Protocol",
     "REPORT_COLUMNS",
@@ -50,6 +53,7 @@ __all__ = [
     "format_report",
     "get_instrument",
     "load_trial",
+    "mmrm",
     "sample_study_path",
     "score",
     "severity",
