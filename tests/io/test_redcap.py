@@ -474,3 +474,113 @@ def test_duplicate_visits_of_one_scale_become_a_repeating_form(tmp_path):
         trial.assessments.query("instrument == 'MADRS'")) + 1
     again = load_redcap(paths["records"], paths["dictionary"], paths["mapping"])
     assert doubled.differences(again) == []
+
+
+# -- a project without events or repeating forms ------------------------------------------
+
+
+def test_classic_project_without_events_takes_the_visit_from_a_field(tmp_path):
+    (tmp_path / "records.csv").write_text(
+        "study_id,redcap_repeat_instrument,redcap_repeat_instance,arm,demographics_complete,"
+        "visit,madrs_day,madrs_total,madrs_complete\n"
+        "A1,,,1,2,,,,\n"
+        "A1,madrs,1,,,1,0,31,2\n"
+        "A1,madrs,2,,,2,14,20,2\n"
+        "A2,,,2,2,,,,\n"
+        "A2,madrs,1,,,1,-1,28,1\n"
+    )
+    (tmp_path / "dictionary.csv").write_text(
+        "Variable / Field Name,Form Name,Field Type,Field Label,"
+        '"Choices, Calculations, OR Slider Labels"\n'
+        "study_id,demographics,text,Study ID,\n"
+        'arm,demographics,radio,Arm,"1, SINGLE | 2, SERIES"\n'
+        'visit,madrs,dropdown,Visit,"1, BASELINE | 2, WEEK2"\n'
+        "madrs_day,madrs,text,Day,\n"
+        "madrs_total,madrs,text,MADRS total,\n"
+    )
+    mapping = {
+        "protocol": tomllib.loads((MINI / "study.toml").read_text()),
+        "decode": True,
+        "participants": {"columns": {"arm": "arm"}},
+        "scales": [{"instrument": "MADRS",
+                    "columns": {"day": "madrs_day", "total": "madrs_total", "visit": "visit"}}],
+    }
+    trial = load_redcap(tmp_path / "records.csv", tmp_path / "dictionary.csv", mapping)
+    assert trial.participants[["participant_id", "arm"]].values.tolist() == [
+        ["A1", "SINGLE"], ["A2", "SERIES"]]
+    assert trial.assessments[["participant_id", "visit", "day", "total"]].values.tolist() == [
+        ["A1", "BASELINE", 0, 31.0], ["A1", "WEEK2", 14, 20.0], ["A2", "BASELINE", -1, 28.0]]
+    assert trial.report.empty
+
+
+# -- property: random corruption never escapes as anything but DataValidationError ---------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_NASTY = ["", " ", "x", "-1", "0", "1", "2", "3", "7", "999", "1.5", "1e9", "nan", "NA",
+          "2024-13-45", "2024-03-01", ",", '"', "a,b", "baseline_arm_1", "week_9_arm_1",
+          "madrs", "infusion", "M01", "M99", "Checked", "\u0663", "1, Yes | 0, No"]
+
+
+@pytest.fixture(scope="module")
+def mini_export(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("mini_export")
+    write_redcap(load_trial(MINI), folder)
+    return folder
+
+
+def _corrupted_copy(source: Path, name: str, edits, drop_fields) -> Path:
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp())
+    for file in ("records.csv", "dictionary.csv", "mapping.toml", "study.toml"):
+        shutil.copy(source / file, folder / file)
+    rows = read_rows(folder / name)
+    for (row, column, value) in edits:
+        target = rows[1 + row % (len(rows) - 1)]
+        target[column % len(target)] = value
+    for row in drop_fields:
+        target = rows[1 + row % (len(rows) - 1)]
+        del target[-1]
+    write_rows(folder / name, rows)
+    return folder
+
+
+_edits = st.lists(st.tuples(st.integers(0, 10_000), st.integers(0, 10_000),
+                            st.sampled_from(_NASTY)), min_size=1, max_size=8)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                 HealthCheck.function_scoped_fixture])
+@given(edits=_edits, drop_fields=st.lists(st.integers(0, 10_000), max_size=2))
+def test_corrupted_records_give_a_trial_or_a_data_validation_error(mini_export, edits,
+                                                                   drop_fields):
+    folder = _corrupted_copy(mini_export, "records.csv", edits, drop_fields)
+    try:
+        tables = read_redcap_tables(folder / "records.csv", folder / "dictionary.csv",
+                                    folder / "mapping.toml")
+    except DataValidationError:
+        return  # a structural problem (e.g. a header cell damaged)
+    trial = build_trial(tables.protocol, tables.raw, on_error="drop", log=tables.log)
+    lines = range(2, len(read_rows(folder / "records.csv")) + 1)
+    used = {int(line) for frame in tables.raw.values() if frame is not None
+            for line in frame["_line"]}
+    reported = set(trial.report["line"].dropna().astype(int))
+    assert set(lines) <= used | reported
+    try:
+        load(folder)
+    except DataValidationError:
+        pass
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                 HealthCheck.function_scoped_fixture])
+@given(edits=_edits, drop_fields=st.lists(st.integers(0, 10_000), max_size=1))
+def test_corrupted_dictionaries_give_a_trial_or_a_data_validation_error(mini_export, edits,
+                                                                        drop_fields):
+    folder = _corrupted_copy(mini_export, "dictionary.csv", edits, drop_fields)
+    try:
+        load(folder, on_error="drop")
+    except DataValidationError:
+        pass

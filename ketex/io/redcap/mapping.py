@@ -356,6 +356,9 @@ class _Checker:
         out = []
         for column, entry in spec.items():
             where = f"{key}.{column}"
+            if not isinstance(column, str):
+                self.problem(where, "column names must be text")
+                continue
             if column == "participant_id" or (
                 table == "assessments" and (column == "instrument" or ITEM_COLUMN.match(column))
             ):

@@ -24,6 +24,7 @@ import tomli_w
 from ketex import scales
 from ketex.io.redcap.dictionary import DICTIONARY_COLUMNS, checkbox_column
 from ketex.io.redcap.read import SYSTEM_COLUMNS
+from ketex.study.protocol import Protocol
 from ketex.study.tables import EVENT_TYPES, TABLES, item_columns
 from ketex.study.trial import Trial
 
@@ -201,20 +202,23 @@ def _forms(trial: Trial) -> list[_Form]:
 def _table_fields(trial: Trial, table: str, form: str, prefix: str, names) -> list[_Field]:
     frame = trial.tables()[table]
     return [
-        _field_for(trial, table, column, frame[column], form, names(f"{prefix}_{column}"))
+        _field_for(trial.protocol, table, column, frame[column], form,
+                   names(f"{prefix}_{column}"))
         for column in frame.columns
         if column != "participant_id"
     ]
 
 
-def _field_for(trial, table: str, column: str, values: pd.Series, form: str, name: str) -> _Field:
+def _field_for(protocol: Protocol | None, table: str, column: str, values: pd.Series, form: str,
+               name: str) -> _Field:
+    """The field holding one trial column; ``protocol`` gives the arms (participants only)."""
     spec = TABLES[table].column(column)
-    label = (spec.description if spec is not None and spec.description else column)
-    label = label[:1].upper() + label[1:]
+    label = spec.description if spec is not None and spec.description else column
+    label = label[:1].upper() + label[1:].replace("_", " ")
     required = spec is not None and spec.required
     base = _Field(name, form, "text", label, column, required=required, mapping=name)
-    if (table, column) == ("participants", "arm"):
-        arms = trial.protocol.arms
+    if (table, column) == ("participants", "arm") and protocol is not None:
+        arms = protocol.arms
         codes = {arm.code: str(k) for k, arm in enumerate(arms, start=1)}
         base.type, base.choices = "radio", tuple((codes[a.code], a.label or a.code) for a in arms)
         base.mapping = {"field": name, "values": {v: k for k, v in codes.items()}}
@@ -236,8 +240,7 @@ def _field_for(trial, table: str, column: str, values: pd.Series, form: str, nam
         base.validation = "datetime_seconds_ymd" if timed else "date_ymd"
         return base
     if pd.api.types.is_numeric_dtype(values):
-        whole = values.dropna().eq(values.dropna().round()).all()
-        base.validation = "integer" if whole else "number"
+        base.validation = "integer" if pd.api.types.is_integer_dtype(values) else "number"
         return base
     if column == "description":
         base.type = "notes"
@@ -297,15 +300,15 @@ def _records(trial: Trial, forms: list[_Form], events: dict[str, str]):
     for form in forms:
         header += [c for f in form.fields if f.column is not None for c in f.cells(None)]
         header.append(f"{form.name}_complete")
-    home = events[trial.protocol.visit_names[0]]
+    home = trial.protocol.visit_names[0]
+    grouped = [_grouped(trial, form, home) for form in forms]
     rows = []
     for pid in trial.participants["participant_id"]:
         for visit, event in events.items():
             single: dict[str, str] = {}
             repeated: list[dict] = []
-            for form in forms:
-                found = _form_rows(trial, form, pid, visit, event == home)
-                for number, record in enumerate(found, start=1):
+            for form, by_key in zip(forms, grouped, strict=True):
+                for number, record in enumerate(by_key.get((pid, visit), []), start=1):
                     cells = _cells(form, record)
                     if form.repeating:
                         repeated.append({"redcap_repeat_instrument": form.name,
@@ -327,13 +330,16 @@ def _cells(form: _Form, record: dict) -> dict[str, str]:
     return cells
 
 
-def _form_rows(trial: Trial, form: _Form, pid: str, visit: str, home: bool) -> list[dict]:
+def _grouped(trial: Trial, form: _Form, home: str) -> dict[tuple[str, str], list[dict]]:
+    """The form's trial rows by (participant, visit); all but scales go to the home visit."""
     frame = trial.tables()[form.table]
     if form.table == "assessments":
-        frame = frame[(frame["instrument"] == form.instrument) & (frame["visit"] == visit)]
-    elif not home:
-        return []
-    return frame[frame["participant_id"] == pid].to_dict("records")
+        frame = frame[frame["instrument"] == form.instrument]
+    out: dict[tuple[str, str], list[dict]] = {}
+    for record in frame.to_dict("records"):
+        visit = record["visit"] if form.table == "assessments" else home
+        out.setdefault((record["participant_id"], visit), []).append(record)
+    return out
 
 
 # -- mapping ------------------------------------------------------------------------
