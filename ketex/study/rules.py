@@ -122,7 +122,9 @@ def _derive_days(table: str, frame: pd.DataFrame, participants: pd.DataFrame, lo
         frame["day"] = np.nan
     if "randomization_date" in participants.columns:
         origin = participants.set_index("participant_id")["randomization_date"]
-        origin = frame["participant_id"].map(origin[~origin.index.duplicated()])
+        # reindex, not map: map fails on an empty datetime series (pandas 3)
+        origin = origin[~origin.index.duplicated()].reindex(frame["participant_id"].array)
+        origin = pd.Series(origin.to_numpy(), index=frame.index, dtype="datetime64[ns]")
     else:
         origin = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns]")
     days = (frame["date"] - origin).dt.days.astype("float64")
@@ -357,6 +359,8 @@ def _check_items_and_totals(protocol: Protocol, frame: pd.DataFrame, log: Proble
             f"range 0-{instrument.total_max}; correct it or leave it empty")
         own_items = [c for c in present if int(c.split("_")[1]) <= instrument.n_items]
         items = pd.DataFrame({c: parsed[c][index] for c in own_items}, index=index)
+        # item columns absent from the source are unanswered items, not a crash in scoring
+        items = items.reindex(columns=list(instrument.item_columns))
         has_items = items.notna().any(axis=1) & ~bad_row
         if not has_items.any():
             continue
