@@ -584,3 +584,34 @@ def test_corrupted_dictionaries_give_a_trial_or_a_data_validation_error(mini_exp
         load(folder, on_error="drop")
     except DataValidationError:
         pass
+
+
+def test_an_item_the_form_lacks_is_unanswered_and_the_total_prorated(export):
+    mapping = mapping_dict()
+    mapping["scales"][0]["items"][9] = ""  # the form has no MADRS item 10
+    mapping["scales"][0]["ignore"] = ["madrs_10"]
+    del mapping["scales"][0]["columns"]["total"]
+    mapping["scales"][0]["ignore"].append("madrs_total")
+    assessments = load(export, mapping).assessments
+    madrs = assessments[assessments["instrument"] == "MADRS"]
+    assert "item_10" not in madrs.columns  # entirely empty optional columns are dropped
+    assert madrs["total"].iloc[0] == pytest.approx(28 / 9 * 10)  # prorated from 9 items
+
+
+def test_participant_fields_read_in_no_row_leave_every_row_unplaced_not_a_crash(export):
+    mapping = mapping_dict()
+    mapping["participants"]["event"] = "week_9_arm_1"
+    trial = load(export, mapping, on_error="drop")
+    assert trial.participants.empty
+    report = trial.report
+    assert "unknown_participant" in set(report["rule"])
+    unplaced = report[report["rule"] == "unmapped_form"]
+    assert set(unplaced.loc[unplaced["column"] == "demographics_complete", "line"]) == {2, 8}
+
+
+def test_a_date_that_parses_to_an_impossible_year_is_a_bad_date(export):
+    set_cell(export / "records.csv", 2, "visit_date", "-3")
+    report = load(export, on_error="drop").report
+    assert rows_of(report[report["rule"] == "bad_date"]) == [
+        ("assessments", "records.csv", 2, "R01", "visit_date", "-3", "bad_date", "error"),
+    ] * 2  # the MADRS and the PHQ-9 of that visit share the date

@@ -41,8 +41,9 @@ _COLUMN_KEYS = ("field", "value", "decode", "values", "split")
 class ColumnMap:
     """Where one column of a trial table comes from.
 
-    Exactly one of ``field`` (a REDCap field), ``value`` (a constant) or ``from_event``
-    (the visit named by the row's ``redcap_event_name``) gives the value.
+    At most one of ``field`` (a REDCap field), ``value`` (a constant) or ``from_event``
+    (the visit named by the row's ``redcap_event_name``) gives the value; with none, the
+    column is always empty (an item the form does not have).
 
     Parameters
     ----------
@@ -431,7 +432,8 @@ class _Checker:
             return []
         out = []
         for k, entry in enumerate(spec, start=1):
-            if entry == "":
+            if entry == "":  # an item the form does not have: always unanswered
+                out.append(ColumnMap(f"item_{k}", key=f"{key}[{k - 1}]"))
                 continue
             mapped = self.column(f"item_{k}", entry, f"{key}[{k - 1}]", decode=False)
             if mapped is not None:

@@ -320,6 +320,8 @@ class _RecordsReader:
                            f"event {event!r} is not a visit: add {event} = \"VISIT\" to "
                            f"[redcap.visits] in {self.plan.source}")
             return visit, visit is not None
+        if column.field is None:
+            return None, True
         field = self.dictionary.fields[column.field]
         self.note(source.table, line, column.column, field.name)
         if field.type == "checkbox":
