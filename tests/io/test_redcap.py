@@ -615,3 +615,18 @@ def test_a_date_that_parses_to_an_impossible_year_is_a_bad_date(export):
     assert rows_of(report[report["rule"] == "bad_date"]) == [
         ("assessments", "records.csv", 2, "R01", "visit_date", "-3", "bad_date", "error"),
     ] * 2  # the MADRS and the PHQ-9 of that visit share the date
+
+
+def test_writer_keeps_extra_columns_clear_of_redcap_names(tmp_path):
+    from dataclasses import replace
+
+    from ketex.study.tables import canonical
+
+    trial = load_trial(MINI)
+    participants = trial.participants.assign(
+        enrolment_complete=[1.0, 2.0, 3.0, 4.0], record_id=["a", "b", "c", "d"],
+        redcap_event_name=["x", "y", "z", "w"])
+    odd = replace(trial, participants=canonical("participants", participants))
+    paths = write_redcap(odd, tmp_path)
+    again = load_redcap(paths["records"], paths["dictionary"], paths["mapping"])
+    assert odd.differences(again) == []

@@ -14,6 +14,7 @@ from ketex.io.files import read_csv_table
 from ketex.io.redcap.dictionary import Dictionary, Field, read_dictionary
 from ketex.io.redcap.mapping import ColumnMap, FormMap, RedcapMapping, read_mapping
 from ketex.study.problems import LINE, PARSE_ERROR, SOURCE_FILE, ProblemLog, format_report
+from ketex.study.protocol import Protocol
 from ketex.study.trial import TABLE_NAMES, Trial
 from ketex.study.validation import ON_ERROR, build_trial
 
@@ -106,7 +107,7 @@ class RedcapTables:
     required cells emptied because their value was rejected (already reported).
     """
 
-    protocol: Any
+    protocol: Protocol
     raw: dict[str, pd.DataFrame | None]
     log: ProblemLog
     fields: dict[tuple[str, int, str], set[str]]

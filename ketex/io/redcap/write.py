@@ -162,13 +162,15 @@ def _event_names(visits: tuple[str, ...]) -> dict[str, str]:
 
 
 class _Names:
-    """Hands out unique field names."""
+    """Hands out unique field names, clear of REDCap's own columns."""
 
     def __init__(self) -> None:
-        self.used = {RECORD_ID}
+        self.used = {RECORD_ID, *SYSTEM_COLUMNS}
 
     def __call__(self, text: str) -> str:
         base, k = _name(text), 1
+        if base.endswith("_complete") or base.startswith("redcap_"):
+            base = f"v_{base}"  # would pass for a form status or a system column
         name = base
         while name in self.used:
             k += 1
