@@ -430,6 +430,16 @@ def test_round_trip_of_the_mini_study(tmp_path):
     assert again.report.empty
 
 
+def test_round_trip_of_the_sample_study(tmp_path):
+    from ketex.datasets import sample_study_path
+
+    trial = load_trial(sample_study_path())
+    paths = write_redcap(trial, tmp_path)
+    again = load_redcap(paths["records"], paths["dictionary"], paths["mapping"])
+    assert trial.differences(again) == []
+    assert list(again.report["rule"]) == list(trial.report["rule"])  # the same warnings
+
+
 def test_round_trip_of_the_hand_made_export(tmp_path):
     trial = load(FIXTURE)
     paths = write_redcap(trial, tmp_path)
