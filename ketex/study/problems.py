@@ -72,6 +72,19 @@ RULES = MappingProxyType(
         "phq9_item9_positive": "warning",
         # events
         "unknown_event": "warning",
+        # REDCap exports (ketex.io.redcap): data dictionary and mapping
+        "duplicate_field": "error",
+        "unknown_field_type": "error",
+        "bad_choices": "error",
+        "bad_mapping": "error",
+        # REDCap exports: records rows
+        "invalid_choice": "error",
+        "unmapped_code": "error",
+        "unmapped_event": "error",
+        "incomplete_form": "warning",
+        "unmapped_form": "warning",
+        "empty_row": "warning",
+        "unknown_field": "warning",
     }
 )
 
