@@ -20,6 +20,7 @@ DATA = Path(__file__).resolve().parent
 sys.path.insert(0, str(DATA.parent))  # the ketex of this checkout, installed or not
 
 from ketex.io.folder import write_trial  # noqa: E402
+from ketex.io.redcap import write_redcap  # noqa: E402
 from ketex.simulate import TrialDesign, simulate_trial  # noqa: E402
 from ketex.study.trial import Trial  # noqa: E402
 
@@ -41,12 +42,11 @@ def make_sample(root: Path = DATA) -> Trial:
 def write_other_forms(trial: Trial, root: Path) -> None:
     """Write the sample in its other source formats, beside ``data/sample``.
 
-    Nothing yet. TO BE ADDED by the lead when the writers exist: the REDCap export with
-    its data dictionary and mapping in ``root / "sample_redcap"``, and the CDISC SDTM
-    datasets in ``root / "sample_sdtm"``, both made from this same ``trial`` so that the
-    three readers load equal trials.
+    The REDCap export (records, data dictionary, mapping) goes to ``root /
+    "sample_redcap"``; all forms are made from this same ``trial``, so every reader loads
+    an equal trial (``tests/io/test_sample_forms.py``).
     """
-    return None
+    write_redcap(trial, root / "sample_redcap")
 
 
 if __name__ == "__main__":

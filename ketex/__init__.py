@@ -11,6 +11,7 @@ from ketex.errors import (
     KetexError,
 )
 from ketex.io.folder import load_trial, write_excel, write_trial
+from ketex.io.redcap import load_redcap, write_redcap
 from ketex.models import MMRMControl, MMRMResult, mmrm
 from ketex.scales import INSTRUMENTS, Instrument, get_instrument, score, severity
 from ketex.simulate import TrialDesign, simulate_trial
@@ -52,6 +53,7 @@ __all__ = [
     "__version__",
     "format_report",
     "get_instrument",
+    "load_redcap",
     "load_trial",
     "mmrm",
     "sample_study_path",
@@ -60,5 +62,6 @@ __all__ = [
     "simulate_trial",
     "summarize",
     "write_excel",
+    "write_redcap",
     "write_trial",
 ]

@@ -358,16 +358,26 @@ class _Reader:
         if annotation.startswith("tuple"):
             if not isinstance(value, list):
                 raise self.fail(path, f"must be an array, got {value!r}")
+            element = annotation[len("tuple["):].split(",")[0].split("]")[0].strip()
+            for k, item in enumerate(value):
+                self._check_scalar(element, item, f"{path}[{k}]")
             return tuple(value)
+        self._check_scalar(annotation, value, path)
+        return value
+
+    def _check_scalar(self, annotation: str, value: Any, path: str) -> None:
         if annotation.startswith(("int", "float")) and (
             isinstance(value, bool) or not isinstance(value, int | float)
         ):
             raise self.fail(path, f"must be a number, got {value!r}")
+        if annotation.startswith("int") and " | None" not in annotation and isinstance(
+            value, float
+        ):
+            raise self.fail(path, f"must be a whole number, got {value!r}")
         if annotation.startswith("bool") and not isinstance(value, bool):
             raise self.fail(path, f"must be true or false, got {value!r}")
         if annotation.startswith("str") and not isinstance(value, str):
             raise self.fail(path, f"must be a string, got {value!r}")
-        return value
 
     def check(self, protocol: Protocol) -> None:
         """Checks that span several entries: unique codes, windows, units."""

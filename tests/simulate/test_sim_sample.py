@@ -63,9 +63,19 @@ def test_make_sample_is_byte_reproducible(script, tmp_path):
         assert (one / name).read_bytes() == (two / name).read_bytes(), name
 
 
-def test_other_forms_are_not_written_yet(script, tmp_path):
+FORMS = ["sample", "sample_redcap"]
+
+
+def test_every_committed_form_equals_a_fresh_run_byte_for_byte(script, tmp_path):
     script.make_sample(tmp_path)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["sample"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == FORMS
+    for form in FORMS:
+        committed = SAMPLE.parent / form
+        names = sorted(p.name for p in (tmp_path / form).iterdir())
+        assert names == sorted(p.name for p in committed.iterdir()), form
+        for name in names:
+            fresh = (tmp_path / form / name).read_bytes()
+            assert fresh == (committed / name).read_bytes(), f"{form}/{name}"
 
 
 def test_sample_figures_fit_the_brief(sample):
