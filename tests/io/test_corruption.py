@@ -83,7 +83,7 @@ def test_random_cell_corruption_loses_no_row(source, tmp_path_factory, data):
         trial = ketex.load_trial(folder, on_error="drop")
     except ketex.DataValidationError as exc:  # only a broken protocol may stop a drop
         pytest.fail(f"drop mode raised: {exc}")
-    check_accounting(trial, lines)
+    check_accounting(trial, lines, folder)
     try:
         ketex.load_trial(folder, on_error="raise")
     except ketex.DataValidationError as exc:

@@ -75,7 +75,7 @@ def test_drop_keeps_clean_rows_and_lists_the_rest(mini_folder):
     edit_cell(mini_folder / "infusions.csv", 6, "dose", "abc")
     edit_cell(mini_folder / "assessments.csv", 13, "item_1", "9")
     trial = ketex.load_trial(mini_folder, on_error="drop")
-    check_accounting(trial, lines)
+    check_accounting(trial, lines, mini_folder)
     assert len(trial.participants) == 3
     assert len(trial.infusions) == 7 - 3 - 1
 
@@ -85,7 +85,7 @@ def test_accounting_with_a_whole_table_rejected(mini_folder):
     path = mini_folder / "infusions.csv"
     path.write_text(path.read_text().replace("dose_unit", "units", 1))
     trial = ketex.load_trial(mini_folder, on_error="drop")
-    check_accounting(trial, lines)
+    check_accounting(trial, lines, mini_folder)
     assert trial.infusions.empty
 
 
