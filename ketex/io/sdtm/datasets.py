@@ -8,7 +8,7 @@ number of an XPORT file).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -44,6 +44,7 @@ class Dataset:
     domain: str
     file: str
     frame: pd.DataFrame
+    _texts: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def table(self) -> str:
@@ -55,6 +56,12 @@ class Dataset:
         if name in self.frame.columns:
             return self.frame[name]
         return pd.Series(None, index=self.frame.index, dtype=object)
+
+    def text(self, name: str) -> pd.Series:
+        """A variable's values as text (see :func:`texts`); all NA when absent."""
+        if name not in self._texts:
+            self._texts[name] = texts(self.column(name))
+        return self._texts[name]
 
     def subset(self, mask: pd.Series) -> Dataset:
         """The same dataset with only the records where ``mask`` is true."""
@@ -171,16 +178,24 @@ def _normalise(frame: pd.DataFrame, file: str, table: str, log: ProblemLog) -> p
         log.flag(table, frame, frame[PARSE_ERROR].notna(), None, "malformed_row",
                  lambda row: row[PARSE_ERROR])
         frame = frame[frame[PARSE_ERROR].isna()].drop(columns=PARSE_ERROR)
-    data = {c: (frame[c] if c in (SOURCE_FILE, LINE) else frame[c].map(_clean)) for c in names
+    data = {c: (frame[c] if c in (SOURCE_FILE, LINE) else _cleaned(frame[c])) for c in names
             if c != PARSE_ERROR}
     out = pd.DataFrame(data, index=frame.index).reset_index(drop=True)
-    for column in out.columns:
-        if column not in (SOURCE_FILE, LINE):
-            values = out[column].astype(object)
-            out[column] = values.where(values.notna(), None)
     if "USUBJID" in out.columns:  # named in the report's participant_id column
         out["participant_id"] = texts(out["USUBJID"])
     return out
+
+
+def _cleaned(values: pd.Series) -> pd.Series:
+    """Numbers (XPORT numeric variables) as float64; text stripped, None where empty."""
+    kind = pd.api.types.infer_dtype(values, skipna=True)
+    if kind in ("floating", "integer", "mixed-integer-float"):
+        return pd.to_numeric(values, errors="coerce").astype("float64")
+    if kind in ("string", "empty"):
+        text = values.astype("string").str.strip()
+        text = text.mask(text == "")
+        return text.astype(object).where(text.notna(), None)
+    return values.map(_clean).astype(object)
 
 
 def _clean(value: object) -> object:
@@ -201,7 +216,22 @@ def texts(values: pd.Series) -> pd.Series:
     --------
     >>> texts(pd.Series(["a ", 3.0, None], dtype=object)).tolist()
     ['a', '3', <NA>]
+    >>> texts(pd.Series([1.0, 2.5, np.nan])).tolist()
+    ['1', '2.5', <NA>]
     """
+    kind = pd.api.types.infer_dtype(values, skipna=True)
+    if kind in ("string", "empty"):
+        text = values.astype("string").str.strip()
+        return text.mask(text == "")
+    if kind == "floating" or values.dtype.kind == "f":
+        numbers = pd.to_numeric(values, errors="coerce").astype("float64")
+        out = pd.Series(pd.NA, index=values.index, dtype="string")
+        whole = numbers.notna() & (numbers == numbers.round()) & (numbers.abs() < 2**53)
+        out[whole] = numbers[whole].astype("int64").astype("string")
+        rest = numbers.notna() & ~whole
+        out[rest] = numbers[rest].map(repr).astype("string")
+        return out
+
     def one(value: object) -> object:
         if value is None or (isinstance(value, float) and np.isnan(value)):
             return pd.NA
@@ -221,6 +251,7 @@ def numbers(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     >>> parsed.tolist(), bad.tolist()
     ([1.0, 2.5, nan, nan], [False, False, True, False])
     """
-    parsed = pd.to_numeric(values.astype(object).map(
-        lambda v: v.strip() if isinstance(v, str) else v), errors="coerce").astype("float64")
+    if values.dtype.kind == "f":
+        return values, pd.Series(False, index=values.index)
+    parsed = pd.to_numeric(texts(values), errors="coerce").astype("float64")
     return parsed, values.notna() & parsed.isna()

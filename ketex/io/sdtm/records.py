@@ -12,7 +12,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ketex.io.sdtm import terms
-from ketex.io.sdtm.datasets import Dataset, numbers, texts
+from ketex.io.sdtm.datasets import Dataset, numbers
 from ketex.io.sdtm.provenance import RawTable
 from ketex.io.sdtm.subjects import Subjects, location, report_unusable, study_days
 from ketex.study.problems import LINE, ProblemLog
@@ -54,7 +54,7 @@ def read_ex(ds: Dataset, subjects: Subjects, infusions: RawTable, exercise: RawT
     if missing:
         report_unusable(ds, "infusions, exercise", missing, log)
         return placement
-    treatment, category = texts(ds.column("EXTRT")), texts(ds.column("EXCAT"))
+    treatment, category = ds.text("EXTRT"), ds.text("EXCAT")
     sessions = pd.Series(
         [terms.is_exercise(None if pd.isna(t) else t, None if pd.isna(c) else c)
          for t, c in zip(treatment, category, strict=True)], index=ds.frame.index, dtype=bool)
@@ -63,30 +63,32 @@ def read_ex(ds: Dataset, subjects: Subjects, infusions: RawTable, exercise: RawT
         keep = subjects.keep(part, table.name, log, strict=False)
         day, date, timed = _timed(part, table.name, "EX", subjects, log, start=True)
         duration, good = _durations(part, table.name, log, exercise=table is exercise)
-        for index in part.frame.index[keep & timed & good]:
-            record = part.frame.loc[index]
-            values = {"participant_id": record.get("USUBJID"), "day": day[index],
-                      "date": date[index], "duration_min": duration[index]}
-            values.update(_session(record) if table is exercise else _infusion(record))
-            row = table.add(values, (ds.file, int(record[LINE])))
-            placement[index] = (table, row)
+        columns = _session(part) if table is exercise else _infusion(part)
+        columns.update({"participant_id": part.text("USUBJID"), "day": day, "date": date,
+                        "duration_min": duration})
+        use = keep & timed & good
+        values = pd.DataFrame(columns)[use].astype(object)
+        values = values.where(values.notna(), None)
+        for index, record, line in zip(values.index, values.to_dict("records"),
+                                       part.frame.loc[use, LINE], strict=True):
+            placement[index] = (table, table.add(record, (ds.file, int(line))))
     return placement
 
 
-def _infusion(record: pd.Series) -> dict:
-    route = record.get("EXROUTE")
-    return {"drug": record.get("EXTRT"), "dose": record.get("EXDOSE"),
-            "dose_unit": record.get("EXDOSU"),
-            "route": None if route is None else terms.route_from_sdtm(str(route))}
+def _infusion(ds: Dataset) -> dict[str, pd.Series]:
+    route = ds.text("EXROUTE").map(lambda r: r if pd.isna(r) else terms.route_from_sdtm(r))
+    return {"drug": ds.text("EXTRT"), "dose": ds.column("EXDOSE"),
+            "dose_unit": ds.text("EXDOSU"), "route": route}
 
 
-def _session(record: pd.Series) -> dict:
-    return {"modality": terms.modality_from_extrt(str(record.get("EXTRT")))}
+def _session(ds: Dataset) -> dict[str, pd.Series]:
+    return {"modality": ds.text("EXTRT").map(
+        lambda t: None if pd.isna(t) else terms.modality_from_extrt(t))}
 
 
 def _durations(ds: Dataset, table: str, log: ProblemLog, *, exercise: bool):
     """Minutes from EXDUR, else from EXSTDTC-EXENDTC times, else (exercise) EXDOSE in min."""
-    text = texts(ds.column("EXDUR"))
+    text = ds.text("EXDUR")
     parsed = text.map(lambda t: None if pd.isna(t) else terms.parse_duration(t))
     minutes = pd.to_numeric(parsed, errors="coerce").astype("float64")
     bad = log.flag(table, ds.frame, text.notna() & minutes.isna(), "EXDUR", "bad_duration",
@@ -95,7 +97,7 @@ def _durations(ds: Dataset, table: str, log: ProblemLog, *, exercise: bool):
     minutes = minutes.fillna(_minutes_between(ds))
     if exercise:
         dose, _ = numbers(ds.column("EXDOSE"))
-        unit = texts(ds.column("EXDOSU")).str.upper()
+        unit = ds.text("EXDOSU").str.upper()
         in_minutes = dose.where(unit.isin(terms.MINUTE_UNITS).fillna(False).astype(bool))
         bad |= log.flag(
             table, ds.frame, minutes.notna() & in_minutes.notna() & (minutes != in_minutes),
@@ -108,7 +110,7 @@ def _durations(ds: Dataset, table: str, log: ProblemLog, *, exercise: bool):
 
 
 def _minutes_between(ds: Dataset) -> pd.Series:
-    start, end = texts(ds.column("EXSTDTC")), texts(ds.column("EXENDTC"))
+    start, end = ds.text("EXSTDTC"), ds.text("EXENDTC")
     timed = start.str.contains("T", regex=False) & end.str.contains("T", regex=False)
     timed = timed.fillna(False).astype(bool)
     first = pd.to_datetime(start.where(timed), errors="coerce", format="ISO8601")
@@ -137,20 +139,21 @@ def read_scales(ds: Dataset, subjects: Subjects, protocol: Protocol, assessments
     keep = subjects.keep(ds, table, log, strict=False)
     targets = _scale_targets(ds, log)
     day, date, timed = _timed(ds, table, p, subjects, log, start=False)
-    values, visits = _scale_values(ds), _visits(texts(ds.column("VISIT")), protocol)
+    values, visits = _scale_values(ds), _visits(ds.text("VISIT"), protocol)
     groups: dict[tuple, int] = {}
-    for index in ds.frame.index[keep & targets.notna() & timed]:
-        instrument, item = targets[index]
-        participant = ds.frame.at[index, "participant_id"]
-        where = (ds.file, int(ds.frame.at[index, LINE]))
-        key = (participant, instrument, visits[index], day[index])
+    use = keep & targets.notna() & timed
+    records = zip(ds.frame.index[use], ds.text("USUBJID")[use], targets[use], visits[use],
+                  day[use], date[use], values[use], ds.frame.loc[use, LINE], strict=True)
+    for index, participant, (instrument, item), visit, on, dated, value, line in records:
+        where = (ds.file, int(line))
+        key = (participant, instrument, visit, on)
         if key not in groups:
             groups[key] = assessments.add(
-                {"participant_id": ds.frame.at[index, "USUBJID"], "day": day[index],
-                 "visit": visits[index], "instrument": instrument, "date": date[index]}, where)
+                {"participant_id": participant, "day": on, "visit": visit,
+                 "instrument": instrument, "date": None if pd.isna(dated) else dated}, where)
         row = groups[key]
         column = "total" if item is None else f"item_{item}"
-        if not assessments.set(row, column, values[index], where):
+        if not assessments.set(row, column, value, where):
             _duplicate(ds, index, column, assessments.cell_source(row, column), log)
             continue
         placement[index] = (assessments, row)
@@ -160,8 +163,8 @@ def read_scales(ds: Dataset, subjects: Subjects, protocol: Protocol, assessments
 def _scale_targets(ds: Dataset, log: ProblemLog) -> pd.Series:
     """(instrument, item or None) of each record; unknown instruments and codes reported."""
     p = ds.domain
-    codes = texts(ds.column(f"{p}TESTCD")).str.upper()
-    categories = texts(ds.column(f"{p}CAT"))
+    codes = ds.text(f"{p}TESTCD").str.upper()
+    categories = ds.text(f"{p}CAT")
     instruments = categories.map(lambda c: None if pd.isna(c) else terms.scale_of_category(c))
     unsupported = log.flag(
         "assessments", ds.frame, categories.notna() & instruments.isna(), f"{p}CAT",
@@ -169,9 +172,12 @@ def _scale_targets(ds: Dataset, log: ProblemLog) -> pd.Series:
         lambda row: f"{location(row)}: {p}CAT {row['_value']!r} is not a scale ketex scores "
         "(MADRS, HAM-D17, QIDS-SR16, PHQ-9, BDI-II); the record was not loaded",
         severity="warning", values=categories)
+    parsed: dict[tuple, object] = {}
+    for code, inst in set(zip(codes.fillna(""), instruments.fillna(""), strict=True)):
+        parsed[(code, inst)] = terms.parse_test_code(code, inst or None) if code else None
     targets = pd.Series(
-        [None if pd.isna(code) or skip else terms.parse_test_code(code, inst)
-         for code, inst, skip in zip(codes, instruments, unsupported, strict=True)],
+        [None if skip else parsed[(code, inst)] for code, inst, skip in
+         zip(codes.fillna(""), instruments.fillna(""), unsupported, strict=True)],
         index=ds.frame.index, dtype=object)
     log.flag("assessments", ds.frame, ~unsupported & targets.isna(), f"{p}TESTCD",
              "unknown_test_code",
@@ -186,9 +192,9 @@ def _expected_codes(instrument: str | None) -> str:
                 "--CAT as well")
     from ketex.scales import INSTRUMENTS
 
-    n = INSTRUMENTS[instrument].n_items
-    first, last, total = (terms.test_code(instrument, 1), terms.test_code(instrument, n),
-                          terms.test_code(instrument, None))
+    first = terms.scale_test_code(instrument, 1)
+    last = terms.scale_test_code(instrument, INSTRUMENTS[instrument].n_items)
+    total = terms.scale_test_code(instrument, None)
     return f"an item or the total of {instrument} (items {first}-{last}, total {total})"
 
 
@@ -197,7 +203,7 @@ def _scale_values(ds: Dataset) -> pd.Series:
     value = ds.column(f"{p}STRESN")
     for fallback in (f"{p}STRESC", f"{p}ORRES"):
         value = value.where(value.notna(), ds.column(fallback))
-    not_done = texts(ds.column(f"{p}STAT")).str.upper() == "NOT DONE"
+    not_done = ds.text(f"{p}STAT").str.upper() == "NOT DONE"
     return value.where(~not_done.fillna(False).astype(bool), None)
 
 
@@ -207,8 +213,9 @@ def _visits(visits: pd.Series, protocol: Protocol) -> pd.Series:
         return "".join(ch for ch in name.upper() if ch.isalnum())
 
     names = {key(name): name for name in protocol.visit_names}
-    return visits.map(lambda v: v if pd.isna(v) or v in protocol.visit_names
-                      else names.get(key(v), v)).astype(object)
+    given = visits.dropna().unique()
+    mapping = {v: v if v in protocol.visit_names else names.get(key(v), v) for v in given}
+    return visits.map(mapping).astype(object)
 
 
 def _duplicate(ds: Dataset, index, column: str, first, log: ProblemLog) -> None:
@@ -244,11 +251,14 @@ def read_events(ds: Dataset, subjects: Subjects, events: RawTable, log: ProblemL
     part = ds.subset(~used)
     keep = subjects.keep(part, table, log, strict=False)
     day, date, timed = _timed(part, table, p, subjects, log, start=True)
-    for index in part.frame.index[keep & timed]:
-        where = (ds.file, int(ds.frame.at[index, LINE]))
-        row = events.add({"participant_id": ds.frame.at[index, "USUBJID"], "day": day[index],
-                          "date": date[index], "event": kinds[index],
-                          "description": descriptions[index]}, where)
+    chosen = part.frame.index[keep & timed]
+    records = zip(chosen, part.text("USUBJID")[chosen], day[chosen], date[chosen],
+                  kinds[chosen], descriptions[chosen], part.frame.loc[chosen, LINE], strict=True)
+    for index, participant, on, dated, kind, description, line in records:
+        row = events.add({"participant_id": participant, "day": on,
+                          "date": None if pd.isna(dated) else dated, "event": kind,
+                          "description": None if pd.isna(description) else description},
+                         (ds.file, int(line)))
         placement[index] = (events, row)
     return placement
 
@@ -264,16 +274,16 @@ def _unless(terms_: pd.Series, defaults: pd.Series | tuple) -> pd.Series:
 
 
 def _ho(ds: Dataset) -> tuple[pd.Series, pd.Series]:
-    category = texts(ds.column("HOCAT")).str.upper()
+    category = ds.text("HOCAT").str.upper()
     suicide = category.str.contains("SUICIDE", regex=False).fillna(False).astype(bool)
     kinds = pd.Series("hospitalisation", index=ds.frame.index, dtype=object)
     kinds[suicide] = "suicide_prevention_hospitalisation"
-    term = texts(ds.column("HOTERM"))
+    term = ds.text("HOTERM")
     return kinds, _unless(term, (terms.HO_TERM, "HOSPITALISATION", terms.HO_DECOD))
 
 
 def _ce(ds: Dataset) -> tuple[pd.Series, pd.Series]:
-    decod, term = texts(ds.column("CEDECOD")), texts(ds.column("CETERM"))
+    decod, term = ds.text("CEDECOD"), ds.text("CETERM")
     coded = decod.fillna(term)
     kinds = coded.map(lambda t: None if pd.isna(t) else terms.event_from_decod(t))
     description = _unless(term, coded)
@@ -281,7 +291,7 @@ def _ce(ds: Dataset) -> tuple[pd.Series, pd.Series]:
 
 
 def _ae(ds: Dataset) -> tuple[pd.Series, pd.Series]:
-    decod, term = texts(ds.column("AEDECOD")), texts(ds.column("AETERM"))
+    decod, term = ds.text("AEDECOD"), ds.text("AETERM")
     kinds = pd.Series([terms.ae_event(None if pd.isna(d) else d, None if pd.isna(t) else t)
                        for d, t in zip(decod, term, strict=True)], index=ds.frame.index,
                       dtype=object)
@@ -289,7 +299,7 @@ def _ae(ds: Dataset) -> tuple[pd.Series, pd.Series]:
 
 
 def _ds(ds: Dataset) -> tuple[pd.Series, pd.Series]:
-    term, decod = texts(ds.column("DSTERM")), texts(ds.column("DSDECOD"))
+    term, decod = ds.text("DSTERM"), ds.text("DSDECOD")
     description = _unless(term, (terms.DS_TERM,))
     fallback = decod.where(decod.str.upper() != terms.DS_DECOD)
     kinds = pd.Series("discontinuation", index=ds.frame.index, dtype=object)
@@ -301,8 +311,8 @@ _EVENT_READERS = {"HO": _ho, "CE": _ce, "AE": _ae, "DS": _ds}
 
 def _not_events(ds: Dataset, candidates: pd.Series, log: ProblemLog) -> pd.Series:
     """DS records that are no discontinuation: completions and protocol milestones."""
-    category = texts(ds.column("DSCAT")).str.upper()
-    decod = texts(ds.column("DSDECOD")).str.upper()
+    category = ds.text("DSCAT").str.upper()
+    decod = ds.text("DSDECOD").str.upper()
     disposition = (category.isna() | (category == terms.DS_DISPOSITION)).fillna(True)
     completed = (decod == terms.DS_COMPLETED).fillna(False).astype(bool)
     other = candidates & (~disposition.astype(bool) | completed)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from ketex.errors import DataValidationError
-from ketex.io.sdtm.datasets import Dataset, numbers, texts
+from ketex.io.sdtm.datasets import Dataset, numbers
 from ketex.io.sdtm.provenance import RawTable
 from ketex.io.sdtm.terms import DS_RANDOMIZED, day_from_sdtm
 from ketex.study.problems import LINE, ProblemLog
@@ -46,7 +46,7 @@ class Subjects:
     def keep(self, ds: Dataset, table: str, log: ProblemLog, *, strict: bool) -> pd.Series:
         """Mask of the records to load: records of participants not randomised are reported
         (warning); with ``strict``, so are records of participants missing from DM (error)."""
-        ids = texts(ds.column("USUBJID"))
+        ids = ds.text("USUBJID")
         screen = ids.isin(list(self.not_randomised))
         log.flag(table, ds.frame, screen, "USUBJID", "not_randomised",
                  lambda row: f"{location(row)}: participant {row['_value']} was not randomised "
@@ -62,7 +62,7 @@ class Subjects:
         return ~screen & ~unknown
 
 
-def location(row: pd.Series) -> str:
+def location(row: pd.Series | dict) -> str:
     return f"{row['_source_file']} line {row[LINE]}"
 
 
@@ -96,33 +96,32 @@ def read_dm(ds: Dataset, log: ProblemLog) -> Subjects:
             f"{ds.file} has no variable {', '.join(missing)}; nothing was loaded",
             log.report())
     subjects = Subjects(RawTable("participants"))
-    ids, arms = texts(ds.column("USUBJID")), texts(ds.column("ARMCD"))
+    ids, arms = ds.text("USUBJID"), ds.text("ARMCD")
     ages = _ages(ds, log)
-    for index, record in ds.frame.iterrows():
-        participant, arm = ids[index], arms[index]
-        where = (ds.file, int(record[LINE]))
+    columns = zip(ds.frame.index, ids, arms, ds.text("SITEID"), ds.text("SEX"),
+                  ds.text("RFSTDTC"), ds.frame[LINE], strict=True)
+    for index, participant, arm, site, sex, reference, line in columns:
+        where = (ds.file, int(line))
         if not pd.isna(arm) and arm.upper() in SCREEN_FAILURE_ARMS and not pd.isna(participant):
             subjects.not_randomised[participant] = arm
             log.add("participants", "not_randomised",
-                    f"{ds.file} line {where[1]}: participant {participant} was not randomised "
+                    f"{ds.file} line {line}: participant {participant} was not randomised "
                     f"(ARMCD {arm}); ketex loads randomised participants only",
-                    source_file=ds.file, line=where[1], participant_id=participant,
+                    source_file=ds.file, line=int(line), participant_id=participant,
                     column="ARMCD", value=arm, severity="warning")
             continue
-        row = subjects.table.add(
-            {"participant_id": record.get("USUBJID"), "arm": record.get("ARMCD"),
-             "site": record.get("SITEID"), "age": ages[index], "sex": record.get("SEX")},
-            where)
+        row = subjects.table.add({"participant_id": participant, "arm": arm, "site": site,
+                                  "age": ages[index], "sex": sex}, where)
         if not pd.isna(participant):
             subjects.rows.setdefault(participant, row)
-        _reference_date(subjects, row, participant, record, ds, log)
+            _reference_date(subjects, row, participant, reference, where, log)
     return subjects
 
 
 def _ages(ds: Dataset, log: ProblemLog) -> pd.Series:
     """AGE in years (AGEU YEARS, MONTHS, WEEKS or DAYS); other units reported."""
     ages = ds.column("AGE")
-    units = texts(ds.column("AGEU")).str.upper()
+    units = ds.text("AGEU").str.upper()
     factor = units.map(_AGE_UNITS).astype("float64").where(units.notna(), 1.0)
     unknown = log.flag("participants", ds.frame, ages.notna() & factor.isna(), "AGEU",
                        "unknown_unit",
@@ -134,36 +133,35 @@ def _ages(ds: Dataset, log: ProblemLog) -> pd.Series:
     return converted.where(~unknown & ages.notna(), None)
 
 
-def _reference_date(subjects: Subjects, row: int, participant, record, ds, log) -> None:
+def _reference_date(subjects: Subjects, row: int, participant: str, text, where,
+                    log: ProblemLog) -> None:
     """RFSTDTC: the --DY reference date, and the randomisation date unless DS gives one."""
-    value = record.get("RFSTDTC")
-    if value is None or pd.isna(participant):
+    if pd.isna(text):
         return
-    text = str(value)
     date = full_date(text)
     if date is None:
         if _PARTIAL_DATE.match(text):
             log.add("participants", "partial_date",
-                    f"{ds.file} line {record[LINE]}: RFSTDTC {text!r} is not a complete date; "
+                    f"{where[0]} line {where[1]}: RFSTDTC {text!r} is not a complete date; "
                     "study days are taken from --DY only and the randomisation date stays "
                     "empty unless DS has a RANDOMIZED record",
-                    source_file=ds.file, line=int(record[LINE]), participant_id=participant,
+                    source_file=where[0], line=where[1], participant_id=participant,
                     column="RFSTDTC", value=text, severity="warning")
         else:  # not a date at all: validation reports it
-            subjects.table.set(row, "randomization_date", text, (ds.file, int(record[LINE])))
+            subjects.table.set(row, "randomization_date", text, where)
         return
     subjects.reference[participant] = pd.Timestamp(date)
     subjects.randomised_on.setdefault(participant, pd.Timestamp(date))
-    subjects.table.set(row, "randomization_date", date, (ds.file, int(record[LINE])))
+    subjects.table.set(row, "randomization_date", date, where)
 
 
 def read_randomisation(ds: Dataset, subjects: Subjects, log: ProblemLog) -> pd.Series:
     """Randomisation dates from DS ``RANDOMIZED`` records; returns the mask of those records."""
-    decod = texts(ds.column("DSDECOD")).str.upper()
+    decod = ds.text("DSDECOD").str.upper()
     randomised = (decod == DS_RANDOMIZED).fillna(False).astype(bool)
     keep = subjects.keep(ds, "participants", log, strict=True) & randomised
-    ids = texts(ds.column("USUBJID"))
-    dates = texts(ds.column("DSSTDTC") if "DSSTDTC" in ds.frame.columns else ds.column("DSDTC"))
+    ids = ds.text("USUBJID")
+    dates = ds.text("DSSTDTC" if "DSSTDTC" in ds.frame.columns else "DSDTC")
     seen: dict[str, int] = {}
     for index in ds.frame.index[keep]:
         participant, line = ids[index], int(ds.frame.at[index, LINE])
@@ -209,13 +207,13 @@ def read_vs(ds: Dataset, subjects: Subjects, log: ProblemLog) -> None:
         report_unusable(ds, table, missing, log)
         return
     keep = subjects.keep(ds, table, log, strict=True)
-    codes = texts(ds.column("VSTESTCD")).str.upper()
+    codes = ds.text("VSTESTCD").str.upper()
     unknown = log.flag(
         table, ds.frame, keep & ~codes.isin(list(_VITALS)), "VSTESTCD", "unknown_test_code",
         lambda row: f"{location(row)}: VSTESTCD {row['_value']!r} is not read (ketex reads "
         f"baseline {', '.join(_VITALS)}); the record was not loaded", severity="warning",
         values=codes)
-    flag = texts(ds.column("VSBLFL")).str.upper().fillna(texts(ds.column("VSLOBXFL")).str.upper())
+    flag = ds.text("VSBLFL").str.upper().fillna(ds.text("VSLOBXFL").str.upper())
     baseline = (flag == "Y").fillna(False).astype(bool)
     later = log.flag(
         table, ds.frame, keep & ~unknown & ~baseline, "VSBLFL", "not_baseline",
@@ -224,39 +222,46 @@ def read_vs(ds: Dataset, subjects: Subjects, log: ProblemLog) -> None:
         severity="warning")
     use = keep & ~unknown & ~later
     value, unit = _vital_values(ds)
-    for index in ds.frame.index[use]:
-        _set_vital(ds, index, codes[index], value[index], unit[index], subjects, log)
+    number, bad = numbers(value)
+    records = zip(ds.text("USUBJID")[use], codes[use], value[use], number[use], bad[use],
+                  unit[use], ds.frame.loc[use, LINE], strict=True)
+    for participant, code, given, parsed, not_number, unit_text, line in records:
+        where = (ds.file, int(line))
+        result = None if not_number or pd.isna(parsed) else float(parsed)
+        _set_vital(where, participant, code, given, result, unit_text, subjects, log)
 
 
 def _vital_values(ds: Dataset) -> tuple[pd.Series, pd.Series]:
     standard = ds.column("VSSTRESN").notna()
     value = ds.column("VSSTRESN").where(standard, ds.column("VSORRES"))
-    unit = texts(ds.column("VSSTRESU")).where(standard, texts(ds.column("VSORRESU")))
+    unit = ds.text("VSSTRESU").where(standard, ds.text("VSORRESU"))
     return value, unit.str.upper()
 
 
-def _set_vital(ds, index, code, value, unit, subjects: Subjects, log: ProblemLog) -> None:
-    table, line = "participants", int(ds.frame.at[index, LINE])
-    participant = texts(ds.column("USUBJID"))[index]
+def _set_vital(where, participant, code, given, result, unit, subjects: Subjects,
+               log: ProblemLog) -> None:
+    table, (file, line) = "participants", where
     column, units = _VITALS[code]
-    common = dict(source_file=ds.file, line=line, participant_id=participant)
+    common = dict(source_file=file, line=line, participant_id=participant)
     factor = 1.0 if pd.isna(unit) else units.get(unit.replace(" ", ""))
     if factor is None:
         log.add(table, "unknown_unit",
-                f"{ds.file} line {line}: {code} unit {unit!r} is not known; use one of "
+                f"{file} line {line}: {code} unit {unit!r} is not known; use one of "
                 f"{', '.join(units)}", column="VSSTRESU", value=unit, **common)
         return
-    number, bad = numbers(pd.Series([value], dtype=object))
-    if bad.iloc[0] or pd.isna(number.iloc[0]):
-        log.add(table, "non_numeric" if bad.iloc[0] else "missing_value",
-                f"{ds.file} line {line}: {code} result {value!r} is not a number; enter the "
-                "measurement in VSSTRESN", column="VSSTRESN", value=value, **common)
+    if result is None:
+        empty = given is None or pd.isna(given)
+        log.add(table, "missing_value" if empty else "non_numeric",
+                f"{file} line {line}: {code} has " + ("no result" if empty else
+                                                     f"result {given!r}, not a number")
+                + "; enter the measurement in VSSTRESN", column="VSSTRESN",
+                value=None if empty else given, **common)
         return
     row = subjects.rows[participant]
-    if not subjects.table.set(row, column, number.iloc[0] * factor, (ds.file, line)):
+    if not subjects.table.set(row, column, result * factor, where):
         first = subjects.table.cell_source(row, column)
         log.add(table, "duplicate_record",
-                f"{ds.file} line {line}: participant {participant} already has a baseline "
+                f"{file} line {line}: participant {participant} already has a baseline "
                 f"{code} ({first[0]} line {first[1]}); flag only one record as baseline",
                 column="VSTESTCD", value=code, **common)
 
@@ -280,7 +285,7 @@ def study_days(ds: Dataset, table: str, dy: tuple[str, ...], dtc: tuple[str, ...
     date. When both are given they must agree. Problems are reported as errors.
     """
     dy_name, dtc_name = ds.first_column(*dy), ds.first_column(*dtc)
-    ids = texts(ds.column("USUBJID"))
+    ids = ds.text("USUBJID")
     offsets = ids.map(lambda p: 0 if pd.isna(p) else subjects.offset(p)).astype("float64")
     sdtm_day, bad = numbers(ds.column(dy_name) if dy_name else ds.column(dy[0]))
     problem = log.flag(table, ds.frame, bad, dy_name, "non_numeric",
@@ -315,8 +320,7 @@ def _sdtm_text(day: float, offset: float) -> str:
 
 def _record_dates(ds, dtc_name, ids, subjects, table, log):
     """Dates (YYYY-MM-DD text) of records and their ketex days; partial dates reported."""
-    text = texts(ds.column(dtc_name)) if dtc_name else pd.Series(pd.NA, ds.frame.index,
-                                                                  dtype="string")
+    text = ds.text(dtc_name or "")
     dates = text.map(lambda t: pd.NA if pd.isna(t) else full_date(t)).astype("string")
     partial = text.notna() & dates.isna() & text.map(
         lambda t: False if pd.isna(t) else bool(_PARTIAL_DATE.match(t))).astype(bool)

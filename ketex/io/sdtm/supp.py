@@ -36,8 +36,11 @@ def attach_supp(supp: Dataset, parent: Dataset | None, placement: dict, subjects
         return
     keep = subjects.keep(supp, table, log, strict=True)
     lookup = _ParentLookup(parent, placement)
-    for index in supp.frame.index[keep]:
-        record = supp.frame.loc[index]
+    names = ["participant_id", "_source_file", LINE, "QNAM", "QLABEL", "QVAL", "IDVAR",
+             "IDVARVAL"]
+    frame = pd.DataFrame({n: supp.text(n) if n in ("QNAM", "QLABEL", "IDVAR") else
+                          supp.column(n) for n in names})[keep].astype(object)
+    for record in frame.where(frame.notna(), None).to_dict("records"):
         if subject_level:
             targets = [(subjects.table, subjects.rows[record["participant_id"]])]
         else:
@@ -64,7 +67,7 @@ class _ParentLookup:
             self.index[idvar] = found
         return self.index[idvar]
 
-    def targets(self, record: pd.Series, supp: Dataset, log: ProblemLog) -> list:
+    def targets(self, record: dict, supp: Dataset, log: ProblemLog) -> list:
         idvar = str(record.get("IDVAR") or "").upper()
         where = dict(source_file=supp.file, line=int(record[LINE]),
                      participant_id=record["participant_id"])
@@ -104,7 +107,7 @@ def _key(value: object) -> object:
         return str(value).strip().upper()
 
 
-def _fill(record: pd.Series, targets: list, supp: Dataset, log: ProblemLog) -> None:
+def _fill(record: dict, targets: list, supp: Dataset, log: ProblemLog) -> None:
     line = int(record[LINE])
     if record.get("QNAM") is None:
         log.add(supp.table, "missing_value",

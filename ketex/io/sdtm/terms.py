@@ -28,7 +28,7 @@ __all__ = [
     "parse_test_code",
     "route_from_sdtm",
     "route_to_sdtm",
-    "test_code",
+    "scale_test_code",
 ]
 
 
@@ -62,12 +62,12 @@ SCALES: dict[str, ScaleCodes] = {
 _TOTAL_SUFFIX = r"(?:TOT|TOTAL)"
 
 
-def test_code(instrument: str, item: int | None) -> str:
+def scale_test_code(instrument: str, item: int | None) -> str:
     """The ``--TESTCD`` ketex writes for an item (1-based) or, with ``item=None``, the total.
 
     Examples
     --------
-    >>> test_code("MADRS", 3), test_code("HAM-D17", None)
+    >>> scale_test_code("MADRS", 3), scale_test_code("HAM-D17", None)
     ('MADRS03', 'HAMDTOT')
     """
     prefix = SCALES[instrument].prefix

@@ -332,14 +332,14 @@ def _assessments(trial: Trial, builders: dict[str, _Builder]) -> None:
         qualifiers = _row_qualifiers(row, qnams)
         if not results:
             builder.add((row["day"], position, 0), {
-                **common, f"{p}TESTCD": terms.test_code(row["instrument"], None),
+                **common, f"{p}TESTCD": terms.scale_test_code(row["instrument"], None),
                 f"{p}TEST": f"{row['instrument']} total score", f"{p}STAT": "NOT DONE"},
                 qualifiers)
             continue
         for order, (item, value) in enumerate(results):
             text = terms.number_text(value)
             builder.add((row["day"], position, order), {
-                **common, f"{p}TESTCD": terms.test_code(row["instrument"], item),
+                **common, f"{p}TESTCD": terms.scale_test_code(row["instrument"], item),
                 f"{p}TEST": (f"{row['instrument']} item {item}" if item
                              else f"{row['instrument']} total score"),
                 f"{p}ORRES": text, f"{p}STRESC": text, f"{p}STRESN": float(value),
