@@ -346,6 +346,7 @@ EXPECTED_PROBLEMS = [  # (file, line, rule, severity)
     ("qs.csv", 26, "total_not_scorable", "warning"),
     ("qs.csv", 26, "unknown_participant", "error"),
     ("qs.csv", 27, "day_date_mismatch", "error"),
+    ("qs.csv", 28, "not_randomised", "warning"),  # only that: its QSDY 0 does not matter
     ("suppex.csv", 3, "unknown_parent_record", "error"),
     ("suppex.csv", 4, "heart_rate_out_of_range", "error"),
     ("suppex.csv", 5, "parent_not_loaded", "warning"),
@@ -541,3 +542,72 @@ def test_random_byte_corruption_of_xpt_never_raises_anything_else(mini, tmp_path
         pass
     finally:
         target.write_bytes(original)
+
+
+# -- round trip of every kind of value the trial tables hold ----------------------------
+
+
+def _rich_trial(tmp_path: Path):
+    """The mini study plus every optional column, extra columns, other scales and events."""
+    folder = _copy(MINI, tmp_path)
+
+    def extend(name: str, rows: list[dict], **columns) -> None:
+        frame = pd.read_csv(folder / f"{name}.csv", dtype=str, keep_default_na=False)
+        frame = pd.concat([frame.assign(**columns), pd.DataFrame(rows, dtype=str)])
+        frame.to_csv(folder / f"{name}.csv", index=False)
+
+    extend("participants", [
+        {"participant_id": "M05", "arm": "SERIES", "sex": "F", "notes": "no date"}],
+        notes=["", "left-handed", "", "x"])
+    extend("infusions", [
+        {"participant_id": "M02", "day": "8", "drug": "esketamine", "dose": "56",
+         "dose_unit": "mg", "route": "intranasal", "date": "2024-01-23", "batch": "B7"},
+        {"participant_id": "M05", "day": "1", "drug": "ketamine", "dose": "0.5",
+         "dose_unit": "mg/kg", "route": "IV", "duration_min": "40.5"}])
+    extend("exercise", [
+        {"participant_id": "M02", "day": "10", "duration_min": "30", "modality": "walking",
+         "location": "park"},
+        {"participant_id": "M05", "day": "2", "duration_min": "20"}])
+    hamd = {f"item_{k}": "1" for k in range(1, 18)}
+    phq = {f"item_{k}": "2" for k in range(1, 10)}
+    bdi = {f"item_{k}": "1" for k in range(1, 22)} | {"item_16": "2b", "item_18": "1a"}
+    extend("assessments", [
+        {"participant_id": "M02", "day": "0", "visit": "BASELINE", "instrument": "HAM-D17",
+         "rater": "R2", **hamd},
+        {"participant_id": "M02", "day": "0", "visit": "BASELINE", "instrument": "PHQ-9", **phq},
+        {"participant_id": "M02", "day": "14", "visit": "WEEK2", "instrument": "BDI-II", **bdi},
+        {"participant_id": "M04", "day": "28", "visit": "WEEK4", "instrument": "MADRS"},
+        {"participant_id": "M05", "day": "0", "visit": "BASELINE", "instrument": "MADRS",
+         "total": "31"}])
+    extend("events", [
+        {"participant_id": "M01", "day": "30", "event": "suicide_attempt",
+         "date": "2024-02-07"},
+        {"participant_id": "M02", "day": "12", "event": "adverse_event",
+         "description": "nausea", "severity": "mild"},
+        {"participant_id": "M04", "day": "40", "event": "suicide_prevention_hospitalisation"},
+        {"participant_id": "M04", "day": "41", "event": "fall", "description": "slipped"},
+        {"participant_id": "M02", "day": "60", "event": "discontinuation"}])
+    return load_trial(folder)
+
+
+@pytest.mark.parametrize("format", ["csv", "xpt"])
+def test_round_trip_of_every_column_and_event(tmp_path, format):
+    trial = _rich_trial(tmp_path)
+    assert {"notes", "date", "batch", "location", "rater", "severity"} <= {
+        c for frame in trial.tables().values() for c in frame.columns}
+    folder = write_sdtm(trial, tmp_path / "sdtm", format=format)
+    assert {"supprs", "suppce", "ce", "rs", "suppex"} <= {p.stem for p in folder.iterdir()}
+    loaded = load_sdtm(folder)
+    assert loaded.differences(trial) == []
+    def problems(t) -> list:
+        return sorted(t.report[["rule", "severity", "participant_id", "column"]].values.tolist())
+
+    assert problems(loaded) == problems(trial)
+
+
+def test_sample_study_round_trip(tmp_path):
+    import ketex
+
+    trial = ketex.load_trial(ketex.sample_study_path())
+    loaded = load_sdtm(write_sdtm(trial, tmp_path / "sample", format="xpt"))
+    assert loaded.differences(trial) == []

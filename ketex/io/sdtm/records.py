@@ -60,13 +60,13 @@ def read_ex(ds: Dataset, subjects: Subjects, infusions: RawTable, exercise: RawT
          for t, c in zip(treatment, category, strict=True)], index=ds.frame.index, dtype=bool)
     for table, mask in ((infusions, ~sessions), (exercise, sessions)):
         part = ds.subset(mask)
-        keep = subjects.keep(part, table.name, log, strict=False)
+        part = part.subset(subjects.keep(part, table.name, log, strict=False))
         day, date, timed = _timed(part, table.name, "EX", subjects, log, start=True)
         duration, good = _durations(part, table.name, log, exercise=table is exercise)
         columns = _session(part) if table is exercise else _infusion(part)
         columns.update({"participant_id": part.text("USUBJID"), "day": day, "date": date,
                         "duration_min": duration})
-        use = keep & timed & good
+        use = timed & good
         values = pd.DataFrame(columns)[use].astype(object)
         values = values.where(values.notna(), None)
         for index, record, line in zip(values.index, values.to_dict("records"),
@@ -136,12 +136,13 @@ def read_scales(ds: Dataset, subjects: Subjects, protocol: Protocol, assessments
     if missing:
         report_unusable(ds, table, missing, log)
         return placement
-    keep = subjects.keep(ds, table, log, strict=False)
+    ds = ds.subset(subjects.keep(ds, table, log, strict=False))
     targets = _scale_targets(ds, log)
+    ds, targets = ds.subset(targets.notna()), targets.dropna()
     day, date, timed = _timed(ds, table, p, subjects, log, start=False)
     values, visits = _scale_values(ds), _visits(ds.text("VISIT"), protocol)
     groups: dict[tuple, int] = {}
-    use = keep & targets.notna() & timed
+    use = timed
     records = zip(ds.frame.index[use], ds.text("USUBJID")[use], targets[use], visits[use],
                   day[use], date[use], values[use], ds.frame.loc[use, LINE], strict=True)
     for index, participant, (instrument, item), visit, on, dated, value, line in records:
@@ -246,12 +247,12 @@ def read_events(ds: Dataset, subjects: Subjects, events: RawTable, log: ProblemL
         return placement
     used = pd.Series(False, index=ds.frame.index) if skip is None else skip
     kinds, descriptions = _EVENT_READERS[p](ds)
-    if p == "DS":
-        used = used | _not_events(ds, ~used, log)
     part = ds.subset(~used)
-    keep = subjects.keep(part, table, log, strict=False)
+    part = part.subset(subjects.keep(part, table, log, strict=False))
+    if p == "DS":
+        part = part.subset(~_not_events(part, log))
     day, date, timed = _timed(part, table, p, subjects, log, start=True)
-    chosen = part.frame.index[keep & timed]
+    chosen = part.frame.index[timed]
     records = zip(chosen, part.text("USUBJID")[chosen], day[chosen], date[chosen],
                   kinds[chosen], descriptions[chosen], part.frame.loc[chosen, LINE], strict=True)
     for index, participant, on, dated, kind, description, line in records:
@@ -309,13 +310,13 @@ def _ds(ds: Dataset) -> tuple[pd.Series, pd.Series]:
 _EVENT_READERS = {"HO": _ho, "CE": _ce, "AE": _ae, "DS": _ds}
 
 
-def _not_events(ds: Dataset, candidates: pd.Series, log: ProblemLog) -> pd.Series:
+def _not_events(ds: Dataset, log: ProblemLog) -> pd.Series:
     """DS records that are no discontinuation: completions and protocol milestones."""
     category = ds.text("DSCAT").str.upper()
     decod = ds.text("DSDECOD").str.upper()
     disposition = (category.isna() | (category == terms.DS_DISPOSITION)).fillna(True)
     completed = (decod == terms.DS_COMPLETED).fillna(False).astype(bool)
-    other = candidates & (~disposition.astype(bool) | completed)
+    other = ~disposition.astype(bool) | completed
     return log.flag(
         "events", ds.frame, other, "DSDECOD", "not_an_event",
         lambda row: f"{location(row)}: DS record {row.get('DSDECOD')!r} (DSCAT "

@@ -159,11 +159,12 @@ def read_randomisation(ds: Dataset, subjects: Subjects, log: ProblemLog) -> pd.S
     """Randomisation dates from DS ``RANDOMIZED`` records; returns the mask of those records."""
     decod = ds.text("DSDECOD").str.upper()
     randomised = (decod == DS_RANDOMIZED).fillna(False).astype(bool)
-    keep = subjects.keep(ds, "participants", log, strict=True) & randomised
+    milestones = ds.subset(randomised)
+    keep = subjects.keep(milestones, "participants", log, strict=True)
     ids = ds.text("USUBJID")
     dates = ds.text("DSSTDTC" if "DSSTDTC" in ds.frame.columns else "DSDTC")
     seen: dict[str, int] = {}
-    for index in ds.frame.index[keep]:
+    for index in milestones.frame.index[keep]:
         participant, line = ids[index], int(ds.frame.at[index, LINE])
         text = dates[index]
         date = None if pd.isna(text) else full_date(text)
