@@ -475,12 +475,13 @@ def test_xport_reader_matches_pyreadstat(tmp_path):
 @given(st.binary(max_size=400))
 @settings(max_examples=60)
 def test_xport_reader_raises_only_xport_error_on_junk(junk):
-    path = Path("/tmp") / "ketex-junk.xpt"
-    path.write_bytes(junk)
-    try:
-        read_xport(path)
-    except XportError:
-        pass
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "junk.xpt"
+        path.write_bytes(junk)
+        try:
+            read_xport(path)
+        except XportError:
+            pass
 
 
 # -- property: corrupted inputs raise DataValidationError or load ----------------------

@@ -2,9 +2,9 @@
 CE and AE.
 
 Each ``read_*`` function adds rows to :class:`~ketex.io.sdtm.provenance.RawTable` s and
-returns the *placement* of every record of its dataset: the ``(table, row)`` it went
-into, or None when it was reported instead. SUPP-- records follow their parent record
-through that placement.
+returns the *placement* of its records: for each record that was loaded, the
+``(table, row)`` it went into (the others were reported). SUPP-- records follow their
+parent record through that placement.
 """
 
 from __future__ import annotations
@@ -21,11 +21,7 @@ from ketex.study.protocol import Protocol
 __all__ = ["read_events", "read_ex", "read_scales"]
 
 
-Placement = dict  # record index -> (RawTable, row) for the records that were loaded
-
-
-def _placement(ds: Dataset) -> Placement:
-    return {}
+Placement = dict[int, tuple[RawTable, int]]  # record index -> (table, row)
 
 
 def _timed(ds: Dataset, table: str, prefix: str, subjects: Subjects, log: ProblemLog,
@@ -49,7 +45,7 @@ def read_ex(ds: Dataset, subjects: Subjects, infusions: RawTable, exercise: RawT
     an exercise (cycling, walking, treadmill, ...); every other record is a drug
     administration.
     """
-    placement = _placement(ds)
+    placement: Placement = {}
     missing = ds.missing("USUBJID", "EXTRT", ("EXSTDY", "EXSTDTC"))
     if missing:
         report_unusable(ds, "infusions, exercise", missing, log)
@@ -130,7 +126,7 @@ def read_scales(ds: Dataset, subjects: Subjects, protocol: Protocol, assessments
     ``--STRESC``, else ``--ORRES``; ``--STAT = NOT DONE`` records leave the value empty.
     """
     p, table = ds.domain, "assessments"
-    placement = _placement(ds)
+    placement: Placement = {}
     missing = ds.missing("USUBJID", f"{p}TESTCD", (f"{p}STRESN", f"{p}STRESC", f"{p}ORRES"),
                          "VISIT", (f"{p}DY", f"{p}DTC"))
     if missing:
@@ -240,7 +236,7 @@ def read_events(ds: Dataset, subjects: Subjects, events: RawTable, log: ProblemL
     ``skip`` masks records already used elsewhere (the DS RANDOMIZED records).
     """
     p, table = ds.domain, "events"
-    placement = _placement(ds)
+    placement: Placement = {}
     missing = ds.missing("USUBJID", (f"{p}STDY", f"{p}DY", f"{p}STDTC", f"{p}DTC"))
     if missing:
         report_unusable(ds, table, missing, log)

@@ -17,18 +17,26 @@ from ketex import scales
 
 __all__ = [
     "SCALES",
+    "SUPP_COLUMNS",
     "ScaleCodes",
+    "ae_event",
     "day_from_sdtm",
     "day_to_sdtm",
+    "event_domain",
+    "event_from_decod",
+    "event_to_decod",
     "format_duration",
     "is_exercise",
     "modality_from_extrt",
     "modality_to_extrt",
+    "number_text",
     "parse_duration",
     "parse_test_code",
     "route_from_sdtm",
     "route_to_sdtm",
+    "scale_of_category",
     "scale_test_code",
+    "supp_column",
 ]
 
 
