@@ -351,7 +351,7 @@ EXPECTED_PROBLEMS = [  # (file, line, rule, severity)
     ("suppex.csv", 4, "heart_rate_out_of_range", "error"),
     ("suppex.csv", 5, "parent_not_loaded", "warning"),
     ("vs.csv", 3, "not_baseline", "warning"),
-    ("vs.csv", 4, "unknown_test_code", "warning"),
+    ("vs.csv", 4, "unread_vital_sign", "warning"),
     ("vs.csv", 5, "unknown_participant", "error"),
     ("vs.csv", 6, "out_of_range", "error"),
 ]

@@ -124,7 +124,7 @@ def _ages(ds: Dataset, log: ProblemLog) -> pd.Series:
     units = ds.text("AGEU").str.upper()
     factor = units.map(_AGE_UNITS).astype("float64").where(units.notna(), 1.0)
     unknown = log.flag("participants", ds.frame, ages.notna() & factor.isna(), "AGEU",
-                       "unknown_unit",
+                       "unknown_age_unit",
                        lambda row: f"{location(row)}: AGEU {row['_value']!r} is not a known age "
                        f"unit ({', '.join(_AGE_UNITS)}); the age was not loaded",
                        severity="warning", values=units)
@@ -210,7 +210,7 @@ def read_vs(ds: Dataset, subjects: Subjects, log: ProblemLog) -> None:
     keep = subjects.keep(ds, table, log, strict=True)
     codes = ds.text("VSTESTCD").str.upper()
     unknown = log.flag(
-        table, ds.frame, keep & ~codes.isin(list(_VITALS)), "VSTESTCD", "unknown_test_code",
+        table, ds.frame, keep & ~codes.isin(list(_VITALS)), "VSTESTCD", "unread_vital_sign",
         lambda row: f"{location(row)}: VSTESTCD {row['_value']!r} is not read (ketex reads "
         f"baseline {', '.join(_VITALS)}); the record was not loaded", severity="warning",
         values=codes)
