@@ -14,7 +14,6 @@ from ketex.io.sdtm.provenance import RawTable, relocate, relocated_error
 from ketex.io.sdtm.records import read_events, read_ex, read_scales
 from ketex.io.sdtm.subjects import Subjects, read_dm, read_randomisation, read_vs
 from ketex.io.sdtm.supp import attach_supp
-from ketex.scales import INSTRUMENTS
 from ketex.study.problems import ProblemLog
 from ketex.study.protocol import Protocol
 from ketex.study.trial import Trial
@@ -93,8 +92,6 @@ def load_sdtm(folder: str | Path, *, protocol: Protocol | str | Path | None = No
     subjects, randomised = _participants(datasets, log)
     tables = _records(datasets, subjects, randomised, protocol, log)
     raw = {table.name: table.frame() if table.rows else None for table in tables}
-    if raw.get("assessments") is not None:
-        raw["assessments"] = _with_all_items(raw["assessments"])
     raw["participants"] = subjects.table.frame()
     everything = [subjects.table, *tables]
     if "assessments" not in log.unreadable and raw.get("assessments") is None:
@@ -104,14 +101,6 @@ def load_sdtm(folder: str | Path, *, protocol: Protocol | str | Path | None = No
     except DataValidationError as exc:
         raise relocated_error(exc, everything, str(folder)) from None
     return replace(trial, report=relocate(trial.report, everything))
-
-
-def _with_all_items(frame: pd.DataFrame) -> pd.DataFrame:
-    """Every item column of the instruments present (scoring needs them all, empty or not)."""
-    codes = {c for c in frame["instrument"].dropna().unique() if c in INSTRUMENTS}
-    count = max((INSTRUMENTS[c].n_items for c in codes), default=0)
-    missing = {f"item_{k}": None for k in range(1, count + 1) if f"item_{k}" not in frame}
-    return frame.assign(**missing) if missing else frame
 
 
 def _protocol(folder: Path, protocol: Protocol | str | Path | None) -> Protocol:
