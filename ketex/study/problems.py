@@ -85,6 +85,28 @@ RULES = MappingProxyType(
         "unmapped_form": "warning",
         "empty_row": "warning",
         "unknown_field": "warning",
+        # CDISC SDTM datasets (ketex.io.sdtm): files and the protocol
+        "missing_dataset": "error",
+        "missing_protocol": "error",
+        "unknown_domain": "warning",
+        "trial_design_not_read": "warning",
+        "unsupported_format": "warning",
+        "extra_member": "warning",
+        # SDTM records
+        "unknown_test_code": "error",
+        "duplicate_record": "error",
+        "unknown_parent_record": "error",
+        "unknown_unit": "error",
+        "bad_duration": "error",
+        "duration_mismatch": "error",
+        "unsupported_instrument": "warning",
+        "unread_vital_sign": "warning",
+        "parent_not_loaded": "warning",
+        "not_randomised": "warning",
+        "not_baseline": "warning",
+        "not_an_event": "warning",
+        "unknown_age_unit": "warning",
+        "partial_date": "warning",
     }
 )
 
