@@ -21,6 +21,7 @@ sys.path.insert(0, str(DATA.parent))  # the ketex of this checkout, installed or
 
 from ketex.io.folder import write_trial  # noqa: E402
 from ketex.io.redcap import write_redcap  # noqa: E402
+from ketex.io.sdtm import write_sdtm  # noqa: E402
 from ketex.simulate import TrialDesign, simulate_trial  # noqa: E402
 from ketex.study.trial import Trial  # noqa: E402
 
@@ -43,10 +44,11 @@ def write_other_forms(trial: Trial, root: Path) -> None:
     """Write the sample in its other source formats, beside ``data/sample``.
 
     The REDCap export (records, data dictionary, mapping) goes to ``root /
-    "sample_redcap"``; all forms are made from this same ``trial``, so every reader loads
+    "sample_redcap"``, the CDISC SDTM datasets (CSV) to ``root / "sample_sdtm"``; all forms are made from this same ``trial``, so every reader loads
     an equal trial (``tests/io/test_sample_forms.py``).
     """
     write_redcap(trial, root / "sample_redcap")
+    write_sdtm(trial, root / "sample_sdtm", format="csv")
 
 
 if __name__ == "__main__":

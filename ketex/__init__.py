@@ -12,6 +12,7 @@ from ketex.errors import (
 )
 from ketex.io.folder import load_trial, write_excel, write_trial
 from ketex.io.redcap import load_redcap, write_redcap
+from ketex.io.sdtm import load_sdtm, write_sdtm
 from ketex.models import MMRMControl, MMRMResult, mmrm
 from ketex.scales import INSTRUMENTS, Instrument, get_instrument, score, severity
 from ketex.simulate import TrialDesign, simulate_trial
@@ -54,6 +55,7 @@ __all__ = [
     "format_report",
     "get_instrument",
     "load_redcap",
+    "load_sdtm",
     "load_trial",
     "mmrm",
     "sample_study_path",
@@ -63,5 +65,6 @@ __all__ = [
     "summarize",
     "write_excel",
     "write_redcap",
+    "write_sdtm",
     "write_trial",
 ]

@@ -18,3 +18,9 @@ def test_redcap_form_equals_the_folder(folder_trial):
                               root / "mapping.toml")
     assert folder_trial.differences(trial) == []
     assert len(trial.participants) == 80
+
+
+def test_sdtm_form_equals_the_folder(folder_trial):
+    trial = ketex.load_sdtm(ketex.sample_study_path("sdtm"))
+    assert folder_trial.differences(trial) == []
+    assert len(trial.assessments) == len(folder_trial.assessments)

@@ -63,7 +63,7 @@ def test_make_sample_is_byte_reproducible(script, tmp_path):
         assert (one / name).read_bytes() == (two / name).read_bytes(), name
 
 
-FORMS = ["sample", "sample_redcap"]
+FORMS = ["sample", "sample_redcap", "sample_sdtm"]
 
 
 def test_every_committed_form_equals_a_fresh_run_byte_for_byte(script, tmp_path):
