@@ -43,8 +43,9 @@ def make_sample(root: Path = DATA) -> Trial:
 def write_other_forms(trial: Trial, root: Path) -> None:
     """Write the sample in its other source formats, beside ``data/sample``.
 
-    The REDCap export (records, data dictionary, mapping) goes to ``root /
-    "sample_redcap"``, the CDISC SDTM datasets (CSV) to ``root / "sample_sdtm"``; all forms are made from this same ``trial``, so every reader loads
+    The REDCap export (records, data dictionary, mapping) goes to
+    ``root / "sample_redcap"``, the CDISC SDTM datasets (CSV) to ``root / "sample_sdtm"``;
+    all forms are made from this same ``trial``, so every reader loads
     an equal trial (``tests/io/test_sample_forms.py``).
     """
     write_redcap(trial, root / "sample_redcap")

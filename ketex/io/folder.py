@@ -86,7 +86,8 @@ def read_protocol(path: str | Path, text: str | None = None) -> Protocol:
 
 
 def _read_table(folder: Path, name: str, log: ProblemLog) -> pd.DataFrame | None:
-    found = [folder / f"{name}{ext}" for ext in (".csv", ".parquet") if (folder / f"{name}{ext}").exists()]
+    candidates = (folder / f"{name}{ext}" for ext in (".csv", ".parquet"))
+    found = [path for path in candidates if path.exists()]
     if not found:
         return None
     if len(found) > 1:

@@ -66,7 +66,7 @@ class InfusionPlan:
 
 @dataclass(frozen=True)
 class Arm:
-    """A treatment arm: its code as it appears in ``participants.arm``, a label and its infusions."""
+    """A treatment arm: its code (as in ``participants.arm``), a label and its infusions."""
 
     code: str
     label: str = ""

@@ -205,7 +205,9 @@ def _check_infusions(frame: pd.DataFrame, participants: pd.DataFrame, log) -> No
         f"{' or '.join(DOSE_UNITS)}",
     )
     frame["drug"] = frame["drug"].str.lower()
-    route = frame["route"].str.upper() if "route" in frame.columns else pd.Series(pd.NA, frame.index)
+    route = (
+        frame["route"].str.upper() if "route" in frame.columns else pd.Series(pd.NA, frame.index)
+    )
     weight = frame["participant_id"].map(
         participants.drop_duplicates("participant_id").set_index("participant_id")["weight_kg"]
     ) if "weight_kg" in participants.columns else pd.Series(np.nan, frame.index)
@@ -314,90 +316,95 @@ def _check_assessments(protocol, frame: pd.DataFrame, participants, log) -> None
 
 
 def _check_items_and_totals(protocol: Protocol, frame: pd.DataFrame, log: ProblemLog) -> None:
-    table = "assessments"
+    """Parse item columns per instrument, check them and the totals, fill totals from items."""
     item_names = [f"item_{k}" for k in range(1, MAX_ITEMS + 1)]
     present = [c for c in item_names if c in frame.columns]
     extra = [c for c in frame.columns if c.startswith("item_") and c not in item_names]
     for column in extra:
-        log.flag(table, frame, frame[column].notna(), column, "extra_item",
+        log.flag("assessments", frame, frame[column].notna(), column, "extra_item",
                  lambda row, c=column: f"{_where(row)}: {c} is not an item of any supported "
                  "instrument; remove the column or rename it")
     if "total" not in frame.columns:
         frame["total"] = np.nan
     parsed = {c: pd.Series(np.nan, index=frame.index, dtype="float64") for c in present}
     for code, index in frame.groupby("instrument", dropna=True).groups.items():
-        instrument = scales.INSTRUMENTS[code]
-        rows = frame.loc[index]
-        bad_row = pd.Series(False, index=index)
-        for column in present:
-            k = int(column.split("_")[1])
-            raw = rows[column]
-            if k > instrument.n_items:
-                bad_row |= log.flag(
-                    table, rows, raw.notna(), column, "extra_item",
-                    lambda row, c=column: f"{_where(row)}: {c} is given but "
-                    f"{code} has only {instrument.n_items} items; remove the value")
-                continue
-            numbers = _item_numbers(raw, k in instrument.lettered_items)
-            bad_row |= log.flag(
-                table, rows, raw.notna() & numbers.isna(), column, "non_numeric",
-                lambda row, c=column: f"{_where(row)}: {c} {row['_value']!r} is not a "
-                f"valid {code} item score; enter a whole number or leave it empty")
-            top = instrument.item_max[k - 1]
-            bad_row |= log.flag(
-                table, rows,
-                numbers.notna() & ((numbers < 0) | (numbers > top) | (numbers != numbers.round())),
-                column, "item_out_of_range",
-                lambda row, c=column, t=top: f"{_where(row)}: {c} {row['_value']} is outside "
-                f"the {code} item range 0-{t}; correct it or leave it empty")
-            parsed[column].loc[index] = numbers
-        given = rows["total"]
-        bad_total = log.flag(
-            table, rows, (given < 0) | (given > instrument.total_max), "total",
-            "total_out_of_range",
-            lambda row: f"{_where(row)}: total {row['_value']:g} is outside the {code} "
-            f"range 0-{instrument.total_max}; correct it or leave it empty")
-        own_items = [c for c in present if int(c.split("_")[1]) <= instrument.n_items]
-        items = pd.DataFrame({c: parsed[c][index] for c in own_items}, index=index)
-        # item columns absent from the source are unanswered items, not a crash in scoring
-        items = items.reindex(columns=list(instrument.item_columns))
-        has_items = items.notna().any(axis=1) & ~bad_row
-        if not has_items.any():
-            continue
-        scored = scales.score(
-            items[has_items],
-            code,
-            min_answered=protocol.scoring.min_answered,
-            prorate=protocol.scoring.prorate,
-            round_prorated=protocol.scoring.round_prorated,
-        )
-        scored_rows = frame.loc[scored.index]
-        complete = ~scored["prorated"].astype(bool) & scored["total"].notna()
-        log.flag(
-            table, scored_rows,
-            complete & scored_rows["total"].notna() & ~bad_total[scored.index]
-            & ((scored_rows["total"] - scored["total"]).abs() > 1e-9),
-            "total", "total_mismatch",
-            lambda row: f"{_where(row)}: total {row['_value']:g} differs from the sum of "
-            f"the {code} items, {scored.loc[row.name, 'total']:g}; correct the items or the "
-            "total")
-        missing_total = scored_rows["total"].isna() & scored["total"].isna()
-        log.flag(
-            table, scored_rows, missing_total, "total", "total_not_scorable",
-            lambda row: f"{_where(row)}: no {code} total: "
-            f"{scored.loc[row.name, 'missing_reason']}; the assessment is kept with a "
-            "missing total", severity="warning")
-        fill = scored_rows["total"].isna()
-        frame.loc[fill[fill].index, "total"] = scored.loc[fill[fill].index, "total"]
-        if code == "PHQ-9" and "item_9" in frame.columns:
-            log.flag(
-                table, scored_rows, scored["item9_flag"].fillna(False).astype(bool), "item_9",
-                "phq9_item9_positive",
-                lambda row: f"{_where(row)}: PHQ-9 item 9 (thoughts of self-harm) is "
-                f"{row['_value']:g}; follow the study's suicide-risk procedure",
-                severity="warning", values=parsed["item_9"])
+        _check_instrument(protocol, frame, scales.INSTRUMENTS[code], index, parsed, log)
     for column in present:
         frame[column] = parsed[column]
+
+
+def _check_instrument(protocol, frame, instrument, index, parsed, log: ProblemLog) -> None:
+    """The rows of one instrument: items in range, total in range, totals from items."""
+    table, code = "assessments", instrument.code
+    rows = frame.loc[index]
+    bad_row = pd.Series(False, index=index)
+    for column in parsed:
+        k = int(column.split("_")[1])
+        raw = rows[column]
+        if k > instrument.n_items:
+            bad_row |= log.flag(
+                table, rows, raw.notna(), column, "extra_item",
+                lambda row, c=column: f"{_where(row)}: {c} is given but "
+                f"{code} has only {instrument.n_items} items; remove the value")
+            continue
+        numbers = _item_numbers(raw, k in instrument.lettered_items)
+        bad_row |= log.flag(
+            table, rows, raw.notna() & numbers.isna(), column, "non_numeric",
+            lambda row, c=column: f"{_where(row)}: {c} {row['_value']!r} is not a "
+            f"valid {code} item score; enter a whole number or leave it empty")
+        top = instrument.item_max[k - 1]
+        bad_row |= log.flag(
+            table, rows,
+            numbers.notna() & ((numbers < 0) | (numbers > top) | (numbers != numbers.round())),
+            column, "item_out_of_range",
+            lambda row, c=column, t=top: f"{_where(row)}: {c} {row['_value']} is outside "
+            f"the {code} item range 0-{t}; correct it or leave it empty")
+        parsed[column].loc[index] = numbers
+    given = rows["total"]
+    bad_total = log.flag(
+        table, rows, (given < 0) | (given > instrument.total_max), "total",
+        "total_out_of_range",
+        lambda row: f"{_where(row)}: total {row['_value']:g} is outside the {code} "
+        f"range 0-{instrument.total_max}; correct it or leave it empty")
+    own_items = [c for c in parsed if int(c.split("_")[1]) <= instrument.n_items]
+    items = pd.DataFrame({c: parsed[c][index] for c in own_items}, index=index)
+    # item columns absent from the source are unanswered items, not a crash in scoring
+    items = items.reindex(columns=list(instrument.item_columns))
+    has_items = items.notna().any(axis=1) & ~bad_row
+    if not has_items.any():
+        return
+    scored = scales.score(
+        items[has_items],
+        code,
+        min_answered=protocol.scoring.min_answered,
+        prorate=protocol.scoring.prorate,
+        round_prorated=protocol.scoring.round_prorated,
+    )
+    scored_rows = frame.loc[scored.index]
+    complete = ~scored["prorated"].astype(bool) & scored["total"].notna()
+    log.flag(
+        table, scored_rows,
+        complete & scored_rows["total"].notna() & ~bad_total[scored.index]
+        & ((scored_rows["total"] - scored["total"]).abs() > 1e-9),
+        "total", "total_mismatch",
+        lambda row: f"{_where(row)}: total {row['_value']:g} differs from the sum of "
+        f"the {code} items, {scored.loc[row.name, 'total']:g}; correct the items or the "
+        "total")
+    log.flag(
+        table, scored_rows, scored_rows["total"].isna() & scored["total"].isna(), "total",
+        "total_not_scorable",
+        lambda row: f"{_where(row)}: no {code} total: "
+        f"{scored.loc[row.name, 'missing_reason']}; the assessment is kept with a "
+        "missing total", severity="warning")
+    fill = scored_rows.index[scored_rows["total"].isna()]
+    frame.loc[fill, "total"] = scored.loc[fill, "total"]
+    if code == "PHQ-9" and "item_9" in parsed:
+        log.flag(
+            table, scored_rows, scored["item9_flag"].fillna(False).astype(bool), "item_9",
+            "phq9_item9_positive",
+            lambda row: f"{_where(row)}: PHQ-9 item 9 (thoughts of self-harm) is "
+            f"{row['_value']:g}; follow the study's suicide-risk procedure",
+            severity="warning", values=parsed["item_9"])
 
 
 def _item_numbers(raw: pd.Series, lettered: bool) -> pd.Series:

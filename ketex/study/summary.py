@@ -95,7 +95,9 @@ def summarize(trial: Trial) -> TrialSummary:
                 "sessions_completed": int((attended & completed).sum()),
                 "sessions_prescribed": prescribed * n,
                 "attendance_pct": (
-                    round(100 * len(mine) / (prescribed * n), 1) if prescribed and n else float("nan")
+                    round(100 * len(mine) / (prescribed * n), 1)
+                    if prescribed and n
+                    else float("nan")
                 ),
                 "exercise_min_per_week": (
                     round(mine["duration_min"].sum() / (n * weeks), 1) if n else float("nan")

@@ -64,11 +64,8 @@ def test_workbook_rows_are_sheet_rows(mini, tmp_path):
     assert (row["source_file"], row["line"], row["value"]) == ("mini.xlsx[exercise]", 5, "soon")
 
 
-def test_blank_lines_do_not_shift_line_numbers(tmp_path):
-    import shutil
-
-    folder = tmp_path / "m"
-    shutil.copytree(MINI, folder)
+def test_blank_lines_do_not_shift_line_numbers(mini_folder):
+    folder = mini_folder
     path = folder / "events.csv"
     lines = path.read_text().splitlines()
     path.write_text("\n".join([lines[0], "", lines[1], "   ", lines[2].replace("21", "x")]) + "\n")
@@ -76,23 +73,18 @@ def test_blank_lines_do_not_shift_line_numbers(tmp_path):
     assert trial.report["line"].tolist() == [5]
 
 
-def test_semicolons_and_byte_order_mark(tmp_path):
-    import shutil
-
-    folder = tmp_path / "m"
-    shutil.copytree(MINI, folder)
+def test_semicolons_and_byte_order_mark(mini_folder):
+    folder = mini_folder
     path = folder / "events.csv"
     text = path.read_text().replace(",", ";")
     path.write_bytes("\ufeff".encode() + text.encode())
     assert len(ketex.load_trial(folder).events) == 2
 
 
-def test_not_utf8(tmp_path):
-    import shutil
-
-    folder = tmp_path / "m"
-    shutil.copytree(MINI, folder)
-    (folder / "events.csv").write_bytes("participant_id,day,event\nM01,3,hospitalisé\n".encode("latin-1"))
+def test_not_utf8(mini_folder):
+    folder = mini_folder
+    text = "participant_id,day,event\nM01,3,hospitalisé\n"
+    (folder / "events.csv").write_bytes(text.encode("latin-1"))
     with pytest.raises(ketex.DataValidationError) as caught:
         ketex.load_trial(folder)
     row = caught.value.report.iloc[0]
@@ -114,21 +106,15 @@ def test_damaged_parquet(mini, tmp_path):
         ketex.load_trial(tmp_path)
 
 
-def test_duplicate_header(tmp_path):
-    import shutil
-
-    folder = tmp_path / "m"
-    shutil.copytree(MINI, folder)
+def test_duplicate_header(mini_folder):
+    folder = mini_folder
     (folder / "events.csv").write_text("participant_id,day,event,day\nM01,3,other,3\n")
     with pytest.raises(ketex.DataValidationError, match="more than once"):
         ketex.load_trial(folder)
 
 
-def test_empty_file(tmp_path):
-    import shutil
-
-    folder = tmp_path / "m"
-    shutil.copytree(MINI, folder)
+def test_empty_file(mini_folder):
+    folder = mini_folder
     (folder / "events.csv").write_text("")
     with pytest.raises(ketex.DataValidationError, match="has no header line"):
         ketex.load_trial(folder)
@@ -142,11 +128,8 @@ def test_missing_folder_is_an_os_error(tmp_path):
         ketex.load_trial(tmp_path / "x")
 
 
-def test_invalid_protocol_is_a_validation_error(tmp_path):
-    import shutil
-
-    folder = tmp_path / "m"
-    shutil.copytree(MINI, folder)
+def test_invalid_protocol_is_a_validation_error(mini_folder):
+    folder = mini_folder
     (folder / "study.toml").write_text("[study]\nid = 'X'\n")
     with pytest.raises(ketex.DataValidationError) as caught:
         ketex.load_trial(folder)
@@ -185,11 +168,8 @@ def test_dates_are_written_as_iso(mini, tmp_path):
     ],
     ids=["empty", "latin-1", "duplicate column", "missing column", "short row", "open quote"],
 )
-def test_file_level_problems_have_exact_rows(tmp_path, content, expected):
-    import shutil
-
-    folder = tmp_path / "m"
-    shutil.copytree(MINI, folder)
+def test_file_level_problems_have_exact_rows(mini_folder, content, expected):
+    folder = mini_folder
     (folder / "events.csv").write_bytes(content)
     with pytest.raises(ketex.DataValidationError) as caught:
         ketex.load_trial(folder)
