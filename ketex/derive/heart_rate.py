@@ -37,8 +37,16 @@ HRMAX_FORMULAS = {
 }
 
 _ZONE_COLUMNS = (
-    "participant_id", "age", "resting_hr", "max_hr_bpm", "max_hr_source",
-    "hrr_fraction_low", "hrr_fraction_high", "zone_low_bpm", "zone_high_bpm", "note",
+    "participant_id",
+    "age",
+    "resting_hr",
+    "max_hr_bpm",
+    "max_hr_source",
+    "hrr_fraction_low",
+    "hrr_fraction_high",
+    "zone_low_bpm",
+    "zone_high_bpm",
+    "note",
 )
 
 
@@ -121,9 +129,7 @@ def _check_fraction(hrr_fraction: tuple[float, float]) -> tuple[float, float]:
             f"hrr_fraction must be (low, high) shares of heart-rate reserve, got {hrr_fraction!r}"
         ) from None
     if not 0 <= low <= high <= 1:
-        raise ValueError(
-            f"hrr_fraction must satisfy 0 <= low <= high <= 1, got {hrr_fraction!r}"
-        )
+        raise ValueError(f"hrr_fraction must satisfy 0 <= low <= high <= 1, got {hrr_fraction!r}")
     return low, high
 
 
@@ -225,9 +231,11 @@ def heart_rate_zones(trial: Trial, options: HeartRateOptions | None = None) -> p
     predicted = max_heart_rate(age, beta_blocker=on_blocker, formula=options.max_hr_formula)
     max_hr = np.where(np.isfinite(measured), measured, predicted)
     source = np.where(
-        np.isfinite(measured), "given",
-        np.where(~np.isfinite(age), "none",
-                 np.where(on_blocker, "beta_blocker", options.max_hr_formula)),
+        np.isfinite(measured),
+        "given",
+        np.where(
+            ~np.isfinite(age), "none", np.where(on_blocker, "beta_blocker", options.max_hr_formula)
+        ),
     )
     low, high = karvonen_zone(resting, max_hr, fraction)
 
@@ -241,18 +249,21 @@ def heart_rate_zones(trial: Trial, options: HeartRateOptions | None = None) -> p
         if source[k] != "given" and not blocker_known[k]:
             why.append("beta_blocker unknown: taken as not on beta-blockers")
         notes.append("; ".join(why))
-    return pd.DataFrame({
-        "participant_id": people["participant_id"].to_numpy(),
-        "age": age,
-        "resting_hr": resting,
-        "max_hr_bpm": max_hr,
-        "max_hr_source": pd.array(source, dtype="string"),
-        "hrr_fraction_low": fraction[0],
-        "hrr_fraction_high": fraction[1],
-        "zone_low_bpm": low,
-        "zone_high_bpm": high,
-        "note": pd.array(notes, dtype="string"),
-    }, columns=list(_ZONE_COLUMNS)).astype({"participant_id": "string"})
+    return pd.DataFrame(
+        {
+            "participant_id": people["participant_id"].to_numpy(),
+            "age": age,
+            "resting_hr": resting,
+            "max_hr_bpm": max_hr,
+            "max_hr_source": pd.array(source, dtype="string"),
+            "hrr_fraction_low": fraction[0],
+            "hrr_fraction_high": fraction[1],
+            "zone_low_bpm": low,
+            "zone_high_bpm": high,
+            "note": pd.array(notes, dtype="string"),
+        },
+        columns=list(_ZONE_COLUMNS),
+    ).astype({"participant_id": "string"})
 
 
 def _numbers(frame: pd.DataFrame, name: str) -> np.ndarray:

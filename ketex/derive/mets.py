@@ -45,11 +45,23 @@ MET_SOURCES = ("given", "acsm_cycling", "compendium")
 ML_O2_PER_KG_MIN_PER_MET = 3.5
 
 # Names researchers write for stationary (leg) cycling; compared after normalise_modality.
-_CYCLING_NAMES = frozenset({
-    "cycling", "bicycling", "stationary cycling", "stationary bicycling",
-    "stationary bike", "stationary bicycle", "bike", "cycle", "cycle ergometer",
-    "cycle ergometry", "ergometer", "leg cycling", "cycling ergometer",
-})
+_CYCLING_NAMES = frozenset(
+    {
+        "cycling",
+        "bicycling",
+        "stationary cycling",
+        "stationary bicycling",
+        "stationary bike",
+        "stationary bicycle",
+        "bike",
+        "cycle",
+        "cycle ergometer",
+        "cycle ergometry",
+        "ergometer",
+        "leg cycling",
+        "cycling ergometer",
+    }
+)
 
 
 def normalise_modality(modality: object) -> str | None:
@@ -199,24 +211,48 @@ COMPENDIUM_2011 = CompendiumTable(
     ),
     entries=(
         CompendiumEntry("02010", "cycling", "bicycling, stationary, general", 7.0),
-        CompendiumEntry("02011", "cycling",
-                        "bicycling, stationary, 30-50 watts, very light to light effort",
-                        3.5, (30, 50)),
-        CompendiumEntry("02017", "cycling",
-                        "bicycling, stationary, 51-89 watts, light-to-moderate effort",
-                        4.8, (51, 89)),
-        CompendiumEntry("02012", "cycling",
-                        "bicycling, stationary, 90-100 watts, moderate to vigorous effort",
-                        6.8, (90, 100)),
-        CompendiumEntry("02013", "cycling",
-                        "bicycling, stationary, 101-160 watts, vigorous effort",
-                        8.8, (101, 160)),
-        CompendiumEntry("02014", "cycling",
-                        "bicycling, stationary, 161-200 watts, vigorous effort",
-                        11.0, (161, 200)),
-        CompendiumEntry("02015", "cycling",
-                        "bicycling, stationary, 201-270 watts, very vigorous effort",
-                        14.0, (201, 270)),
+        CompendiumEntry(
+            "02011",
+            "cycling",
+            "bicycling, stationary, 30-50 watts, very light to light effort",
+            3.5,
+            (30, 50),
+        ),
+        CompendiumEntry(
+            "02017",
+            "cycling",
+            "bicycling, stationary, 51-89 watts, light-to-moderate effort",
+            4.8,
+            (51, 89),
+        ),
+        CompendiumEntry(
+            "02012",
+            "cycling",
+            "bicycling, stationary, 90-100 watts, moderate to vigorous effort",
+            6.8,
+            (90, 100),
+        ),
+        CompendiumEntry(
+            "02013",
+            "cycling",
+            "bicycling, stationary, 101-160 watts, vigorous effort",
+            8.8,
+            (101, 160),
+        ),
+        CompendiumEntry(
+            "02014",
+            "cycling",
+            "bicycling, stationary, 161-200 watts, vigorous effort",
+            11.0,
+            (161, 200),
+        ),
+        CompendiumEntry(
+            "02015",
+            "cycling",
+            "bicycling, stationary, 201-270 watts, very vigorous effort",
+            14.0,
+            (201, 270),
+        ),
     ),
 )
 
@@ -341,7 +377,11 @@ def _column(frame: pd.DataFrame, name: str) -> np.ndarray:
 
 
 def _one_session(
-    given: float, watts: float, weight: float, acsm: float, modality: str | None,
+    given: float,
+    watts: float,
+    weight: float,
+    acsm: float,
+    modality: str | None,
     options: MetOptions,
 ) -> tuple[float, str, str]:
     """(met, source, reference) of one session, by the first source that serves."""
@@ -362,15 +402,16 @@ def _one_session(
             table = options.compendium
             entry = table.lookup(modality, watts if np.isfinite(watts) else None)
             if entry is not None:
-                return entry.met, table.source, (
-                    f"Compendium {table.version} {entry.code}: {entry.description}"
+                return (
+                    entry.met,
+                    table.source,
+                    (f"Compendium {table.version} {entry.code}: {entry.description}"),
                 )
             if modality is None:
                 why_not.append("no modality for the Compendium")
             elif np.isfinite(watts):
                 why_not.append(
-                    f"{watts:g} W is outside the Compendium {table.version} bands "
-                    f"for {modality}"
+                    f"{watts:g} W is outside the Compendium {table.version} bands for {modality}"
                 )
             else:
                 why_not.append(f"no Compendium {table.version} entry for {modality}")

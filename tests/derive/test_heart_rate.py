@@ -69,8 +69,9 @@ def test_zones_of_the_mini_study(mini):
 
 
 def test_options_fox_no_measured_and_own_zone(mini):
-    options = HeartRateOptions(max_hr_formula="fox", use_measured_max_hr=False,
-                               hrr_fraction=(0.6, 0.89))
+    options = HeartRateOptions(
+        max_hr_formula="fox", use_measured_max_hr=False, hrr_fraction=(0.6, 0.89)
+    )
     zones = heart_rate_zones(mini, options).set_index("participant_id")
     # M02 predicted by Fox: 220 - 51 = 169; rest 70, reserve 99: 70 + 59.4 = 129.4
     assert zones.loc["M02", "max_hr_source"] == "fox"

@@ -39,15 +39,25 @@ def test_acsm_equation_without_a_usable_weight_is_nan(weight):
 @pytest.mark.parametrize(
     ("watts", "met", "code"),
     [
-        (30, 3.5, "02011"), (50, 3.5, "02011"),
-        (51, 4.8, "02017"), (89, 4.8, "02017"),
-        (90, 6.8, "02012"), (100, 6.8, "02012"),
-        (101, 8.8, "02013"), (160, 8.8, "02013"),
-        (161, 11.0, "02014"), (200, 11.0, "02014"),
-        (201, 14.0, "02015"), (270, 14.0, "02015"),
+        (30, 3.5, "02011"),
+        (50, 3.5, "02011"),
+        (51, 4.8, "02017"),
+        (89, 4.8, "02017"),
+        (90, 6.8, "02012"),
+        (100, 6.8, "02012"),
+        (101, 8.8, "02013"),
+        (160, 8.8, "02013"),
+        (161, 11.0, "02014"),
+        (200, 11.0, "02014"),
+        (201, 14.0, "02015"),
+        (270, 14.0, "02015"),
         # fractional watts are rounded half up to whole watts first
-        (50.4, 3.5, "02011"), (50.5, 4.8, "02017"), (100.49, 6.8, "02012"),
-        (100.5, 8.8, "02013"), (29.5, 3.5, "02011"), (270.49, 14.0, "02015"),
+        (50.4, 3.5, "02011"),
+        (50.5, 4.8, "02017"),
+        (100.49, 6.8, "02012"),
+        (100.5, 8.8, "02013"),
+        (29.5, 3.5, "02011"),
+        (270.49, 14.0, "02015"),
     ],
 )
 def test_compendium_2011_cycling_bands(watts, met, code):
@@ -71,9 +81,16 @@ def test_compendium_general_entry_when_no_power_and_nothing_for_other_modalities
 
 @pytest.mark.parametrize(
     ("written", "canonical"),
-    [("cycling", "cycling"), ("Cycle ergometer", "cycling"), ("stationary_bike", "cycling"),
-     ("BICYCLING", "cycling"), ("brisk-walking", "brisk walking"), ("  ", None), (None, None),
-     (pd.NA, None)],
+    [
+        ("cycling", "cycling"),
+        ("Cycle ergometer", "cycling"),
+        ("stationary_bike", "cycling"),
+        ("BICYCLING", "cycling"),
+        ("brisk-walking", "brisk walking"),
+        ("  ", None),
+        (None, None),
+        (pd.NA, None),
+    ],
 )
 def test_modality_names(written, canonical):
     assert normalise_modality(written) == canonical
@@ -94,7 +111,12 @@ def test_each_source_in_turn_and_its_reference():
     expected_met = [6.0, 20.5 / 3.5, 6.8, 7.0, np.nan, np.nan]
     np.testing.assert_allclose(out["met"], expected_met, rtol=1e-12)
     assert out["met_source"].tolist() == [
-        "given", "acsm_cycling", "compendium_2011", "compendium_2011", "none", "none",
+        "given",
+        "acsm_cycling",
+        "compendium_2011",
+        "compendium_2011",
+        "none",
+        "none",
     ]
     assert out["met_reference"][0] == "exercise.met"
     assert out["met_reference"][2].startswith("Compendium 2011 02012")
@@ -108,8 +130,9 @@ def test_each_source_in_turn_and_its_reference():
 
 def test_sources_order_and_subset():
     sessions = _sessions(met=[6.0], watts=[100.0], modality=["cycling"])
-    acsm_first = session_mets(sessions, [80.0],
-                              options=MetOptions(sources=("acsm_cycling", "given")))
+    acsm_first = session_mets(
+        sessions, [80.0], options=MetOptions(sources=("acsm_cycling", "given"))
+    )
     assert acsm_first["met_source"].tolist() == ["acsm_cycling"]
     compendium_only = session_mets(sessions, [80.0], options=MetOptions(sources=("compendium",)))
     assert compendium_only["met"].tolist() == [6.8]
@@ -127,19 +150,26 @@ def test_missing_modality_takes_the_default_and_absent_columns_are_fine():
 
 def test_another_compendium_version_is_recorded_in_the_source():
     table = CompendiumTable(
-        version="2024", citation="a later version, for the test",
+        version="2024",
+        citation="a later version, for the test",
         entries=(CompendiumEntry("99999", "cycling", "made up for the test", 5.0, (0, 500)),),
     )
-    out = session_mets(_sessions(watts=[95.0], modality=["cycling"]), [np.nan],
-                       options=MetOptions(compendium=table))
+    out = session_mets(
+        _sessions(watts=[95.0], modality=["cycling"]),
+        [np.nan],
+        options=MetOptions(compendium=table),
+    )
     assert out["met_source"].tolist() == ["compendium_2024"]
     assert out["met"].tolist() == [5.0]
 
 
 @pytest.mark.parametrize(
     ("kwargs", "message"),
-    [({"sources": ()}, "at least one"), ({"sources": ("given", "given")}, "each source once"),
-     ({"sources": ("measured",)}, "unknown source")],
+    [
+        ({"sources": ()}, "at least one"),
+        ({"sources": ("given", "given")}, "each source once"),
+        ({"sources": ("measured",)}, "unknown source"),
+    ],
 )
 def test_met_options_are_checked(kwargs, message):
     with pytest.raises(ValueError, match=message):
