@@ -10,6 +10,8 @@ import dataclasses
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ketex.datasets import sample_study_path
 from ketex.derive.exercise import (
@@ -483,3 +485,60 @@ def test_sample_weeks_add_up_to_the_totals(sample, totals):
     )
     assert (weeks["week"].between(1, 12)).all()
     assert totals["intensity_fidelity"].between(0, 1).all()
+
+
+def test_minimal_tables_give_known_and_unknown_parts():
+    # participants with no optional column, sessions with only the required ones: the
+    # modality is the prescription's (cycling), so without watts the Compendium "general"
+    # value, 7.0 METs; no weight: kcal unknown; no heart rate: zone unknown
+    trial = make_trial([{"participant_id": "A"}], [session(1), session(3, 30.0)])
+    total = exercise_dose(trial, by="participant").iloc[0]
+    assert total["met_minutes"] == 7.0 * 75
+    assert total["met_source"] == "compendium_2011"
+    assert np.isnan(total["kcal"]) and np.isnan(total["minutes_in_zone"])
+    assert total["max_hr_source"] == "none"
+    assert total["sessions_completed"] == 1  # 45 >= 45 min; 30 < 45 min
+    assert "no resting_hr" in total["note"] and "no weight_kg" in total["note"]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    sessions=st.lists(
+        st.tuples(
+            st.integers(min_value=0, max_value=35),  # day
+            st.sampled_from([0.0, 20.0, 45.0, 60.0]),  # minutes
+            st.one_of(st.none(), st.floats(min_value=2.0, max_value=12.0)),  # met
+            st.one_of(st.none(), st.integers(min_value=90, max_value=150)),  # avg_hr
+        ),
+        max_size=15,
+        unique_by=lambda s: s[0],
+    ),
+    stop=st.one_of(st.none(), st.integers(min_value=1, max_value=30)),
+)
+def test_weeks_add_up_to_the_participant_totals(sessions, stop):
+    rows = [
+        session(day, minutes, **({"met": met} if met else {}), **({"avg_hr": hr} if hr else {}))
+        for day, minutes, met, hr in sessions
+    ]
+    events = [{"participant_id": "A", "day": stop, "event": "discontinuation"}] if stop else None
+    person = {**A, "weight_kg": None} if len(sessions) % 2 else A
+    trial = make_trial([person], rows, events=events)
+    table = exercise_dose(trial, by="session")
+    weeks = exercise_dose(trial, by="week")
+    total = exercise_dose(trial, by="participant").iloc[0]
+    assert len(table) == len(rows)
+    assert table["counted"].sum() + total["sessions_not_counted"] == len(rows)
+    assert weeks["sessions_attended"].sum() == total["sessions_attended"]
+    assert weeks["sessions_prescribed"].sum() == total["sessions_prescribed"]
+    assert len(weeks) == total["weeks_on_programme"]
+    for column in ("met_minutes", "kcal", "minutes_in_zone"):
+        # NaN in a week <=> NaN in the total (a dose with an unknown part is unknown)
+        assert np.isnan(total[column]) == weeks[column].isna().any()
+        if not np.isnan(total[column]):
+            assert weeks[column].sum() == pytest.approx(total[column])
+    if total["weeks_on_programme"] and not np.isnan(total["met_minutes"]):
+        assert total["kkw"] * total["weeks_on_programme"] == pytest.approx(
+            total["kkw_programme"] * 4
+        )
+    fidelity = total["intensity_fidelity"]
+    assert np.isnan(fidelity) or 0 <= fidelity <= 1
