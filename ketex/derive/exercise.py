@@ -1,0 +1,633 @@
+"""Exercise dose and adherence: sessions, MET-minutes, kcal, KKW, heart-rate zone.
+
+:func:`exercise_dose` turns the exercise table and the protocol's prescription into one
+tidy table per session, per participant and week, or per participant. Every rule is
+stated in its docstring and in ``docs/exercise-dose.md``; the formulas are those of
+``domain.md`` section 4:
+
+- MET-minutes = MET x minutes; kcal = MET x 3.5 x body mass (kg) / 200 x minutes (ACSM);
+- KKW (kcal per kg per week) = 0.0175 x sum(MET x minutes) over the week
+  (45 min x 3 at 6.8 METs = 918 MET-min = 16.1 KKW);
+- attendance = sessions attended / sessions prescribed; dose adherence = achieved KKW /
+  target KKW; intensity fidelity = share of monitored minutes inside the prescribed
+  heart-rate zone.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ketex.derive.heart_rate import HeartRateOptions, heart_rate_zones
+from ketex.derive.mets import MetOptions, session_mets
+from ketex.study.protocol import ExercisePrescription
+from ketex.study.trial import Trial
+
+__all__ = [
+    "BY_CHOICES",
+    "ExerciseDoseOptions",
+    "KCAL_PER_KG_PER_MET_MIN",
+    "exercise_dose",
+]
+
+#: kcal per kg of body mass per MET-minute: 3.5 mL O2/kg/min x 5 kcal/L O2 / 1000 (= 1/200 x 3.5)
+KCAL_PER_KG_PER_MET_MIN = 0.0175
+BY_CHOICES = ("session", "week", "participant")
+END_CHOICES = ("discontinuation", "last_contact")
+
+SESSION_COLUMNS = (
+    "participant_id",
+    "arm",
+    "day",
+    "week",
+    "counted",
+    "duration_min",
+    "completed",
+    "met",
+    "met_source",
+    "met_reference",
+    "met_minutes",
+    "kcal",
+    "kkw",
+    "avg_hr",
+    "zone_low_bpm",
+    "zone_high_bpm",
+    "in_zone",
+    "minutes_in_zone",
+    "note",
+)
+WEEK_COLUMNS = (
+    "participant_id",
+    "arm",
+    "week",
+    "first_day",
+    "last_day",
+    "sessions_prescribed",
+    "sessions_attended",
+    "sessions_completed",
+    "duration_min",
+    "met_minutes",
+    "mean_met",
+    "met_source",
+    "sessions_without_met",
+    "kcal",
+    "kkw",
+    "target_kkw",
+    "attendance",
+    "dose_adherence",
+    "minutes_in_zone",
+    "minutes_monitored",
+    "intensity_fidelity",
+    "note",
+)
+PARTICIPANT_COLUMNS = (
+    "participant_id",
+    "arm",
+    "start_day",
+    "end_day",
+    "weeks_on_programme",
+    "sessions_prescribed",
+    "sessions_attended",
+    "sessions_completed",
+    "sessions_not_counted",
+    "duration_min",
+    "met_minutes",
+    "mean_met",
+    "met_source",
+    "sessions_without_met",
+    "kcal",
+    "kkw",
+    "kkw_programme",
+    "target_kkw",
+    "attendance",
+    "dose_adherence",
+    "minutes_in_zone",
+    "minutes_monitored",
+    "intensity_fidelity",
+    "max_hr_bpm",
+    "max_hr_source",
+    "zone_low_bpm",
+    "zone_high_bpm",
+    "note",
+)
+
+# per-session quantities summed into weeks and participants; "strict" sums are NaN when a
+# session's value is unknown (a dose with an unknown part is unknown)
+_STRICT_SUMS = ("met_minutes", "kcal", "minutes_in_zone")
+_SUMS = (
+    "sessions_attended",
+    "sessions_completed",
+    "duration_min",
+    "minutes_monitored",
+    "_monitored_in_zone",
+    "sessions_without_met",
+)
+
+
+@dataclass(frozen=True)
+class ExerciseDoseOptions:
+    """Settings of :func:`exercise_dose`.
+
+    Parameters
+    ----------
+    prescription : ExercisePrescription, optional
+        The prescription to measure against; None takes the protocol's ``[exercise]``.
+    target_kkw : float, optional
+        Target dose for dose adherence; None takes the prescription's ``target_kkw``.
+    end_of_participation : {"discontinuation", "last_contact"}
+        When a participant's programme ends before its planned end: the day before a
+        ``discontinuation`` event (default), or also the last day with any record
+        (assessment, infusion, session or event) for participants lost without one.
+    mets : MetOptions
+        Where session MET values come from (given, ACSM cycling equation, Compendium).
+    heart_rate : HeartRateOptions
+        HRmax formula and zone; a zone left at None takes the prescription's
+        ``hrr_fraction``.
+
+    Examples
+    --------
+    >>> ExerciseDoseOptions(end_of_participation="last visit")
+    Traceback (most recent call last):
+    ...
+    ValueError: ExerciseDoseOptions.end_of_participation must be one of ...; got 'last visit'
+    """
+
+    prescription: ExercisePrescription | None = None
+    target_kkw: float | None = None
+    end_of_participation: str = "discontinuation"
+    mets: MetOptions = field(default_factory=MetOptions)
+    heart_rate: HeartRateOptions = field(default_factory=HeartRateOptions)
+
+    def __post_init__(self) -> None:
+        if self.end_of_participation not in END_CHOICES:
+            raise ValueError(
+                "ExerciseDoseOptions.end_of_participation must be one of "
+                f"{', '.join(END_CHOICES)}; got {self.end_of_participation!r}"
+            )
+        if self.target_kkw is not None and not (
+            np.isfinite(self.target_kkw) and self.target_kkw > 0
+        ):
+            raise ValueError(
+                f"ExerciseDoseOptions.target_kkw must be a positive number, got {self.target_kkw!r}"
+            )
+
+
+def exercise_dose(
+    trial: Trial, by: str = "week", options: ExerciseDoseOptions | None = None
+) -> pd.DataFrame:
+    """Exercise dose and adherence per session, per participant and week, or per participant.
+
+    Parameters
+    ----------
+    trial : Trial
+    by : {"week", "participant", "session"}
+        ``"week"``: one row per participant and programme week they were on; ``"participant"``:
+        one row per participant (every participant, with or without sessions);
+        ``"session"``: one row per row of the exercise table.
+    options : ExerciseDoseOptions, optional
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns by ``by`` (units in the names; rates as fractions, not percentages):
+
+        ``by="session"``: ``participant_id, arm, day, week, counted, duration_min,
+        completed, met, met_source, met_reference, met_minutes, kcal, kkw, avg_hr,
+        zone_low_bpm, zone_high_bpm, in_zone, minutes_in_zone, note``; ``counted`` says
+        whether the session counts towards the dose (``note`` says why not).
+
+        ``by="week"``: ``participant_id, arm, week, first_day, last_day,
+        sessions_prescribed, sessions_attended, sessions_completed, duration_min,
+        met_minutes, mean_met, met_source, sessions_without_met, kcal, kkw, target_kkw,
+        attendance, dose_adherence, minutes_in_zone, minutes_monitored,
+        intensity_fidelity, note``.
+
+        ``by="participant"``: ``participant_id, arm, start_day, end_day,
+        weeks_on_programme``, the week columns summed over those weeks plus
+        ``sessions_not_counted``, ``kkw`` (met_minutes x 0.0175 / weeks_on_programme),
+        ``kkw_programme`` (divided by the programme's weeks instead), then ``max_hr_bpm,
+        max_hr_source, zone_low_bpm, zone_high_bpm, note``.
+
+    Raises
+    ------
+    ValueError
+        When ``by`` is unknown, or no prescription is given by the protocol or options.
+
+    Notes
+    -----
+    **Weeks.** Week 1 is study days ``start_day`` to ``start_day + 6`` of the prescription,
+    week k days ``start_day + 7(k-1)`` to ``start_day + 7k - 1``; the programme lasts
+    ``weeks`` weeks. Sessions before ``start_day`` or after the programme are listed
+    (``by="session"``) but not counted.
+
+    **Sessions prescribed.** ``sessions_per_week`` for every week from week 1 to the
+    participant's last week on the programme: the programme's last week, or the week of
+    the day before a ``discontinuation`` event (see ``end_of_participation``). That week
+    counts in full. Sessions on or after the discontinuation day are not counted.
+
+    **Attended and completed.** Every row of the exercise table is an attended session
+    (``duration_min`` 0 for a session attended but not done). A session is completed
+    when ``completed`` is true; where ``completed`` is missing, when its duration
+    reached the prescribed ``duration_min``. Attendance is not capped at 1.
+
+    **METs** of each session by the first source of ``options.mets.sources`` that gives one
+    (:func:`ketex.derive.mets.session_mets`): ``given`` (the ``met`` column),
+    ``acsm_cycling`` ((10.8 x watts / kg + 7) / 3.5), ``compendium_2011`` (stationary
+    cycling by watts band, or "general" 7.0 without watts).
+
+    **Dose.** MET-minutes = MET x minutes; kcal = MET x 3.5 x kg / 200 x minutes;
+    KKW = 0.0175 x MET-minutes per week. A week's or participant's MET-minutes, kcal and
+    minutes in zone are NaN when a counted session's value is unknown (see
+    ``sessions_without_met`` and ``note``); a session of 0 minutes adds 0 whatever is
+    unknown. ``mean_met`` = MET-minutes / minutes. Dose adherence = KKW / target KKW.
+
+    **Heart-rate zone.** Karvonen with resting HR: HRrest + p x (HRmax - HRrest) for p in
+    the prescribed ``hrr_fraction``; HRmax given, else Tanaka 208 - 0.7 x age, or
+    164 - 0.7 x age on beta-blockers (:mod:`ketex.derive.heart_rate`). A session's
+    minutes are all in the zone when its ``avg_hr`` lies inside the zone (bounds
+    included), else none are; without ``avg_hr`` or a zone they are unknown (NaN, not 0).
+    ``minutes_monitored`` are the minutes whose verdict is known, and intensity fidelity
+    = minutes in zone among them / ``minutes_monitored``.
+
+    References
+    ----------
+    Dunn AL et al. Exercise treatment for depression: efficacy and dose response.
+    Am J Prev Med 2005;28:1-8 (KKW). Ainsworth BE et al. 2011 Compendium of Physical
+    Activities. Med Sci Sports Exerc 2011;43:1575-81. ACSM's Guidelines for Exercise Testing
+    and Prescription (metabolic equations, intensity).
+
+    Examples
+    --------
+    >>> import ketex
+    >>> from ketex.derive.exercise import exercise_dose
+    >>> trial = ketex.load_trial(ketex.sample_study_path())
+    >>> weeks = exercise_dose(trial, by="week")
+    >>> columns = ["week", "sessions_attended", "met_minutes", "kkw", "dose_adherence"]
+    >>> p001 = weeks[weeks["participant_id"] == "P001"]
+    >>> print(p001[columns].head(3).round(3).to_string(index=False))
+     week  sessions_attended  met_minutes    kkw  dose_adherence
+        1                  2       470.70  8.237           0.512
+        2                  3       521.40  9.125           0.567
+        3                  3       706.05 12.356           0.767
+
+    Week 1: 0.0175 x 470.7 MET-min = 8.237 KKW, 0.512 of the 16.1 KKW target. Over the
+    programme (P066 discontinued on day 28, so was prescribed weeks 1-4 only):
+
+    >>> total = exercise_dose(trial, by="participant")
+    >>> columns = ["participant_id", "sessions_prescribed", "sessions_attended", "kkw",
+    ...            "intensity_fidelity"]
+    >>> print(total[columns].iloc[[0, 1, 65]].round(3).to_string(index=False))
+    participant_id  sessions_prescribed  sessions_attended    kkw  intensity_fidelity
+              P001                   36                 26  8.620               1.000
+              P002                   36                 34 12.457               0.939
+              P066                   12                  7  7.158               0.908
+    """
+    if by not in BY_CHOICES:
+        raise ValueError(f"by must be one of {', '.join(BY_CHOICES)}; got {by!r}")
+    options = options or ExerciseDoseOptions()
+    prescription = options.prescription or trial.protocol.exercise
+    if prescription is None:
+        raise ValueError(
+            "no exercise prescription: add an [exercise] table to study.toml, or pass "
+            "ExerciseDoseOptions(prescription=ketex.ExercisePrescription(...))"
+        )
+    target = options.target_kkw if options.target_kkw is not None else prescription.target_kkw
+    people = _participants(trial, prescription, options)
+    sessions = _sessions(trial, prescription, people, options)
+    if by == "session":
+        return sessions.loc[:, list(SESSION_COLUMNS)]
+    weeks = _weeks(sessions, people, prescription, target)
+    if by == "week":
+        return weeks.loc[:, list(WEEK_COLUMNS)]
+    return _participant_totals(weeks, sessions, people, prescription, target)
+
+
+# -- participants: weight, zone, and the programme days each was on --------------------
+
+
+def _participants(
+    trial: Trial, prescription: ExercisePrescription, options: ExerciseDoseOptions
+) -> pd.DataFrame:
+    hr_options = options.heart_rate
+    if hr_options.hrr_fraction is None:
+        hr_options = dataclasses.replace(hr_options, hrr_fraction=prescription.hrr_fraction)
+    zones = heart_rate_zones(trial, hr_options)
+    people = trial.participants
+    weight = (
+        pd.to_numeric(people["weight_kg"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        if "weight_kg" in people.columns
+        else np.full(len(people), np.nan)
+    )
+    programme_end = prescription.start_day + 7 * prescription.weeks - 1
+    stop = _end_of_participation(trial, options.end_of_participation)
+    ids = people["participant_id"].astype("string")
+    end_day = np.fmin(float(programme_end), ids.map(stop).to_numpy(dtype=float, na_value=np.nan))
+    on_weeks = np.where(
+        end_day >= prescription.start_day,
+        np.floor((end_day - prescription.start_day) / 7) + 1,
+        0,
+    ).astype(int)
+    discontinued = ids.map(_discontinuation_days(trial)).to_numpy(dtype=float, na_value=np.nan)
+    return pd.DataFrame(
+        {
+            "participant_id": ids.to_numpy(),
+            "arm": people["arm"].astype("string").to_numpy(),
+            "weight_kg": weight,
+            "start_day": prescription.start_day,
+            "end_day": end_day,
+            "weeks_on_programme": on_weeks,
+            "discontinuation_day": discontinued,
+            "max_hr_bpm": zones["max_hr_bpm"].to_numpy(),
+            "max_hr_source": zones["max_hr_source"].to_numpy(),
+            "zone_low_bpm": zones["zone_low_bpm"].to_numpy(),
+            "zone_high_bpm": zones["zone_high_bpm"].to_numpy(),
+            "zone_note": zones["note"].to_numpy(),
+        }
+    ).astype(
+        {
+            "participant_id": "string",
+            "arm": "string",
+            "max_hr_source": "string",
+            "zone_note": "string",
+        }
+    )
+
+
+def _discontinuation_days(trial: Trial) -> pd.Series:
+    """First ``discontinuation`` event day per participant."""
+    events = trial.events
+    stops = events.loc[events["event"] == "discontinuation", ["participant_id", "day"]]
+    return stops.groupby("participant_id")["day"].min().astype(float)
+
+
+def _end_of_participation(trial: Trial, how: str) -> pd.Series:
+    """Last day on the programme per participant (participants absent: to the end)."""
+    end = _discontinuation_days(trial) - 1
+    if how == "last_contact":
+        days = [
+            table.loc[:, ["participant_id", "day"]]
+            for table in (trial.assessments, trial.infusions, trial.exercise, trial.events)
+            if len(table)
+        ]
+        ids = trial.participants["participant_id"].astype("string")
+        last = pd.Series(0.0, index=pd.Index(ids, name="participant_id"))
+        if days:
+            seen = pd.concat(days).groupby("participant_id")["day"].max().astype(float)
+            last = seen.reindex(last.index).fillna(0.0)
+        end = np.fmin(last, end.reindex(last.index))
+    return end
+
+
+# -- sessions --------------------------------------------------------------------------
+
+
+def _sessions(
+    trial: Trial,
+    prescription: ExercisePrescription,
+    people: pd.DataFrame,
+    options: ExerciseDoseOptions,
+) -> pd.DataFrame:
+    table = trial.exercise
+    info = people.set_index("participant_id")
+    ids = table["participant_id"].astype("string")
+    person = info.reindex(ids)
+    day = table["day"].to_numpy(dtype=float, na_value=np.nan)
+    duration = pd.to_numeric(table["duration_min"]).to_numpy(dtype=float, na_value=np.nan)
+    week = np.floor((day - prescription.start_day) / 7).astype(int) + 1
+    end_day = person["end_day"].to_numpy(dtype=float)
+    programme_end = prescription.start_day + 7 * prescription.weeks - 1
+    counted = (day >= prescription.start_day) & (day <= end_day)
+
+    mets = session_mets(
+        table,
+        person["weight_kg"].to_numpy(),
+        options=options.mets,
+        default_modality=prescription.modality,
+    )
+    met = mets["met"].to_numpy()
+    met_minutes = np.where(duration == 0, 0.0, met * duration)
+    weight = person["weight_kg"].to_numpy(dtype=float)
+    kcal = np.where(met_minutes == 0, 0.0, KCAL_PER_KG_PER_MET_MIN * weight * met_minutes)
+
+    if "completed" in table.columns:
+        completed = table["completed"].astype("boolean").to_numpy(dtype=object, na_value=None)
+    else:
+        completed = np.full(len(table), None, dtype=object)
+    done = np.array(
+        [
+            bool(c) if c is not None else bool(d >= prescription.duration_min)
+            for c, d in zip(completed, duration, strict=True)
+        ],
+        dtype=bool,
+    )
+
+    avg_hr = (
+        pd.to_numeric(table["avg_hr"]).to_numpy(dtype=float, na_value=np.nan)
+        if "avg_hr" in table.columns
+        else np.full(len(table), np.nan)
+    )
+    low = person["zone_low_bpm"].to_numpy(dtype=float)
+    high = person["zone_high_bpm"].to_numpy(dtype=float)
+    verdict_known = np.isfinite(avg_hr) & np.isfinite(low) & np.isfinite(high)
+    inside = verdict_known & (avg_hr >= low) & (avg_hr <= high)
+    in_zone = pd.array(np.where(verdict_known, inside, False), dtype="boolean")
+    in_zone[~verdict_known] = pd.NA
+    minutes_in_zone = np.where(
+        duration == 0, 0.0, np.where(verdict_known, np.where(inside, duration, 0.0), np.nan)
+    )
+    monitored = verdict_known | (duration == 0)
+
+    discontinued = person["discontinuation_day"].to_numpy(dtype=float)
+    notes = []
+    for k in range(len(table)):
+        why = []
+        if day[k] < prescription.start_day:
+            why.append(f"before the programme starts (day {prescription.start_day})")
+        elif day[k] > programme_end:
+            why.append(f"after the programme ends (day {programme_end})")
+        elif not counted[k]:
+            if np.isfinite(discontinued[k]) and day[k] >= discontinued[k]:
+                why.append(f"on or after discontinuation (day {discontinued[k]:.0f})")
+            else:
+                why.append(f"after the last contact (day {end_day[k]:.0f})")
+        if not np.isfinite(met_minutes[k]):
+            why.append(f"no MET value ({mets['met_reference'].iloc[k]})")
+        if not np.isfinite(kcal[k]) and np.isfinite(met_minutes[k]):
+            why.append("no weight_kg: kcal unknown")
+        if not np.isfinite(minutes_in_zone[k]):
+            why.append(
+                "no avg_hr: zone unknown"
+                if not np.isfinite(avg_hr[k])
+                else "heart-rate zone unknown"
+            )
+        notes.append("; ".join(why))
+
+    return pd.DataFrame(
+        {
+            "participant_id": ids.to_numpy(),
+            "arm": person["arm"].to_numpy(),
+            "day": table["day"].to_numpy(),
+            "week": week,
+            "counted": counted,
+            "duration_min": duration,
+            "completed": done,
+            "met": met,
+            "met_source": mets["met_source"].to_numpy(),
+            "met_reference": mets["met_reference"].to_numpy(),
+            "met_minutes": met_minutes,
+            "kcal": kcal,
+            "kkw": KCAL_PER_KG_PER_MET_MIN * met_minutes,
+            "avg_hr": avg_hr,
+            "zone_low_bpm": low,
+            "zone_high_bpm": high,
+            "in_zone": in_zone,
+            "minutes_in_zone": minutes_in_zone,
+            "note": notes,
+            "_monitored": monitored,
+        }
+    ).astype(
+        {
+            "participant_id": "string",
+            "arm": "string",
+            "day": "Int64",
+            "met_source": "string",
+            "met_reference": "string",
+            "note": "string",
+        }
+    )
+
+
+# -- weeks and participants ------------------------------------------------------------
+
+
+def _aggregate(sessions: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Sums of counted sessions by ``keys``; strict sums are NaN when a part is unknown."""
+    s = sessions[sessions["counted"]]
+    parts = pd.DataFrame(
+        {
+            **{k: s[k] for k in keys},
+            "sessions_attended": 1,
+            "sessions_completed": s["completed"].astype(int),
+            "duration_min": s["duration_min"],
+            "minutes_monitored": np.where(s["_monitored"], s["duration_min"], 0.0),
+            "_monitored_in_zone": s["minutes_in_zone"].fillna(0.0),
+            "sessions_without_met": s["met_minutes"].isna().astype(int),
+            **{name: s[name] for name in _STRICT_SUMS},
+            **{f"_unknown_{name}": s[name].isna().astype(int) for name in _STRICT_SUMS},
+        }
+    )
+    grouped = parts.groupby(keys, sort=False)
+    out = grouped[list(_SUMS) + list(_STRICT_SUMS) + [f"_unknown_{n}" for n in _STRICT_SUMS]].sum()
+    sources = (
+        s.loc[s["duration_min"] > 0]
+        .groupby(keys, sort=False)["met_source"]
+        .agg(lambda v: "+".join(sorted(set(v))))
+    )
+    out["met_source"] = sources.reindex(out.index).fillna("")
+    return out.reset_index()
+
+
+def _weeks(
+    sessions: pd.DataFrame,
+    people: pd.DataFrame,
+    prescription: ExercisePrescription,
+    target: float | None,
+) -> pd.DataFrame:
+    grid = people.loc[people.index.repeat(people["weeks_on_programme"])].copy()
+    grid["week"] = grid.groupby("participant_id", sort=False).cumcount() + 1
+    grid["first_day"] = prescription.start_day + 7 * (grid["week"] - 1)
+    grid["last_day"] = grid["first_day"] + 6
+    grid["sessions_prescribed"] = prescription.sessions_per_week
+    sums = _aggregate(sessions, ["participant_id", "week"])
+    weeks = grid.merge(sums, on=["participant_id", "week"], how="left")
+    return _rates(weeks, target, per_week=True).reset_index(drop=True)
+
+
+def _rates(frame: pd.DataFrame, target: float | None, *, per_week: bool) -> pd.DataFrame:
+    """Fill empty sums with 0, blank strict sums with unknown parts, add KKW and rates."""
+    frame = frame.copy()
+    counts = [*_SUMS, *_STRICT_SUMS, *(f"_unknown_{n}" for n in _STRICT_SUMS)]
+    frame[counts] = frame[counts].fillna(0.0)
+    for name in _STRICT_SUMS:
+        frame[name] = frame[name].where(frame[f"_unknown_{name}"] == 0, np.nan)
+    for name in (
+        "sessions_attended",
+        "sessions_completed",
+        "sessions_without_met",
+        "sessions_prescribed",
+    ):
+        frame[name] = frame[name].astype("int64")
+    frame["met_source"] = frame["met_source"].fillna("").astype("string")
+    weeks = 1 if per_week else frame["weeks_on_programme"].replace(0, np.nan)
+    frame["kkw"] = KCAL_PER_KG_PER_MET_MIN * frame["met_minutes"] / weeks
+    frame["mean_met"] = frame["met_minutes"] / frame["duration_min"].replace(0, np.nan)
+    frame["target_kkw"] = np.nan if target is None else float(target)
+    frame["attendance"] = frame["sessions_attended"] / frame["sessions_prescribed"].replace(
+        0, np.nan
+    )
+    frame["dose_adherence"] = frame["kkw"] / frame["target_kkw"]
+    frame["intensity_fidelity"] = frame["_monitored_in_zone"] / frame["minutes_monitored"].replace(
+        0, np.nan
+    )
+    frame["note"] = _notes(frame, target).astype("string")
+    return frame
+
+
+def _notes(frame: pd.DataFrame, target: float | None) -> pd.Series:
+    without_met = frame["sessions_without_met"].to_numpy()
+    kcal_unknown = frame["kcal"].isna().to_numpy()
+    zone_unknown = frame["_unknown_minutes_in_zone"].astype(int).to_numpy()
+    notes = []
+    for k in range(len(frame)):
+        why = []
+        if without_met[k]:
+            why.append(f"{without_met[k]} session(s) without a MET value")
+        if kcal_unknown[k] and not without_met[k]:
+            why.append("no weight_kg: kcal unknown")
+        if zone_unknown[k]:
+            why.append(f"heart-rate zone unknown for {zone_unknown[k]} session(s)")
+        if target is None:
+            why.append("no target_kkw: dose adherence unknown")
+        notes.append("; ".join(why))
+    return pd.Series(notes, index=frame.index, dtype="string")
+
+
+def _participant_totals(
+    weeks: pd.DataFrame,
+    sessions: pd.DataFrame,
+    people: pd.DataFrame,
+    prescription: ExercisePrescription,
+    target: float | None,
+) -> pd.DataFrame:
+    sums = _aggregate(sessions, ["participant_id"])
+    totals = people.merge(sums, on="participant_id", how="left")
+    prescribed = weeks.groupby("participant_id", sort=False)["sessions_prescribed"].sum()
+    totals["sessions_prescribed"] = (
+        totals["participant_id"].map(prescribed).fillna(0).astype("int64")
+    )
+    not_counted = (~sessions["counted"]).groupby(sessions["participant_id"]).sum()
+    totals["sessions_not_counted"] = (
+        totals["participant_id"].map(not_counted).fillna(0).astype("int64")
+    )
+    totals = _rates(totals, target, per_week=False)
+    totals["kkw_programme"] = KCAL_PER_KG_PER_MET_MIN * totals["met_minutes"] / prescription.weeks
+    totals["end_day"] = totals["end_day"].astype("int64")
+    extra = []
+    for row in totals.itertuples(index=False):
+        why = []
+        if np.isfinite(row.discontinuation_day):
+            why.append(f"discontinued on day {row.discontinuation_day:.0f}")
+        if row.sessions_not_counted:
+            why.append(f"{row.sessions_not_counted} session(s) not counted")
+        if row.weeks_on_programme == 0:
+            why.append("no programme week on study")
+        extra.append("; ".join(why))
+    totals["note"] = [
+        "; ".join(part for part in parts if part)
+        for parts in zip(extra, totals["zone_note"].fillna(""), totals["note"], strict=True)
+    ]
+    totals["note"] = totals["note"].astype("string")
+    return totals.loc[:, list(PARTICIPANT_COLUMNS)].reset_index(drop=True)
