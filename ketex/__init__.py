@@ -4,6 +4,10 @@ The public API is listed in ``__all__``; everything else is private.
 """
 
 from ketex.datasets import sample_study_path
+from ketex.derive.exercise import ExerciseDoseOptions, exercise_dose
+from ketex.derive.heart_rate import HeartRateOptions
+from ketex.derive.infusions import infusion_exposure
+from ketex.derive.mets import COMPENDIUM_2011, CompendiumEntry, CompendiumTable, MetOptions
 from ketex.errors import (
     ConvergenceError,
     ConvergenceWarning,
@@ -32,6 +36,14 @@ from ketex.study.trial import Trial
 __version__ = "0.1.0.dev0"
 
 __all__ = [
+    "infusion_exposure",
+    "exercise_dose",
+    "MetOptions",
+    "HeartRateOptions",
+    "ExerciseDoseOptions",
+    "CompendiumTable",
+    "CompendiumEntry",
+    "COMPENDIUM_2011",
     "Arm",
     "ConvergenceError",
     "ConvergenceWarning",
