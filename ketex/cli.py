@@ -3,7 +3,8 @@
 Commands
 --------
 ``ketex validate PATH [--format text|csv] [--out FILE]``
-    Read a study folder or workbook, print every problem; exit 1 on errors.
+    Read a study folder, workbook, REDCap export folder or SDTM folder, print every
+    problem; exit 1 on errors.
 ``ketex summary PATH``
     Participants by arm, assessments, infusions, exercise sessions, attendance.
 """
@@ -13,13 +14,17 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from ketex.errors import DataValidationError
 from ketex.io.folder import load_trial
+from ketex.io.redcap import load_redcap
+from ketex.io.sdtm import load_sdtm
 from ketex.study.problems import format_report
 from ketex.study.summary import summarize
+from ketex.study.trial import Trial
 
-__all__ = ["main"]
+__all__ = ["main", "open_trial"]
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -30,11 +35,11 @@ def _parser() -> argparse.ArgumentParser:
     validate = commands.add_parser(
         "validate", help="check a study folder or workbook and list every problem"
     )
-    validate.add_argument("path", help="study folder or .xlsx workbook")
+    validate.add_argument("path", help="study folder, .xlsx workbook, REDCap or SDTM folder")
     validate.add_argument("--format", choices=("text", "csv"), default="text")
     validate.add_argument("--out", help="write the problem table to this CSV file too")
     summary = commands.add_parser("summary", help="participants, visits, infusions, exercise")
-    summary.add_argument("path", help="study folder or .xlsx workbook")
+    summary.add_argument("path", help="study folder, .xlsx workbook, REDCap or SDTM folder")
     return parser
 
 
@@ -50,9 +55,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
 
 
+def open_trial(path: str | Path, on_error: str = "raise") -> Trial:
+    """Load whatever ``path`` holds: a study folder or workbook, a folder with a REDCap
+    export (``records.csv``, ``dictionary.csv``, ``mapping.toml``), or SDTM datasets
+    (``dm.xpt`` or ``dm.csv`` and no ``participants`` table)."""
+    path = Path(path)
+    if path.is_dir():
+        names = {p.name.lower() for p in path.iterdir()}
+        if {"records.csv", "dictionary.csv", "mapping.toml"} <= names:
+            return load_redcap(path / "records.csv", path / "dictionary.csv",
+                               path / "mapping.toml", on_error=on_error)
+        if names & {"dm.xpt", "dm.csv"} and not names & {"participants.csv",
+                                                          "participants.parquet"}:
+            return load_sdtm(path, on_error=on_error)
+    return load_trial(path, on_error=on_error)
+
+
 def _validate(args: argparse.Namespace) -> int:
     try:
-        report = load_trial(args.path, on_error="drop").report
+        report = open_trial(args.path, on_error="drop").report
     except DataValidationError as exc:  # the protocol itself is invalid
         if exc.report is None:
             print(f"ketex: {exc}", file=sys.stderr)
@@ -73,7 +94,7 @@ def _validate(args: argparse.Namespace) -> int:
 
 def _summary(args: argparse.Namespace) -> int:
     try:
-        trial = load_trial(args.path)
+        trial = open_trial(args.path)
     except DataValidationError as exc:
         print(f"ketex: {exc}", file=sys.stderr)
         print(f"run `ketex validate {args.path}` for the full list", file=sys.stderr)

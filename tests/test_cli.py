@@ -55,3 +55,9 @@ def test_console_script_runs():
     )
     assert done.returncode == 0, done.stderr
     assert "0 error(s)" in done.stdout
+
+
+def test_validate_recognises_redcap_and_sdtm_folders(capsys):
+    for form in ("redcap", "sdtm"):
+        assert main(["validate", str(ketex.sample_study_path(form))]) == 0
+        assert "0 error(s), 1 warning(s)" in capsys.readouterr().out
