@@ -1,0 +1,34 @@
+"""Derived data: the analysis dataset, endpoint rules and their evaluation, time to event.
+
+Re-exports only; each module holds one concern.
+"""
+
+from ketex.derive.analysis import analysis_dataset
+from ketex.derive.endpoints import (
+    PRESETS,
+    Achieved,
+    ConsistentRemission,
+    RelapseRule,
+    Remission,
+    Response,
+    StableRemission,
+    StableResponse,
+    SustainedRemission,
+    SustainedResponse,
+    endpoint_preset,
+)
+
+__all__ = [
+    "PRESETS",
+    "Achieved",
+    "ConsistentRemission",
+    "RelapseRule",
+    "Remission",
+    "Response",
+    "StableRemission",
+    "StableResponse",
+    "SustainedRemission",
+    "SustainedResponse",
+    "analysis_dataset",
+    "endpoint_preset",
+]
