@@ -12,7 +12,7 @@ import dataclasses
 import pandas as pd
 import pytest
 
-from ketex.derive.endpoints import Achieved, RelapseRule, Response, endpoint_preset
+from ketex.derive.endpoints import Achieved, Response, endpoint_preset
 from ketex.derive.evaluate import evaluate_endpoint
 from ketex.derive.time_to_event import time_to_event
 from tests.derive.build import trial
