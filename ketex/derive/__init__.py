@@ -17,6 +17,8 @@ from ketex.derive.endpoints import (
     SustainedResponse,
     endpoint_preset,
 )
+from ketex.derive.evaluate import evaluate_endpoint
+from ketex.derive.time_to_event import TimeToEvent, time_to_event
 
 __all__ = [
     "PRESETS",
@@ -29,6 +31,9 @@ __all__ = [
     "StableResponse",
     "SustainedRemission",
     "SustainedResponse",
+    "TimeToEvent",
     "analysis_dataset",
     "endpoint_preset",
+    "evaluate_endpoint",
+    "time_to_event",
 ]

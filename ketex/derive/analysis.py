@@ -25,6 +25,7 @@ __all__ = [
     "COVARIATE_NAMES",
     "PARAMCD",
     "analysis_dataset",
+    "covariates",
     "scheduled_visits",
 ]
 
@@ -436,13 +437,18 @@ def _finish(rows: pd.DataFrame, trial: Trial, protocol: Protocol, code: str,
     for column in list(ANALYSIS_COLUMNS)[6:]:
         if column not in out:
             out[column] = rows[column]
-    covariates = _covariates(trial)
     out = out.reset_index(drop=True)
-    extra = covariates.reindex(out["USUBJID"].astype(object)).reset_index(drop=True)
+    extra = covariates(trial.participants).reindex(out["USUBJID"].astype(object))
+    extra = extra.reset_index(drop=True)
     return pd.concat([out, extra], axis=1)
 
 
-def _covariates(trial: Trial) -> pd.DataFrame:
-    people = trial.participants.set_index("participant_id")
+def covariates(participants: pd.DataFrame) -> pd.DataFrame:
+    """The participants' baseline covariates under their ADaM-style names, indexed by
+    participant_id (``beta_blocker`` becomes the flag ``BBLOCKFL``, "Y" / "N")."""
+    people = participants.set_index("participant_id")
     people = people.drop(columns=[c for c in ("arm",) if c in people.columns])
-    return people.rename(columns=dict(COVARIATE_NAMES))
+    people = people.rename(columns=dict(COVARIATE_NAMES))
+    if "BBLOCKFL" in people:
+        people["BBLOCKFL"] = people["BBLOCKFL"].map({True: "Y", False: "N"}).astype("string")
+    return people
