@@ -551,7 +551,8 @@ class RelapseRule:
     events : tuple of str
         Event types (``ketex.study.tables.EVENT_TYPES``) that count as relapse.
     entry : Achieved, StableRemission, StableResponse, SustainedResponse, ...
-        Who is at risk, and from when. The presets use
+        Who is at risk, and from when (a bare Response or Remission means
+        ``Achieved(criterion)``: met at the primary visit). The presets use
         ``Achieved(Response(), by=True)``: response at any visit up to the primary visit,
         at risk from the first such visit.
     origin : {"entry", "randomisation"}
@@ -607,6 +608,8 @@ class RelapseRule:
             raise _fail(owner, "events", f"must be a tuple of event types, got the string "
                                          f"{self.events!r}; write ({self.events!r},)")
         object.__setattr__(self, "events", tuple(self.events))
+        if isinstance(self.entry, Response | Remission):
+            object.__setattr__(self, "entry", Achieved(self.entry))
         if not isinstance(self.entry, EntryRule):
             raise _fail(owner, "entry", f"must be Achieved, StableRemission, StableResponse, "
                                         f"SustainedResponse, SustainedRemission or "

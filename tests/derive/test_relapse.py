@@ -177,3 +177,17 @@ def test_hamd_preset():
 def test_rule_checks(field, value, message):
     with pytest.raises(ValueError, match=message):
         dataclasses.replace(RULE, **{field: value})
+
+
+def test_entry_by_stable_remission_and_bare_criterion():
+    # MADRS <= 12 at WEEK1..WEEK4: stable remission through WEEK4 (day 28) is the entry;
+    # 25 on days 35 and 42 (7 days apart) is the relapse, dated day 42
+    rows = [("P1", 0, "BASELINE", 30), *[("P1", 7 * k, f"WEEK{k}", 12) for k in (1, 2, 3, 4)],
+            ("P1", 35, "WEEK5", 25), ("P1", 42, "WEEK6", 25)]
+    t = trial(rows)
+    rule = dataclasses.replace(RULE, entry=endpoint_preset("SUSTAIN-1 stable remission"))
+    out = evaluate_endpoint(t, rule).iloc[0]
+    assert (out["start_day"], out["met"], out["day"]) == (28, True, 42)
+    bare = dataclasses.replace(RULE, entry=Response())  # response at the primary visit
+    assert bare.entry == Achieved(Response())
+    assert evaluate_endpoint(t, bare)["start_day"][0] == 28
