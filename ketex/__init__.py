@@ -4,16 +4,38 @@ The public API is listed in ``__all__``; everything else is private.
 """
 
 from ketex.datasets import sample_study_path
-from ketex.derive.exercise import ExerciseDoseOptions, exercise_dose
-from ketex.derive.heart_rate import HeartRateOptions
-from ketex.derive.infusions import infusion_exposure
-from ketex.derive.mets import COMPENDIUM_2011, CompendiumEntry, CompendiumTable, MetOptions
+from ketex.derive import (
+    COMPENDIUM_2011,
+    PRESETS,
+    Achieved,
+    CompendiumEntry,
+    CompendiumTable,
+    ConsistentRemission,
+    ExerciseDoseOptions,
+    HeartRateOptions,
+    MetOptions,
+    RelapseRule,
+    Remission,
+    Response,
+    StableRemission,
+    StableResponse,
+    SustainedRemission,
+    SustainedResponse,
+    TimeToEvent,
+    analysis_dataset,
+    endpoint_preset,
+    evaluate_endpoint,
+    exercise_dose,
+    infusion_exposure,
+    time_to_event,
+)
 from ketex.errors import (
     ConvergenceError,
     ConvergenceWarning,
     DataValidationError,
     KetexError,
 )
+from ketex.io.adam import write_adam
 from ketex.io.folder import load_trial, write_excel, write_trial
 from ketex.io.redcap import load_redcap, write_redcap
 from ketex.io.sdtm import load_sdtm, write_sdtm
@@ -36,6 +58,22 @@ from ketex.study.trial import Trial
 __version__ = "0.1.0.dev0"
 
 __all__ = [
+    "write_adam",
+    "time_to_event",
+    "evaluate_endpoint",
+    "endpoint_preset",
+    "analysis_dataset",
+    "TimeToEvent",
+    "SustainedResponse",
+    "SustainedRemission",
+    "StableResponse",
+    "StableRemission",
+    "Response",
+    "Remission",
+    "RelapseRule",
+    "ConsistentRemission",
+    "Achieved",
+    "PRESETS",
     "infusion_exposure",
     "exercise_dose",
     "MetOptions",

@@ -1,4 +1,52 @@
-"""Derived data: endpoints, exercise dose and adherence, infusion exposure.
+"""Derived data: the analysis dataset, endpoint rules and their evaluation, time to event,
+exercise dose and adherence, infusion exposure.
 
-Pure functions of a :class:`ketex.Trial`; the public names are exported from ``ketex``.
+Re-exports only; each module holds one concern.
 """
+
+from ketex.derive.analysis import analysis_dataset
+from ketex.derive.endpoints import (
+    PRESETS,
+    Achieved,
+    ConsistentRemission,
+    RelapseRule,
+    Remission,
+    Response,
+    StableRemission,
+    StableResponse,
+    SustainedRemission,
+    SustainedResponse,
+    endpoint_preset,
+)
+from ketex.derive.evaluate import evaluate_endpoint
+from ketex.derive.exercise import ExerciseDoseOptions, exercise_dose
+from ketex.derive.heart_rate import HeartRateOptions
+from ketex.derive.infusions import infusion_exposure
+from ketex.derive.mets import COMPENDIUM_2011, CompendiumEntry, CompendiumTable, MetOptions
+from ketex.derive.time_to_event import TimeToEvent, time_to_event
+
+__all__ = [
+    "COMPENDIUM_2011",
+    "CompendiumEntry",
+    "CompendiumTable",
+    "ExerciseDoseOptions",
+    "HeartRateOptions",
+    "MetOptions",
+    "exercise_dose",
+    "infusion_exposure",
+    "PRESETS",
+    "Achieved",
+    "ConsistentRemission",
+    "RelapseRule",
+    "Remission",
+    "Response",
+    "StableRemission",
+    "StableResponse",
+    "SustainedRemission",
+    "SustainedResponse",
+    "TimeToEvent",
+    "analysis_dataset",
+    "endpoint_preset",
+    "evaluate_endpoint",
+    "time_to_event",
+]

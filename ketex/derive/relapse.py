@@ -1,0 +1,92 @@
+"""Relapse after an entry condition: consecutive assessments at or above a threshold, or
+a qualifying clinical event.
+
+:func:`relapse` evaluates one participant for :func:`ketex.evaluate_endpoint`; the
+conventions are in ``docs/endpoints-relapse.md`` and the :class:`RelapseRule` docstring.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from ketex.derive.endpoints import RelapseRule
+from ketex.derive.evaluate import Outcome, _Context, _evaluator
+
+__all__ = ["relapse"]
+
+
+def relapse(context: _Context, rule: RelapseRule, pid: str, arm: str) -> Outcome:
+    """Evaluate a :class:`RelapseRule` for one participant."""
+    entry = _evaluator(rule.entry)(context, rule.entry, pid, arm)
+    if not entry.met or entry.day is None:
+        why = entry.reason if entry.eligible else entry.reason.removesuffix("; left out")
+        return Outcome(False, None, f"entry condition not met ({why}); left out")
+    start = int(entry.day)
+    end = start + rule.follow_up_days if rule.follow_up_days is not None else None
+    scores = _scores(context, rule.scale, pid, start, end)
+    by_score = _by_scores(rule, scores)
+    by_event = _by_event(context, rule, pid, start, end)
+    last_day = int(scores["day"].max()) if len(scores) else start
+    candidates = [c for c in (by_score, by_event) if c is not None]
+    if not candidates:
+        window = f" within {rule.follow_up_days} days" if end is not None else ""
+        return Outcome(True, False, f"no relapse after entry on day {start}{window}; "
+                                    f"{len(scores)} {rule.scale} assessments after entry",
+                       start_day=start, last_day=last_day)
+    day, visit, reason = min(candidates, key=lambda c: c[0])
+    return Outcome(True, True, reason, start_day=start, day=day, visit=visit,
+                   last_day=last_day)
+
+
+def _scores(context: _Context, scale: str, pid: str, start: int, end: int | None
+            ) -> pd.DataFrame:
+    """Every scored assessment of the scale after the entry day (scheduled or not)."""
+    a = context.trial.assessments
+    if "total" not in a.columns:
+        return pd.DataFrame(columns=["day", "visit", "total"])
+    keep = (a["participant_id"] == pid) & (a["instrument"] == scale) & a["total"].notna() \
+        & (a["day"] > start)
+    if end is not None:
+        keep &= a["day"] <= end
+    scores = a.loc[keep.fillna(False).astype(bool), ["day", "visit", "total"]]
+    return scores.sort_values("day", kind="mergesort").reset_index(drop=True)
+
+
+def _by_scores(rule: RelapseRule, scores: pd.DataFrame) -> tuple[int, str, str] | None:
+    """The first run of ``consecutive`` neighbouring assessments at or above the threshold
+    with every gap inside ``gap_days``."""
+    days = [int(d) for d in scores["day"]]
+    totals = [float(t) for t in scores["total"]]
+    visits = [str(v) for v in scores["visit"]]
+    low, high = rule.gap_days
+    n = rule.consecutive
+    for k in range(len(days) - n + 1):
+        run = range(k, k + n)
+        if not all(totals[i] >= rule.threshold for i in run):
+            continue
+        if not all(low <= days[i + 1] - days[i] <= high for i in range(k, k + n - 1)):
+            continue
+        at = k if rule.event_day == "first" else k + n - 1
+        described = ", ".join(f"{totals[i]:.4g} on day {days[i]}" for i in run)
+        apart = ", ".join(str(days[i + 1] - days[i]) for i in range(k, k + n - 1))
+        gaps = f" ({apart} days apart)" if n > 1 else ""
+        return days[at], visits[at], (f"{rule.scale} >= {rule.threshold:g} at {n} consecutive "
+                                      f"assessments: {described}{gaps}; relapse day = the "
+                                      f"{'first' if rule.event_day == 'first' else 'last'}")
+    return None
+
+
+def _by_event(context: _Context, rule: RelapseRule, pid: str, start: int, end: int | None
+              ) -> tuple[int, None, str] | None:
+    events = context.trial.events
+    if events.empty or not rule.events:
+        return None
+    keep = (events["participant_id"] == pid) & events["event"].isin(list(rule.events)) \
+        & (events["day"] > start)
+    if end is not None:
+        keep &= events["day"] <= end
+    found = events[keep.fillna(False).astype(bool)].sort_values("day", kind="mergesort")
+    if found.empty:
+        return None
+    first = found.iloc[0]
+    return int(first["day"]), None, f"{first['event']} on day {int(first['day'])}"

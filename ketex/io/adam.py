@@ -1,0 +1,279 @@
+"""ADaM export: ADSL, the questionnaire BDS (ADQS) and ADTTE as CSV and SAS XPORT.
+
+:func:`write_adam` writes what :func:`ketex.analysis_dataset` and
+:func:`ketex.time_to_event` derive, in the dataset shapes SAS programmers expect, with a
+define-style table (``define.csv``) describing every variable of every dataset.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from types import MappingProxyType
+
+import pandas as pd
+
+from ketex.derive.analysis import (
+    ANALYSIS_COLUMNS,
+    COVARIATE_NAMES,
+    analysis_dataset,
+    covariates,
+    scheduled_visits,
+)
+from ketex.derive.endpoints import PRESETS, Remission, Response
+from ketex.derive.time_to_event import TTE_COLUMNS, time_to_event
+from ketex.study.trial import Trial
+
+__all__ = ["DEFINE_COLUMNS", "adsl", "write_adam"]
+
+#: Columns of ``define.csv``.
+DEFINE_COLUMNS = MappingProxyType({
+    "dataset": "ADSL, ADQS or ADTTE",
+    "variable": "column name in the CSV file",
+    "xpt_name": "name in the XPORT file (<= 8 characters, upper case)",
+    "label": "variable label (<= 40 characters, as in the XPORT file)",
+    "type": "text, integer, number or date",
+    "description": "what the variable holds and how it is derived",
+})
+
+_ADSL_COLUMNS = MappingProxyType({
+    "STUDYID": ("Study Identifier", "study.toml [study] id"),
+    "USUBJID": ("Unique Subject Identifier", "participants.participant_id, as given"),
+    "SUBJID": ("Subject Identifier for the Study", "participants.participant_id"),
+    "ARM": ("Description of Planned Arm", "arm code (participants.arm)"),
+    "TRT01P": ("Planned Treatment for Period 01", "arm label from study.toml, else the code"),
+    "ITTFL": ("Intent-To-Treat Population Flag", "'Y' for every randomised participant"),
+    "SAFFL": ("Safety Population Flag", "'Y' when the participant received an infusion"),
+})
+
+_LABELS = MappingProxyType({
+    "STUDYID": "Study Identifier", "USUBJID": "Unique Subject Identifier",
+    "ARM": "Description of Planned Arm", "PARAMCD": "Parameter Code", "PARAM": "Parameter",
+    "AVISIT": "Analysis Visit", "AVISITN": "Analysis Visit (N)", "VISIT": "Visit Name",
+    "ADY": "Analysis Relative Day", "AWTARGET": "Analysis Window Target",
+    "AWLO": "Analysis Window Beginning Timepoint", "AWHI": "Analysis Window Ending Timepoint",
+    "AVAL": "Analysis Value", "BASE": "Baseline Value", "CHG": "Change from Baseline",
+    "PCHG": "Percent Change from Baseline", "ABLFL": "Baseline Record Flag",
+    "ANL01FL": "Analysis Flag 01", "ANL01RSN": "Reason Not Analysed (ketex)",
+    "DTYPE": "Derivation Type", "CRIT1": "Analysis Criterion 1",
+    "CRIT1FL": "Criterion 1 Evaluation Result Flag", "CRIT2": "Analysis Criterion 2",
+    "CRIT2FL": "Criterion 2 Evaluation Result Flag", "STARTDY": "Time-to-Event Origin Day",
+    "CNSR": "Censor", "event": "Event (1 = event; ketex)", "EVNTDESC": "Event or Censoring "
+    "Description", "CNSDTDSC": "Censor Date Description", "SITEID": "Study Site Identifier",
+    "AGE": "Age", "SEX": "Sex", "WEIGHTBL": "Weight at Baseline (kg)",
+    "HEIGHTBL": "Height at Baseline (cm)", "HRRESTBL": "Resting Heart Rate (beats/min)",
+    "HRMAXBL": "Maximal Heart Rate (beats/min)", "BBLOCKFL": "Beta-Blocker Flag",
+    "RANDDT": "Date of Randomization",
+})
+
+
+def adsl(trial: Trial) -> pd.DataFrame:
+    """The subject-level dataset: one row per participant with the baseline covariates.
+
+    Examples
+    --------
+    >>> import ketex
+    >>> table = adsl(ketex.load_trial(ketex.sample_study_path()))
+    >>> table[["USUBJID", "ARM", "AGE", "SEX", "ITTFL", "SAFFL"]].head(2)
+      USUBJID     ARM   AGE SEX ITTFL SAFFL
+    0    P001  SINGLE  27.0   F     Y     Y
+    1    P002  SERIES  28.0   F     Y     Y
+    """
+    people = trial.participants
+    labels = {arm.code: arm.label or arm.code for arm in trial.protocol.arms}
+    infused = set(trial.infusions["participant_id"]) if len(trial.infusions) else set()
+    out = pd.DataFrame({
+        "STUDYID": pd.Series(trial.protocol.study_id, index=people.index, dtype="string"),
+        "USUBJID": people["participant_id"].astype("string"),
+        "SUBJID": people["participant_id"].astype("string"),
+        "ARM": people["arm"].astype("string"),
+        "TRT01P": people["arm"].map(labels).astype("string"),
+        "ITTFL": pd.Series("Y", index=people.index, dtype="string"),
+        "SAFFL": people["participant_id"].map(lambda p: "Y" if p in infused else "N")
+        .astype("string"),
+    })
+    extra = covariates(people).reset_index(drop=True)
+    extra.index = out.index
+    return pd.concat([out, extra], axis=1)
+
+
+def write_adam(trial: Trial, folder: str | Path, *, xpt: bool = False) -> dict[str, Path]:
+    """Write ADSL, ADQS and ADTTE (CSV, and SAS XPORT v5 when asked) and ``define.csv``.
+
+    Parameters
+    ----------
+    trial : Trial
+    folder : str or Path
+        Created if needed; nothing is written outside it. Existing files of the same
+        names are replaced.
+    xpt : bool
+        Also write ``adsl.xpt``, ``adqs.xpt``, ``adtte.xpt`` (SAS transport version 5:
+        names of at most 8 characters, labels of at most 40; needs ``pyreadstat``).
+
+    Returns
+    -------
+    dict of str to Path
+        Each file written, by name (``"adsl.csv"``, ...).
+
+    Notes
+    -----
+    - ADQS: :func:`ketex.analysis_dataset` of every scale the protocol schedules and the
+      trial rated, stacked (one ``PARAMCD`` per scale), with the default options.
+    - ADTTE: time to relapse (the protocol's ``relapse_preset``, ``TTRELAPS``), to
+      response (``TTRESP``) and to remission (the protocol's ``remission_preset``,
+      ``TTREMIS``) on the primary scale; participants left out are listed with their
+      reason in ``adtte_excluded.csv``.
+    - In the XPORT files, booleans are 1/0, dates are SAS dates (``DATE9.``), missing
+      text is blank, and a name longer than 8 characters is cut to 8 (``define.csv``
+      gives the mapping).
+
+    Examples
+    --------
+    >>> import tempfile, ketex
+    >>> trial = ketex.load_trial(ketex.sample_study_path())
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     sorted(write_adam(trial, folder))
+    ['adqs.csv', 'adsl.csv', 'adtte.csv', 'adtte_excluded.csv', 'define.csv']
+    """
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise ValueError(f"folder: {folder} exists and is not a folder; give a folder path")
+    if xpt:
+        try:
+            import pyreadstat  # noqa: F401
+        except ImportError:  # pragma: no cover - depends on the environment
+            raise ImportError("xpt=True needs pyreadstat; install it with "
+                              "'pip install pyreadstat'") from None
+    folder.mkdir(parents=True, exist_ok=True)
+    datasets = {"ADSL": adsl(trial), "ADQS": _adqs(trial)}
+    adtte, excluded = _adtte(trial)
+    datasets["ADTTE"] = adtte
+    written: dict[str, Path] = {}
+    define = []
+    for name, frame in datasets.items():
+        names = _xpt_names(frame.columns)
+        define += _define(name, frame, names)
+        path = folder / f"{name.lower()}.csv"
+        _csv(frame).to_csv(path, index=False)
+        written[path.name] = path
+        if xpt:
+            path = folder / f"{name.lower()}.xpt"
+            _write_xpt(frame, names, name, path)
+            written[path.name] = path
+    path = folder / "adtte_excluded.csv"
+    excluded.to_csv(path, index=False)
+    written[path.name] = path
+    path = folder / "define.csv"
+    pd.DataFrame(define, columns=list(DEFINE_COLUMNS)).to_csv(path, index=False)
+    written[path.name] = path
+    return dict(sorted(written.items()))
+
+
+def _adqs(trial: Trial) -> pd.DataFrame:
+    rated = set(trial.assessments["instrument"].dropna())
+    scales = []
+    for code in ["MADRS", "HAM-D17", "QIDS-SR16", "PHQ-9", "BDI-II"]:
+        if code in rated and scheduled_visits(trial.protocol, code):
+            scales.append(code)
+    frames = [analysis_dataset(trial, code) for code in scales]
+    for frame in frames:
+        frame["AVISIT"] = frame["AVISIT"].astype("string")
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
+        columns=list(ANALYSIS_COLUMNS))
+
+
+def _adtte(trial: Trial) -> tuple[pd.DataFrame, pd.DataFrame]:
+    ends = trial.protocol.endpoints
+    rules = [PRESETS.get(ends.relapse_preset), Response(ends.response_reduction)]
+    remission = PRESETS.get(ends.remission_preset)
+    if isinstance(remission, Remission):
+        rules.append(remission)
+    tables, excluded = [], []
+    for rule in rules:
+        if rule is None:
+            continue
+        result = time_to_event(trial, rule)
+        tables.append(result.table)
+        excluded.append(result.excluded.assign(PARAMCD=result.paramcd))
+    table = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame(
+        columns=list(TTE_COLUMNS))
+    gone = pd.concat(excluded, ignore_index=True) if excluded else pd.DataFrame(
+        columns=["USUBJID", "ARM", "reason", "PARAMCD"])
+    return table, gone[["PARAMCD", "USUBJID", "ARM", "reason"]]
+
+
+def _csv(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.copy()
+    for column in out.columns:
+        if isinstance(out[column].dtype, pd.CategoricalDtype):
+            out[column] = out[column].astype("string")
+    return out
+
+
+def _xpt_names(columns) -> dict[str, str]:
+    names: dict[str, str] = {}
+    for column in columns:
+        base = re.sub(r"[^A-Z0-9_]", "", str(column).upper())[:8] or "VAR"
+        name, k = base, 1
+        while name in names.values():
+            suffix = str(k)
+            name, k = base[: 8 - len(suffix)] + suffix, k + 1
+        names[column] = name
+    return names
+
+
+def _kind(series: pd.Series) -> str:
+    if pd.api.types.is_datetime64_any_dtype(series):
+        return "date"
+    if pd.api.types.is_bool_dtype(series):
+        return "integer"
+    if pd.api.types.is_integer_dtype(series):
+        return "integer"
+    if pd.api.types.is_numeric_dtype(series):
+        return "number"
+    return "text"
+
+
+def _describe(dataset: str, column: str) -> str:
+    if dataset == "ADSL" and column in _ADSL_COLUMNS:
+        return _ADSL_COLUMNS[column][1]
+    if dataset == "ADQS" and column in ANALYSIS_COLUMNS:
+        return ANALYSIS_COLUMNS[column]
+    if dataset == "ADTTE" and column in TTE_COLUMNS:
+        return TTE_COLUMNS[column]
+    source = {v: k for k, v in COVARIATE_NAMES.items()}.get(column, column)
+    return f"participants.{source} (baseline covariate)"
+
+
+def _define(dataset: str, frame: pd.DataFrame, names: dict[str, str]) -> list[tuple]:
+    rows = []
+    for column in frame.columns:
+        label = _LABELS.get(column) or (_ADSL_COLUMNS[column][0] if column in _ADSL_COLUMNS
+                                        else str(column))
+        rows.append((dataset, column, names[column], label[:40], _kind(frame[column]),
+                     _describe(dataset, column)))
+    return rows
+
+
+def _write_xpt(frame: pd.DataFrame, names: dict[str, str], dataset: str, path: Path) -> None:
+    import pyreadstat
+
+    out = pd.DataFrame(index=frame.index)
+    formats = {}
+    for column in frame.columns:
+        values = frame[column]
+        name = names[column]
+        kind = _kind(values)
+        if kind == "date":
+            out[name] = [v.date() if pd.notna(v) else None for v in values]
+            formats[name] = "DATE9"
+        elif pd.api.types.is_bool_dtype(values):
+            out[name] = values.astype("Float64").astype("float64")
+        elif kind in ("integer", "number"):
+            out[name] = values.astype("Float64").astype("float64")
+        else:
+            out[name] = values.astype("string").fillna("").astype(object)
+    labels = [(_LABELS.get(c) or (_ADSL_COLUMNS[c][0] if c in _ADSL_COLUMNS else str(c)))[:40]
+              for c in frame.columns]
+    pyreadstat.write_xport(out, str(path), table_name=dataset, column_labels=labels,
+                           file_format_version=5, variable_format=formats or None)
