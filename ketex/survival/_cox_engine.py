@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import linalg
 
-__all__ = ["RiskSets", "newton_raphson"]
+__all__ = ["RiskSets", "linear_predictor", "newton_raphson"]
 
 
 @dataclass(frozen=True)
@@ -165,9 +165,27 @@ class Evaluation:
     terms: Terms
 
 
+def linear_predictor(x: np.ndarray, beta: np.ndarray) -> np.ndarray:
+    """``x @ beta`` column by column: identical rows give bit-identical values (a BLAS
+    product may not), which the concordance's tie count relies on."""
+    eta = np.zeros(x.shape[0])
+    for j in range(x.shape[1]):
+        eta += x[:, j] * beta[j]
+    return eta
+
+
+def _relative_risk(x: np.ndarray, beta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``eta - max(eta)`` and its exponential: the partial likelihood, means and score
+    residuals do not change when every linear predictor moves by the same amount, and
+    the shift keeps ``exp`` from overflowing."""
+    eta = linear_predictor(x, beta)
+    eta = eta - eta.max()
+    return eta, np.exp(eta)
+
+
 def evaluate(beta: np.ndarray, x: np.ndarray, sets: RiskSets) -> Evaluation:
-    eta = x @ beta
-    terms = efron_terms(x, np.exp(eta), sets)
+    eta, risk = _relative_risk(x, beta)
+    terms = efron_terms(x, risk, sets)
     deaths = sets.death_rows
     loglik = float(eta[deaths].sum() - np.log(terms.denominator).sum())
     score = x[deaths].sum(axis=0) - terms.mean.sum(axis=0)
@@ -242,7 +260,7 @@ def score_residuals(x: np.ndarray, beta: np.ndarray, sets: RiskSets) -> np.ndarr
     event times of its risk set, with the tied events' own terms down-weighted as in the
     Efron likelihood.
     """
-    risk = np.exp(x @ beta)
+    risk = _relative_risk(x, beta)[1]
     terms = efron_terms(x, risk, sets)
     m = sets.n_event_times
     hazard = 1.0 / terms.denominator
@@ -267,7 +285,7 @@ def score_residuals(x: np.ndarray, beta: np.ndarray, sets: RiskSets) -> np.ndarr
 
 def schoenfeld(x: np.ndarray, beta: np.ndarray, sets: RiskSets) -> np.ndarray:
     """Schoenfeld residuals of the event rows (in ``sets.death_rows`` order)."""
-    terms = efron_terms(x, np.exp(x @ beta), sets)
+    terms = efron_terms(x, _relative_risk(x, beta)[1], sets)
     means = np.zeros((sets.n_event_times, x.shape[1]))
     np.add.at(means, sets.term_time, terms.mean)
     means /= sets.n_dead[:, None]
@@ -276,7 +294,7 @@ def schoenfeld(x: np.ndarray, beta: np.ndarray, sets: RiskSets) -> np.ndarray:
 
 def per_time_contributions(x: np.ndarray, beta: np.ndarray, sets: RiskSets):
     """Score and information contributions of each event time (for cox.zph)."""
-    terms = efron_terms(x, np.exp(x @ beta), sets)
+    terms = efron_terms(x, _relative_risk(x, beta)[1], sets)
     m, p = sets.n_event_times, x.shape[1]
     score = np.zeros((m, p))
     np.add.at(score, sets.death_term, x[sets.death_rows])

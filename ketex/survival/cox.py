@@ -300,9 +300,9 @@ def cox(
         term_columns=term_columns,
     )
     c_index = (
-        engine.concordance(x @ fit.beta, clean.stop, clean.start, clean.event, strata_codes)[
-            "concordance"
-        ]
+        engine.concordance(
+            engine.linear_predictor(x, fit.beta), clean.stop, clean.start, clean.event, strata_codes
+        )["concordance"]
         if concordance
         else None
     )
@@ -459,6 +459,8 @@ def _coef_table(names, beta, vcov, vcov_model, conf_level) -> pd.DataFrame:
     z = stats.norm.ppf(1 - (1 - conf_level) / 2)
     low, high = beta - z * se, beta + z * se
     statistic = beta / se
+    with np.errstate(over="ignore"):  # a coefficient tending to infinity: limits inf
+        hazard = np.exp(np.column_stack([beta, low, high]))
     return pd.DataFrame(
         {
             "term": list(names),
@@ -469,8 +471,8 @@ def _coef_table(names, beta, vcov, vcov_model, conf_level) -> pd.DataFrame:
             "p_value": 2 * stats.norm.sf(np.abs(statistic)),
             "ci_low": low,
             "ci_high": high,
-            "hazard_ratio": np.exp(beta),
-            "hr_ci_low": np.exp(low),
-            "hr_ci_high": np.exp(high),
+            "hazard_ratio": hazard[:, 0],
+            "hr_ci_low": hazard[:, 1],
+            "hr_ci_high": hazard[:, 2],
         }
     )[COEF_COLUMNS]
