@@ -155,3 +155,18 @@ def test_ph_plot_returns_axes(relapse):
     with pytest.raises(ValueError, match="term 'dose'"):
         fit.ph_test().plot("dose", ax=ax)
     plt.close(fig)
+
+
+def test_not_converging_is_an_error(relapse):
+    from ketex.errors import ConvergenceError
+
+    with pytest.raises(ConvergenceError, match="1 Newton-Raphson iterations"):
+        cox(relapse, "arm + age", time="days", event="relapsed", max_iterations=1)
+
+
+def test_two_strata_columns_equal_their_combination(relapse):
+    data = relapse.assign(site_severity=relapse["site"] + "/" + relapse["severity"].astype(str))
+    a = cox(data, "arm + age", time="days", event="relapsed", strata=["site", "severity"])
+    b = cox(data, "arm + age", time="days", event="relapsed", strata="site_severity")
+    np.testing.assert_allclose(a.coef["estimate"], b.coef["estimate"], rtol=1e-12)
+    assert len(a.strata) == 9 and a.strata[0] == "site=A, severity=mild"
