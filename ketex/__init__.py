@@ -54,10 +54,28 @@ from ketex.study.protocol import (
 )
 from ketex.study.summary import TrialSummary, summarize
 from ketex.study.trial import Trial
+from ketex.survival import (
+    CoxResult,
+    KaplanMeierResult,
+    LogRankResult,
+    PHTestResult,
+    cox,
+    cox_zph,
+    kaplan_meier,
+    logrank_test,
+)
 
 __version__ = "0.1.0.dev0"
 
 __all__ = [
+    "logrank_test",
+    "kaplan_meier",
+    "cox_zph",
+    "cox",
+    "PHTestResult",
+    "LogRankResult",
+    "KaplanMeierResult",
+    "CoxResult",
     "write_adam",
     "time_to_event",
     "evaluate_endpoint",
