@@ -585,7 +585,8 @@ def mmrm_table(
             row[f"p{suffix}"] = format_p(r["p_value"])
         rows.append(row)
     notes = [
-        f"LS means of {outcome.lower()} from the mixed model for repeated measures "
+        f"LS means of {outcome[:1].lower() + outcome[1:] if outcome[1:2].islower() else outcome}"
+        " from the mixed model for repeated measures "
         f"({fit._frame.formula}; covariance {fit.covariance}, {fit.method.upper()}, "
         f"{fit.df_method} degrees of freedom); {fit.n_subjects} participants, "
         f"{fit.n_obs} observations.",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Mapping, Sequence
 
 import matplotlib as mpl
@@ -107,8 +108,10 @@ def plot_adherence_heatmap(
         rows = np.flatnonzero(arms == g)
         if rows[0] > 0:
             ax.axhline(rows[0] - 0.5, color="white", linewidth=1.5)
-        ax.text(-0.02, rows.mean(), names.get(g, g), transform=ax.get_yaxis_transform(),
-                rotation=90, ha="right", va="center", fontsize=7)  # fmt: skip
+        share_of_rows = rows.size / len(arms)
+        label = textwrap.fill(names.get(g, g), max(12, int(60 * share_of_rows)))
+        ax.text(-0.02, rows.mean(), label, transform=ax.get_yaxis_transform(), rotation=90,
+                ha="right", va="center", fontsize=6.5, multialignment="center")  # fmt: skip
     ax.set_yticks([])
     ax.set_xticks(range(1, shown.shape[1] + 1))
     ax.set_xlabel("Programme week")
@@ -192,5 +195,5 @@ def plot_dose_response(
                  fontweight="normal")  # fmt: skip
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
-    ax.legend(loc="lower left")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncols=1)
     return ax

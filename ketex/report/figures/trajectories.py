@@ -71,6 +71,7 @@ def plot_trajectory(
     colors: Mapping[str, str] | None = None,
     ylabel: str | None = None,
     conf_level: float = 0.95,
+    legend: bool = True,
 ):
     """Mean score by arm over time with 95% CIs: observed, and model-based LS-means.
 
@@ -88,6 +89,8 @@ def plot_trajectory(
         Arm order (default: ``ARM``'s categories, else sorted), legend labels, colours.
     ylabel : str, optional
     conf_level : float
+    legend : bool
+        Draw a legend (False when several panels share one figure legend).
 
     Returns
     -------
@@ -136,9 +139,10 @@ def plot_trajectory(
     ax.set_xticks([0, 2, 4, 8, 12, 16, 24])
     default = {"AVAL": "Score, mean (95% CI)", "CHG": "Change from baseline (95% CI)"}
     ax.set_ylabel(ylabel or default.get(value, value))
-    legend = ax.legend(loc="best", handlelength=1.5)
-    if model is not None:
-        legend.set_title("LS mean (\u25a0); observed (\u25cb)", prop={"size": 6.5})
+    if legend:
+        box = ax.legend(loc="best", handlelength=1.5)
+        if model is not None:
+            box.set_title("LS mean (\u25a0); observed (\u25cb)", prop={"size": 6.5})
     return ax
 
 
