@@ -136,6 +136,8 @@ def plot_consort(trial: Trial, *, ax=None, labels: dict[str, str] | None = None)
     >>> ax = plot_consort(ketex.load_trial(ketex.sample_study_path()))
     >>> [t.get_text() for t in ax.texts if t.get_gid() == "consort:all:randomised"]
     ['Randomised (n = 80)']
+    >>> import matplotlib.pyplot as plt
+    >>> plt.close("all")
     """
     counts = consort_counts(trial)
     arms = list(trial.protocol.arm_codes)

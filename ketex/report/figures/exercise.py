@@ -92,6 +92,8 @@ def plot_adherence_heatmap(
     >>> ax = plot_adherence_heatmap(weekly)
     >>> ax.images[0].get_array().shape
     (80, 12)
+    >>> import matplotlib.pyplot as plt
+    >>> plt.close("all")
     """
     matrix = adherence_matrix(weekly, value=value, order=order)
     share = value in ("attendance", "dose_adherence", "intensity_fidelity")
@@ -165,6 +167,8 @@ def plot_dose_response(
     >>> ax = plot_dose_response(d)
     >>> [round(float(v), 2) for v in ax.get_lines()[0].get_ydata()[[0, -1]]]
     [-3.77, -14.51]
+    >>> import matplotlib.pyplot as plt
+    >>> plt.close("all")
     """
     rows = data[[x, y, group]].dropna()
     if len(rows) < 3:

@@ -63,6 +63,8 @@ def plot_forest(
     >>> ax = plot_forest(d)
     >>> [t.get_text() for t in ax.get_yticklabels()]
     ['All', 'Women', 'Men']
+    >>> import matplotlib.pyplot as plt
+    >>> plt.close("all")
     """
     missing = [c for c in (label, estimate, ci_low, ci_high) if c not in data.columns]
     if missing:

@@ -62,6 +62,8 @@ def plot_kaplan_meier(
     >>> table = risk_table_axes(ax)
     >>> [t.get_text() for t in table.texts if t.get_gid() == "at-risk:SINGLE:0"]
     ['20']
+    >>> import matplotlib.pyplot as plt
+    >>> plt.close("all")
     """
     from ketex.survival import kaplan_meier
 

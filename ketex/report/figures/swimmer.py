@@ -97,6 +97,8 @@ def plot_swimmer(
     >>> ax = plot_swimmer(trial)
     >>> [len(c.get_segments()) for c in ax.collections if c.get_gid() == "swimmer-lines"]
     [80]
+    >>> import matplotlib.pyplot as plt
+    >>> plt.close("all")
     """
     data = swimmer_data(trial)
     ax = axes_or_new(ax, "double", 20 + 2.2 * len(data))

@@ -103,6 +103,8 @@ def plot_trajectory(
     >>> ax = plot_trajectory(ds)
     >>> len(ax.get_legend().get_texts())
     2
+    >>> import matplotlib.pyplot as plt
+    >>> plt.close("all")
     """
     if fit is not None and value != "CHG":
         raise ValueError("LS-means (fit=...) are of the change from baseline: use value='CHG'.")
@@ -193,6 +195,8 @@ def plot_spaghetti(
     >>> ax = plot_spaghetti(ds, trial.infusions, arm="SERIES")
     >>> sum(str(line.get_gid()).startswith("participant:") for line in ax.lines)
     40
+    >>> import matplotlib.pyplot as plt
+    >>> plt.close("all")
     """
     if x_scale not in ("asinh", "linear"):
         raise ValueError(f"x_scale must be 'asinh' or 'linear', got {x_scale!r}.")
