@@ -276,20 +276,30 @@ def fit_gee(
     iterations = 0
     while iterations < max_iterations:
         iterations += 1
-        step = _beta_step(family, clusters, correlation, beta, alpha)
+        try:
+            step = _beta_step(family, clusters, correlation, beta, alpha)
+        except np.linalg.LinAlgError:
+            break
+        if not np.all(np.isfinite(step)):
+            break
         new_beta = beta + step
-        # halve the step while the means leave their range (geepack does the same)
-        for _ in range(60):
-            if family.valid(family.mean(clusters.x @ new_beta)):
-                break
+        # halve the step while the means leave their range (as geepack); an iteration
+        # that needed halving does not count as converged (it is how a separated
+        # binary outcome, with infinite estimates, would otherwise stop)
+        halved = 0
+        while not family.valid(family.mean(clusters.x @ new_beta)) and halved < 60:
             step = step / 2.0
             new_beta = beta + step
+            halved += 1
         beta = new_beta
         _, pearson, _ = _standardised(family, clusters, beta)
         new_scale = float(np.mean(pearson**2))
         scale_change = abs(new_scale - scale)
         scale = new_scale
-        alpha_step = _alpha_step(correlation, clusters, pearson, scale, alpha)
+        try:
+            alpha_step = _alpha_step(correlation, clusters, pearson, scale, alpha)
+        except np.linalg.LinAlgError:
+            break
         alpha = alpha + alpha_step
         change = max(
             float(np.max(np.abs(step))),
@@ -298,7 +308,7 @@ def fit_gee(
         )
         if not np.isfinite(change):
             break
-        if change <= tolerance:
+        if change <= tolerance and not halved:
             converged = True
             break
     return Fit(beta, alpha, scale, converged, iterations, clusters.x @ beta)
@@ -314,18 +324,20 @@ def glm_start(family: Family, x: np.ndarray, y: np.ndarray, max_iterations: int 
         mu = y.astype(float)
     eta = family.link_function(mu)
     beta = np.zeros(x.shape[1])
-    for _ in range(max_iterations):
-        mu = family.mean(eta)
-        derivative = family.mean_derivative(eta)
-        weight = derivative**2 / family.variance(mu)
-        working = eta + (y - mu) / derivative
-        root = np.sqrt(weight)
-        new_beta = np.linalg.lstsq(root[:, None] * x, root * working, rcond=None)[0]
-        if np.max(np.abs(new_beta - beta)) < 1e-10:
+    with np.errstate(all="ignore"):
+        for _ in range(max_iterations):
+            mu = family.mean(eta)
+            derivative = family.mean_derivative(eta)
+            weight = derivative**2 / family.variance(mu)
+            working = eta + (y - mu) / derivative
+            if not (np.all(np.isfinite(weight)) and np.all(np.isfinite(working))):
+                break  # separation: fitted means at their bounds; start from here
+            root = np.sqrt(weight)
+            new_beta = np.linalg.lstsq(root[:, None] * x, root * working, rcond=None)[0]
+            if np.max(np.abs(new_beta - beta)) < 1e-10:
+                return new_beta
             beta = new_beta
-            break
-        beta = new_beta
-        eta = x @ beta
+            eta = x @ beta
     return beta
 
 
@@ -387,7 +399,7 @@ def sandwich(family, clusters, correlation, fit: Fit) -> dict[str, np.ndarray]:
             meats[name] += score.T @ score
     out = {"model": bread_inv}
     for name, meat in meats.items():
-        if singular and name != "robust":
+        if singular:
             out[name] = np.full((p, p), np.nan)
         else:
             covariance = bread_inv @ meat @ bread_inv

@@ -189,32 +189,27 @@ def gee(
         _check_pairs(clusters, structure, visit_labels, time)
 
     start = engine.glm_start(family_spec, frame.x, frame.y)
+    # overflow and 0/0 can only arise on the way to a separated (infinite) solution,
+    # which is reported below as a ConvergenceError
     with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
         fit = engine.fit_gee(family_spec, clusters, structure, start, max_iterations, tolerance)
     if not fit.converged:
-        raise ConvergenceError(_not_converged(fit, frame, family_spec, correlation))
+        extreme = [np.abs(frame.x @ start), np.abs(fit.eta)]
+        raise ConvergenceError(_not_converged(fit, extreme, family_spec, correlation))
+    labels = visit_labels if time is not None else list(range(1, n_visits + 1))
     working = pd.DataFrame(
-        structure.matrix(fit.alpha, np.arange(n_visits)),
-        index=visit_labels if time is not None else range(1, n_visits + 1),
-        columns=visit_labels if time is not None else range(1, n_visits + 1),
+        structure.matrix(fit.alpha, np.arange(n_visits)), index=labels, columns=labels
     )
-    if np.linalg.eigvalsh(working.to_numpy()).min() <= 0:
-        warnings.warn(
-            f"The estimated {correlation} working correlation is not positive definite "
-            f"(parameters {np.round(fit.alpha, 4).tolist()}); the estimates still solve "
-            "the estimating equations, but consider a simpler structure such as "
-            "'exchangeable'.",
-            ConvergenceWarning,
-            stacklevel=2,
-        )
+    _check_positive_definite(working, clusters, structure, fit.alpha, correlation)
     covariances = engine.sandwich(family_spec, clusters, structure, fit)
     singular = covariances.pop("singular_clusters")
-    if singular.size and vcov in ("mancl-derouen", "kauermann-carroll"):
+    if singular.size and vcov != "model":
         who = frame.subject_labels[singular[:5]].tolist()
         raise DataValidationError(
-            f"vcov={vcov!r} is undefined here: {singular.size} cluster(s) (e.g. {who}) have "
-            "leverage 1, i.e. they alone determine a coefficient (a factor level or cell "
-            "with a single participant). Merge or drop that level, or use vcov='robust'."
+            f"vcov={vcov!r} is unusable here: {singular.size} cluster(s) (e.g. {who}) alone "
+            "determine a coefficient (leverage 1: a factor level or cell with a single "
+            "participant), so the sandwich is zero in that direction and its small-sample "
+            "corrections are undefined. Merge or drop that level, or use vcov='model'."
         )
     return GEEResult.build(
         frame=frame,
@@ -227,7 +222,7 @@ def gee(
         df_method="normal" if df is None else ("clusters" if df == "clusters" else "fixed"),
         conf_level=conf_level,
         working=working,
-        visit_labels=visit_labels if time is not None else [str(i) for i in range(1, n_visits + 1)],
+        visit_labels=[str(v) for v in labels],
         groups=groups,
         time=time,
     )
@@ -384,11 +379,36 @@ def _check_pairs(clusters, structure, labels, time) -> None:
         )
 
 
-def _not_converged(fit, frame, family, correlation) -> str:
-    message = (
-        f"The GEE ({family.name}, {correlation}) did not converge in {fit.iterations} iterations."
+def _check_positive_definite(working, clusters, structure, alpha, correlation) -> None:
+    """Every cluster's working correlation must be a correlation matrix; the full one
+    over all visits should be (a warning when only unobserved combinations fail)."""
+    if np.linalg.eigvalsh(working.to_numpy()).min() > 0:
+        return
+    parameters = np.round(alpha, 4).tolist()
+    for codes, _, _ in clusters.patterns:
+        if np.linalg.eigvalsh(structure.matrix(alpha, codes)).min() <= 0:
+            raise ConvergenceError(
+                f"The estimated {correlation} working correlation (parameters {parameters}) "
+                f"is not positive definite even over the visits {list(working.index[list(codes)])} "
+                "that some participants have, so the working covariance is not a covariance. "
+                "Use a simpler structure such as correlation='exchangeable' or 'ar1'."
+            )
+    warnings.warn(
+        f"The estimated {correlation} working correlation is not positive definite "
+        f"(parameters {parameters}), though it is over every set of visits a participant "
+        "has, so the fit is valid; consider a simpler structure such as 'exchangeable'.",
+        ConvergenceWarning,
+        stacklevel=3,
     )
-    if family.name == "binomial" and np.any(np.abs(fit.eta) > 20):
+
+
+def _not_converged(fit, linear_predictors, family, correlation) -> str:
+    message = (
+        f"The GEE ({family.name}, {correlation}) did not converge "
+        f"(stopped after {fit.iterations} iterations)."
+    )
+    separated = any(not np.all(eta < 15) for eta in linear_predictors)  # NaN counts too
+    if family.name == "binomial" and separated:
         message += (
             " Some fitted probabilities are essentially 0 or 1: a factor level or an "
             "arm-by-visit cell where everyone (or no one) responded separates the data, "
