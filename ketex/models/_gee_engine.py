@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import linalg, special
+from scipy import special
 
 __all__ = [
     "CORRELATIONS",
@@ -363,11 +363,10 @@ def sandwich(family, clusters, correlation, fit: Fit) -> dict[str, np.ndarray]:
     p = clusters.x.shape[1]
     bread = np.zeros((p, p))
     for codes, rows, cluster_codes in clusters.patterns:
-        lower = np.linalg.cholesky(correlation.matrix(fit.alpha, codes))
-        d = derivative[rows] / root_scale  # (m, s, p)
-        e = pearson[rows] / root_scale  # (m, s)
-        d_std = np.stack([linalg.solve_triangular(lower, di, lower=True) for di in d])
-        e_std = linalg.solve_triangular(lower, e.T, lower=True).T
+        # L^-1 with R = L L' (visit patterns are small: a few visits)
+        lower_inv = np.linalg.inv(np.linalg.cholesky(correlation.matrix(fit.alpha, codes)))
+        d_std = np.einsum("ts,msp->mtp", lower_inv, derivative[rows]) / root_scale
+        e_std = np.einsum("ts,ms->mt", lower_inv, pearson[rows]) / root_scale
         bread += np.einsum("msp,msq->pq", d_std, d_std)
         standard.append((d_std, e_std, cluster_codes))
     bread_inv = np.linalg.inv(bread)
