@@ -116,9 +116,10 @@ def gee(
     (the CR3 / jackknife-like correction, R ``clubSandwich`` ``type = "CR3"``
     for an independence working model); Kauermann-Carroll by ``(I - H_i)^-1/2
     r_i`` (principal root, as R ``geesmv::GEE.var.kc``). The model-based covariance
-    is ``B^-1``. Mancl and DeRouen, and Li and Redden (2015), recommend pairing the
-    corrected sandwich with t (or F) reference distributions on ``n_clusters - p``
-    degrees of freedom when clusters are few: ``df="clusters"``.
+    is ``B^-1``. With few clusters the robust sandwich with z tests is
+    anti-conservative; simulation studies (Mancl and DeRouen 2001; Li and Redden 2015)
+    support a corrected sandwich with t on ``n_clusters - p`` degrees of freedom:
+    ``df="clusters"``.
 
     The R equivalent of the default (geepack 1.3)::
 
