@@ -197,7 +197,7 @@ def gee(
     if not fit.converged:
         extreme = [np.abs(frame.x @ start), np.abs(fit.eta)]
         raise ConvergenceError(_not_converged(fit, extreme, family_spec, correlation))
-    labels = visit_labels if time is not None else list(range(1, n_visits + 1))
+    labels = list(frame.visit_levels) if time is not None else list(range(1, n_visits + 1))
     working = pd.DataFrame(
         structure.matrix(fit.alpha, np.arange(n_visits)), index=labels, columns=labels
     )

@@ -354,3 +354,12 @@ def test_summary_mentions_the_choices(data):
     ).summary()
     assert "working correlation 'ar1'" in text
     assert "kauermann-carroll" in text and "t with 36 df" in text
+
+
+def test_numeric_visit_times_order_like_a_categorical(data):
+    """Weeks as numbers: visits ordered numerically, AR(1) over visit positions."""
+    weeks = data.assign(week=data["visit"].map({"W2": 2, "W4": 4, "W8": 8}))
+    by_week = gee(weeks, FORMULA, groups="id", time="week", correlation="ar1")
+    by_visit = gee(weeks, FORMULA, groups="id", time="visit", correlation="ar1")
+    pd.testing.assert_frame_equal(by_week.coef, by_visit.coef, rtol=1e-10)
+    assert list(by_week.working_correlation.columns) == [2, 4, 8]
