@@ -1,4 +1,5 @@
-# The two commands: `make demo` runs ketex on the bundled sample study, `make test` runs the tests.
+# The two commands: `make demo` runs ketex on the bundled sample study (summary, then the full
+# report in ./report), `make test` runs the tests.
 # Both create a virtual environment in .venv and install ketex into it first.
 PYTHON ?= python3
 VENV := .venv
@@ -16,6 +17,7 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 
 demo: $(VENV)/.installed-dev
 	$(BIN)/ketex summary data/sample
+	$(BIN)/ketex report data/sample --out report
 
 test: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest -q

@@ -40,6 +40,8 @@ from ketex.io.folder import load_trial, write_excel, write_trial
 from ketex.io.redcap import load_redcap, write_redcap
 from ketex.io.sdtm import load_sdtm, write_sdtm
 from ketex.models import MMRMControl, MMRMResult, mmrm
+from ketex.report import ManuscriptTable, figures, tables
+from ketex.report.run import ReportOptions, write_report
 from ketex.scales import INSTRUMENTS, Instrument, get_instrument, score, severity
 from ketex.simulate import TrialDesign, simulate_trial
 from ketex.study.problems import REPORT_COLUMNS, format_report
@@ -68,6 +70,11 @@ from ketex.survival import (
 __version__ = "0.1.0.dev0"
 
 __all__ = [
+    "write_report",
+    "tables",
+    "figures",
+    "ReportOptions",
+    "ManuscriptTable",
     "logrank_test",
     "kaplan_meier",
     "cox_zph",

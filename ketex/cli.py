@@ -7,6 +7,8 @@ Commands
     problem; exit 1 on errors.
 ``ketex summary PATH``
     Participants by arm, assessments, infusions, exercise sessions, attendance.
+``ketex report PATH --out DIR``
+    The protocol's pre-specified analysis: every table and figure, and ``report.html``.
 """
 
 from __future__ import annotations
@@ -40,6 +42,11 @@ def _parser() -> argparse.ArgumentParser:
     validate.add_argument("--out", help="write the problem table to this CSV file too")
     summary = commands.add_parser("summary", help="participants, visits, infusions, exercise")
     summary.add_argument("path", help="study folder, .xlsx workbook, REDCap or SDTM folder")
+    report = commands.add_parser(
+        "report", help="run the pre-specified analysis; write tables, figures, report.html"
+    )
+    report.add_argument("path", help="study folder, .xlsx workbook, REDCap or SDTM folder")
+    report.add_argument("--out", required=True, help="folder to write the report into")
     return parser
 
 
@@ -49,6 +56,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "validate":
             return _validate(args)
+        if args.command == "report":
+            return _report(args)
         return _summary(args)
     except OSError as exc:
         print(f"ketex: {exc}", file=sys.stderr)
@@ -101,6 +110,18 @@ def _summary(args: argparse.Namespace) -> int:
         return 1
     print(summarize(trial))
     return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from ketex.report.cli import run_report
+
+    try:
+        trial = open_trial(args.path)
+    except DataValidationError as exc:
+        print(f"ketex: {exc}", file=sys.stderr)
+        print(f"run `ketex validate {args.path}` for the full list", file=sys.stderr)
+        return 1
+    return run_report(trial, args.out, source=str(args.path))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,0 +1,11 @@
+"""Manuscript outputs: tables, figures and the report of a trial.
+
+``ketex.report.tables`` makes Table 1 and the result tables, ``ketex.report.figures`` the
+publication figures (in the style of ``ketex.report.style``), and
+``ketex.report.run.write_report`` runs the protocol's pre-specified analysis and writes
+every table, every figure and a self-contained ``report.html``.
+"""
+
+from ketex.report._table import FORMATS, ManuscriptTable
+
+__all__ = ["FORMATS", "ManuscriptTable"]

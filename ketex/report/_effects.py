@@ -1,0 +1,60 @@
+"""The proportions, risk differences and NNTs the endpoint table prints, from
+:mod:`ketex.effects` (Wilson 1927; Newcombe 1998b method 10; Altman 1998)."""
+
+from __future__ import annotations
+
+import math
+
+from ketex import effects
+
+__all__ = ["nnt_text", "risk_difference", "wilson"]
+
+
+def wilson(x: int, n: int, conf_level: float = 0.95) -> tuple[float, float, float]:
+    """``(rate, ci_low, ci_high)`` of ``x / n`` with the Wilson score interval; NaN when
+    ``n`` is 0.
+
+    Examples
+    --------
+    >>> [round(v, 4) for v in wilson(81, 263)]
+    [0.308, 0.2553, 0.3662]
+    """
+    if n == 0:
+        return (math.nan, math.nan, math.nan)
+    row = effects.rate_ci(x, n, conf_level=conf_level).iloc[0]
+    return float(row["rate"]), float(row["ci_low"]), float(row["ci_high"])
+
+
+def risk_difference(
+    x1: int, n1: int, x2: int, n2: int, conf_level: float = 0.95
+) -> tuple[float, float, float]:
+    """``(x1/n1 - x2/n2, ci_low, ci_high)`` with Newcombe's hybrid score interval.
+
+    Examples
+    --------
+    >>> [round(v, 4) for v in risk_difference(56, 70, 48, 80)]
+    [0.2, 0.0524, 0.3339]
+    """
+    if n1 == 0 or n2 == 0:
+        return (math.nan, math.nan, math.nan)
+    row = effects.risk_difference(x1, n1, x2, n2, conf_level=conf_level).iloc[0]
+    return float(row["estimate"]), float(row["ci_low"]), float(row["ci_high"])
+
+
+def nnt_text(
+    x_treated: int, n_treated: int, x_control: int, n_control: int, *, desirable: bool,
+    conf_level: float = 0.95,
+) -> str:
+    """The number needed to treat as Altman (1998) writes it ('' when an arm is empty).
+
+    Examples
+    --------
+    >>> nnt_text(30, 50, 18, 50, desirable=True)
+    'NNTB 4.2 (95% CI NNTB 2.4 to 22.6)'
+    """
+    if min(n_treated, n_control) == 0:
+        return ""
+    return effects.number_needed_to_treat(
+        x_treated, n_treated, x_control, n_control,
+        outcome="desirable" if desirable else "undesirable", conf_level=conf_level,
+    ).text  # fmt: skip

@@ -1,0 +1,228 @@
+"""The manuscript table: tidy numbers plus the formatted table, and its exports.
+
+Exports are written here by hand (Markdown, LaTeX, HTML) rather than through pandas, whose
+``to_markdown`` and ``to_latex`` need optional packages (tabulate, jinja2); Word needs
+python-docx, imported only when a ``.docx`` is asked for.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+__all__ = ["FORMATS", "ManuscriptTable", "format_p"]
+
+FORMATS = ("csv", "md", "tex", "html", "docx")
+INDENT = "    "  # a level under its variable: four spaces in the display table
+
+
+def format_p(p: float) -> str:
+    """A p-value as journals print it: ``<0.001``, else three decimals.
+
+    Examples
+    --------
+    >>> format_p(0.04567), format_p(0.00002), format_p(float("nan"))
+    ('0.046', '<0.001', '')
+    """
+    if p is None or (isinstance(p, float) and math.isnan(p)):
+        return ""
+    return "<0.001" if p < 0.001 else f"{p:.3f}"
+
+
+@dataclass(frozen=True)
+class ManuscriptTable:
+    """A table of a manuscript: its numbers (tidy) and its printed form.
+
+    Attributes
+    ----------
+    data : pandas.DataFrame
+        The numbers behind the table, tidy (one row per quantity and group, fixed
+        columns, described by the function that made the table). Use it for checks
+        and further analysis.
+    display : pandas.DataFrame
+        The table as printed: text cells, the first column labels the rows. Rows of
+        levels under a variable start with four spaces.
+    title : str
+        Caption.
+    notes : tuple of str
+        Footnotes: what each cell holds and how it was computed.
+    name : str
+        File stem used by :meth:`save` (e.g. ``"table1_baseline"``).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> t = ManuscriptTable(pd.DataFrame({"x": [1]}), pd.DataFrame({"": ["Age"], "A": ["5"]}),
+    ...                     "Demo", ("A note.",), "demo")
+    >>> print(t.to_markdown())
+    **Demo**
+    <BLANKLINE>
+    |  | A |
+    |---|---|
+    | Age | 5 |
+    <BLANKLINE>
+    A note.
+    """
+
+    data: pd.DataFrame
+    display: pd.DataFrame
+    title: str
+    notes: tuple[str, ...] = ()
+    name: str = "table"
+
+    def __str__(self) -> str:
+        lines = [self.title, "", self.display.to_string(index=False), ""]
+        return "\n".join(lines + list(self.notes))
+
+    def _repr_html_(self) -> str:
+        return self.to_html()
+
+    # -- exports -------------------------------------------------------------------------
+
+    def to_csv(self, path: str | Path, *, which: str = "display") -> Path:
+        """Write the printed table (``which="display"``) or its numbers (``"data"``)."""
+        if which not in ("display", "data"):
+            raise ValueError(f"which must be 'display' or 'data', got {which!r}.")
+        path = Path(path)
+        frame = self.display if which == "display" else self.data
+        frame.to_csv(path, index=False)
+        return path
+
+    def to_markdown(self) -> str:
+        """The table as GitHub-flavoured Markdown, caption in bold, notes below."""
+        header = [str(c) for c in self.display.columns]
+        rows = [[_cell(v).replace("|", "\\|") for v in row]
+                for row in self.display.itertuples(index=False)]  # fmt: skip
+        lines = [f"**{self.title}**", "", "| " + " | ".join(header) + " |",
+                 "|" + "|".join("---" for _ in header) + "|"]  # fmt: skip
+        for row in rows:
+            row[0] = row[0].replace(INDENT, "&emsp;") if row[0].startswith(INDENT) else row[0]
+            lines.append("| " + " | ".join(row) + " |")
+        if self.notes:
+            lines += [""] + list(self.notes)
+        return "\n".join(lines)
+
+    def to_latex(self) -> str:
+        """The table as a LaTeX ``table`` with booktabs rules (``\\usepackage{booktabs}``)."""
+        columns = list(self.display.columns)
+        spec = "l" + "r" * (len(columns) - 1)
+        lines = [
+            "\\begin{table}[htbp]",
+            "\\centering",
+            f"\\caption{{{_latex(self.title)}}}",
+            f"\\label{{tab:{self.name}}}",
+            f"\\begin{{tabular}}{{{spec}}}",
+            "\\toprule",
+            " & ".join(_latex(str(c)) for c in columns) + " \\\\",
+            "\\midrule",
+        ]
+        for row in self.display.itertuples(index=False):
+            cells = [_cell(v) for v in row]
+            first = cells[0]
+            cells = [_latex(c) for c in cells]
+            if first.startswith(INDENT):
+                cells[0] = "\\quad " + _latex(first.strip())
+            lines.append(" & ".join(cells) + " \\\\")
+        lines += ["\\bottomrule", "\\end{tabular}"]
+        if self.notes:
+            lines.append("\\par\\smallskip\\footnotesize")
+            lines += [_latex(note) + "\\par" for note in self.notes]
+        lines.append("\\end{table}")
+        return "\n".join(lines)
+
+    def to_html(self) -> str:
+        """The table as an HTML fragment (``<table>`` with caption and notes), no styles
+        beyond classes ``ketex-table``, ``level`` and ``notes``."""
+        head = "".join(f"<th>{html.escape(str(c))}</th>" for c in self.display.columns)
+        body = []
+        for row in self.display.itertuples(index=False):
+            cells = [_cell(v) for v in row]
+            level = cells[0].startswith(INDENT)
+            first = f'<td class="level">{html.escape(cells[0].strip())}</td>' if level else (
+                f"<td>{html.escape(cells[0])}</td>"
+            )
+            rest = "".join(f"<td>{html.escape(c)}</td>" for c in cells[1:])
+            body.append(f"<tr>{first}{rest}</tr>")
+        notes = "".join(f"<p>{html.escape(n)}</p>" for n in self.notes)
+        return (
+            f'<table class="ketex-table"><caption>{html.escape(self.title)}</caption>'
+            f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+            + (f'<div class="notes">{notes}</div>' if notes else "")
+        )
+
+    def to_docx(self, path: str | Path) -> Path:
+        """Write the table to a Word document (needs ``python-docx``)."""
+        try:
+            import docx
+            from docx.shared import Pt
+        except ImportError as exc:  # pragma: no cover - depends on the environment
+            raise ImportError(
+                "writing .docx needs python-docx: pip install 'python-docx>=1.1'"
+            ) from exc
+        document = docx.Document()
+        document.add_paragraph(self.title).runs[0].bold = True
+        columns = list(self.display.columns)
+        table = document.add_table(rows=1, cols=len(columns))
+        for cell, name in zip(table.rows[0].cells, columns, strict=True):
+            cell.text = str(name)
+            cell.paragraphs[0].runs[0].bold = True
+        for row in self.display.itertuples(index=False):
+            cells = table.add_row().cells
+            for j, (cell, value) in enumerate(zip(cells, row, strict=True)):
+                text = _cell(value)
+                cell.text = text.strip() if j == 0 else text
+                if j == 0 and text.startswith(INDENT):
+                    cell.paragraphs[0].paragraph_format.left_indent = Pt(12)
+        for note in self.notes:
+            paragraph = document.add_paragraph(note)
+            paragraph.runs[0].font.size = Pt(8)
+        path = Path(path)
+        document.save(str(path))
+        return path
+
+    def save(self, folder: str | Path, formats: Sequence[str] = FORMATS) -> list[Path]:
+        """Write the table to ``folder/<name>.<format>`` for each format; the CSV of the
+        numbers goes to ``<name>_data.csv``. Returns the paths written."""
+        unknown = sorted(set(formats) - set(FORMATS))
+        if unknown:
+            raise ValueError(f"unknown table formats {unknown}; choose from {list(FORMATS)}.")
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        stem = folder / self.name
+        written = []
+        for fmt in formats:
+            target = stem.with_suffix(f".{fmt}")
+            if fmt == "csv":
+                written.append(self.to_csv(target))
+                written.append(self.to_csv(folder / f"{self.name}_data.csv", which="data"))
+            elif fmt == "docx":
+                written.append(self.to_docx(target))
+            else:
+                text = {"md": self.to_markdown, "tex": self.to_latex, "html": self.to_html}[fmt]()
+                target.write_text(text + "\n", encoding="utf-8")
+                written.append(target)
+        return written
+
+
+def _cell(value) -> str:
+    if value is None or value is pd.NA:
+        return ""
+    if isinstance(value, float) and math.isnan(value):
+        return ""
+    return str(value)
+
+
+_LATEX = {"\\": "\\textbackslash{}", "&": "\\&", "%": "\\%", "$": "\\$", "#": "\\#",
+          "_": "\\_", "{": "\\{", "}": "\\}", "~": "\\textasciitilde{}",
+          "^": "\\textasciicircum{}", "<": "\\textless{}", ">": "\\textgreater{}",
+          "\u2265": "$\\geq$", "\u2264": "$\\leq$", "\u2212": "$-$", "\u2013": "--",
+          "\u00b1": "$\\pm$"}  # fmt: skip
+
+
+def _latex(text: str) -> str:
+    return "".join(_LATEX.get(ch, ch) for ch in text)

@@ -1,0 +1,224 @@
+"""The analyses the protocol pre-specifies, as plain functions the report and notebooks call.
+
+The primary analysis (``docs/mmrm.md``): an MMRM of the change from baseline in the
+protocol's primary scale, fixed effects baseline + arm x visit, unstructured covariance,
+REML, Satterthwaite degrees of freedom, at every post-baseline visit scheduled for
+every arm; the LS-means difference at ``[endpoints] primary_visit``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+
+from ketex.study.trial import Trial
+
+__all__ = [
+    "PRIMARY_FORMULA", "dose_outcome_data", "mmrm_dataset", "primary_mmrm", "subgroup_effects",
+]
+
+PRIMARY_FORMULA = "CHG ~ BASE + ARM * AVISIT"
+
+
+def _common_visits(trial: Trial, scale: str) -> list[str]:
+    """Post-baseline visits scheduled for every arm at which ``scale`` is rated."""
+    protocol = trial.protocol
+    baseline = next(v for v in protocol.visits if v.name == protocol.endpoints.baseline_visit)
+    out = []
+    for visit in protocol.visits:
+        rated = scale in visit.instruments or (not visit.instruments and
+                                               scale == protocol.primary_scale)
+        if visit.day > baseline.day and not visit.arms and rated:
+            out.append(visit.name)
+    return out
+
+
+def mmrm_dataset(
+    trial: Trial, scale: str | None = None, visits: Sequence[str] | None = None
+) -> pd.DataFrame:
+    """The rows the primary MMRM analyses.
+
+    Parameters
+    ----------
+    trial : Trial
+    scale : str, optional
+        Default: the protocol's primary scale.
+    visits : sequence of str, optional
+        Default: every visit after baseline that every arm has and that rates the scale.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The analysed records (``ANL01FL == "Y"``, phantom rows included, so missing
+        visits stay visible) of those visits, from :func:`ketex.analysis_dataset`, with
+        ``ARM`` a Categorical in the protocol's arm order (the first arm is the
+        reference) and ``AVISIT`` restricted to the visits analysed.
+
+    Examples
+    --------
+    >>> import ketex
+    >>> ds = mmrm_dataset(ketex.load_trial(ketex.sample_study_path()))
+    >>> list(ds["AVISIT"].cat.categories)[:3], list(ds["ARM"].cat.categories)
+    (['INF1_24H', 'WEEK2', 'WEEK3'], ['SINGLE', 'SERIES'])
+    """
+    from ketex.derive.analysis import analysis_dataset
+
+    scale = scale or trial.protocol.primary_scale
+    visits = list(visits) if visits is not None else _common_visits(trial, scale)
+    ds = analysis_dataset(trial, scale)
+    ds = ds[(ds["ANL01FL"] == "Y") & ds["AVISIT"].astype(str).isin(visits)].copy()
+    ds["AVISIT"] = pd.Categorical(ds["AVISIT"].astype(str), categories=visits, ordered=True)
+    ds["ARM"] = pd.Categorical(ds["ARM"].astype(str), categories=list(trial.protocol.arm_codes))
+    return ds.reset_index(drop=True)
+
+
+def primary_mmrm(trial: Trial, scale: str | None = None,
+                 visits: Sequence[str] | None = None):
+    """Fit the protocol's primary MMRM (see the module notes).
+
+    Returns
+    -------
+    ketex.MMRMResult
+
+    Examples
+    --------
+    >>> import ketex
+    >>> fit = primary_mmrm(ketex.load_trial(ketex.sample_study_path()))
+    >>> fit.converged, fit.n_subjects
+    (True, 80)
+    """
+    from ketex.models import mmrm
+
+    data = mmrm_dataset(trial, scale, visits)
+    return mmrm(data, PRIMARY_FORMULA, subject="USUBJID", visit="AVISIT",
+                covariance="us", method="reml", df="satterthwaite")  # fmt: skip
+
+
+def subgroup_effects(
+    trial: Trial,
+    subgroups: Sequence[str] = ("sex", "age", "baseline", "site"),
+    *,
+    visit: str | None = None,
+) -> pd.DataFrame:
+    """Treatment effect at the primary visit overall and within subgroups (forest plot).
+
+    Each subgroup variable gets one MMRM of the primary form with the subgroup and its
+    interactions added (``CHG ~ BASE + ARM * AVISIT * SUB``, unstructured covariance,
+    REML, Satterthwaite df); the effect within a level is the LS-means difference of
+    the other arm minus the first at ``visit``.
+
+    Parameters
+    ----------
+    trial : Trial
+    subgroups : sequence of str
+        ``"age"`` (below / at or above the median), ``"baseline"`` (baseline score below
+        / at or above the median), or a participants column (``"sex"``, ``"site"``,
+        ``"beta_blocker"``, ...).
+    visit : str, optional
+        Default: the protocol's primary visit.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``subgroup, level, label, n, estimate, se, df, ci_low, ci_high, p_value``; the
+        first row is the primary model (``subgroup = "All participants"``).
+
+    Examples
+    --------
+    >>> import ketex
+    >>> effects = subgroup_effects(ketex.load_trial(ketex.sample_study_path()), ["sex"])
+    >>> effects["label"].tolist()
+    ['All participants', 'Sex: F', 'Sex: M']
+    """
+    from ketex.models import mmrm
+
+    visit = visit or trial.protocol.endpoints.primary_visit
+    data = mmrm_dataset(trial)
+    columns = ["subgroup", "level", "label", "n", "estimate", "se", "df", "ci_low",
+               "ci_high", "p_value"]  # fmt: skip
+    overall = primary_mmrm(trial).contrast("ARM", by="AVISIT", method="trt_vs_ctrl")
+    first = overall[overall["AVISIT"].astype(str) == visit].iloc[0]
+    rows = [{"subgroup": "All participants", "level": "", "label": "All participants",
+             "n": data["USUBJID"].nunique()} | {c: first[c] for c in columns[4:]}]
+    participants = trial.participants.set_index(trial.participants["participant_id"].astype(str))
+    for name in subgroups:
+        levels = _subgroup_levels(name, data, participants)
+        frame = data.assign(SUB=data["USUBJID"].astype(str).map(levels))
+        frame = frame[frame["SUB"].notna()].copy()
+        frame["SUB"] = pd.Categorical(frame["SUB"].astype(str))
+        fit = mmrm(frame, "CHG ~ BASE + ARM * AVISIT * SUB", subject="USUBJID",
+                   visit="AVISIT", covariance="us", method="reml", df="satterthwaite")
+        effects = fit.contrast("ARM", by=["AVISIT", "SUB"], method="trt_vs_ctrl")
+        effects = effects[effects["AVISIT"].astype(str) == visit]
+        sizes = frame.drop_duplicates("USUBJID")["SUB"].value_counts()
+        title = {"age": "Age", "baseline": "Baseline score"}.get(name, name.replace("_", " ")
+                                                                .capitalize())
+        for _, r in effects.iterrows():
+            level = str(r["SUB"])
+            rows.append({"subgroup": title, "level": level, "label": f"{title}: {level}",
+                         "n": int(sizes[level])} | {c: r[c] for c in columns[4:]})
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _subgroup_levels(name: str, data: pd.DataFrame, participants: pd.DataFrame) -> pd.Series:
+    if name == "baseline":
+        base = data.drop_duplicates("USUBJID").set_index(data.drop_duplicates("USUBJID")[
+            "USUBJID"].astype(str))["BASE"]
+        cut = float(base.median())
+        return base.map(lambda v: pd.NA if pd.isna(v) else
+                        (f"< {cut:g}" if v < cut else f"\u2265 {cut:g}"))
+    if name not in participants.columns:
+        raise ValueError(f"subgroup {name!r} is neither 'age', 'baseline' nor a participants "
+                         f"column; columns: {', '.join(participants.columns)}.")
+    values = participants[name]
+    if name == "age" or (pd.api.types.is_numeric_dtype(values)
+                         and not pd.api.types.is_bool_dtype(values)):
+        cut = float(values.median())
+        return values.map(lambda v: pd.NA if pd.isna(v) else
+                          (f"< {cut:g}" if v < cut else f"\u2265 {cut:g}"))
+    if pd.api.types.is_bool_dtype(values):
+        return values.map(lambda v: pd.NA if pd.isna(v) else ("yes" if v else "no"))
+    return values.astype("string")
+
+
+def dose_outcome_data(trial: Trial, visit: str | None = None) -> pd.DataFrame:
+    """Exercise dose and outcome per participant, for dose-response questions.
+
+    Parameters
+    ----------
+    trial : Trial
+    visit : str, optional
+        Visit of the outcome (default: the protocol's primary visit).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``participant_id, arm`` (Categorical, protocol order), ``kkw``, ``attendance``,
+        ``dose_adherence`` (:func:`ketex.exercise_dose`, by participant), ``BASE``,
+        ``AVAL``, ``CHG`` (primary scale at ``visit``; NaN when missed) and
+        ``sustained_response`` (True/False/NA).
+
+    Examples
+    --------
+    >>> import ketex
+    >>> d = dose_outcome_data(ketex.load_trial(ketex.sample_study_path()))
+    >>> len(d), int(d["CHG"].notna().sum())
+    (80, 75)
+    """
+    from ketex.derive.endpoints import SustainedResponse
+    from ketex.derive.evaluate import evaluate_endpoint
+    from ketex.derive.exercise import exercise_dose
+
+    visit = visit or trial.protocol.endpoints.primary_visit
+    dose = exercise_dose(trial, by="participant")
+    frame = dose[["participant_id", "arm", "kkw", "attendance", "dose_adherence"]].copy()
+    frame["participant_id"] = frame["participant_id"].astype(str)
+    frame["arm"] = pd.Categorical(frame["arm"].astype(str), list(trial.protocol.arm_codes))
+    ds = mmrm_dataset(trial, visits=[visit])
+    outcome = ds.set_index(ds["USUBJID"].astype(str))[["BASE", "AVAL", "CHG"]]
+    frame = frame.join(outcome, on="participant_id")
+    sustained = evaluate_endpoint(trial, SustainedResponse())
+    met = sustained.set_index(sustained["participant_id"].astype(str))["met"]
+    frame["sustained_response"] = frame["participant_id"].map(met).astype("boolean")
+    return frame.reset_index(drop=True)

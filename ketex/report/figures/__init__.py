@@ -1,0 +1,35 @@
+"""Publication figures, in one style (``ketex.report.style``).
+
+Every plotting function takes ``ax=None`` and returns the Axes it drew on, so figures
+compose; with ``ax=None`` it makes a new figure at a journal width. Save with
+:func:`ketex.report.style.save_figure` (PDF, SVG, 600-dpi PNG).
+"""
+
+from ketex.report.figures.consort import consort_counts, plot_consort
+from ketex.report.figures.exercise import (
+    adherence_matrix,
+    plot_adherence_heatmap,
+    plot_dose_response,
+)
+from ketex.report.figures.forest import plot_forest
+from ketex.report.figures.survival import plot_kaplan_meier, risk_table_axes
+from ketex.report.figures.swimmer import plot_swimmer, swimmer_data
+from ketex.report.figures.trajectories import observed_means, plot_spaghetti, plot_trajectory
+from ketex.report.style import save_figure
+
+__all__ = [
+    "adherence_matrix",
+    "consort_counts",
+    "observed_means",
+    "plot_adherence_heatmap",
+    "plot_consort",
+    "plot_dose_response",
+    "plot_forest",
+    "plot_kaplan_meier",
+    "plot_spaghetti",
+    "plot_swimmer",
+    "plot_trajectory",
+    "risk_table_axes",
+    "save_figure",
+    "swimmer_data",
+]

@@ -1,0 +1,375 @@
+"""``write_report``: the protocol's pre-specified analysis, written as tables, figures and
+one self-contained ``report.html``.
+
+What runs is read from ``study.toml``: the primary scale, the primary visit, the response
+reduction, the remission and relapse presets and the sustained-response window
+(``[endpoints]``), the arms (the first is the reference of every comparison) and the
+exercise prescription. The primary analysis is :func:`ketex.report.analysis.primary_mmrm`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from ketex.derive.analysis import analysis_dataset
+from ketex.derive.exercise import exercise_dose
+from ketex.derive.time_to_event import time_to_event
+from ketex.report import analysis, tables
+from ketex.report import figures as fg
+from ketex.report._table import FORMATS, ManuscriptTable, format_p
+from ketex.report.html import FigureItem, ReportSection, embed_png, render_html
+from ketex.report.style import FIGURE_FORMATS, new_figure, publication_style, save_figure
+from ketex.study.trial import Trial
+
+__all__ = ["ReportOptions", "ReportResult", "write_report"]
+
+Progress = Callable[[int, int, str], None]
+
+
+@dataclass(frozen=True)
+class ReportOptions:
+    """What ``write_report`` writes.
+
+    Parameters
+    ----------
+    table_formats : tuple of str
+        Among ``csv, md, tex, html, docx``.
+    figure_formats : tuple of str
+        Among ``pdf, svg, png``.
+    png_dpi : int
+        Resolution of the PNG files.
+    html_dpi : int
+        Resolution of the images embedded in ``report.html``.
+    subgroups : tuple of str
+        Subgroups of the forest plot (see :func:`ketex.report.analysis.subgroup_effects`).
+    table_one_pvalues : bool
+        Add p-values to Table 1 (off: CONSORT item 15).
+    endpoint_missing : {"exclude", "failure"}
+        Missing binary outcomes: observed cases, or counted as not met.
+    """
+
+    table_formats: tuple[str, ...] = FORMATS
+    figure_formats: tuple[str, ...] = FIGURE_FORMATS
+    png_dpi: int = 600
+    html_dpi: int = 160
+    subgroups: tuple[str, ...] = ("sex", "age", "baseline", "site")
+    table_one_pvalues: bool = False
+    endpoint_missing: str = "exclude"
+
+    def __post_init__(self) -> None:
+        bad = sorted(set(self.table_formats) - set(FORMATS))
+        if bad:
+            raise ValueError(f"unknown table formats {bad}; choose from {list(FORMATS)}.")
+        bad = sorted(set(self.figure_formats) - set(FIGURE_FORMATS))
+        if bad:
+            raise ValueError(f"unknown figure formats {bad}; choose from {list(FIGURE_FORMATS)}.")
+        if self.endpoint_missing not in ("exclude", "failure"):
+            raise ValueError("endpoint_missing must be 'exclude' or 'failure', got "
+                             f"{self.endpoint_missing!r}.")  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ReportResult:
+    """What ``write_report`` produced.
+
+    Attributes
+    ----------
+    html : Path
+        The self-contained report.
+    tables : dict of str to ManuscriptTable
+    files : tuple of Path
+        Every file written (tables, figures, the report).
+    seconds : float
+    """
+
+    html: Path
+    tables: dict[str, ManuscriptTable] = field(repr=False)
+    files: tuple[Path, ...] = field(repr=False)
+    seconds: float = 0.0
+
+
+_STEPS = (
+    "Table 1: baseline characteristics",
+    "Primary analysis: MMRM",
+    "Table 3: binary endpoints",
+    "Time to relapse: survival table",
+    "Table 5: adherence",
+    "Figure: mean trajectories",
+    "Figure: individual trajectories",
+    "Figure: Kaplan-Meier",
+    "Figure: subgroup forest plot",
+    "Figure: swimmer plot",
+    "Figure: CONSORT flow",
+    "Figure: adherence heat map",
+    "Figure: exercise dose vs outcome",
+    "report.html",
+)
+
+
+def _quiet(step: int, total: int, name: str) -> None:
+    return None
+
+
+def write_report(
+    trial: Trial,
+    out: str | Path,
+    *,
+    options: ReportOptions | None = None,
+    progress: Progress | None = None,
+    source: str | None = None,
+) -> ReportResult:
+    """Run the pre-specified analysis and write every table, figure and ``report.html``.
+
+    Parameters
+    ----------
+    trial : Trial
+    out : str or Path
+        Folder to write into (created): ``tables/``, ``figures/`` and ``report.html``.
+    options : ReportOptions, optional
+    progress : callable, optional
+        Called as ``progress(step, total, name)`` before each step (step from 1) and
+        once more with ``step = total + 1`` and name ``"done"``.
+    source : str, optional
+        Where the data came from, for the report's header.
+
+    Returns
+    -------
+    ReportResult
+
+    Examples
+    --------
+    >>> import ketex, tempfile, pathlib
+    >>> trial = ketex.load_trial(ketex.sample_study_path())
+    >>> options = ReportOptions(table_formats=("csv",), figure_formats=("png",), png_dpi=50,
+    ...                         html_dpi=40, subgroups=("sex",))
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     result = write_report(trial, folder, options=options)
+    ...     print(result.html.name, len(result.tables), result.html.stat().st_size > 10_000)
+    report.html 5 True
+    """
+    options = options or ReportOptions()
+    progress = progress or _quiet
+    started = time.perf_counter()
+    out = Path(out)
+    table_dir, figure_dir = out / "tables", out / "figures"
+    files: list[Path] = []
+    total = len(_STEPS)
+    steps = iter(range(1, total + 1))
+
+    def step() -> None:
+        i = next(steps)
+        progress(i, total, _STEPS[i - 1])
+
+    protocol = trial.protocol
+    settings = protocol.endpoints
+    arms = list(protocol.arm_codes)
+    labels = {a.code: a.label or a.code for a in protocol.arms}
+    made: dict[str, ManuscriptTable] = {}
+
+    def keep(table: ManuscriptTable) -> ManuscriptTable:
+        made[table.name] = table
+        files.extend(table.save(table_dir, options.table_formats))
+        return table
+
+    step()
+    keep(tables.table_one(trial, options=tables.TableOneOptions(
+        pvalues=options.table_one_pvalues)))  # fmt: skip
+    step()
+    fit = analysis.primary_mmrm(trial)
+    mmrm_data = analysis.mmrm_dataset(trial)
+    outcome = f"{protocol.primary_scale} change from baseline"
+    keep(tables.mmrm_table(fit, primary_visit=settings.primary_visit, group_labels=labels,
+                           outcome=outcome))  # fmt: skip
+    step()
+    keep(tables.endpoint_table(trial, missing=options.endpoint_missing))
+    step()
+    relapse = None
+    if settings.relapse_preset:
+        relapse = time_to_event(trial, settings.relapse_preset)
+        keep(tables.survival_table(relapse.table, order=arms, group_labels=labels,
+                                   title=f"Time to relapse ({settings.relapse_preset})"))
+    step()
+    if len(trial.exercise):
+        keep(tables.adherence_table(trial))
+
+    figure_items: dict[str, FigureItem] = {}
+
+    def save(ax_or_fig, name: str, caption: str) -> None:
+        fig = getattr(ax_or_fig, "figure", ax_or_fig)
+        with publication_style():
+            files.extend(save_figure(fig, figure_dir / name, formats=options.figure_formats,
+                                     dpi=options.png_dpi))  # fmt: skip
+            figure_items[name] = FigureItem(embed_png(fig, options.html_dpi), caption, name)
+        plt.close(fig)
+
+    adqs = analysis_dataset(trial)
+    adqs["ARM"] = pd.Categorical(adqs["ARM"].astype(str), arms)
+    step()
+    fig, axes = new_figure("double", 75, ncols=2)
+    fg.plot_trajectory(adqs, ax=axes[0], labels=labels, legend=False)
+    fg.plot_trajectory(mmrm_data, value="CHG", fit=fit, ax=axes[1], labels=labels,
+                       legend=False)  # fmt: skip
+    with publication_style():
+        axes[0].set_title("a  Observed score", loc="left")
+        axes[1].set_title("b  Change from baseline: LS mean (\u25a0), observed (\u25cb)",
+                          loc="left")  # fmt: skip
+        handles, names = axes[0].get_legend_handles_labels()
+        fig.legend(handles, names, loc="outside upper center", ncols=len(arms))
+    save(fig, "figure1_trajectories", f"Figure 1. {protocol.primary_scale} by arm. Left: "
+         "observed mean total score with 95% CI at every scheduled visit. Right: LS-mean "
+         "change from baseline (squares, 95% CI) from the primary MMRM, with the observed "
+         "mean change (open circles). Points are offset slightly to avoid overlap.")
+    step()
+    fig, axes = new_figure("double", 70, ncols=len(arms), sharey=True, squeeze=False)
+    for ax, code in zip(axes[0], arms, strict=True):
+        fg.plot_spaghetti(adqs, trial.infusions, arm=code, ax=ax)
+        with publication_style():
+            ax.set_title(labels[code], loc="left", fontsize=7.5)
+    save(fig, "figure2_individual", f"Figure 2. Individual {protocol.primary_scale} "
+         "trajectories by arm (thin lines), observed mean (black); triangles mark ketamine "
+         "infusions. The day axis is stretched over the first two weeks (asinh scale).")
+    step()
+    if relapse is not None and len(relapse.table):
+        ax = fg.plot_kaplan_meier(relapse.table, order=arms, labels=labels,
+                                  xlabel="Days since response (entry)",
+                                  ylabel="Proportion free of relapse")  # fmt: skip
+        save(ax, "figure3_relapse_km", f"Figure 3. Time to relapse ({settings.relapse_preset}) "
+             "among participants who responded, Kaplan-Meier estimates with 95% pointwise "
+             "bands (log-log); ticks mark censoring; numbers at risk below.")
+    step()
+    effects = analysis.subgroup_effects(trial, options.subgroups)
+    ax = fg.plot_forest(effects, xlabel=f"Difference in {protocol.primary_scale} change at "
+                        f"{settings.primary_visit} (95% CI)",
+                        favours=(f"{arms[-1]} better", f"{arms[0]} better"))  # fmt: skip
+    save(ax, "figure4_subgroups", f"Figure 4. Difference {arms[-1]} - {arms[0]} in LS-mean "
+         f"change from baseline at {settings.primary_visit}, overall and within subgroups "
+         "(one MMRM per subgroup variable with its interactions); squares scale with n. "
+         "Subgroup results are exploratory.")
+    step()
+    ax = fg.plot_swimmer(trial, labels=labels)
+    save(ax, "figure5_swimmer", "Figure 5. Each participant's course: line from "
+         "randomisation to the last record, ketamine infusions, exercise sessions attended, "
+         "first response, relapse and discontinuation.")
+    step()
+    ax = fg.plot_consort(trial, labels=labels)
+    save(ax, "figure6_consort", "Figure 6. CONSORT flow from randomisation, computed from "
+         "the data (screening is not part of the data set).")
+    step()
+    if len(trial.exercise):
+        weekly = exercise_dose(trial, by="week")
+        ax = fg.plot_adherence_heatmap(weekly, order=arms, labels=labels)
+        save(ax, "figure7_adherence", "Figure 7. Share of prescribed exercise sessions "
+             "attended, per participant (rows, grouped by arm, most adherent first) and "
+             "programme week; grey: nothing prescribed (after discontinuation).")
+    step()
+    dose = analysis.dose_outcome_data(trial)
+    if len(trial.exercise) and dose[["kkw", "CHG"]].dropna().shape[0] >= 3:
+        ax = fg.plot_dose_response(dose, labels=labels,
+                                   ylabel=f"{protocol.primary_scale} change at "
+                                          f"{settings.primary_visit}")  # fmt: skip
+        save(ax, "figure8_dose_response", "Figure 8. Exercise dose achieved (KKW) against "
+             f"{protocol.primary_scale} change from baseline at {settings.primary_visit}, "
+             "with the least-squares line and its 95% confidence band (all participants; "
+             "observational, not randomised).")
+    step()
+    html_path = out / "report.html"
+    page = _page(trial, made, figure_items, fit, source)
+    out.mkdir(parents=True, exist_ok=True)
+    html_path.write_text(page, encoding="utf-8")
+    files.append(html_path)
+    progress(total + 1, total, "done")
+    return ReportResult(html_path, made, tuple(files), time.perf_counter() - started)
+
+
+def _page(trial: Trial, made: dict[str, ManuscriptTable], figs: dict[str, FigureItem], fit,
+          source: str | None) -> str:
+    from ketex import __version__
+
+    protocol = trial.protocol
+    settings = protocol.endpoints
+    arms = list(protocol.arm_codes)
+    labels = {a.code: a.label or a.code for a in protocol.arms}
+    meta = [
+        f"Study {protocol.study_id}: {protocol.title}" if protocol.title else
+        f"Study {protocol.study_id}",
+        f"Data: {source or 'in memory'}; {len(trial.participants)} participants in "
+        f"{len(arms)} arms ({', '.join(f'{c}: {labels[c]}' for c in arms)}).",
+        f"Written {dt.datetime.now().strftime('%Y-%m-%d %H:%M')} by ketex {__version__}.",
+    ]
+    mmrm = made["table2_mmrm"].data
+    primary = mmrm[(mmrm["visit"] == settings.primary_visit)]
+    diff = primary[primary["kind"] == "difference"]
+    summary = []
+    if len(diff):
+        d = diff.iloc[0]
+        ls = primary[primary["kind"] == "lsmean"].set_index("arm")["estimate"]
+        summary.append(
+            f"Primary endpoint, {protocol.primary_scale} change from baseline at "
+            f"{settings.primary_visit} (MMRM): "
+            + ", ".join(f"{a} {ls[a]:.1f}" for a in arms if a in ls.index)
+            + f"; difference {d['arm']} {d['estimate']:.1f} (95% CI {d['ci_low']:.1f} to "
+            f"{d['ci_high']:.1f}), p = {format_p(d['p_value'])}."
+        )
+    ends = made["table3_endpoints"].data
+    for _, r in ends[ends["kind"] == "risk difference"].iterrows():
+        summary.append(f"{r['endpoint']}: risk difference {r['group']} "
+                       f"{100 * r['estimate']:.1f} percentage points (95% CI "
+                       f"{100 * r['ci_low']:.1f} to {100 * r['ci_high']:.1f}).")
+    if "table4_survival" in made:
+        s = made["table4_survival"].data
+        hr = s[s["kind"] == "hazard ratio"]
+        if len(hr):
+            h = hr.iloc[0]
+            summary.append(f"Time to relapse: hazard ratio {h['group']} {h['estimate']:.2f} "
+                           f"(95% CI {h['ci_low']:.2f} to {h['ci_high']:.2f}), "
+                           f"p = {format_p(h['p_value'])}.")
+    methods = (
+        f"Pre-specified in study.toml: primary scale {protocol.primary_scale}; baseline visit "
+        f"{settings.baseline_visit}; primary visit {settings.primary_visit}; response = "
+        f"reduction of at least {100 * settings.response_reduction:g}% from baseline; "
+        f"remission preset {settings.remission_preset}; relapse preset "
+        f"{settings.relapse_preset}; sustained response through "
+        f"{settings.sustained_through_visit}.",
+        f"Primary analysis: mixed model for repeated measures of the change from baseline, "
+        f"{analysis.PRIMARY_FORMULA}, unstructured covariance, REML, Satterthwaite degrees "
+        f"of freedom, all post-baseline visits scheduled for every arm "
+        f"({', '.join(map(str, fit.lsmeans('ARM', by='AVISIT')['AVISIT'].astype(str).unique()))}"
+        f"); {arms[0]} is the reference arm. Converged: {fit.converged}.",
+        "Missing data: the MMRM uses every observed visit (valid under missing at random); "
+        "binary endpoints are analysed as observed cases unless stated otherwise.",
+    )
+
+    def tables_of(*names: str) -> tuple[str, ...]:
+        return tuple(made[n].to_html() for n in names if n in made)
+
+    def figures_of(*names: str) -> tuple[FigureItem, ...]:
+        return tuple(figs[n] for n in names if n in figs)
+
+    sections = [
+        ReportSection("Methods", methods, anchor="methods"),
+        ReportSection("Participants", (), tables_of("table1_baseline"),
+                      figures_of("figure6_consort"), anchor="participants"),
+        ReportSection("Primary analysis", (), tables_of("table2_mmrm"),
+                      figures_of("figure1_trajectories", "figure2_individual",
+                                 "figure4_subgroups"), anchor="primary"),  # fmt: skip
+        ReportSection("Response, remission, sustained response and relapse", (),
+                      tables_of("table3_endpoints", "table4_survival"),
+                      figures_of("figure3_relapse_km", "figure5_swimmer"), anchor="endpoints"),
+        ReportSection("Treatment adherence and exercise dose", (),
+                      tables_of("table5_adherence"),
+                      figures_of("figure7_adherence", "figure8_dose_response"),
+                      anchor="adherence"),  # fmt: skip
+        ReportSection("Files", ("Every table is in tables/ (CSV of the printed table and of "
+                                "its numbers, Markdown, LaTeX, HTML, Word); every figure in "
+                                "figures/ (PDF and SVG with embedded fonts, 600-dpi PNG).",),
+                      anchor="files"),  # fmt: skip
+    ]
+    title = f"{protocol.study_id}: pre-specified analysis"
+    return render_html(title, meta, sections, summary)

@@ -1,0 +1,208 @@
+"""The one publication style of ketex figures.
+
+- Colours: the Okabe-Ito palette (distinguishable with the common colour-vision
+  deficiencies); arms take its colours in protocol order; continuous scales use
+  ``cividis``.
+- Sizes: journal column widths, 85 mm (single) and 175 mm (double); 7-8 pt text.
+- Files: PDF and SVG with fonts embedded (TrueType, ``pdf.fonttype = 42``; SVG text as
+  paths) and PNG at 600 dpi.
+
+Okabe M, Ito K (2008). Color Universal Design (CUD): how to make figures and
+presentations that are friendly to colorblind people. https://jfly.uni-koeln.de/color/
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+import matplotlib as mpl
+import matplotlib.pyplot as plt
+
+__all__ = [
+    "DOUBLE_COLUMN_MM",
+    "FIGURE_FORMATS",
+    "OKABE_ITO",
+    "RC",
+    "SINGLE_COLUMN_MM",
+    "arm_colors",
+    "new_figure",
+    "publication_style",
+    "save_figure",
+]
+
+SINGLE_COLUMN_MM = 85.0
+DOUBLE_COLUMN_MM = 175.0
+MM_PER_INCH = 25.4
+FIGURE_FORMATS = ("pdf", "svg", "png")
+
+OKABE_ITO = {
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "bluish green": "#009E73",
+    "orange": "#E69F00",
+    "sky blue": "#56B4E9",
+    "reddish purple": "#CC79A7",
+    "yellow": "#F0E442",
+    "black": "#000000",
+}
+_ARM_ORDER = ("blue", "vermillion", "bluish green", "reddish purple", "orange", "sky blue")
+
+RC = {
+    "font.family": "sans-serif",
+    "font.sans-serif": ["Arial", "Helvetica", "Liberation Sans", "DejaVu Sans"],
+    "font.size": 7.5,
+    "axes.titlesize": 8.5,
+    "axes.titleweight": "bold",
+    "axes.labelsize": 7.5,
+    "xtick.labelsize": 7,
+    "ytick.labelsize": 7,
+    "legend.fontsize": 7,
+    "legend.frameon": False,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.linewidth": 0.6,
+    "xtick.major.width": 0.6,
+    "ytick.major.width": 0.6,
+    "xtick.major.size": 2.5,
+    "ytick.major.size": 2.5,
+    "lines.linewidth": 1.2,
+    "lines.markersize": 3.5,
+    "axes.prop_cycle": mpl.cycler(color=[OKABE_ITO[c] for c in _ARM_ORDER]),
+    "image.cmap": "cividis",
+    "pdf.fonttype": 42,
+    "ps.fonttype": 42,
+    "svg.fonttype": "path",
+    "savefig.dpi": 600,
+    "figure.dpi": 150,
+}
+
+
+@contextmanager
+def publication_style() -> Iterator[None]:
+    """Draw (and save) figures in the ketex publication style.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> with publication_style():
+    ...     plt.rcParams["pdf.fonttype"]
+    42
+    """
+    with mpl.rc_context(RC):
+        yield
+
+
+def arm_colors(arms: Sequence[str]) -> dict[str, str]:
+    """Okabe-Ito colours for arms, in order (blue, vermillion, bluish green, ...).
+
+    Examples
+    --------
+    >>> arm_colors(["SINGLE", "SERIES"])
+    {'SINGLE': '#0072B2', 'SERIES': '#D55E00'}
+    """
+    names = [_ARM_ORDER[i % len(_ARM_ORDER)] for i in range(len(arms))]
+    return {str(arm): OKABE_ITO[name] for arm, name in zip(arms, names, strict=True)}
+
+
+def _width_mm(width: str | float) -> float:
+    if width == "single":
+        return SINGLE_COLUMN_MM
+    if width == "double":
+        return DOUBLE_COLUMN_MM
+    if isinstance(width, int | float) and width > 0:
+        return float(width)
+    raise ValueError(f"width must be 'single' (85 mm), 'double' (175 mm) or millimetres, "
+                     f"got {width!r}.")  # fmt: skip
+
+
+def new_figure(width: str | float = "single", height_mm: float | None = None,
+               nrows: int = 1, ncols: int = 1, **kwargs):
+    """A figure at a journal width with constrained layout, in the publication style.
+
+    Parameters
+    ----------
+    width : {"single", "double"} or float
+        85 mm, 175 mm, or a width in millimetres.
+    height_mm : float, optional
+        Default: 0.75 x the width.
+    nrows, ncols, **kwargs
+        Passed to :func:`matplotlib.pyplot.subplots`.
+
+    Returns
+    -------
+    (matplotlib.figure.Figure, Axes or array of Axes)
+
+    Examples
+    --------
+    >>> fig, ax = new_figure("double", 60)
+    >>> [round(v * 25.4) for v in fig.get_size_inches()]
+    [175, 60]
+    >>> plt.close(fig)
+    """
+    w = _width_mm(width)
+    h = 0.75 * w if height_mm is None else float(height_mm)
+    with publication_style():
+        return plt.subplots(nrows, ncols, figsize=(w / MM_PER_INCH, h / MM_PER_INCH),
+                            layout="constrained", **kwargs)  # fmt: skip
+
+
+def save_figure(
+    fig,
+    path: str | Path,
+    *,
+    width: str | float | None = None,
+    height_mm: float | None = None,
+    formats: Sequence[str] = FIGURE_FORMATS,
+    dpi: int = 600,
+) -> list[Path]:
+    """Write a figure as PDF, SVG and PNG (600 dpi) at a journal width.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+    path : str or Path
+        File name without extension (an extension is replaced).
+    width : {"single", "double"} or float, optional
+        Resize to 85 mm, 175 mm or a width in millimetres first (height kept in
+        proportion unless ``height_mm``); None keeps the figure's size.
+    height_mm : float, optional
+    formats : sequence of {"pdf", "svg", "png"}
+    dpi : int
+        Resolution of the PNG.
+
+    Returns
+    -------
+    list of Path
+        The files written.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> fig, ax = new_figure()
+    >>> _ = ax.plot([0, 1], [0, 1])
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     paths = save_figure(fig, pathlib.Path(folder) / "demo", formats=["pdf", "png"])
+    ...     [p.name for p in paths]
+    ['demo.pdf', 'demo.png']
+    >>> plt.close(fig)
+    """
+    unknown = sorted(set(formats) - set(FIGURE_FORMATS))
+    if unknown:
+        raise ValueError(f"unknown figure formats {unknown}; choose from {list(FIGURE_FORMATS)}.")
+    if width is not None:
+        w_in, h_in = fig.get_size_inches()
+        w = _width_mm(width) / MM_PER_INCH
+        h = height_mm / MM_PER_INCH if height_mm is not None else h_in * w / w_in
+        fig.set_size_inches(w, h)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    written = []
+    with publication_style():
+        for fmt in formats:
+            target = path.with_suffix(f".{fmt}")
+            fig.savefig(target, format=fmt, dpi=dpi if fmt == "png" else None,
+                        metadata={"Creator": "ketex"} if fmt != "png" else None)  # fmt: skip
+            written.append(target)
+    return written

@@ -1,0 +1,143 @@
+"""``ketex report``: every table and figure written, one self-contained report.html that
+a browser renders."""
+
+from __future__ import annotations
+
+import base64
+import io
+import re
+import shutil
+import subprocess
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import ketex
+from ketex.cli import main
+from ketex.report.cli import ProgressBar
+from ketex.report.run import ReportOptions
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+@pytest.fixture(scope="module")
+def report_dir(tmp_path_factory) -> Path:
+    """The real command on the bundled sample, as `make demo` runs it."""
+    out = tmp_path_factory.mktemp("report")
+    assert main(["report", str(ketex.sample_study_path()), "--out", str(out)]) == 0
+    return out
+
+
+class _Refs(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.refs: list[tuple[str, str, str]] = []
+        self.tags: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+        for name, value in attrs:
+            if name in ("src", "href", "srcset", "data", "poster", "action") and value:
+                self.refs.append((tag, name, value))
+
+
+def test_every_table_and_figure_is_written(report_dir):
+    tables = {p.name for p in (report_dir / "tables").iterdir()}
+    for stem in ("table1_baseline", "table2_mmrm", "table3_endpoints", "table4_survival",
+                 "table5_adherence"):
+        for ext in ("csv", "md", "tex", "html", "docx"):
+            assert f"{stem}.{ext}" in tables
+        assert f"{stem}_data.csv" in tables
+    figures = {p.name for p in (report_dir / "figures").iterdir()}
+    stems = ["figure1_trajectories", "figure2_individual", "figure3_relapse_km",
+             "figure4_subgroups", "figure5_swimmer", "figure6_consort", "figure7_adherence",
+             "figure8_dose_response"]
+    for stem in stems:
+        for ext in ("pdf", "svg", "png"):
+            assert f"{stem}.{ext}" in figures, f"{stem}.{ext}"
+    from PIL import Image
+
+    with Image.open(report_dir / "figures" / "figure3_relapse_km.png") as png:
+        assert round(png.info["dpi"][0]) == 600
+        assert png.size[0] == int(85 / 25.4 * 600)
+
+
+def test_report_html_is_self_contained(report_dir):
+    page = (report_dir / "report.html").read_text(encoding="utf-8")
+    parser = _Refs()
+    parser.feed(page)
+    assert "link" not in parser.tags and "script" not in parser.tags
+    for tag, name, value in parser.refs:
+        assert value.startswith(("data:", "#")), (tag, name, value[:80])
+    assert not re.search(r"https?://|//[a-z0-9.-]+\.[a-z]{2,}/", page, flags=re.I)
+    assert "@import" not in page and "url(" not in page
+    images = [v for t, n, v in parser.refs if t == "img"]
+    assert len(images) == 8
+    from PIL import Image
+
+    for uri in images:
+        assert uri.startswith("data:image/png;base64,")
+        with Image.open(io.BytesIO(base64.b64decode(uri.split(",", 1)[1]))) as img:
+            assert img.size[0] > 300
+
+
+def test_report_html_holds_the_tables_and_the_key_numbers(report_dir):
+    page = (report_dir / "report.html").read_text(encoding="utf-8")
+    for caption in ("Table 1. Baseline characteristics by arm", "Table 3. Response",
+                    "Table 5. Adherence"):
+        assert caption in page
+    mmrm = pd.read_csv(report_dir / "tables" / "table2_mmrm_data.csv")
+    d = mmrm[(mmrm["kind"] == "difference") & (mmrm["visit"] == "WEEK12")].iloc[0]
+    assert f"difference SERIES - SINGLE {d['estimate']:.1f}" in page
+
+
+def test_progress_bar_lines_and_cli_output(report_dir, capsys):
+    stream = io.StringIO()
+    bar = ProgressBar(stream, width=4)
+    bar(1, 2, "first")
+    bar(2, 2, "second")
+    bar(3, 2, "done")
+    lines = stream.getvalue().splitlines()
+    assert lines[0] == "[    ]  0/2  first" and lines[1] == "[##  ]  1/2  second"
+    assert lines[2].startswith("[####] 2/2  finished in")
+
+
+def test_report_options_are_checked():
+    with pytest.raises(ValueError, match="unknown table formats"):
+        ReportOptions(table_formats=("xls",))
+    with pytest.raises(ValueError, match="endpoint_missing"):
+        ReportOptions(endpoint_missing="locf")
+
+
+def test_cli_report_on_invalid_data_says_what_to_do(tmp_path, mini_folder, capsys):
+    (mini_folder / "participants.csv").write_text("participant_id,arm\nP1,NOPE\n")
+    assert main(["report", str(mini_folder), "--out", str(tmp_path / "out")]) == 1
+    assert "ketex validate" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="headless check needs Debian's chromium at "
+                    "/usr/bin/chromium (apt-get install chromium)")
+def test_headless_chromium_renders_the_report(report_dir, tmp_path):
+    from PIL import Image
+
+    shot = tmp_path / "report.png"
+    command = [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu",
+               "--hide-scrollbars", "--window-size=1280,6000", f"--screenshot={shot}",
+               (report_dir / "report.html").resolve().as_uri()]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120,
+                          cwd=tmp_path, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    with Image.open(shot) as image:
+        rgb = image.convert("RGB")
+        assert rgb.size == (1280, 6000)
+        small = rgb.resize((320, 1500))
+        colours = {small.getpixel((x, y)) for x in range(320) for y in range(1500)}
+    # the figures are drawn: Okabe-Ito blue and vermillion (the two arms) are on the page
+    def near(target):
+        return any(sum(abs(a - b) for a, b in zip(c, target, strict=True)) < 40
+                   for c in colours)
+    assert near((0x00, 0x72, 0xB2)) and near((0xD5, 0x5E, 0x00))
+    assert len(colours) > 200  # not a blank page
+    shutil.copy(shot, report_dir / "screenshot.png")
