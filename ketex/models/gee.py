@@ -173,7 +173,7 @@ def gee(
         formula, time, family, correlation, vcov, df, conf_level, max_iterations, tolerance
     )
     _check_columns(data, groups, time, correlation)
-    prepared, time_column = _prepare(data, formula, groups, time, correlation)
+    prepared, time_column = _prepare(data, formula, groups, time)
     frame = build_model_frame(prepared, formula, groups, time_column, None, None)
     family_spec = engine.FAMILIES[family]
     _check_outcome(frame, family_spec)
@@ -313,7 +313,7 @@ def _ambiguous_visit_order(values: pd.Series) -> str | None:
     return None
 
 
-def _prepare(data, formula, groups, time, correlation):
+def _prepare(data, formula, groups, time):
     """A copy with a 0/1 float outcome for bool columns and a visit column."""
     prepared = data
     outcome = formula.split("~", 1)[0].strip()
