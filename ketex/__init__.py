@@ -39,7 +39,7 @@ from ketex.io.adam import write_adam
 from ketex.io.folder import load_trial, write_excel, write_trial
 from ketex.io.redcap import load_redcap, write_redcap
 from ketex.io.sdtm import load_sdtm, write_sdtm
-from ketex.models import MMRMControl, MMRMResult, mmrm
+from ketex.models import GEEResult, MMRMControl, MMRMResult, gee, mmrm
 from ketex.report import ManuscriptTable, figures, tables
 from ketex.report.run import ReportOptions, write_report
 from ketex.scales import INSTRUMENTS, Instrument, get_instrument, score, severity
@@ -70,6 +70,8 @@ from ketex.survival import (
 __version__ = "0.1.0.dev0"
 
 __all__ = [
+    "gee",
+    "GEEResult",
     "write_report",
     "tables",
     "figures",
