@@ -108,8 +108,11 @@ def build_grouped_frame(
                 return_type="dataframe",
             )
         except patsy.PatsyError as error:
+            hint = (" (a column it names is not in the data: pass re_formula= with your time "
+                    "column, e.g. '1 + week')" if "is not defined" in str(error) else "")
             raise ValueError(
-                f"Cannot build the random-effects design from re_formula {re_formula!r}: {error}"
+                f"Cannot build the random-effects design from re_formula {re_formula!r}"
+                f"{hint}: {error}"
             ) from error
         z = np.ascontiguousarray(z_frame.to_numpy(dtype=float))
         z_names = tuple(str(c) for c in z_frame.columns)

@@ -174,7 +174,7 @@ def lmm(
     >>> fit.converged, fit.n_obs, fit.n_groups
     (True, 300, 50)
     >>> fit.variance_components["term"].tolist()
-    ['sd__(Intercept)', 'sd__time', 'cor__(Intercept).time', 'sd__Observation']
+    ['sd__Intercept', 'sd__time', 'cor__Intercept.time', 'sd__Observation']
     """
     control = control if control is not None else LMMControl()
     if not isinstance(control, LMMControl):

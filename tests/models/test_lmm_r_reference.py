@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from ketex.errors import ConvergenceWarning
 from ketex.models.lmm import lmm
 
 HERE = Path(__file__).resolve().parents[1] / "reference" / "lmm"
@@ -120,3 +121,22 @@ def test_arm_means_at_week_8_same_as_emmeans(fits, data, row):
     np.testing.assert_allclose(difference["estimate"], row["diff"], rtol=1e-4)
     np.testing.assert_allclose(difference["se"], row["diff_se"], rtol=1e-4)
     np.testing.assert_allclose(difference["df"], row["diff_df"], rtol=1e-4)
+
+
+def test_boundary_fit_same_as_lmertest():
+    """``sim_singular.csv``: lme4 ends with the slope's Cholesky entry at 0 (``isSingular``).
+    Estimates, SEs and log-likelihood as above; the df relative 1e-3, since on the
+    boundary lmerTest's numerical derivatives straddle theta = 0."""
+    row = REFERENCE["singular"]
+    data = pd.read_csv(HERE / "sim_singular.csv")
+    data["arm"] = pd.Categorical(data["arm"], categories=["SINGLE", "SERIES"])
+    with pytest.warns(ConvergenceWarning, match="singular"):
+        fit = lmm(data, "madrs ~ arm * week", groups="participant_id", re_formula="1 + week")
+    assert fit.singular and row["singular"]
+    coef = fit.coef.set_index("term").loc[[_term(t) for t in row["terms"]]]
+    np.testing.assert_allclose(coef["estimate"], row["estimate"], rtol=1e-4)
+    np.testing.assert_allclose(coef["se"], row["se"], rtol=1e-4)
+    np.testing.assert_allclose(coef["df"], row["df"], rtol=1e-3)
+    assert fit.loglik == pytest.approx(row["loglik"], abs=1e-4)
+    np.testing.assert_allclose(fit.theta[:2], row["theta"][:2], rtol=1e-4)
+    assert fit.theta[2] < 1e-6

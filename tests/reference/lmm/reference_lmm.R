@@ -47,6 +47,16 @@ results <- list(
   describe("slope-ml", f_slope, FALSE),
   describe("intercept-reml", f_intercept, TRUE)
 )
-write_json(list(R = R.version.string, lme4 = as.character(packageVersion("lme4")),
+# a boundary (singular) fit: the slope's relative Cholesky entry ends at 0
+ds <- read.csv("sim_singular.csv", stringsAsFactors = FALSE)
+ds$arm <- factor(ds$arm, levels = c("SINGLE", "SERIES"))
+fs <- lmer(madrs ~ arm * week + (1 + week | participant_id), data = ds, control = tight)
+ss <- summary(fs)$coefficients
+singular <- list(name = "singular-reml", singular = isSingular(fs), terms = rownames(ss),
+                 estimate = unname(ss[, "Estimate"]), se = unname(ss[, "Std. Error"]),
+                 df = unname(ss[, "df"]), theta = unname(getME(fs, "theta")),
+                 loglik = as.numeric(logLik(fs)))
+
+write_json(list(R = R.version.string, singular = singular, lme4 = as.character(packageVersion("lme4")),
                 lmerTest = as.character(packageVersion("lmerTest")), results = results),
            "lmm_reference.json", digits = NA, auto_unbox = TRUE, pretty = TRUE)
