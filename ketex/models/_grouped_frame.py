@@ -71,12 +71,10 @@ def build_grouped_frame(
     _check_roles(data, formula, groups, offset, model)
     frame = data.reset_index(drop=True)
     lhs = formula.split("~", 1)[0].strip()
-    if lhs in frame.columns and pd.api.types.is_bool_dtype(frame[lhs]):
-        # patsy would read a boolean outcome as a two-level factor
-        frame = frame.assign(**{lhs: frame[lhs].astype("float64")})
     extra = [offset] if offset is not None else []
     if re_formula is not None:
         extra += formula_variables(re_formula, list(frame.columns))
+    frame = _plain_dtypes(frame, formula_variables(formula, list(frame.columns)) + extra, lhs)
     frame = _categorise_strings(frame, formula)
     has_extra = frame[extra].notna().all(axis=1).to_numpy() if extra else np.ones(len(frame), bool)
     kept_rows = np.flatnonzero(has_extra)
@@ -143,6 +141,30 @@ def build_grouped_frame(
         n_missing_outcome=missing_outcome,
         n_missing_covariates=n_dropped - missing_outcome + n_dropped_extra,
     )
+
+
+def _plain_dtypes(frame: pd.DataFrame, columns: list[str], outcome: str) -> pd.DataFrame:
+    """NumPy dtypes for the nullable ones patsy cannot read (pd.NA is not NaN).
+
+    Nullable numbers become float64 with NaN; a boolean outcome becomes 0.0/1.0 (patsy
+    would read it as a two-level factor); a nullable boolean covariate becomes object
+    (a factor whose missing values patsy recognises).
+    """
+    converted = {}
+    for name in dict.fromkeys(columns):
+        values = frame[name]
+        if isinstance(values.dtype, pd.CategoricalDtype):
+            continue
+        if pd.api.types.is_bool_dtype(values.dtype):
+            if name == outcome:
+                converted[name] = values.astype("Float64").to_numpy(dtype=float,
+                                                                    na_value=np.nan)
+            elif isinstance(values.dtype, pd.BooleanDtype):
+                converted[name] = values.astype(object).where(values.notna(), None)
+        elif isinstance(values.dtype, pd.api.extensions.ExtensionDtype) and \
+                pd.api.types.is_numeric_dtype(values.dtype):
+            converted[name] = values.to_numpy(dtype=float, na_value=np.nan)
+    return frame.assign(**converted) if converted else frame
 
 
 def _check_roles(data, formula, groups, offset, model) -> None:

@@ -268,3 +268,17 @@ def test_no_warning_on_a_regular_fit(trial):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         glmm(trial, "response ~ week", groups="id", nagq=3)
+
+
+def test_nullable_columns_are_read(trial):
+    """pandas nullable dtypes (Float64 outcome with pd.NA, Int64 covariate, string
+    groups) give the same fit as their NumPy counterparts."""
+    plain = trial.assign(response=trial["response"].astype("Float64").to_numpy(
+        dtype=float, na_value=np.nan), week=trial["week"].astype(float))
+    nullable = trial.assign(response=trial["response"].astype("Float64"),
+                            week=trial["week"].astype("Int64"),
+                            id=trial["id"].astype("string"))
+    a = glmm(plain, "response ~ week", groups="id")
+    b = glmm(nullable, "response ~ week", groups="id")
+    np.testing.assert_allclose(a.coef["estimate"], b.coef["estimate"], rtol=1e-10)
+    assert b.n_missing_outcome == 3
