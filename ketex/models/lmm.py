@@ -198,6 +198,12 @@ def lmm(
     q = frame.z.shape[1]
     lower = theta_lower_bounds(q)
     start = _start(control, q)
+    if control.start is None:
+        # the identity may be orders of magnitude off (SDs relative to the residual SD):
+        # start from the best multiple of it
+        scales = 10.0 ** np.arange(-2.0, 1.5, 0.5)
+        values = [deviance.deviance(scale * start) for scale in scales]
+        start = scales[int(np.nanargmin(values))] * start
     theta, converged, optimiser, messages = _minimise(deviance, start, lower, control)
     if not converged:
         raise ConvergenceError(
@@ -280,7 +286,8 @@ def _minimise(deviance: LMMDeviance, start, lower, control):
             warnings.simplefilter("ignore", RuntimeWarning)
             warnings.simplefilter("ignore", optimize.OptimizeWarning)
             if name in ("BFGS", "L-BFGS-B"):
-                options = {"maxiter": control.max_iterations, "gtol": 1e-9}
+                # loose: the Newton steps of _polish finish the job quadratically
+                options = {"maxiter": control.max_iterations, "gtol": 1e-4}
                 if name == "L-BFGS-B":
                     options["ftol"] = 1e-15
                 raw = optimize.minimize(value_and_gradient, start, method=name, jac=True,
