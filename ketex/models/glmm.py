@@ -185,7 +185,7 @@ def glmm(
     >>> list(fit.coef.columns)[:8]
     ['term', 'estimate', 'se', 'df', 'statistic', 'p_value', 'ci_low', 'ci_high']
     >>> fit.variance_components.columns.tolist()
-    ['group', 'term', 'sd', 'se', 'ci_low', 'ci_high', 'variance']
+    ['group', 'term', 'estimate', 'se', 'ci_low', 'ci_high']
     """
     control = control if control is not None else GLMMControl()
     if not isinstance(control, GLMMControl):

@@ -49,11 +49,12 @@ class GLMMResult:
         Covariance of the fixed effects: the block of the inverse Hessian of the
         deviance over ``(beta, log sigma)``.
     variance_components : pandas.DataFrame
-        ``group, term, sd, se, ci_low, ci_high, variance``: the random-intercept SD, its
-        SE (delta method) and Wald CI on the log scale.
+        ``group, term, estimate, se, ci_low, ci_high``: one row, term
+        ``sd__Intercept``: the random-intercept SD, its SE (delta method) and Wald CI on
+        the log scale (as :attr:`ketex.LMMResult.variance_components`, with SE and CI).
     random_effects : pandas.DataFrame
-        ``group, n_obs, conditional_mode, conditional_sd``: each group's conditional mode
-        of ``b_i`` (lme4's ``ranef``) and the SD of the normal approximation there
+        ``group, term, estimate, se``: each group's conditional mode of ``b_i`` (lme4's
+        ``ranef``; term ``Intercept``) and the SD of the normal approximation there
         (lme4's ``condVar``).
     random_effect_sd : float
     loglik, aic, bic : float
@@ -147,14 +148,14 @@ class GLMMResult:
             low = float(np.exp(theta[-1] - quantile * log_se))
             high = float(np.exp(theta[-1] + quantile * log_se))
         components = pd.DataFrame({
-            "group": [frame.groups], "term": ["(Intercept)"], "sd": [sigma], "se": [sd_se],
-            "ci_low": [low], "ci_high": [high], "variance": [sigma**2],
+            "group": [frame.groups], "term": ["sd__Intercept"], "estimate": [sigma],
+            "se": [sd_se], "ci_low": [low], "ci_high": [high],
         })
         random_effects = pd.DataFrame({
-            "group": frame.group_labels,
-            "n_obs": frame.group_sizes.astype(np.int64),
-            "conditional_mode": modes,
-            "conditional_sd": conditional_sd,
+            "group": np.asarray(frame.group_labels, dtype=object),
+            "term": "Intercept",
+            "estimate": modes,
+            "se": conditional_sd,
         })
         n_obs = int(frame.x.shape[0])
         n_par = k + 1
@@ -426,7 +427,7 @@ class GLMMResult:
             f"observations: {self.n_obs} in {self.n_groups} groups "
             f"({self.n_missing_outcome} missing outcomes dropped)",
             f"log likelihood: {self.loglik:.4f}  AIC: {self.aic:.4f}  BIC: {self.bic:.4f}",
-            f"random-intercept SD: {sd['sd']:.4f} (95% CI {sd['ci_low']:.4f} to "
+            f"random-intercept SD: {sd['estimate']:.4f} (95% CI {sd['ci_low']:.4f} to "
             f"{sd['ci_high']:.4f})" + ("  [boundary fit: SD = 0]" if self.singular else ""),
             f"converged: {self.converged} ({self.optimiser})",
             "",

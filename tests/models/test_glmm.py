@@ -129,9 +129,9 @@ def test_result_shape_and_counts(fit):
     assert fit.aic == pytest.approx(-2 * fit.loglik + 2 * 4)
     assert fit.bic == pytest.approx(-2 * fit.loglik + 4 * np.log(317))
     sd = fit.variance_components.iloc[0]
-    assert sd["ci_low"] < sd["sd"] < sd["ci_high"] and sd["variance"] == pytest.approx(
-        sd["sd"] ** 2)
-    assert fit.random_effects["n_obs"].sum() == 317
+    assert sd["term"] == "sd__Intercept" and sd["ci_low"] < sd["estimate"] < sd["ci_high"]
+    assert list(fit.random_effects.columns) == ["group", "term", "estimate", "se"]
+    assert len(fit.random_effects) == 80
     with pytest.raises(AttributeError):
         fit.loglik = 0.0
     assert "ML by adaptive Gauss-Hermite, 7 nodes" in fit.summary()
@@ -141,7 +141,7 @@ def test_predictions(fit, trial):
     conditional = fit.predict()
     frame = fit._frame
     beta = fit.coef["estimate"].to_numpy()
-    modes = fit.random_effects["conditional_mode"].to_numpy()[frame.group_codes]
+    modes = fit.random_effects["estimate"].to_numpy()[frame.group_codes]
     np.testing.assert_allclose(conditional, 1 / (1 + np.exp(-(frame.x @ beta + modes))))
     # a new participant gets the typical prediction; marginal is pulled towards 1/2
     new = pd.DataFrame({"id": ["P00", "NEW"], "arm": ["KET", "KET"], "week": [2.0, 2.0]})
@@ -149,7 +149,7 @@ def test_predictions(fit, trial):
     typical = fit.predict(new, kind="typical", scale="link")
     assert on_link.iloc[1] == pytest.approx(typical.iloc[1])
     assert on_link.iloc[0] == pytest.approx(typical.iloc[0] + fit.random_effects[
-        "conditional_mode"].iloc[0])
+        "estimate"].iloc[0])
     marginal = fit.predict(new, kind="marginal")
     p_typical = 1 / (1 + np.exp(-typical))
     assert np.all(np.abs(marginal - 0.5) < np.abs(p_typical - 0.5))
@@ -216,7 +216,7 @@ def test_boundary_fit_is_the_logistic_regression():
     np.testing.assert_allclose(fit.coef["estimate"], reference.params, rtol=1e-6)
     np.testing.assert_allclose(fit.coef["se"], reference.bse, rtol=1e-6)
     assert fit.loglik == pytest.approx(reference.llf, abs=1e-8)
-    assert (fit.random_effects["conditional_mode"] == 0).all()
+    assert (fit.random_effects["estimate"] == 0).all()
 
 
 def test_offset_enters_with_coefficient_one(trial):

@@ -50,7 +50,7 @@ def test_large_trial_recovers_effects(large, nagq):
     deviation = (coef["estimate"] - pd.Series(TRUTH)) / coef["se"]
     assert deviation.abs().max() < 4
     sd = fit.variance_components.iloc[0]
-    assert abs(sd["sd"] - SD) < 4 * sd["se"]
+    assert abs(sd["estimate"] - SD) < 4 * sd["se"]
 
 
 def test_quadrature_corrects_the_laplace_bias_of_the_sd(large):
