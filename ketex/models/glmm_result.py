@@ -328,7 +328,9 @@ class GLMMResult:
             dN(b; 0, sigma^2)`` (by Gauss-Hermite quadrature); ``typical``: for a
             participant with random intercept 0, ``g^-1(eta)`` (emmeans
             ``type = "response"``). ``eta`` averages the linear predictor over the
-            factors not named, covariates at their means (as :meth:`ketex.MMRMResult.lsmeans`).
+            factors not named, covariates at their means (as
+            :meth:`ketex.MMRMResult.lsmeans`); an offset is taken as 0 (with
+            ``log_exposure``: a full interval).
         weights : {"equal", "proportional"}
             Averaging over the other factors.
 
