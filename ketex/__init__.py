@@ -6,6 +6,7 @@ The public API is listed in ``__all__``; everything else is private.
 from ketex.datasets import sample_study_path
 from ketex.derive import (
     COMPENDIUM_2011,
+    PERSON_PERIOD_COLUMNS,
     PRESETS,
     Achieved,
     CompendiumEntry,
@@ -27,6 +28,7 @@ from ketex.derive import (
     evaluate_endpoint,
     exercise_dose,
     infusion_exposure,
+    person_period,
     time_to_event,
 )
 from ketex.errors import (
@@ -39,7 +41,19 @@ from ketex.io.adam import write_adam
 from ketex.io.folder import load_trial, write_excel, write_trial
 from ketex.io.redcap import load_redcap, write_redcap
 from ketex.io.sdtm import load_sdtm, write_sdtm
-from ketex.models import MMRMControl, MMRMResult, mmrm
+from ketex.models import (
+    GEEResult,
+    GLMMControl,
+    GLMMResult,
+    LMMControl,
+    LMMResult,
+    MMRMControl,
+    MMRMResult,
+    gee,
+    glmm,
+    lmm,
+    mmrm,
+)
 from ketex.report import ManuscriptTable, figures, tables
 from ketex.report.run import ReportOptions, write_report
 from ketex.scales import INSTRUMENTS, Instrument, get_instrument, score, severity
@@ -70,6 +84,16 @@ from ketex.survival import (
 __version__ = "0.1.0.dev0"
 
 __all__ = [
+    "person_period",
+    "PERSON_PERIOD_COLUMNS",
+    "lmm",
+    "glmm",
+    "LMMResult",
+    "LMMControl",
+    "GLMMResult",
+    "GLMMControl",
+    "gee",
+    "GEEResult",
     "write_report",
     "tables",
     "figures",

@@ -23,9 +23,12 @@ from ketex.derive.exercise import ExerciseDoseOptions, exercise_dose
 from ketex.derive.heart_rate import HeartRateOptions
 from ketex.derive.infusions import infusion_exposure
 from ketex.derive.mets import COMPENDIUM_2011, CompendiumEntry, CompendiumTable, MetOptions
+from ketex.derive.person_period import PERSON_PERIOD_COLUMNS, person_period
 from ketex.derive.time_to_event import TimeToEvent, time_to_event
 
 __all__ = [
+    "person_period",
+    "PERSON_PERIOD_COLUMNS",
     "COMPENDIUM_2011",
     "CompendiumEntry",
     "CompendiumTable",

@@ -612,3 +612,39 @@ def test_sample_study_round_trip(tmp_path):
     trial = ketex.load_trial(ketex.sample_study_path())
     loaded = load_sdtm(write_sdtm(trial, tmp_path / "sample", format="xpt"))
     assert loaded.differences(trial) == []
+
+
+def _corrupted_copy(tmp_path: Path, name: str, line: int, column: str, value: str) -> Path:
+    """The mini study as SDTM CSV with one cell (or header cell, line 1) replaced."""
+    folder = tmp_path / "edited"
+    folder.mkdir()
+    for file, text in _mini_sdtm_csv().items():
+        (folder / file).write_text(text)
+    lines = (folder / name).read_text().splitlines()
+    header = lines[0].split(",")
+    cells = lines[line - 1].split(",")
+    cells[header.index(column)] = value
+    lines[line - 1] = ",".join(cells)
+    (folder / name).write_text("\n".join(lines) + "\n")
+    return folder
+
+
+def test_impossible_reference_date_is_a_bad_date_not_a_crash(tmp_path):
+    # found by the property test above: the date pattern admitted month 13
+    folder = _corrupted_copy(tmp_path, "dm.csv", 2, "RFSTDTC", "2024-13-45")
+    with pytest.raises(DataValidationError) as caught:
+        load_sdtm(folder)
+    report = caught.value.report
+    assert "bad_date" in set(report["rule"])
+    assert "2024-13-45" in set(report["value"].dropna())
+
+
+def test_supp_of_a_parent_without_usubjid_is_reported_not_a_crash(tmp_path):
+    # found by the property test above: EX's USUBJID header emptied
+    folder = _corrupted_copy(tmp_path, "ex.csv", 1, "USUBJID", "")
+    with pytest.raises(DataValidationError) as caught:
+        load_sdtm(folder)
+    problems = caught.value.report
+    supp = problems[problems["source_file"] == "suppex.csv"]
+    assert supp["rule"].tolist() == ["missing_dataset"]
+    assert "no usable USUBJID" in supp["message"].iloc[0]

@@ -9,6 +9,7 @@ the days from randomisation to ``RFSTDTC`` when both dates are known.
 
 from __future__ import annotations
 
+import datetime
 import re
 from dataclasses import dataclass, field
 
@@ -71,11 +72,17 @@ def full_date(text: str) -> str | None:
 
     Examples
     --------
-    >>> full_date("2024-01-08T10:30"), full_date("2024-01")
-    ('2024-01-08', None)
+    >>> full_date("2024-01-08T10:30"), full_date("2024-01"), full_date("2024-13-45")
+    ('2024-01-08', None, None)
     """
     match = _FULL_DATE.match(text)
-    return match.group(1) if match else None
+    if not match:
+        return None
+    try:  # the pattern admits impossible dates such as 2024-13-45
+        datetime.date.fromisoformat(match.group(1))
+    except ValueError:
+        return None
+    return match.group(1)
 
 
 def read_dm(ds: Dataset, log: ProblemLog) -> Subjects:
@@ -140,7 +147,8 @@ def _reference_date(subjects: Subjects, row: int, participant: str, text, where,
         return
     date = full_date(text)
     if date is None:
-        if _PARTIAL_DATE.match(text):
+        # a date with every part given but impossible (2024-13-45) is not a partial one
+        if _PARTIAL_DATE.match(text) and not _FULL_DATE.match(text):
             log.add("participants", "partial_date",
                     f"{where[0]} line {where[1]}: RFSTDTC {text!r} is not a complete date; "
                     "study days are taken from --DY only and the randomisation date stays "
@@ -185,6 +193,9 @@ def read_randomisation(ds: Dataset, subjects: Subjects, log: ProblemLog) -> pd.S
         seen[participant] = line
         subjects.randomised_on[participant] = pd.Timestamp(date)
         row = subjects.rows[participant]
+        current = subjects.table.rows[row].get("randomization_date")
+        if isinstance(current, str) and full_date(current) is None:
+            continue  # an RFSTDTC that is no date stays, so that validation rejects it
         subjects.table.rows[row].pop("randomization_date", None)
         subjects.table.set(row, "randomization_date", date, (ds.file, line))
     return randomised

@@ -34,6 +34,12 @@ def attach_supp(supp: Dataset, parent: Dataset | None, placement: dict, subjects
                 f"is no {supp.domain.removeprefix('SUPP').lower()}.xpt or .csv; none of its "
                 f"{len(supp.frame)} records were loaded", source_file=supp.file)
         return
+    if "participant_id" not in parent.frame.columns:
+        log.add(table, "missing_dataset",
+                f"{supp.file} qualifies records of {parent.file}, which has no usable USUBJID "
+                f"column (see its problem); none of the {len(supp.frame)} records of "
+                f"{supp.file} were loaded", source_file=supp.file)
+        return
     keep = subjects.keep(supp, table, log, strict=True)
     lookup = _ParentLookup(parent, placement)
     names = ["participant_id", "_source_file", LINE, "QNAM", "QLABEL", "QVAL", "IDVAR",

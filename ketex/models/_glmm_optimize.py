@@ -1,0 +1,130 @@
+"""Minimising the GLMM deviance over ``(beta, log sigma)``, with fallbacks.
+
+Each optimiser of the control's sequence starts from the same values; its end point is
+polished by Newton steps on a Hessian from central differences of the analytic gradient,
+and accepted when the Newton decrement ``g' H^-1 g`` of the deviance is below the
+tolerance with ``H`` positive definite (as the MMRM's :mod:`ketex.models._optimize`).
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import optimize
+
+from ketex.models._glmm_likelihood import GLMMLikelihood
+
+__all__ = ["GLMMOptimisation", "minimise_deviance"]
+
+OPTIMISERS = ("BFGS", "L-BFGS-B", "Nelder-Mead", "Powell")
+
+
+@dataclass(frozen=True)
+class GLMMOptimisation:
+    theta: np.ndarray
+    deviance: float
+    gradient: np.ndarray
+    hessian: np.ndarray | None
+    converged: bool
+    optimiser: str
+    messages: tuple[str, ...]
+
+
+def _decrement(gradient: np.ndarray, hessian: np.ndarray | None) -> float:
+    if hessian is None:
+        return np.inf
+    try:
+        chol = np.linalg.cholesky(hessian)
+    except np.linalg.LinAlgError:
+        return np.inf
+    step = np.linalg.solve(chol, gradient)
+    return float(step @ step)
+
+
+def _polish(lik: GLMMLikelihood, theta: np.ndarray, tolerance: float, steps: int = 8):
+    deviance, gradient = lik.evaluate(theta)
+    hessian = lik.hessian(theta)
+    for _ in range(steps):
+        decrement = _decrement(gradient, hessian)
+        if decrement < tolerance * 1e-4 or not np.isfinite(decrement):
+            break
+        direction = np.linalg.solve(hessian, gradient)
+        for scale in 0.5 ** np.arange(12):
+            candidate = theta - scale * direction
+            trial, trial_gradient = lik.evaluate(candidate)
+            if np.isfinite(trial) and trial <= deviance + 1e-10 * abs(deviance):
+                break
+        else:
+            break
+        theta, deviance, gradient = candidate, trial, trial_gradient
+        hessian = lik.hessian(theta)
+    return theta, deviance, gradient, hessian
+
+
+def minimise_deviance(
+    lik: GLMMLikelihood,
+    start: np.ndarray,
+    optimisers: tuple[str, ...],
+    max_iterations: int,
+    tolerance: float,
+) -> GLMMOptimisation:
+    """Minimise with each optimiser in turn until one converges."""
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+        return _minimise(lik, start, optimisers, max_iterations, tolerance)
+
+
+def _minimise(lik, start, optimisers, max_iterations, tolerance) -> GLMMOptimisation:
+    messages: list[str] = []
+    best: GLMMOptimisation | None = None
+
+    def objective(theta):
+        value, gradient = lik.evaluate(theta)
+        if not np.isfinite(value):
+            return np.inf, np.zeros_like(theta)
+        return value, gradient
+
+    for name in optimisers:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                warnings.simplefilter("ignore", optimize.OptimizeWarning)
+                if name in ("BFGS", "L-BFGS-B"):
+                    options = {"maxiter": max_iterations}
+                    if name == "BFGS":
+                        options["gtol"] = 1e-6
+                    raw = optimize.minimize(objective, start, jac=True, method=name,
+                                            options=options)
+                else:
+                    raw = optimize.minimize(lik.deviance, start, method=name,
+                                            options={"maxiter": max_iterations * 20,
+                                                     "xatol": 1e-8, "fatol": 1e-10}
+                                            if name == "Nelder-Mead"
+                                            else {"maxiter": max_iterations})
+            theta = np.asarray(raw.x, dtype=float)
+            theta, deviance, gradient, hessian = _polish(lik, theta, tolerance)
+            note = f"{name}: {raw.message}"
+        except (ValueError, np.linalg.LinAlgError, FloatingPointError) as error:
+            messages.append(f"{name}: failed with {type(error).__name__}: {error}")
+            continue
+        decrement = _decrement(gradient, hessian)
+        converged = bool(np.isfinite(deviance) and decrement < tolerance)
+        if converged:
+            messages.append(note + f"; converged (Newton decrement {decrement:.2e})")
+        elif np.isinf(decrement):
+            messages.append(note + "; Hessian is not positive definite at the end point")
+        else:
+            messages.append(note + f"; Newton decrement {decrement:.2e} above {tolerance:g}")
+        result = GLMMOptimisation(theta, deviance, gradient, hessian, converged, name,
+                                  tuple(messages))
+        if converged:
+            return result
+        if best is None or deviance < best.deviance:
+            best = result
+    if best is None:
+        deviance, gradient = lik.evaluate(start)
+        return GLMMOptimisation(np.asarray(start, float), deviance, gradient, None, False,
+                                "none", tuple(messages))
+    return GLMMOptimisation(best.theta, best.deviance, best.gradient, best.hessian, False,
+                            best.optimiser, tuple(messages))
