@@ -90,8 +90,18 @@ def publication_style() -> Iterator[None]:
     ...     plt.rcParams["pdf.fonttype"]
     42
     """
-    with mpl.rc_context(RC):
-        yield
+    # rc_context restores every setting on exit, interactive mode included; when the
+    # first figure switched Jupyter's inline backend on inside, it must stay on, or
+    # every later figure of the notebook is silently not shown
+    interactive = mpl.is_interactive()
+    try:
+        with mpl.rc_context(RC):
+            try:
+                yield
+            finally:
+                interactive = mpl.is_interactive()
+    finally:
+        mpl.interactive(interactive)
 
 
 def arm_colors(arms: Sequence[str]) -> dict[str, str]:

@@ -198,3 +198,23 @@ def test_save_figure_writes_journal_sizes_with_embedded_fonts(tmp_path):
         save_figure(fig, tmp_path / "x", formats=["jpg"])
     with pytest.raises(ValueError, match="width must be"):
         new_figure("triple")
+
+
+def test_publication_style_keeps_interactive_mode_switched_on_inside():
+    # Jupyter's inline backend turns interactive mode on with the first figure; leaving
+    # the style must not turn it off again (later figures would not be shown)
+    import matplotlib as mpl
+
+    from ketex.report.style import publication_style
+
+    before = mpl.is_interactive()
+    try:
+        mpl.interactive(False)
+        with publication_style():
+            mpl.interactive(True)
+        assert mpl.is_interactive()
+        with publication_style():
+            assert mpl.rcParams["pdf.fonttype"] == 42
+        assert mpl.is_interactive()
+    finally:
+        mpl.interactive(before)
