@@ -16,6 +16,7 @@ Examples
 """
 
 from ketex.simulate.design import (
+    AddedEffectDesign,
     ArmDesign,
     BaselineDesign,
     CourseDesign,
@@ -33,6 +34,7 @@ from ketex.simulate.trial import TRUTH_COLUMNS, simulate_trial
 
 __all__ = [
     "TRUTH_COLUMNS",
+    "AddedEffectDesign",
     "ArmDesign",
     "BaselineDesign",
     "CourseDesign",
