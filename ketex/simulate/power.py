@@ -352,8 +352,10 @@ def power(
                   collect, backend=backend, n_jobs=n_jobs, client=client)
     finally:
         bar.close()
-    simulations = _tidy(pd.concat([done, _frame(rows, _extra_keys(analysis))],
-                                  ignore_index=True), sizes, n_sims, designs)
+    extra = _extra_keys(analysis)
+    simulations = _tidy(pd.concat([done, _frame(rows, extra)], ignore_index=True), sizes,
+                        n_sims, designs)
+    simulations = simulations[[c for c in _columns(extra) if c in simulations.columns]]
     truths = _truths(designs, analysis, true_effect, seed)
     summary = _summarise(simulations, truths, alpha, confidence_level)
     return PowerResult(summary=summary, simulations=simulations, alpha=alpha,
@@ -513,7 +515,9 @@ def _append_results(path: Path, rows: list[dict[str, Any]], fingerprint: str,
 def _read_results(path: Path, fingerprint: str) -> pd.DataFrame:
     if not path.exists() or path.stat().st_size == 0:
         return _empty_results()
-    frame = pd.read_csv(path, float_precision="round_trip", on_bad_lines="skip",
+    # pandas reads back the shortest repr it writes exactly (a test checks it)
+    # only empty cells are missing: "null" is a scenario, "NA" could be in a message
+    frame = pd.read_csv(path, on_bad_lines="skip", keep_default_na=False, na_values=[""],
                         dtype={"fingerprint": str, "scenario": str, "error": str,
                                "warning": str})
     required = {"fingerprint", *SIMULATION_COLUMNS, "complete"}
