@@ -210,6 +210,9 @@ class MMRMAnalysis:
     def _fit(self, data: pd.DataFrame) -> dict[str, float]:
         visits = list(self.visits)
         data = data.assign(
+            # plain Python strings: factorising Arrow-backed strings costs more than the
+            # simulation of the trial
+            USUBJID=data["USUBJID"].to_numpy(dtype=object),
             ARM=pd.Categorical(data["ARM"].astype(object), categories=[self.control,
                                                                       self.treatment]),
             AVISIT=pd.Categorical(data["AVISIT"].astype(object), categories=visits,
