@@ -92,17 +92,41 @@ def load() -> float:
     return round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else float("nan")
 
 
+def cpu_seconds() -> dict[int, float]:
+    """CPU seconds (user + system) of this process and each live child, by pid."""
+    try:
+        import psutil
+    except ImportError:  # pragma: no cover
+        return {}
+    me = psutil.Process()
+    out = {}
+    for process in [me, *me.children(recursive=True)]:
+        try:
+            times = process.cpu_times()
+            out[process.pid] = times.user + times.system
+        except psutil.Error:
+            pass
+    return out
+
+
+def used(before: dict[int, float], after: dict[int, float]) -> float:
+    return sum(after[pid] - before.get(pid, 0.0) for pid in after)
+
+
 def speed(design: TrialDesign, n_sims: int, jobs: int) -> tuple[dict, pd.DataFrame]:
     before = load()
+    cpu = cpu_seconds()
     start = time.perf_counter()
     result = power(design, 50, n_sims=n_sims, seed=SEED, null=False, backend="processes",
                    n_jobs=jobs, progress=True)
     seconds = time.perf_counter() - start
+    cpu = used(cpu, cpu_seconds())
     row = result.summary.iloc[0]
     print(f"ketex.power, {n_sims} trials, {jobs} processes: {seconds:.1f} s "
-          f"({n_sims / seconds:.1f} trials/s), load {before} -> {load()}", flush=True)
+          f"({n_sims / seconds:.1f} trials/s), {cpu:.0f} CPU seconds, load {before} -> "
+          f"{load()}", flush=True)
     return {
-        "n_sims": n_sims, "jobs": jobs, "seconds": seconds,
+        "n_sims": n_sims, "jobs": jobs, "seconds": seconds, "cpu_seconds": cpu,
         "trials_per_second": n_sims / seconds, "load_before": before, "load_after": load(),
         "n_failed": int(row["n_failed"]), "rejection_rate": float(row["rejection_rate"]),
         "true_effect": float(row["true_effect"]), "bias": float(row["bias"]),
@@ -204,6 +228,10 @@ def to_markdown(results: dict) -> str:
     lines = [
         f"Machine: {results['machine']}; load average {s['load_before']} before the run, "
         f"{s['load_after']} after (other work shared the 2 cores).",
+        "",
+        f"`ketex.power` used {s['cpu_seconds']:.0f} CPU seconds for {s['n_sims']:,} trials "
+        f"(workers and parent): {s['cpu_seconds'] / s['jobs']:.0f} s of wall time on "
+        f"{s['jobs']} idle cores.",
         "",
         "| what | trials | seconds | trials per second |",
         "|---|---:|---:|---:|",
