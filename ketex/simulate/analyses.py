@@ -178,7 +178,7 @@ class MMRMAnalysis:
 
     def simulate_and_analyse(self, design: TrialDesign, seed: int) -> dict[str, float]:
         """Simulate with ``seed`` and analyse; equal to ``self(simulate_trial(design, seed))``."""
-        analysis = self if self.visits is not None else self.prepare(design)
+        analysis = self if self._prepared else self.prepare(design)
         if not analysis.fast:
             from ketex.simulate.trial import simulate_trial
 
@@ -193,8 +193,12 @@ class MMRMAnalysis:
                                 analysis.primary_visit, seed=seed)
         return truth.estimate, truth.mcse
 
+    @property
+    def _prepared(self) -> bool:
+        return None not in (self.visits, self.treatment, self.control, self.primary_visit)
+
     def _ready(self, protocol) -> MMRMAnalysis:
-        if self.visits is not None and self.treatment is not None and self.control is not None:
+        if self._prepared:
             return self
         arms = [arm.code for arm in protocol.arms]
         treatment, control = _arms(arms, self.treatment, self.control, "MMRMAnalysis")

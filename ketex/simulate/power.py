@@ -269,7 +269,8 @@ def power(
     backend : {"processes", "serial", "dask"}
         Where simulations run (:mod:`ketex.simulate.backends`).
     n_jobs : int, optional
-        Worker processes for ``"processes"``; default: every CPU available.
+        Worker processes for ``"processes"`` (default: every CPU available); for
+        ``"dask"``, the cluster's worker threads, which only sizes the batches sent.
     client : distributed.Client or str, optional
         For ``"dask"``: the client or the scheduler's address (default: the current
         client).
@@ -337,7 +338,6 @@ def power(
             for scenario in designs for n in sizes for sim in range(n_sims)
             if (scenario, n, sim) not in finished]
     rows: list[dict[str, Any]] = []
-    workers = default_workers() if n_jobs is None else n_jobs
     bar = Progress(len(jobs), enabled=progress)
 
     def collect(batch: list[dict[str, Any]]) -> None:
@@ -348,7 +348,7 @@ def power(
 
     try:
         run_tasks(_simulate_batch,
-                  [(designs, analysis, batch) for batch in _batches(jobs, workers, backend)],
+                  [(designs, analysis, batch) for batch in _batches(jobs, n_jobs, backend)],
                   collect, backend=backend, n_jobs=n_jobs, client=client)
     finally:
         bar.close()
@@ -420,9 +420,17 @@ def _extra_keys(analysis: Any) -> tuple[str, ...]:
 # -- running ----------------------------------------------------------------------------
 
 
-def _batches(jobs: list[tuple], workers: int, backend: str) -> list[list[tuple]]:
-    """Chunks of jobs: a few per worker (balance) but not too many (overhead, file writes)."""
-    parallel = 1 if backend == "serial" else max(1, workers)
+def _batches(jobs: list[tuple], n_jobs: int | None, backend: str) -> list[list[tuple]]:
+    """Chunks of jobs: a few per worker (balance) but not too many (overhead, file writes).
+
+    A Dask cluster's size is not known here: unless ``n_jobs`` says, assume a large one.
+    """
+    if backend == "serial":
+        parallel = 1
+    elif n_jobs is not None:
+        parallel = max(1, n_jobs)
+    else:
+        parallel = 64 if backend == "dask" else default_workers()
     size = max(1, min(25, math.ceil(len(jobs) / (4 * parallel))))
     return [jobs[k:k + size] for k in range(0, len(jobs), size)]
 
