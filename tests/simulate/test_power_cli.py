@@ -57,3 +57,12 @@ def test_power_reports_bad_arguments(tmp_path, capsys):
     path = TrialDesign().write(tmp_path / "design.toml")
     assert main(["power", str(path), "--n-per-arm", "0", "--quiet"]) == 2
     assert "n_per_arm must be a positive whole number" in capsys.readouterr().err
+
+
+def test_power_of_time_to_relapse_from_the_command_line(tmp_path, capsys):
+    path = TrialDesign().write(tmp_path / "design.toml")
+    assert main(["power", str(path), "--n-per-arm", "15", "--n-sims", "1", "--analysis",
+                 "relapse", "--no-null", "--backend", "serial", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "RelapseAnalysis(endpoint='SUSTAIN-1', test='logrank'" in out
+    assert "design" in out and "null" not in out.split("\n", 2)[2]
