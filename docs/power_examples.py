@@ -6,7 +6,7 @@ Usage (from the repository root; resumable, the simulations are kept in --cache)
 
 Writes the summary tables between the ``mmrm-curve`` and ``relapse-curve`` markers of
 ``docs/power.md`` and the figure ``docs/img/power-curves.png``. The MMRM curve takes
-about 7 CPU minutes, the relapse curve about 20 (each relapse trial goes through
+about 7 CPU minutes, the relapse curve about 40 (each relapse trial goes through
 ``simulate_trial`` and ``time_to_event``).
 """
 
@@ -62,7 +62,7 @@ def main() -> None:
     )
     result = power(design, n_per_arm=[30, 50, 70, 90], n_sims=1000, seed=2026,
                    results_file=cache / "mmrm.csv")
-    relapse = power(TrialDesign(), n_per_arm=[40, 80, 120], n_sims=100,
+    relapse = power(TrialDesign(), n_per_arm=[40, 80, 120], n_sims=200,
                     analysis=RelapseAnalysis(), seed=2026, results_file=cache / "relapse.csv")
 
     ax = result.plot(label="MMRM, -3 points at week 12")

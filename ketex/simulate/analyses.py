@@ -332,11 +332,37 @@ class RelapseAnalysis:
         rule = endpoint_preset(self.endpoint) if isinstance(self.endpoint, str) else self.endpoint
         table = time_to_event(trial, rule).table
         table = table[table["ARM"].isin([treatment, control]).to_numpy(bool)]
-        time = table["AVAL"].to_numpy(float)
-        event = table["event"].to_numpy(bool)
-        group = (table["ARM"] == treatment).to_numpy(bool)
+        return self.compare(table["AVAL"].to_numpy(float), table["event"].to_numpy(bool),
+                            (table["ARM"] == treatment).to_numpy(bool))
+
+    def compare(self, time: np.ndarray, event: np.ndarray,
+                group: np.ndarray) -> dict[str, float]:
+        """Test and estimate from times, events and group (True: treatment).
+
+        When one arm has no relapse the hazard ratio is 0 or infinite: the estimate,
+        its SE and CI are NaN, and the log-rank test still gives its p-value (the Cox
+        Wald test, ``test="cox"``, has none: ValueError).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> time = np.array([5.0, 8, 12, 20, 3, 4, 6, 9])
+        >>> group = np.array([1, 1, 1, 1, 0, 0, 0, 0], bool)
+        >>> result = RelapseAnalysis().compare(time, ~group, group)  # no relapse on treatment
+        >>> round(result["p_value"], 4), result["estimate"]    # R survdiff: p = 0.01685
+        (0.0169, nan)
+        """
+        event = np.asarray(event, bool)
+        group = np.asarray(group, bool)
         if not event.any():
             raise ValueError("no relapse in either arm: nothing to compare")
+        counts = {"events": float(event.sum()), "participants": float(len(event))}
+        if not (event[group].any() and event[~group].any()):
+            if self.test == "cox":
+                raise ValueError("a relapse in one arm only: the Cox Wald test is undefined")
+            nan = float("nan")
+            return {"estimate": nan, "se": nan, "p_value": logrank_test(time, event, group),
+                    "ci_low": nan, "ci_high": nan, **counts}
         log_hr, se = cox_log_hazard_ratio(time, event, group)
         z = stats.norm.ppf(0.5 + self.confidence_level / 2)
         if self.test == "logrank":
@@ -344,8 +370,7 @@ class RelapseAnalysis:
         else:
             p_value = float(2 * stats.norm.sf(abs(log_hr / se)))
         return {"estimate": log_hr, "se": se, "p_value": p_value,
-                "ci_low": log_hr - z * se, "ci_high": log_hr + z * se,
-                "events": float(event.sum()), "participants": float(len(table))}
+                "ci_low": log_hr - z * se, "ci_high": log_hr + z * se, **counts}
 
 
 def logrank_test(time: np.ndarray, event: np.ndarray, group: np.ndarray) -> float:

@@ -76,6 +76,8 @@ SUMMARY_COLUMNS = {
     "n_per_arm": "participants per arm",
     "n_sims": "simulations analysed (failed ones left out)",
     "n_failed": "simulations whose analysis failed",
+    "n_estimated": "analysed simulations with a finite estimate and SE (e.g. not a hazard "
+                   "ratio with no event in one arm): bias, SEs and coverage are over these",
     "rejection_rate": "share of analysed simulations with p_value < alpha: the power in "
                       "'design' rows, the type I error in 'null' rows",
     "rejection_ci_low": "Wilson confidence interval of rejection_rate (Monte Carlo error)",
@@ -205,6 +207,8 @@ def wilson_interval(successes: int, trials: int,
     --------
     >>> [round(v, 4) for v in wilson_interval(50, 1000)]  # R: prop.test(50, 1000, correct = FALSE)
     [0.0381, 0.0653]
+    >>> wilson_interval(0, 100)[0], wilson_interval(100, 100)[1]
+    (0.0, 1.0)
     """
     if trials == 0:
         return float("nan"), float("nan")
@@ -213,7 +217,8 @@ def wilson_interval(successes: int, trials: int,
     centre = (share + z * z / (2 * trials)) / (1 + z * z / trials)
     half = (z / (1 + z * z / trials)) * math.sqrt(
         share * (1 - share) / trials + z * z / (4 * trials * trials))
-    return float(max(0.0, centre - half)), float(min(1.0, centre + half))
+    # at 0 or all successes one limit is the share itself; rounding must not cross it
+    return float(min(max(0.0, centre - half), share)), float(max(min(1.0, centre + half), share))
 
 
 def power(
@@ -278,7 +283,7 @@ def power(
         CSV file that keeps every simulation as it completes. When it exists, the
         simulations already in it are not run again, so an interrupted run resumes;
         more simulations or sizes may be asked for. It must come from the same design,
-        analysis and seed (checked).
+        analysis, seed and ketex version (checked).
     progress : bool
         Show a progress bar on standard error.
 
@@ -408,7 +413,10 @@ def _describe(analysis: Any) -> str:
 
 
 def _fingerprint(designs: dict[str, TrialDesign], analysis: Any, seed: int) -> str:
-    parts = [_FILE_VERSION, _describe(analysis), str(seed)]
+    # another ketex version may simulate or analyse differently: do not mix their results
+    from ketex import __version__
+
+    parts = [_FILE_VERSION, __version__, _describe(analysis), str(seed)]
     parts += [f"[{name}]\n{design.to_toml()}" for name, design in designs.items()]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
 
@@ -566,37 +574,42 @@ def _summarise(simulations: pd.DataFrame, truths: dict[str, tuple[float, float]]
                alpha: float, confidence_level: float) -> pd.DataFrame:
     z = stats.norm.ppf(0.5 + confidence_level / 2)
     rows = []
+    nan = float("nan")
     for (scenario, n), group in simulations.groupby(["scenario", "n_per_arm"], sort=False):
-        ok = group[group["error"] == ""]
+        ok = group[(group["error"] == "").to_numpy(bool) & group["p_value"].notna().to_numpy(bool)]
         m = len(ok)
-        truth, truth_mcse = truths[scenario]
-        estimate = ok["estimate"].to_numpy(float)
         rejected = int((ok["p_value"].to_numpy(float) < alpha).sum())
-        low = ok["ci_low"].fillna(ok["estimate"] - z * ok["se"]).to_numpy(float)
-        high = ok["ci_high"].fillna(ok["estimate"] + z * ok["se"]).to_numpy(float)
+        finite = ok[np.isfinite(ok["estimate"].to_numpy(float))
+                    & np.isfinite(ok["se"].to_numpy(float))]
+        k = len(finite)
+        truth, truth_mcse = truths[scenario]
+        estimate = finite["estimate"].to_numpy(float)
+        low = finite["ci_low"].fillna(finite["estimate"] - z * finite["se"]).to_numpy(float)
+        high = finite["ci_high"].fillna(finite["estimate"] + z * finite["se"]).to_numpy(float)
         covered = int(((low <= truth) & (truth <= high)).sum())
-        spread = float(np.std(estimate, ddof=1)) if m > 1 else float("nan")
-        has_truth = not math.isnan(truth)
+        spread = float(np.std(estimate, ddof=1)) if k > 1 else nan
+        coverage = k > 0 and not math.isnan(truth)
         rows.append({
             "scenario": scenario,
             "n_per_arm": int(n),
             "n_sims": m,
             "n_failed": len(group) - m,
-            "rejection_rate": rejected / m if m else float("nan"),
+            "n_estimated": k,
+            "rejection_rate": rejected / m if m else nan,
             "rejection_ci_low": wilson_interval(rejected, m, confidence_level)[0],
             "rejection_ci_high": wilson_interval(rejected, m, confidence_level)[1],
             "true_effect": truth,
             "true_effect_mcse": truth_mcse,
-            "mean_estimate": float(estimate.mean()) if m else float("nan"),
-            "bias": float(estimate.mean()) - truth if m else float("nan"),
-            "bias_mcse": spread / math.sqrt(m) if m else float("nan"),
+            "mean_estimate": float(estimate.mean()) if k else nan,
+            "bias": float(estimate.mean()) - truth if k else nan,
+            "bias_mcse": spread / math.sqrt(k) if k else nan,
             "empirical_se": spread,
-            "mean_se": float(ok["se"].mean()) if m else float("nan"),
-            "coverage": covered / m if m and has_truth else float("nan"),
-            "coverage_ci_low": (wilson_interval(covered, m, confidence_level)[0]
-                                if has_truth else float("nan")),
-            "coverage_ci_high": (wilson_interval(covered, m, confidence_level)[1]
-                                 if has_truth else float("nan")),
+            "mean_se": float(finite["se"].mean()) if k else nan,
+            "coverage": covered / k if coverage else nan,
+            "coverage_ci_low": (wilson_interval(covered, k, confidence_level)[0]
+                                if coverage else nan),
+            "coverage_ci_high": (wilson_interval(covered, k, confidence_level)[1]
+                                 if coverage else nan),
         })
     return pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS))
 
@@ -664,6 +677,7 @@ def _curve(ax, rows: pd.DataFrame, label: str, marker: str, **style: Any):
     rate = rows["rejection_rate"].to_numpy(float)
     error = np.vstack([rate - rows["rejection_ci_low"].to_numpy(float),
                        rows["rejection_ci_high"].to_numpy(float) - rate])
+    error = np.clip(np.nan_to_num(error), 0.0, None)  # a summary read back from a file
     container = ax.errorbar(rows["n_per_arm"].to_numpy(), rate, yerr=error, marker=marker,
                             capsize=3, label=label, **style)
     return container.lines[0]

@@ -161,7 +161,7 @@ def test_summary_arithmetic_on_known_simulations():
     })
     summary = _summarise(sims, {"design": (-2.0, 0.01), "null": (0.0, 0.0)}, 0.05, 0.95)
     design, null = summary.iloc[0], summary.iloc[1]
-    assert (design["n_sims"], design["n_failed"]) == (4, 1)
+    assert (design["n_sims"], design["n_failed"], design["n_estimated"]) == (4, 1, 4)
     assert design["rejection_rate"] == 0.75  # 0.01, 0.04, 0.001 < 0.05
     assert (design["rejection_ci_low"], design["rejection_ci_high"]) == wilson_interval(3, 4)
     assert design["mean_estimate"] == -2.5 and design["bias"] == -0.5
@@ -171,6 +171,19 @@ def test_summary_arithmetic_on_known_simulations():
     assert design["true_effect_mcse"] == 0.01
     # no interval given: estimate +- 1.96 se, and all four contain 0
     assert null["coverage"] == 1.0 and null["rejection_rate"] == 0.0
+
+
+def test_summary_counts_a_test_without_an_estimate():
+    # a log-rank test with no relapse in one arm: a p-value, no finite hazard ratio
+    sims = pd.DataFrame({
+        "scenario": ["null"] * 3, "n_per_arm": [20] * 3, "sim": [0, 1, 2], "seed": [0, 1, 2],
+        "estimate": [0.2, np.nan, -0.1], "se": [0.5, np.nan, 0.4],
+        "p_value": [0.7, 0.01, 0.8], "ci_low": [-0.8, np.nan, -0.9],
+        "ci_high": [1.2, np.nan, 0.7], "error": [""] * 3, "warning": [""] * 3})
+    row = _summarise(sims, {"null": (0.0, 0.0)}, 0.05, 0.95).iloc[0]
+    assert (row["n_sims"], row["n_estimated"]) == (3, 2)
+    assert row["rejection_rate"] == pytest.approx(1 / 3)
+    assert row["mean_estimate"] == pytest.approx(0.05) and row["coverage"] == 1.0
 
 
 def test_failed_analyses_are_counted_and_other_errors_stop_the_run():
@@ -239,3 +252,13 @@ def test_power_curve_figure():
     assert any(np.array_equal(y, [0.5, 0.8]) for y in lines)
     assert any(np.array_equal(y, [0.8, 0.8]) for y in lines)  # the target
     assert result.plot(ax=ax, show_null=False, target=None) is ax
+
+
+def test_power_curve_with_no_rejection_at_all():
+    # the Wilson limit at 0 rejections is 0 up to rounding: error bars must not go negative
+    low, high = wilson_interval(0, 100)
+    summary = pd.DataFrame({"scenario": ["design", "null"], "n_per_arm": [30, 30],
+                            "rejection_rate": [0.0, 0.0], "rejection_ci_low": [low, low],
+                            "rejection_ci_high": [high, high]})
+    ax = PowerResult(summary, pd.DataFrame(), 0.05, 0.95, "example").plot()
+    assert low == 0.0 and len(ax.get_lines()) >= 2
