@@ -57,7 +57,16 @@ from ketex.models import (
 from ketex.report import ManuscriptTable, figures, tables
 from ketex.report.run import ReportOptions, write_report
 from ketex.scales import INSTRUMENTS, Instrument, get_instrument, score, severity
-from ketex.simulate import TrialDesign, simulate_trial
+from ketex.simulate import (
+    MMRMAnalysis,
+    PowerResult,
+    RelapseAnalysis,
+    TrialDesign,
+    null_design,
+    plot_power,
+    power,
+    simulate_trial,
+)
 from ketex.study.problems import REPORT_COLUMNS, format_report
 from ketex.study.protocol import (
     Arm,
@@ -84,6 +93,12 @@ from ketex.survival import (
 __version__ = "0.1.0.dev0"
 
 __all__ = [
+    "power",
+    "plot_power",
+    "null_design",
+    "RelapseAnalysis",
+    "PowerResult",
+    "MMRMAnalysis",
     "person_period",
     "PERSON_PERIOD_COLUMNS",
     "lmm",

@@ -9,6 +9,12 @@ Commands
     Participants by arm, assessments, infusions, exercise sessions, attendance.
 ``ketex report PATH --out DIR``
     The protocol's pre-specified analysis: every table and figure, and ``report.html``.
+``ketex simulate DESIGN.toml --out FOLDER [--seed N] [--n-per-arm N]``
+    Simulate a trial from the ``[design]`` section of a TOML file and write it as a
+    study folder (plus ``design.toml`` and the latent truth, ``truth.csv``).
+``ketex power DESIGN.toml --n-per-arm 30 40 50 [--n-sims 1000] [--out summary.csv] ...``
+    Simulation-based power (and type I error, bias, coverage) of the primary MMRM or of
+    time to relapse; ``ketex power --help`` lists the options.
 """
 
 from __future__ import annotations
@@ -47,7 +53,47 @@ def _parser() -> argparse.ArgumentParser:
     )
     report.add_argument("path", help="study folder, .xlsx workbook, REDCap or SDTM folder")
     report.add_argument("--out", required=True, help="folder to write the report into")
+    _simulate_parser(commands)
+    _power_parser(commands)
     return parser
+
+
+def _simulate_parser(commands) -> None:
+    simulate = commands.add_parser(
+        "simulate", help="simulate a trial from a design and write it as a study folder")
+    simulate.add_argument("design", help="TOML file with a [design] section")
+    simulate.add_argument("--out", required=True, help="study folder to write")
+    simulate.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    simulate.add_argument("--n-per-arm", type=int, help="participants per arm (default: "
+                          "the design's)")
+
+
+def _power_parser(commands) -> None:
+    power = commands.add_parser(
+        "power", help="simulation-based power of the primary MMRM or of time to relapse")
+    power.add_argument("design", help="TOML file with a [design] section; state the effect "
+                       "to detect with [[design.added_effects]]")
+    power.add_argument("--n-per-arm", type=int, nargs="+", required=True,
+                       help="sample sizes, participants per arm")
+    power.add_argument("--n-sims", type=int, default=1000,
+                       help="simulated trials per size (default 1000)")
+    power.add_argument("--analysis", choices=("mmrm", "relapse"), default="mmrm",
+                       help="mmrm: difference in MADRS change at the primary visit "
+                       "(default); relapse: log-rank test of time to relapse (SUSTAIN-1)")
+    power.add_argument("--seed", type=int, default=0, help="master seed (default 0)")
+    power.add_argument("--alpha", type=float, default=0.05, help="two-sided level (0.05)")
+    power.add_argument("--no-null", action="store_true",
+                       help="skip the null design (no type I error)")
+    power.add_argument("--backend", choices=("processes", "serial", "dask"),
+                       default="processes")
+    power.add_argument("--jobs", type=int, help="worker processes (default: all CPUs)")
+    power.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://host:8786 "
+                       "(implies --backend dask)")
+    power.add_argument("--simulations", help="CSV of every simulation; resumes from it "
+                       "when it exists")
+    power.add_argument("--out", help="write the summary table to this CSV file")
+    power.add_argument("--figure", help="save the power curve (PNG, PDF or SVG)")
+    power.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -58,6 +104,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _validate(args)
         if args.command == "report":
             return _report(args)
+        if args.command == "simulate":
+            return _simulate(args)
+        if args.command == "power":
+            return _power(args)
         return _summary(args)
     except OSError as exc:
         print(f"ketex: {exc}", file=sys.stderr)
@@ -122,6 +172,64 @@ def _report(args: argparse.Namespace) -> int:
         print(f"run `ketex validate {args.path}` for the full list", file=sys.stderr)
         return 1
     return run_report(trial, args.out, source=str(args.path))
+def _read_design(path: str):
+    from ketex.simulate import TrialDesign
+
+    return TrialDesign.read(path)
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    import dataclasses
+
+    from ketex.io.folder import write_trial
+    from ketex.simulate import simulate_trial
+
+    try:
+        design = _read_design(args.design)
+        if args.n_per_arm is not None:
+            design = dataclasses.replace(design, n_per_arm=args.n_per_arm)
+        trial = simulate_trial(design, seed=args.seed)
+    except ValueError as exc:
+        print(f"ketex: {exc}", file=sys.stderr)
+        return 2
+    folder = write_trial(trial, args.out, format="csv")
+    design.write(folder / "design.toml")
+    trial.truth.to_csv(folder / "truth.csv", index=False, lineterminator="\n")
+    print(f"{folder}: {trial!r}")
+    return 0
+
+
+def _power(args: argparse.Namespace) -> int:
+    from ketex.simulate.analyses import MMRMAnalysis, RelapseAnalysis
+    from ketex.simulate.power import power
+
+    analysis = MMRMAnalysis() if args.analysis == "mmrm" else RelapseAnalysis()
+    try:
+        design = _read_design(args.design)
+        result = power(
+            design, args.n_per_arm, args.n_sims, analysis, seed=args.seed,
+            null=not args.no_null, alpha=args.alpha,
+            backend="dask" if args.scheduler else args.backend,
+            n_jobs=args.jobs, client=args.scheduler, results_file=args.simulations,
+            progress=not args.quiet,
+        )
+    except ValueError as exc:
+        print(f"ketex: {exc}", file=sys.stderr)
+        return 2
+    columns = ["scenario", "n_per_arm", "n_sims", "n_failed", "rejection_rate",
+               "rejection_ci_low", "rejection_ci_high", "true_effect", "bias", "coverage"]
+    print(f"{result.analysis}\nrejection_rate: power (design), type I error (null); "
+          f"alpha = {result.alpha}")
+    print(result.summary[columns].to_string(index=False, float_format="{:.3f}".format))
+    if args.out:
+        result.summary.to_csv(args.out, index=False)
+    if args.figure:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        ax = result.plot()
+        ax.figure.savefig(args.figure, dpi=150, bbox_inches="tight")
+    return 0
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -3,7 +3,9 @@
 :class:`TrialDesign` says what to simulate (its defaults are the Yale-style sample study
 in ``data/sample``); :func:`simulate_trial` returns a validated :class:`~ketex.study.trial.Trial`
 with the latent truth in ``trial.truth``. The model is described in
-:mod:`ketex.simulate.trajectories`.
+:mod:`ketex.simulate.trajectories`. :func:`power` repeats simulation and analysis
+(:class:`MMRMAnalysis`, :class:`RelapseAnalysis` or any callable) to give power, type I
+error, bias and coverage (``docs/power.md``).
 
 Examples
 --------
@@ -15,7 +17,9 @@ Examples
 (10, 'WEEK12')
 """
 
+from ketex.simulate.analyses import MMRMAnalysis, RelapseAnalysis
 from ketex.simulate.design import (
+    AddedEffectDesign,
     ArmDesign,
     BaselineDesign,
     CourseDesign,
@@ -29,10 +33,12 @@ from ketex.simulate.design import (
     RelapseDesign,
     TrialDesign,
 )
+from ketex.simulate.power import PowerResult, null_design, plot_power, power
 from ketex.simulate.trial import TRUTH_COLUMNS, simulate_trial
 
 __all__ = [
     "TRUTH_COLUMNS",
+    "AddedEffectDesign",
     "ArmDesign",
     "BaselineDesign",
     "CourseDesign",
@@ -41,9 +47,15 @@ __all__ = [
     "ExerciseDesign",
     "HospitalisationDesign",
     "KetamineDesign",
+    "MMRMAnalysis",
     "MeasurementDesign",
     "PopulationDesign",
+    "PowerResult",
+    "RelapseAnalysis",
     "RelapseDesign",
     "TrialDesign",
+    "null_design",
+    "plot_power",
+    "power",
     "simulate_trial",
 ]

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import tomli_w
 
 from ketex.simulate import _config
@@ -37,6 +38,7 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 __all__ = [
+    "AddedEffectDesign",
     "ArmDesign",
     "BaselineDesign",
     "CourseDesign",
@@ -459,6 +461,46 @@ class EndpointDesign:
         return f"MADRS<={self.remission_max_madrs:g}"
 
 
+@dataclass(frozen=True)
+class AddedEffectDesign:
+    """A known effect of one arm on the true MADRS, added to what its infusions do.
+
+    For power analyses: two arms that differ only by an added effect differ in true mean
+    change from baseline by exactly ``change_madrs`` at every visit after the onset
+    (less only where the 0-60 range of the score clips the course). The effect is part of
+    the course, so it also moves response, relapse, dropout (MAR, MNAR) and
+    hospitalisation, as a real treatment effect would.
+
+    Parameters
+    ----------
+    arm : str
+        Code of the arm whose course changes.
+    change_madrs : float
+        Added to the arm's true MADRS (negative: lower scores, a benefit).
+    onset_days : float
+        The effect grows linearly from day 0 and is complete from this study day on
+        (0: complete from day 1, the first day after randomisation).
+
+    Examples
+    --------
+    >>> import dataclasses
+    >>> from ketex.simulate import AddedEffectDesign, TrialDesign
+    >>> design = dataclasses.replace(
+    ...     TrialDesign(), added_effects=(AddedEffectDesign("SERIES", -3.0, onset_days=14),))
+    >>> design.added_effect_madrs("SERIES", [7, 14, 84]), design.added_effect_madrs("SINGLE", [84])
+    (array([-1.5, -3. , -3. ]), array([0.]))
+    """
+
+    arm: str
+    change_madrs: float
+    onset_days: float = 0.0
+
+    def __post_init__(self) -> None:
+        _require(math.isfinite(self.change_madrs), "AddedEffectDesign.change_madrs",
+                 f"must be a finite number, got {self.change_madrs!r}")
+        _positive(self, "onset_days", allow_zero=True)
+
+
 def _yale_arms() -> tuple[ArmDesign, ...]:
     return (
         ArmDesign("SINGLE", "Single ketamine infusion + exercise", (1,)),
@@ -486,6 +528,8 @@ class TrialDesign:
     population, baseline, course, ketamine, exercise, relapse, measurement, dropout,
     hospitalisation, endpoints
         The parts of the model; see each class.
+    added_effects : tuple of AddedEffectDesign, optional
+        Known effects added to arms' courses (for power analyses); None: none.
 
     Examples
     --------
@@ -525,6 +569,8 @@ class TrialDesign:
     dropout: DropoutDesign = field(default_factory=DropoutDesign)
     hospitalisation: HospitalisationDesign = field(default_factory=HospitalisationDesign)
     endpoints: EndpointDesign = field(default_factory=EndpointDesign)
+    # None rather than () so that designs without one write the same TOML as before
+    added_effects: tuple[AddedEffectDesign, ...] | None = None
 
     def __post_init__(self) -> None:
         _require(bool(self.study_id.strip()), "TrialDesign.study_id", "must not be empty")
@@ -538,6 +584,20 @@ class TrialDesign:
                      f"must be > 0, got {value!r}")
         _positive(self, "randomization_period_days", allow_zero=True)
         self._check_visits()
+        self._check_added_effects()
+
+    def _check_added_effects(self) -> None:
+        if self.added_effects is None:
+            return
+        _require(isinstance(self.added_effects, tuple), "TrialDesign.added_effects",
+                 f"must be a tuple of AddedEffectDesign or None, got {self.added_effects!r}")
+        arms = [effect.arm for effect in self.added_effects]
+        unknown = sorted({a for a in arms if a not in self.arm_codes})
+        _require(not unknown, "TrialDesign.added_effects",
+                 f"name arm(s) {', '.join(unknown)} not among {', '.join(self.arm_codes)}")
+        repeated = sorted({a for a in arms if arms.count(a) > 1})
+        _require(not repeated, "TrialDesign.added_effects",
+                 f"give arm(s) {', '.join(repeated)} more than one effect; add them up")
 
     def _check_visits(self) -> None:
         visits = self.protocol_visits()
@@ -582,6 +642,21 @@ class TrialDesign:
     def n_participants(self) -> int:
         """Participants randomised in all."""
         return self.n_per_arm * len(self.arms)
+
+    def added_effect_madrs(self, arm: str, days: Any) -> np.ndarray:
+        """The added effect (:class:`AddedEffectDesign`) on ``arm``'s true MADRS on ``days``.
+
+        Zero before day 1 and for arms without one.
+        """
+        days = np.asarray(days, dtype=float)
+        effect = next((e for e in self.added_effects or () if e.arm == arm), None)
+        if effect is None:
+            return np.zeros_like(days)
+        if effect.onset_days > 0:
+            share = np.clip(days / effect.onset_days, 0.0, 1.0)
+        else:
+            share = np.ones_like(days)
+        return np.where(days >= 1, effect.change_madrs * share, 0.0)
 
     def post_infusion_visits(self) -> tuple[Visit, ...]:
         """The visits 24 hours after the k-th infusion, for the arms that give one.

@@ -106,6 +106,7 @@ def latent_course(
     infusion_days: list[tuple[int, ...]],
     exercise_kkw: np.ndarray,
     relapse_draw: np.ndarray,
+    added_madrs: np.ndarray | None = None,
 ) -> Course:
     """Compute every participant's true course on the day grid ``days``.
 
@@ -120,6 +121,10 @@ def latent_course(
         Each participant's planned infusion days.
     relapse_draw : numpy.ndarray
         Standard exponential draws, ``(n,)``, turned into times to relapse.
+    added_madrs : numpy.ndarray, optional
+        ``(n, T)``: known effects added to the course
+        (:class:`~ketex.simulate.AddedEffectDesign`); part of the course without
+        ketamine, so relapse does not take them away.
 
     Returns
     -------
@@ -158,6 +163,8 @@ def latent_course(
     half_life = design.ketamine.half_life_days + exercise.half_life_days_per_kkw * exercise_kkw
     ketamine = _ketamine_effect(design, days, infusion_days, half_life)
     without_ketamine = untreated[:, None] - nonspecific - exercise_effect
+    if added_madrs is not None:
+        without_ketamine = without_ketamine + added_madrs
 
     def course_with(ketamine_effect: np.ndarray) -> np.ndarray:
         treated = np.clip(without_ketamine - ketamine_effect, 0, MADRS_MAX)

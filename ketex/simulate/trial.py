@@ -12,7 +12,7 @@ from ketex.simulate.design import TrialDesign
 from ketex.simulate.exercise import exercise_kkw, simulate_sessions
 from ketex.simulate.items import blank_items, madrs_items, qids_items
 from ketex.simulate.trajectories import MADRS_MAX, Course, latent_course
-from ketex.study.protocol import Visit
+from ketex.study.protocol import Protocol, Visit
 from ketex.study.trial import Trial
 from ketex.study.validation import build_trial
 
@@ -106,15 +106,7 @@ class _Simulation:
     rngs: dict[str, np.random.Generator]
 
     def run(self) -> Trial:
-        protocol = self.design.protocol()
-        self.visits: tuple[Visit, ...] = protocol.visits
-        self._population()
-        self._visit_days()
-        self._baseline()
-        self._exercise()
-        self._course()
-        self._residuals()
-        self._dropout()
+        protocol = self.latent()
         self._hospitalisation()
         raw = {
             "participants": self.participants,
@@ -125,6 +117,25 @@ class _Simulation:
         }
         trial = build_trial(protocol, raw, source=f"simulated {self.design.study_id}")
         return dataclasses.replace(trial, truth=self._truth())
+
+    def latent(self, arm: str | None = None) -> Protocol:
+        """Participants, visit days, true course, observed totals and dropout; no tables.
+
+        ``arm`` puts every participant in that arm (counterfactual truth, see
+        :mod:`ketex.simulate.fast`); the draws do not depend on it. Returns the protocol.
+        """
+        protocol = self.design.protocol()
+        self.visits: tuple[Visit, ...] = protocol.visits
+        self._population()
+        if arm is not None:
+            self.arm = np.full(self.n, arm)
+        self._visit_days()
+        self._baseline()
+        self._exercise()
+        self._course()
+        self._residuals()
+        self._dropout()
+        return protocol
 
     # -- participants -----------------------------------------------------------------
 
@@ -258,8 +269,18 @@ class _Simulation:
             infusion_days=[plans[a] for a in self.arm],
             exercise_kkw=self.kkw_full_course,
             relapse_draw=rng.standard_exponential(self.n),
+            added_madrs=self._added_effects(),
         )
         self.true_madrs = self.course.at(self.visit_day)
+
+    def _added_effects(self) -> np.ndarray | None:
+        if not self.design.added_effects:
+            return None
+        added = np.zeros((self.n, len(self.grid)))
+        for effect in self.design.added_effects:
+            rows = self.arm == effect.arm
+            added[rows] = self.design.added_effect_madrs(effect.arm, self.grid)[None, :]
+        return added
 
     def _residuals(self) -> None:
         """Observed totals: true score plus AR(1) residuals over each participant's visits."""
