@@ -226,9 +226,10 @@ def type_one_error(design: TrialDesign, n_sims: int, jobs: int) -> dict | None:
 def to_markdown(results: dict) -> str:
     s = results["speed"]
     p = results["per_trial"]
+    shared = " (other work shared the cores)" if s["load_before"] > 1.5 else ""
     lines = [
         f"Machine: {results['machine']}; load average {s['load_before']} before the run, "
-        f"{s['load_after']} after (other work shared the 2 cores).",
+        f"{s['load_after']} after{shared}.",
         "",
         f"`ketex.power` used {s['cpu_seconds']:.0f} CPU seconds for {s['n_sims']:,} trials "
         f"(workers and parent): {s['cpu_seconds'] / s['jobs']:.0f} s of wall time on "

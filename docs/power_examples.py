@@ -38,9 +38,9 @@ COLUMNS = ["scenario", "n_per_arm", "n_sims", "n_failed", "rejection_rate",
            "rejection_ci_low", "rejection_ci_high", "true_effect", "bias", "coverage"]
 
 
-def table(result) -> str:
+def table(result, name: str) -> str:
     text = result.summary[COLUMNS].to_string(index=False, float_format="{:.3f}".format)
-    return f"```\n>>> result.summary[{COLUMNS[:5]} + ...]\n{text}\n```"
+    return f"```\n>>> {name}.summary[columns]\n{text}\n```"
 
 
 def replace(text: str, marker: str, block: str) -> str:
@@ -66,16 +66,17 @@ def main() -> None:
                     analysis=RelapseAnalysis(), seed=2026, results_file=cache / "relapse.csv")
 
     ax = result.plot(label="MMRM, -3 points at week 12")
-    relapse.plot(ax=ax, label="time to relapse (log-rank)", target=None)
+    relapse.plot(ax=ax, label="relapse, log-rank", target=None)
     ax.set_title("Sample design: SERIES vs SINGLE")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, fontsize="small")
     FIGURE.parent.mkdir(exist_ok=True)
     ax.figure.savefig(FIGURE, dpi=120, bbox_inches="tight")
 
     relapse_estimates = relapse.simulations.groupby(["scenario", "n_per_arm"])[
         ["estimate", "events"]].mean().round(2)
     text = DOC.read_text()
-    text = replace(text, "mmrm-curve", table(result))
-    text = replace(text, "relapse-curve", table(relapse) + "\n\nMean log hazard ratio "
+    text = replace(text, "mmrm-curve", table(result, "result"))
+    text = replace(text, "relapse-curve", table(relapse, "relapse") + "\n\nMean log hazard ratio "
                    "and relapses per trial:\n\n```\n" + relapse_estimates.to_string() + "\n```")
     DOC.write_text(text)
     print(result.summary.to_string())
