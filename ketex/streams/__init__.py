@@ -1,0 +1,10 @@
+"""Exercise as measured: heart-rate and power streams from devices, and training load.
+
+- :mod:`ketex.streams.read`: ``read_stream`` (TCX, GPX, CSV) into one stream table;
+- :mod:`ketex.streams.load`: ``training_load``, one row per session (zone minutes,
+  TRIMPs, session-RPE load, work, normalized power).
+"""
+
+from ketex.streams.load import LOAD_COLUMNS, training_load
+
+__all__ = ["LOAD_COLUMNS", "training_load"]
