@@ -67,7 +67,7 @@ from ketex.simulate import (
     power,
     simulate_trial,
 )
-from ketex.streams import LOAD_COLUMNS, training_load
+from ketex.streams import LOAD_COLUMNS, STREAM_COLUMNS, read_stream, training_load
 from ketex.study.problems import REPORT_COLUMNS, format_report
 from ketex.study.protocol import (
     Arm,
@@ -96,6 +96,8 @@ __version__ = "0.1.0.dev0"
 __all__ = [
     "training_load",
     "LOAD_COLUMNS",
+    "read_stream",
+    "STREAM_COLUMNS",
     "power",
     "plot_power",
     "null_design",

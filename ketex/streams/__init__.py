@@ -6,5 +6,6 @@
 """
 
 from ketex.streams.load import LOAD_COLUMNS, training_load
+from ketex.streams.read import STREAM_COLUMNS, read_stream
 
-__all__ = ["LOAD_COLUMNS", "training_load"]
+__all__ = ["LOAD_COLUMNS", "STREAM_COLUMNS", "read_stream", "training_load"]

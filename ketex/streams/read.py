@@ -1,0 +1,203 @@
+"""Reading one device recording (TCX, GPX or CSV) into a stream table.
+
+XML is read with the standard library (``xml.etree.ElementTree.iterparse``), matching
+elements by their local name, so every namespace version of TCX, GPX and the Garmin
+extensions reads the same way.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ketex.errors import KetexError
+from ketex.streams._problems import raise_problems
+
+__all__ = ["STREAM_COLUMNS", "read_stream"]
+
+#: The columns of :func:`read_stream`, in order.
+STREAM_COLUMNS = (
+    "elapsed_s",
+    "timestamp",
+    "heart_rate_bpm",
+    "power_w",
+    "cadence_rpm",
+    "speed_m_s",
+    "distance_m",
+    "source_file",
+    "record_index",
+)
+_FIELDS = {
+    "heartratebpm": "heart_rate_bpm", "hr": "heart_rate_bpm", "heartrate": "heart_rate_bpm",
+    "watts": "power_w", "power": "power_w", "powerinwatts": "power_w",
+    "cadence": "cadence_rpm", "cad": "cadence_rpm", "runcadence": "cadence_rpm",
+    "speed": "speed_m_s", "distancemeters": "distance_m",
+}  # fmt: skip
+_RECORDS = {"trackpoint", "trkpt"}
+
+
+def read_stream(path: str | Path) -> pd.DataFrame:
+    """Read a ``.tcx``, ``.gpx`` or ``.csv`` recording: one row per record.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The file. TCX: ``Trackpoint`` with ``Time``, ``HeartRateBpm/Value``, ``Cadence``,
+        ``DistanceMeters`` and the ``TPX`` extension's ``Watts`` and ``Speed``. GPX:
+        ``trkpt`` with ``time`` and the ``TrackPointExtension`` ``hr``, ``cad`` (and
+        ``power`` or ``PowerInWatts`` when present). CSV: a header with ``timestamp`` or
+        ``elapsed_s`` and any of the value columns below.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``elapsed_s`` (seconds since the first record), ``timestamp`` (UTC;
+        naive times are read as UTC), ``heart_rate_bpm``, ``power_w``, ``cadence_rpm``,
+        ``speed_m_s``, ``distance_m`` (NaN where the file has no value),
+        ``source_file`` and ``record_index`` (0-based position of the record in the file).
+
+    Raises
+    ------
+    ketex.KetexError
+        The file is missing, not of a known type, not well-formed or ends early (the
+        message names the file, the line and the last complete record).
+    ketex.DataValidationError
+        A record has no time or a value that is not a number (every such record listed).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "ride.csv").write_text("elapsed_s,heart_rate_bpm,power_w\\n"
+    ...                                       "0,120,100\\n1,121,110\\n")
+    >>> read_stream(folder / "ride.csv")[["elapsed_s", "heart_rate_bpm", "power_w"]]
+       elapsed_s  heart_rate_bpm  power_w
+    0        0.0           120.0    100.0
+    1        1.0           121.0    110.0
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise KetexError(f"{path}: no such file")
+    suffix = path.suffix.lower()
+    if suffix in (".tcx", ".gpx"):
+        records = _xml_records(path)
+    elif suffix == ".csv":
+        records = _csv_records(path)
+    else:
+        raise KetexError(f"{path}: unknown stream type {suffix!r} (use .tcx, .gpx or .csv)")
+    return _table(path, records)
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1].lower()
+
+
+def _xml_records(path: Path) -> list[dict[str, str]]:
+    records: list[dict[str, str]] = []
+    try:
+        with open(path, "rb") as handle:
+            _parse_into(handle, records)
+    except ET.ParseError as error:
+        line, column = error.position
+        raise KetexError(
+            f"{path}: not well-formed XML at line {line}, column {column} after record "
+            f"{len(records) - 1} (the file may be truncated): {error}"
+        ) from None
+    except OSError as error:
+        raise KetexError(f"{path}: cannot be read ({error.strerror})") from None
+    return records
+
+
+def _parse_into(handle: object, records: list[dict[str, str]]) -> None:
+    for _, element in ET.iterparse(handle, events=("end",)):
+        if _local(element.tag) not in _RECORDS:
+            continue
+        record: dict[str, str] = {}
+        for child in element.iter():
+            name = _local(child.tag)
+            if name == "time":
+                record["timestamp"] = (child.text or "").strip()
+            elif name == "value" and "heart_rate_bpm" not in record:
+                record["heart_rate_bpm"] = (child.text or "").strip()
+            elif name in _FIELDS and (child.text or "").strip():
+                record[_FIELDS[name]] = child.text.strip()
+        records.append(record)
+        element.clear()
+
+
+def _csv_records(path: Path) -> list[dict[str, str]]:
+    import csv
+    import io
+
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as error:
+        raise KetexError(f"{path}: cannot be read as UTF-8 text ({error})") from None
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header = next(reader, None)
+    if not header:
+        raise KetexError(f"{path}: empty file, no header")
+    header = [name.strip() for name in header]
+    records = []
+    for index, cells in enumerate(reader):
+        if not cells:
+            continue
+        if len(cells) != len(header):
+            raise KetexError(f"{path}: record {index} (line {reader.line_num}) has "
+                             f"{len(cells)} fields, the header {len(header)}")  # fmt: skip
+        records.append({k: v.strip() for k, v in zip(header, cells, strict=True) if v.strip()})
+    return records
+
+
+def _parse_time(text: str) -> datetime:
+    value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value
+
+
+def _table(path: Path, records: list[dict[str, str]]) -> pd.DataFrame:
+    if not records:
+        raise KetexError(f"{path}: no records (trackpoints or rows) found")
+    problems: list[dict[str, object]] = []
+    values = {column: np.full(len(records), np.nan) for column in STREAM_COLUMNS[2:7]}
+    values["elapsed_s"] = np.full(len(records), np.nan)
+    stamps: list[datetime | None] = []
+    for index, record in enumerate(records):
+        stamp = None
+        if "timestamp" in record:
+            try:
+                stamp = _parse_time(record["timestamp"])
+            except ValueError:
+                problems.append(_problem(path, index, "timestamp", record["timestamp"]))
+        elif "elapsed_s" not in record:
+            problems.append({"source_file": str(path), "line": index, "column": "timestamp",
+                             "rule": "missing_value",
+                             "message": f"{path}: record {index} has no time"})  # fmt: skip
+        stamps.append(stamp)
+        for column in ("elapsed_s", *STREAM_COLUMNS[2:7]):
+            if column in record:
+                try:
+                    values[column][index] = float(record[column])
+                except ValueError:
+                    problems.append(_problem(path, index, column, record[column]))
+    raise_problems(f"{path} has unreadable records", problems)
+    timestamp = pd.Series(pd.to_datetime(stamps, utc=True))
+    if timestamp.notna().all():
+        elapsed = (timestamp - timestamp.iloc[0]).dt.total_seconds().to_numpy()
+    else:
+        elapsed = values["elapsed_s"] - values["elapsed_s"][0]
+    out = pd.DataFrame({"elapsed_s": elapsed, "timestamp": timestamp,
+                        **{c: values[c] for c in STREAM_COLUMNS[2:7]},
+                        "source_file": str(path),
+                        "record_index": np.arange(len(records))})  # fmt: skip
+    out["source_file"] = out["source_file"].astype("string")
+    return out[list(STREAM_COLUMNS)]
+
+
+def _problem(path: Path, index: int, column: str, value: str) -> dict[str, object]:
+    return {"source_file": str(path), "line": index, "column": column, "value": value,
+            "rule": "non_numeric" if column != "timestamp" else "bad_date",
+            "message": f"{path}: record {index}: {column} {value!r} cannot be read"}
