@@ -67,7 +67,14 @@ from ketex.simulate import (
     power,
     simulate_trial,
 )
-from ketex.streams import LOAD_COLUMNS, STREAM_COLUMNS, read_stream, training_load
+from ketex.streams import (
+    LOAD_COLUMNS,
+    MANIFEST_COLUMNS,
+    STREAM_COLUMNS,
+    read_stream,
+    read_streams,
+    training_load,
+)
 from ketex.study.problems import REPORT_COLUMNS, format_report
 from ketex.study.protocol import (
     Arm,
@@ -97,6 +104,8 @@ __all__ = [
     "training_load",
     "LOAD_COLUMNS",
     "read_stream",
+    "read_streams",
+    "MANIFEST_COLUMNS",
     "STREAM_COLUMNS",
     "power",
     "plot_power",
