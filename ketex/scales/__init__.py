@@ -13,6 +13,11 @@ PHQ-9      9     0-3     0-27      Kroenke, Spitzer & Williams 2001; item 9 flag
 BDI-II     21    0-3     0-63      Beck, Steer & Brown 1996; items 16 and 18 take 1a ... 3b
 ========== ===== ======= ========= ============================================================
 
+Tolerability and safety scales, never prorated (their manuals give no rule): GAD-7,
+HAM-A, CADSS, BPRS-POSITIVE, YMRS, PCL-5 (with DSM-5 cluster sums and the provisional
+diagnosis), SHAPS (dichotomous) and SHAPS-LIKERT, CGI-S, CGI-I, PGI-I; each definition
+names its source in ``Instrument.source`` (see the "Rating scales" user-guide page).
+
 References
 ----------
 .. [1] Montgomery SA, Åsberg M. A new depression scale designed to be sensitive to change.

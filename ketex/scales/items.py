@@ -32,7 +32,7 @@ def _show(value: Any) -> str:
 
 
 def _valid_range(inst: Instrument, item: int) -> str:
-    text = f"0..{inst.item_max[item - 1]}"
+    text = f"{inst.item_min}..{inst.item_max[item - 1]}"
     if item in inst.lettered_items:
         text += " or 1a, 1b, 2a, 2b, 3a, 3b"
     return text
@@ -60,8 +60,10 @@ def _item_score(value: Any, inst: Instrument, item: int) -> tuple[float, str | N
         return math.nan, f"{value!r} is not a number ({valid})"
     if math.isfinite(number) and not number.is_integer():
         return math.nan, f"{_show(value)} is not a whole number ({valid})"
-    if not 0 <= number <= inst.item_max[item - 1]:
+    if not inst.item_min <= number <= inst.item_max[item - 1]:
         return math.nan, f"{_show(value)} is outside the valid range ({valid})"
+    if inst.response_scores:
+        return float(inst.response_scores[int(number) - inst.item_min]), None
     return number + 0.0, None  # + 0.0 turns -0.0 into 0.0
 
 
@@ -82,18 +84,21 @@ def parse_item(value: Any, instrument: Instrument | str, item: int) -> float:
     Returns
     -------
     float
-        The score, or NaN for a missing response.
+        The score, or NaN for a missing response. Responses are their own score except
+        on the dichotomous SHAPS, whose responses 1-4 score 0, 0, 1, 1.
 
     Raises
     ------
     ValueError
         If the value is not valid for that item: not a number, not a whole number, outside
-        ``0..item_max``, or a lettered option on an item without letters.
+        ``item_min..item_max``, or a lettered option on an item without letters.
 
     Examples
     --------
     >>> parse_item("2b", "BDI-II", 16)
     2.0
+    >>> parse_item(3, "SHAPS", 1)  # "disagree"
+    1.0
     >>> parse_item("", "MADRS", 1)
     nan
     >>> parse_item(3, "HAM-D17", 4)

@@ -144,6 +144,7 @@ def _score_rows(items: np.ndarray, inst: Instrument, min_answered: float, prorat
     sums = np.where(answered, units, 0.0).sum(axis=1)
     complete = n_answered == n_units
     needed = _needed(n_units, min_answered)
+    prorate = prorate and inst.prorating
     prorated = ~complete & (n_answered >= needed) if prorate else np.zeros(len(items), bool)
     # sum x n / k equals mean x n; HAM-D17's mixed item ranges can push it past the maximum.
     estimate = np.minimum(sums * n_units / np.maximum(n_answered, 1), inst.total_max)
@@ -152,12 +153,34 @@ def _score_rows(items: np.ndarray, inst: Instrument, min_answered: float, prorat
     total = np.where(complete, sums, np.where(prorated, estimate, np.nan))
 
     unit = "items" if n_units == inst.n_items else "domains"
-    rule = (f"at least {needed} needed for prorating" if prorate
-            else f"all {n_units} needed because prorating is off")
+    if not inst.prorating:
+        rule = f"all {n_units} needed: the {inst.code} has no prorating rule"
+    elif prorate:
+        rule = f"at least {needed} needed for prorating"
+    else:
+        rule = f"all {n_units} needed because prorating is off"
     reasons = np.array([f"{k} of {n_units} {unit} answered; {rule}" for k in range(n_units)]
                        + [None], dtype=object)
     missing_reason = reasons[np.where(np.isnan(total), n_answered, n_units)]
     return total, n_answered, prorated, missing_reason
+
+
+_PCL5_NEEDED = {"B": 1, "C": 1, "D": 2, "E": 2}  # items rated 2 or more in each cluster
+
+
+def _pcl5_outputs(items: np.ndarray, inst: Instrument) -> dict[str, np.ndarray]:
+    """Cluster sums (NaN when an item of the cluster is missing) and provisional PTSD."""
+    outputs: dict[str, np.ndarray] = {}
+    met = np.ones(len(items), bool)
+    possible = np.ones(len(items), bool)
+    for name, cluster in inst.subscales:
+        values = items[:, [i - 1 for i in cluster]]
+        outputs[f"pcl5_cluster_{name.lower()}"] = values.sum(axis=1)  # NaN if any is
+        endorsed = (values >= 2).sum(axis=1)  # NaN >= 2 is False
+        met &= endorsed >= _PCL5_NEEDED[name]
+        possible &= endorsed + np.isnan(values).sum(axis=1) >= _PCL5_NEEDED[name]
+    outputs["pcl5_provisional_ptsd"] = np.where(met, True, np.where(possible, None, False))
+    return outputs
 
 
 def _check_min_answered(min_answered: float) -> None:
@@ -172,13 +195,15 @@ def _check_min_answered(min_answered: float) -> None:
 def score(data: pd.DataFrame, instrument: str | Instrument | None = None, *,
           min_answered: float = 0.8, prorate: bool = True,
           round_prorated: bool = False) -> pd.DataFrame:
-    """Score rating scales from item level: totals, prorating, severity and the PHQ-9 flag.
+    """Score rating scales from item level: totals, prorating, severity and extra outputs.
 
     Parameters
     ----------
     data : pandas.DataFrame
         One row per completed scale, items in columns ``item_1`` .. ``item_K`` (numbers,
         numeric strings, BDI-II options such as ``"1a"``; blank or NaN when unanswered).
+        SHAPS items hold the response 1-4 (strongly agree, agree, disagree, strongly
+        disagree) for both scorings, ``"SHAPS"`` and ``"SHAPS-LIKERT"``.
         Other columns are ignored, except ``instrument``.
     instrument : str or Instrument, optional
         The scale of every row. If omitted, ``data`` must have an ``instrument`` column
@@ -199,10 +224,19 @@ def score(data: pd.DataFrame, instrument: str | Instrument | None = None, *,
         - ``total`` (float): the total, NaN when not scorable;
         - ``n_answered`` (int): answered scored units (items; domains for QIDS-SR16);
         - ``prorated`` (bool): the total was prorated from missing units;
-        - ``severity`` (string): band label of the total, NA when the total is missing;
+        - ``severity`` (string): band label of the total (the rating's wording on CGI-S,
+          CGI-I, PGI-I), NA when the total is missing or the instrument has no bands;
         - ``item9_flag`` (boolean): PHQ-9 rows only, item 9 (thoughts of self-harm) above 0
           whatever the total; NA on other scales and when item 9 is unanswered;
-        - ``missing_reason`` (string): why the total is missing, NA when it is not.
+        - ``missing_reason`` (string): why the total is missing, NA when it is not;
+        - ``pcl5_cluster_b``, ``pcl5_cluster_c``, ``pcl5_cluster_d``, ``pcl5_cluster_e``
+          (float): PCL-5 rows only, the sums of the DSM-5 clusters B (intrusion, items
+          1-5), C (avoidance, 6-7), D (negative cognitions and mood, 8-14) and E (arousal
+          and reactivity, 15-20); NaN on other scales and when an item of the cluster is
+          unanswered;
+        - ``pcl5_provisional_ptsd`` (boolean): PCL-5 rows only, the DSM-5 provisional
+          diagnosis: at least 1 B, 1 C, 2 D and 2 E items rated 2 ("moderately") or
+          higher; NA on other scales and when unanswered items leave it undecided.
 
     Raises
     ------
@@ -216,10 +250,20 @@ def score(data: pd.DataFrame, instrument: str | Instrument | None = None, *,
     A scored unit is one item, except on the QIDS-SR16 (Rush 2003), whose 9 domains score
     the highest answered item of sleep (1-4), appetite/weight (6-9) and psychomotor (15-16)
     and items 5 and 10-14 on their own; a domain is missing only when all its items are.
+    The dichotomous SHAPS scores responses 1-2 (agree) as 0 and 3-4 (disagree) as 1;
+    every other item scores its response.
 
     The total is the sum of the units. With ``k`` of ``n`` units answered and
     ``k / n >= min_answered``, the prorated total is ``mean(answered units) * n``, capped at
     the instrument's maximum (reachable only on HAM-D17, whose items have mixed ranges).
+    Only the five depression scales are prorated: the manuals of GAD-7, HAM-A, CADSS,
+    BPRS-POSITIVE, YMRS, PCL-5 and SHAPS give no prorating rule, so any missing item
+    leaves their total missing whatever ``prorate`` says (``Instrument.prorating``).
+
+    The PCL-5 provisional diagnosis is True when the answered items already meet the
+    rule, False when it cannot be met even if every unanswered item were rated 2 or
+    more, NA otherwise. Weathers et al. (2013) also give a total cut-off of 31-33 for
+    probable PTSD; ketex does not apply it (choose it in the analysis plan).
 
     Examples
     --------
@@ -235,6 +279,17 @@ def score(data: pd.DataFrame, instrument: str | Instrument | None = None, *,
     3    NaN           3     False               <NA>        <NA>
     >>> scores.loc[3, "missing_reason"]
     '3 of 9 items answered; at least 8 needed for prorating'
+
+    The PCL-5 clusters and provisional diagnosis (here 2 B, 1 C, 2 D and 1 E items
+    rated 2 or more: E falls short):
+
+    >>> pcl = pd.DataFrame([[2, 2, 0, 0, 0, 3, 0, 2, 2] + [0] * 5 + [4] + [1] * 5],
+    ...                    columns=[f"item_{i}" for i in range(1, 21)])
+    >>> result = score(pcl, "PCL-5")
+    >>> result.filter(like="cluster").to_dict("records")
+    [{'pcl5_cluster_b': 4.0, 'pcl5_cluster_c': 3.0, 'pcl5_cluster_d': 4.0, 'pcl5_cluster_e': 9.0}]
+    >>> result.loc[0, "pcl5_provisional_ptsd"]
+    np.False_
     """
     if not isinstance(data, pd.DataFrame):
         raise TypeError(f"data must be a pandas DataFrame, got {type(data).__name__}")
@@ -250,6 +305,8 @@ def score(data: pd.DataFrame, instrument: str | Instrument | None = None, *,
     prorated = np.zeros(n_rows, dtype=bool)
     missing_reason = np.full(n_rows, None, dtype=object)
     item9_flag = np.full(n_rows, None, dtype=object)
+    pcl5: dict[str, np.ndarray] = {f"pcl5_cluster_{c}": np.full(n_rows, np.nan) for c in "bcde"}
+    pcl5["pcl5_provisional_ptsd"] = np.full(n_rows, None, dtype=object)
     severity_label = np.full(n_rows, None, dtype=object)
     problems: list[_Problem] = []
     for code, rows in groups.items():
@@ -263,6 +320,9 @@ def score(data: pd.DataFrame, instrument: str | Instrument | None = None, *,
         if code == "PHQ-9":
             item9 = items[:, 8]
             item9_flag[rows] = np.where(np.isnan(item9), None, item9 > 0)
+        if code == "PCL-5":
+            for name, values in _pcl5_outputs(items, inst).items():
+                pcl5[name][rows] = values
     _raise_problems("invalid item values", problems)
     return pd.DataFrame(
         {
@@ -272,6 +332,8 @@ def score(data: pd.DataFrame, instrument: str | Instrument | None = None, *,
             "severity": pd.array(severity_label, dtype="string"),
             "item9_flag": pd.array(item9_flag, dtype="boolean"),
             "missing_reason": pd.array(missing_reason, dtype="string"),
+            **{f"pcl5_cluster_{c}": pcl5[f"pcl5_cluster_{c}"] for c in "bcde"},
+            "pcl5_provisional_ptsd": pd.array(pcl5["pcl5_provisional_ptsd"], dtype="boolean"),
         },
         index=data.index,
     )

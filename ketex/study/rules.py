@@ -355,17 +355,18 @@ def _check_instrument(protocol, frame, instrument, index, parsed, log: ProblemLo
         top = instrument.item_max[k - 1]
         bad_row |= log.flag(
             table, rows,
-            numbers.notna() & ((numbers < 0) | (numbers > top) | (numbers != numbers.round())),
+            numbers.notna() & ((numbers < instrument.item_min) | (numbers > top)
+                               | (numbers != numbers.round())),
             column, "item_out_of_range",
             lambda row, c=column, t=top: f"{_where(row)}: {c} {row['_value']} is outside "
-            f"the {code} item range 0-{t}; correct it or leave it empty")
+            f"the {code} item range {instrument.item_min}-{t}; correct it or leave it empty")
         parsed[column].loc[index] = numbers
     given = rows["total"]
     bad_total = log.flag(
-        table, rows, (given < 0) | (given > instrument.total_max), "total",
+        table, rows, (given < instrument.total_min) | (given > instrument.total_max), "total",
         "total_out_of_range",
         lambda row: f"{_where(row)}: total {row['_value']:g} is outside the {code} "
-        f"range 0-{instrument.total_max}; correct it or leave it empty")
+        f"range {instrument.total_min}-{instrument.total_max}; correct it or leave it empty")
     own_items = [c for c in parsed if int(c.split("_")[1]) <= instrument.n_items]
     items = pd.DataFrame({c: parsed[c][index] for c in own_items}, index=index)
     # item columns absent from the source are unanswered items, not a crash in scoring

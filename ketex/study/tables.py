@@ -15,7 +15,7 @@ import pandas as pd
 __all__ = ["TABLES", "Column", "TableSchema", "canonical", "empty_table", "item_columns"]
 
 ITEM_COLUMN = re.compile(r"^item_(\d+)$")
-MAX_ITEMS = 21  # BDI-II has the most items of the supported instruments
+MAX_ITEMS = 23  # CADSS has the most items of the supported instruments
 
 
 @dataclass(frozen=True)
