@@ -41,6 +41,7 @@ from ketex.io.adam import write_adam
 from ketex.io.folder import load_trial, write_excel, write_trial
 from ketex.io.redcap import load_redcap, write_redcap
 from ketex.io.sdtm import load_sdtm, write_sdtm
+from ketex.mediation import MediationResult, mediation
 from ketex.models import (
     GEEResult,
     GLMMControl,
@@ -93,6 +94,8 @@ from ketex.survival import (
 __version__ = "0.1.0.dev0"
 
 __all__ = [
+    "mediation",
+    "MediationResult",
     "power",
     "plot_power",
     "null_design",
