@@ -41,6 +41,7 @@ from ketex.io.adam import write_adam
 from ketex.io.folder import load_trial, write_excel, write_trial
 from ketex.io.redcap import load_redcap, write_redcap
 from ketex.io.sdtm import load_sdtm, write_sdtm
+from ketex.causal_mediation import MediationResult, mediation
 from ketex.models import (
     GEEResult,
     GLMMControl,
@@ -107,6 +108,8 @@ __all__ = [
     "read_streams",
     "MANIFEST_COLUMNS",
     "STREAM_COLUMNS",
+    "mediation",
+    "MediationResult",
     "power",
     "plot_power",
     "null_design",
