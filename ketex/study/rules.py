@@ -149,6 +149,15 @@ def _derive_days(table: str, frame: pd.DataFrame, participants: pd.DataFrame, lo
         f"because participant {row['participant_id']} has no randomization_date in "
         "participants; add it there, or give day",
     )
+    log.flag(
+        table,
+        frame,
+        ~given & frame["date"].isna() & ~log.rejected_mask(table, frame),
+        "date",
+        "no_day",
+        lambda row: f"{_where(row)}: neither a day nor a complete date; give the study day "
+        "in day or the full date (YYYY-MM-DD) in date",
+    )
     frame.loc[~given, "day"] = days[~given]
 
 
