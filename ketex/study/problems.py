@@ -58,6 +58,7 @@ RULES = MappingProxyType(
         "implausible_dose": "error",
         "impossible_duration": "error",
         "duplicate_infusion": "error",
+        "duplicate_session": "error",
         # assessments
         "unknown_instrument": "error",
         "unknown_visit": "error",

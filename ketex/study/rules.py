@@ -279,6 +279,21 @@ def _check_exercise(frame: pd.DataFrame, log: ProblemLog) -> None:
     _range_rule(table, frame, "rpe", *LIMITS["rpe"], "out_of_range", "", log, " (Borg 6-20)")
     _range_rule(table, frame, "watts", *LIMITS["watts"], "out_of_range", " W", log)
     _range_rule(table, frame, "met", *LIMITS["met"], "out_of_range", " MET", log)
+    values = [c for c in frame.columns if not c.startswith("_")]
+    if frame.empty or not values:
+        return
+    first = frame.drop_duplicates(values).set_index(values)[LINE]
+    log.flag(
+        table,
+        frame,
+        frame.duplicated(values, keep="first") & frame["participant_id"].notna(),
+        "day",
+        "duplicate_session",
+        lambda row: f"{_where(row)}: participant {row['participant_id']} already has this "
+        f"exact session on day {row['_value']:g} (line "
+        f"{first.get(tuple(row[c] for c in values))}); a copy would count twice in the "
+        "exercise dose. Remove the duplicate row",
+    )
 
 
 # -- assessments --------------------------------------------------------------------

@@ -112,3 +112,25 @@ def test_no_day_and_no_date_is_an_error(mini_folder):
     trial = _load(mini_folder)
     assert [r[6] for r in _rows(trial.report)] == ["no_day"]
     assert trial.events.empty
+
+
+# -- 3. duplicate exercise sessions -------------------------------------------------
+
+
+def test_exact_duplicate_session_is_rejected(mini_folder):
+    path = mini_folder / "exercise.csv"
+    lines = path.read_text().splitlines()
+    path.write_text("\n".join([*lines, lines[1]]) + "\n")  # M01 day 1 again, as line 9
+    trial = _load(mini_folder)
+    assert _rows(trial.report) == [
+        ("exercise", "exercise.csv", 9, "M01", "day", "1", "duplicate_session", "error")]
+    assert "(line 2)" in trial.report["message"].iloc[0]
+    assert len(trial.exercise) == 7  # the seven sessions of the file, each once
+
+
+def test_two_different_sessions_on_one_day_are_kept(mini_folder):
+    path = mini_folder / "exercise.csv"
+    lines = path.read_text().splitlines()
+    path.write_text("\n".join([*lines, lines[1].replace(",45,", ",20,", 1)]) + "\n")
+    trial = _load(mini_folder, on_error="raise")
+    assert trial.report.empty and len(trial.exercise) == 8
