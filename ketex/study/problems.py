@@ -32,6 +32,7 @@ RULES = MappingProxyType(
         # the protocol and whole files
         "bad_protocol": "error",
         "missing_table": "error",
+        "empty_table": "error",
         "ambiguous_table": "error",
         "empty_file": "error",
         "bad_encoding": "error",

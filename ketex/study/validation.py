@@ -101,6 +101,11 @@ def _prepare(name: str, frame: pd.DataFrame | None, log: ProblemLog) -> pd.DataF
         frame = frame.assign(**{SOURCE_FILE: name, LINE: np.arange(2, len(frame) + 2)})
     frame = frame.rename(columns=lambda c: str(c).strip())
     file = str(frame[SOURCE_FILE].iloc[0]) if len(frame) else name
+    if frame.empty and schema.required_table:
+        log.add(name, "empty_table",
+                f"the {name} table has no rows; a trial needs at least one. Check that the "
+                "export holds the data and not only the header line",
+                source_file=file)
     if PARSE_ERROR in frame.columns:
         log.flag(name, frame, frame[PARSE_ERROR].notna(), None, "malformed_row",
                  lambda row: row[PARSE_ERROR])

@@ -134,3 +134,14 @@ def test_two_different_sessions_on_one_day_are_kept(mini_folder):
     path.write_text("\n".join([*lines, lines[1].replace(",45,", ",20,", 1)]) + "\n")
     trial = _load(mini_folder, on_error="raise")
     assert trial.report.empty and len(trial.exercise) == 8
+
+
+# -- 4. header-only required tables -------------------------------------------------
+
+
+def test_header_only_participants_is_an_error(mini_folder):
+    path = mini_folder / "participants.csv"
+    path.write_text(path.read_text().splitlines()[0] + "\n")
+    trial = _load(mini_folder)
+    assert ("participants", "participants", None, None, None, None, "empty_table",
+            "error") in _rows(trial.report)
