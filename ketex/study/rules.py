@@ -39,7 +39,8 @@ LIMITS = MappingProxyType(
 )
 
 _HR_COLUMNS = {"participants": ("resting_hr", "max_hr"), "exercise": ("avg_hr", "peak_hr")}
-_EVENT_ALIASES = {"hospitalization": "hospitalisation", "suicide": "completed_suicide"}
+# spellings only; "suicide" is not an alias: it may mean an attempt or a completed suicide
+_EVENT_ALIASES = {"hospitalization": "hospitalisation"}
 
 
 def check_all(protocol: Protocol, tables: dict[str, pd.DataFrame], log: ProblemLog) -> None:
@@ -504,6 +505,8 @@ def _check_events(frame: pd.DataFrame, log: ProblemLog) -> None:
         "event",
         "unknown_event",
         lambda row: f"{_where(row)}: event {row['_value']!r} is not a known type "
-        f"({', '.join(EVENT_TYPES)}); endpoint rules will ignore it unless configured",
+        f"({', '.join(EVENT_TYPES)}); endpoint rules will ignore it unless configured"
+        + ("; write suicide_attempt or completed_suicide, ketex does not guess which"
+           if row["_value"] == "suicide" else ""),
         severity="warning",
     )

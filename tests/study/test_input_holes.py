@@ -145,3 +145,15 @@ def test_header_only_participants_is_an_error(mini_folder):
     trial = _load(mini_folder)
     assert ("participants", "participants", None, None, None, None, "empty_table",
             "error") in _rows(trial.report)
+
+
+# -- 7. the ambiguous event "suicide" -----------------------------------------------
+
+
+def test_suicide_is_not_guessed_to_be_completed(mini_folder):
+    edit_cell(mini_folder / "events.csv", 2, "event", "Suicide")
+    trial = _load(mini_folder, on_error="raise")
+    assert _rows(trial.report) == [
+        ("events", "events.csv", 2, "M03", "event", "suicide", "unknown_event", "warning")]
+    assert "suicide_attempt or completed_suicide" in trial.report["message"].iloc[0]
+    assert "completed_suicide" not in set(trial.events["event"])
