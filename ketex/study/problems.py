@@ -50,6 +50,7 @@ RULES = MappingProxyType(
         "no_day": "error",
         # participants and references between tables
         "duplicate_participant": "error",
+        "participant_id_case_collision": "error",
         "unknown_arm": "error",
         "unknown_participant": "error",
         "heart_rate_out_of_range": "error",

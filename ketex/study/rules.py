@@ -95,6 +95,20 @@ def _check_participants(protocol: Protocol, frame: pd.DataFrame, log: ProblemLog
         lambda row: f"{_where(row)}: participant {row['_value']} already appears on line "
         f"{first_line.get(row['_value'])}; each participant needs exactly one row",
     )
+    folded = ids.str.casefold()
+    first_spelling = frame[ids.notna()].assign(_fold=folded).drop_duplicates("_fold")
+    first_spelling = first_spelling.set_index("_fold")
+    log.flag(
+        table,
+        frame,
+        ids.notna() & ~duplicated & folded.duplicated(keep="first") & ~ids.duplicated(),
+        "participant_id",
+        "participant_id_case_collision",
+        lambda row: f"{_where(row)}: participant {row['_value']} differs only in letter "
+        f"case from {first_spelling.loc[row['_value'].casefold(), 'participant_id']} on "
+        f"line {first_spelling.loc[row['_value'].casefold(), LINE]}; ids that differ only in "
+        "case are almost always one participant. Correct the id",
+    )
     arms = protocol.arm_codes
     log.flag(
         table,

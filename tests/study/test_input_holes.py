@@ -157,3 +157,17 @@ def test_suicide_is_not_guessed_to_be_completed(mini_folder):
         ("events", "events.csv", 2, "M03", "event", "suicide", "unknown_event", "warning")]
     assert "suicide_attempt or completed_suicide" in trial.report["message"].iloc[0]
     assert "completed_suicide" not in set(trial.events["event"])
+
+
+# -- 6. participant ids differing only in case --------------------------------------
+
+
+def test_case_only_participant_ids_collide(mini_folder):
+    path = mini_folder / "participants.csv"
+    lines = path.read_text().splitlines()
+    path.write_text("\n".join([*lines, lines[1].replace("M01", "m01", 1)]) + "\n")
+    trial = _load(mini_folder)
+    assert ("participants", "participants.csv", len(lines) + 1, "m01", "participant_id",
+            "m01", "participant_id_case_collision", "error") in _rows(trial.report)
+    assert "M01 on line 2" in trial.report["message"].iloc[0]
+    assert "m01" not in set(trial.participants["participant_id"])
