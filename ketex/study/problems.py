@@ -32,6 +32,7 @@ RULES = MappingProxyType(
         # the protocol and whole files
         "bad_protocol": "error",
         "missing_table": "error",
+        "empty_table": "error",
         "ambiguous_table": "error",
         "empty_file": "error",
         "bad_encoding": "error",
@@ -49,6 +50,7 @@ RULES = MappingProxyType(
         "no_day": "error",
         # participants and references between tables
         "duplicate_participant": "error",
+        "participant_id_case_collision": "error",
         "unknown_arm": "error",
         "unknown_participant": "error",
         "heart_rate_out_of_range": "error",
@@ -58,6 +60,7 @@ RULES = MappingProxyType(
         "implausible_dose": "error",
         "impossible_duration": "error",
         "duplicate_infusion": "error",
+        "duplicate_session": "error",
         # assessments
         "unknown_instrument": "error",
         "unknown_visit": "error",

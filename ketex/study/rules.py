@@ -39,7 +39,8 @@ LIMITS = MappingProxyType(
 )
 
 _HR_COLUMNS = {"participants": ("resting_hr", "max_hr"), "exercise": ("avg_hr", "peak_hr")}
-_EVENT_ALIASES = {"hospitalization": "hospitalisation", "suicide": "completed_suicide"}
+# spellings only; "suicide" is not an alias: it may mean an attempt or a completed suicide
+_EVENT_ALIASES = {"hospitalization": "hospitalisation"}
 
 
 def check_all(protocol: Protocol, tables: dict[str, pd.DataFrame], log: ProblemLog) -> None:
@@ -93,6 +94,20 @@ def _check_participants(protocol: Protocol, frame: pd.DataFrame, log: ProblemLog
         "duplicate_participant",
         lambda row: f"{_where(row)}: participant {row['_value']} already appears on line "
         f"{first_line.get(row['_value'])}; each participant needs exactly one row",
+    )
+    folded = ids.str.casefold()
+    first_spelling = frame[ids.notna()].assign(_fold=folded).drop_duplicates("_fold")
+    first_spelling = first_spelling.set_index("_fold")
+    log.flag(
+        table,
+        frame,
+        ids.notna() & ~duplicated & folded.duplicated(keep="first") & ~ids.duplicated(),
+        "participant_id",
+        "participant_id_case_collision",
+        lambda row: f"{_where(row)}: participant {row['_value']} differs only in letter "
+        f"case from {first_spelling.loc[row['_value'].casefold(), 'participant_id']} on "
+        f"line {first_spelling.loc[row['_value'].casefold(), LINE]}; ids that differ only in "
+        "case are almost always one participant. Correct the id",
     )
     arms = protocol.arm_codes
     log.flag(
@@ -148,6 +163,15 @@ def _derive_days(table: str, frame: pd.DataFrame, participants: pd.DataFrame, lo
         lambda row: f"{_where(row)}: no day, and the date cannot be turned into one "
         f"because participant {row['participant_id']} has no randomization_date in "
         "participants; add it there, or give day",
+    )
+    log.flag(
+        table,
+        frame,
+        ~given & frame["date"].isna() & ~log.rejected_mask(table, frame),
+        "date",
+        "no_day",
+        lambda row: f"{_where(row)}: neither a day nor a complete date; give the study day "
+        "in day or the full date (YYYY-MM-DD) in date",
     )
     frame.loc[~given, "day"] = days[~given]
 
@@ -270,6 +294,21 @@ def _check_exercise(frame: pd.DataFrame, log: ProblemLog) -> None:
     _range_rule(table, frame, "rpe", *LIMITS["rpe"], "out_of_range", "", log, " (Borg 6-20)")
     _range_rule(table, frame, "watts", *LIMITS["watts"], "out_of_range", " W", log)
     _range_rule(table, frame, "met", *LIMITS["met"], "out_of_range", " MET", log)
+    values = [c for c in frame.columns if not c.startswith("_")]
+    if frame.empty or not values:
+        return
+    first = frame.drop_duplicates(values).set_index(values)[LINE]
+    log.flag(
+        table,
+        frame,
+        frame.duplicated(values, keep="first") & frame["participant_id"].notna(),
+        "day",
+        "duplicate_session",
+        lambda row: f"{_where(row)}: participant {row['participant_id']} already has this "
+        f"exact session on day {row['_value']:g} (line "
+        f"{first.get(tuple(row[c] for c in values))}); a copy would count twice in the "
+        "exercise dose. Remove the duplicate row",
+    )
 
 
 # -- assessments --------------------------------------------------------------------
@@ -481,6 +520,8 @@ def _check_events(frame: pd.DataFrame, log: ProblemLog) -> None:
         "event",
         "unknown_event",
         lambda row: f"{_where(row)}: event {row['_value']!r} is not a known type "
-        f"({', '.join(EVENT_TYPES)}); endpoint rules will ignore it unless configured",
+        f"({', '.join(EVENT_TYPES)}); endpoint rules will ignore it unless configured"
+        + ("; write suicide_attempt or completed_suicide, ketex does not guess which"
+           if row["_value"] == "suicide" else ""),
         severity="warning",
     )

@@ -9,6 +9,7 @@ returns a ``Trial`` whose rows are exactly the input rows that passed.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 import numpy as np
@@ -21,7 +22,7 @@ from ketex.study.protocol import Protocol
 from ketex.study.tables import TABLES, canonical, empty_table
 from ketex.study.trial import Trial
 
-__all__ = ["MISSING_TOKENS", "build_trial"]
+__all__ = ["MISSING_TOKENS", "build_trial", "parse_dates"]
 
 MISSING_TOKENS = frozenset({"", "na", "n/a", "nan", "null", "none", "."})
 _TRUE = frozenset({"true", "t", "yes", "y", "1", "1.0"})
@@ -100,6 +101,11 @@ def _prepare(name: str, frame: pd.DataFrame | None, log: ProblemLog) -> pd.DataF
         frame = frame.assign(**{SOURCE_FILE: name, LINE: np.arange(2, len(frame) + 2)})
     frame = frame.rename(columns=lambda c: str(c).strip())
     file = str(frame[SOURCE_FILE].iloc[0]) if len(frame) else name
+    if frame.empty and schema.required_table:
+        log.add(name, "empty_table",
+                f"the {name} table has no rows; a trial needs at least one. Check that the "
+                "export holds the data and not only the header line",
+                source_file=file)
     if PARSE_ERROR in frame.columns:
         log.flag(name, frame, frame[PARSE_ERROR].notna(), None, "malformed_row",
                  lambda row: row[PARSE_ERROR])
@@ -152,6 +158,82 @@ def _blank_to_na(values: pd.Series) -> pd.Series:
     return text.mask(text.str.lower().isin(MISSING_TOKENS))
 
 
+_DATE_TIME = re.compile(
+    r"(?P<date>\d{4}-\d{2}-\d{2}|\d{8})"
+    r"(?:[T ](?P<time>\d{2}(?::?\d{2}(?::?\d{2}(?:[.,]\d{1,9})?)?)?)"
+    r"\s*(?P<zone>Z|[+-]\d{2}(?::?\d{2})?)?)?"
+)
+_PARTIAL_DATE = re.compile(r"\d{4}(?:-\d{2})?")
+
+
+def parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Parse ISO 8601 dates and date-times as written, ignoring any time-zone offset.
+
+    The one date parser of every reader. A date may carry a time (``T`` or a space) and
+    a UTC offset (``Z``, ``+01:00``, ``-0500``); the offset is dropped, not applied, so
+    each value keeps the calendar date and clock time written in the file.
+
+    Parameters
+    ----------
+    values : Series
+        Text (or values whose text is an ISO date); missing values stay missing.
+
+    Returns
+    -------
+    dates : Series
+        ``datetime64[ns]``; NaT where the value is missing, not a date, incomplete, or
+        outside 1900-2100.
+    partial : Series
+        Boolean: the value is an incomplete date (``2024`` or ``2024-01``).
+
+    Notes
+    -----
+    Converting to UTC would move a visit at 23:30 at ``-05:00`` to the next day and
+    change its study day; study days count the days where the participant was, which is
+    the date written. Values with and without offsets can be mixed.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> dates, partial = parse_dates(pd.Series(
+    ...     ["2024-01-14T23:30:00-05:00", "2024-01-14T00:00:00Z", "2024-01", "2024-13-45"]))
+    >>> dates.tolist()
+    [Timestamp('2024-01-14 23:30:00'), Timestamp('2024-01-14 00:00:00'), NaT, NaT]
+    >>> partial.tolist()
+    [False, False, True, False]
+    """
+    text = values.astype("string").str.strip()
+    parsed = {value: _parse_date(value) for value in text.dropna().unique()}
+    dates = pd.Series(
+        [pd.NaT if pd.isna(v) else parsed[v] for v in text], index=values.index,
+        dtype="datetime64[ns]",
+    )
+    partial = pd.Series(
+        [False if pd.isna(v) else bool(_PARTIAL_DATE.fullmatch(v)) for v in text],
+        index=values.index, dtype=bool,
+    )
+    return dates, partial
+
+
+def _parse_date(text: str) -> pd.Timestamp | None:
+    match = _DATE_TIME.fullmatch(text)
+    if match is None:
+        return pd.NaT
+    day = match["date"]
+    if "-" not in day:
+        day = f"{day[:4]}-{day[4:6]}-{day[6:]}"
+    clock, fraction = (match["time"] or "00").replace(",", ".").partition(".")[::2]
+    clock = clock.replace(":", "").ljust(6, "0")
+    try:
+        value = pd.Timestamp(f"{day}T{clock[:2]}:{clock[2:4]}:{clock[4:6]}"
+                             + (f".{fraction}" if fraction else ""))
+    except (ValueError, OverflowError):  # 2024-13-45, 25:00, ...
+        return pd.NaT
+    if not _FIRST_DATE <= value.normalize() <= _LAST_DATE:
+        return pd.NaT
+    return value
+
+
 def _where(row: pd.Series) -> str:
     file = row.get(SOURCE_FILE)
     line = row.get(LINE)
@@ -201,18 +283,29 @@ def _convert(
         )
         return result
     if kind == "date":
-        dates = pd.to_datetime(values.astype("string"), errors="coerce", format="ISO8601")
-        implausible = dates.notna() & ((dates < _FIRST_DATE) | (dates > _LAST_DATE))
+        dates, partial = parse_dates(values)
         log.flag(
             table,
             frame,
-            values.notna() & (dates.isna() | implausible),
+            partial,
+            column,
+            "partial_date",
+            lambda row: f"{_where(row)}: {column} {row['_value']!r} is not a complete date; "
+            "ketex does not guess the missing day or month, so the date is left empty. "
+            "Give the full date (YYYY-MM-DD), or the study day in day",
+            severity="warning",
+        )
+        log.flag(
+            table,
+            frame,
+            values.notna() & dates.isna() & ~partial,
             column,
             "bad_date",
             lambda row: f"{_where(row)}: {column} {row['_value']!r} is not a date between "
-            f"{_FIRST_DATE:%Y} and {_LAST_DATE:%Y}; write dates as ISO 8601, e.g. 2024-03-01",
+            f"{_FIRST_DATE:%Y} and {_LAST_DATE:%Y}; write dates as ISO 8601, e.g. 2024-03-01 "
+            "or 2024-03-01T09:30:00+01:00",
         )
-        return dates.mask(implausible).astype("datetime64[ns]")
+        return dates
     if kind == "item":
         return values  # parsed per instrument by the assessment rules
     if kind == "str":
