@@ -75,6 +75,7 @@ from ketex.study.protocol import (
     InfusionPlan,
     Protocol,
     ScoringSettings,
+    Treatment,
     Visit,
 )
 from ketex.study.summary import TrialSummary, summarize
@@ -154,6 +155,7 @@ __all__ = [
     "ExercisePrescription",
     "INSTRUMENTS",
     "InfusionPlan",
+    "Treatment",
     "Instrument",
     "MMRMControl",
     "MMRMResult",
