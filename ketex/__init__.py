@@ -84,6 +84,7 @@ from ketex.study.protocol import (
     InfusionPlan,
     Protocol,
     ScoringSettings,
+    Treatment,
     Visit,
 )
 from ketex.study.summary import TrialSummary, summarize
@@ -171,6 +172,7 @@ __all__ = [
     "ExercisePrescription",
     "INSTRUMENTS",
     "InfusionPlan",
+    "Treatment",
     "Instrument",
     "MMRMControl",
     "MMRMResult",

@@ -1,7 +1,12 @@
-"""The trial protocol: arms, visit schedule, infusion plan, exercise prescription.
+"""The trial protocol: arms (their treatments and exercise), visit schedule, settings.
 
 A :class:`Protocol` is read from the study folder's ``study.toml``. Every part is a
-frozen dataclass, so a protocol can be shared freely and compared with ``==``.
+frozen dataclass, so a protocol can be shared freely and compared with ``==``. Each arm
+owns its interventions: zero or more :class:`Treatment` entries (``[[arms.treatments]]``,
+or the older single ``[arms.infusions]``) and its own :class:`ExercisePrescription`
+(``[arms.exercise]``; ``exercise = false`` for none; absent: the study-level
+``[exercise]``, if any). Every problem of a ``study.toml`` is reported at once, in one
+:class:`ProtocolError`.
 """
 
 from __future__ import annotations
@@ -27,14 +32,24 @@ __all__ = [
     "Protocol",
     "ProtocolError",
     "ScoringSettings",
+    "Treatment",
     "Visit",
 ]
 
 DOSE_UNITS = ("mg/kg", "mg")
+ROLES = ("active", "placebo", "active_placebo")
 
 
 class ProtocolError(ValueError):
-    """``study.toml`` is malformed; the message names the file, the key and what to do."""
+    """``study.toml`` is malformed; the message names the file, the key and what to do.
+
+    ``problems`` holds every problem found (each ``"<file>: <key>: <what to do>"``); the
+    message is the one problem, or a count followed by one problem a line.
+    """
+
+    def __init__(self, message: str, problems: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.problems = tuple(problems) or (message,)
 
 
 @dataclass(frozen=True)
@@ -65,12 +80,128 @@ class InfusionPlan:
 
 
 @dataclass(frozen=True)
+class Treatment:
+    """One drug an arm gives: active drug, placebo or active placebo, on planned days.
+
+    Parameters
+    ----------
+    drug : str
+        What is given: ``"ketamine"``, ``"esketamine"``, ``"midazolam"``, ``"saline"``, ...
+    dose : float
+        Dose per administration, in ``dose_unit`` (0 only for ``role="placebo"``); with
+        ``doses``, the first of them.
+    dose_unit : {"mg/kg", "mg"}
+    days : tuple of int
+        Study days of the planned administrations (day 0 = randomisation).
+    role : {"active", "placebo", "active_placebo"}
+        ``"active_placebo"``: a drug chosen to mimic the active drug's effects (midazolam
+        0.045 mg/kg for ketamine), with a dose above 0.
+    route : str
+        ``"IV"``, ``"intranasal"``, ...
+    duration_min : float or None
+        Infusion duration in minutes (40 for the standard IV ketamine infusion).
+    doses : tuple of float
+        Per-administration doses, one per day of ``days`` (a titration such as esketamine
+        56 mg then 84 mg); empty: ``dose`` every time.
+
+    Examples
+    --------
+    >>> esk = Treatment("esketamine", 56.0, "mg", (1, 4, 8, 11), route="intranasal",
+    ...                 duration_min=None, doses=(56.0, 56.0, 84.0, 84.0))
+    >>> esk.planned_doses
+    (56.0, 56.0, 84.0, 84.0)
+    """
+
+    drug: str
+    dose: float
+    dose_unit: str
+    days: tuple[int, ...]
+    role: str = "active"
+    route: str = "IV"
+    duration_min: float | None = None
+    doses: tuple[float, ...] = ()
+
+    @property
+    def planned_doses(self) -> tuple[float, ...]:
+        """The dose of each planned administration, in the order of ``days``."""
+        return self.doses or tuple(self.dose for _ in self.days)
+
+    def as_plan(self) -> InfusionPlan:
+        """This treatment as the older :class:`InfusionPlan` (no role, one dose)."""
+        return InfusionPlan(self.drug, self.route, self.dose, self.dose_unit,
+                            self.duration_min, self.days)
+
+    @classmethod
+    def from_plan(cls, plan: InfusionPlan) -> Treatment:
+        """An ``[arms.infusions]`` plan as a treatment of role ``"active"``."""
+        return cls(plan.drug, plan.dose, plan.dose_unit, tuple(plan.days), "active",
+                   plan.route, plan.duration_min)
+
+
+@dataclass(frozen=True, init=False)
 class Arm:
-    """A treatment arm: its code (as in ``participants.arm``), a label and its infusions."""
+    """A trial arm: its code (as in ``participants.arm``), label, treatments and exercise.
+
+    Parameters
+    ----------
+    code : str
+    label : str
+    infusions : InfusionPlan, optional
+        Older form of one treatment of role ``"active"``; it becomes the first of
+        ``treatments``.
+    treatments : tuple of Treatment
+        What the arm gives (may be empty: an exercise-only or usual-care arm).
+    exercise : ExercisePrescription, False or None
+        The arm's own exercise prescription; ``False``: the arm prescribes no exercise;
+        None: not stated, the study-level ``Protocol.exercise`` applies (see
+        :meth:`Protocol.exercise_for`).
+    factors : tuple of (str, str)
+        ``(factor, level)`` pairs of a factorial cell, e.g.
+        ``(("drug", "ketamine"), ("exercise", "aerobic"))``; may be given as a mapping.
+
+    Examples
+    --------
+    >>> arm = Arm("KET", infusions=InfusionPlan(days=(1, 3)))
+    >>> arm.treatments[0].role, arm.infusions.days, arm.exercise
+    ('active', (1, 3), None)
+    """
 
     code: str
     label: str = ""
-    infusions: InfusionPlan | None = None
+    treatments: tuple[Treatment, ...] = ()
+    exercise: ExercisePrescription | bool | None = None
+    factors: tuple[tuple[str, str], ...] = ()
+
+    def __init__(
+        self,
+        code: str,
+        label: str = "",
+        infusions: InfusionPlan | None = None,
+        *,
+        treatments: tuple[Treatment, ...] = (),
+        exercise: ExercisePrescription | bool | None = None,
+        factors: Mapping[str, str] | tuple[tuple[str, str], ...] = (),
+    ) -> None:
+        treatments = tuple(treatments)
+        if infusions is not None:
+            treatments = (Treatment.from_plan(infusions), *treatments)
+        if isinstance(factors, Mapping):
+            factors = tuple(factors.items())
+        object.__setattr__(self, "code", code)
+        object.__setattr__(self, "label", label)
+        object.__setattr__(self, "treatments", treatments)
+        object.__setattr__(self, "exercise", exercise)
+        object.__setattr__(self, "factors", tuple((str(k), str(v)) for k, v in factors))
+
+    @property
+    def infusions(self) -> InfusionPlan | None:
+        """The arm's first treatment as an :class:`InfusionPlan` (None without treatments)."""
+        return self.treatments[0].as_plan() if self.treatments else None
+
+    @property
+    def drugs(self) -> tuple[str, ...]:
+        """Names of the drugs the arm gives, lower case, in order, each once."""
+        return tuple(dict.fromkeys(t.drug.lower() for t in self.treatments))
 
 
 @dataclass(frozen=True)
@@ -104,10 +235,12 @@ class Visit:
 
 @dataclass(frozen=True)
 class ExercisePrescription:
-    """The structured exercise every arm prescribes.
+    """The structured exercise an arm prescribes (or every arm, as ``[exercise]``).
 
+    ``modality`` is cycling, treadmill, resistance, hiit, stretching, relaxation, ...;
     ``hrr_fraction`` is the prescribed heart-rate-reserve zone (Karvonen); ACSM moderate
-    intensity is 40-59 % of heart-rate reserve.
+    intensity is 40-59 % of heart-rate reserve. ``sets``, ``repetitions`` and
+    ``load_fraction_1rm`` describe resistance training.
     """
 
     modality: str = "cycling"
@@ -118,6 +251,9 @@ class ExercisePrescription:
     start_day: int = 1
     weeks: int = 12
     target_kkw: float | None = None
+    sets: int | None = None
+    repetitions: int | None = None
+    load_fraction_1rm: float | None = None
 
 
 @dataclass(frozen=True)
@@ -195,10 +331,43 @@ class Protocol:
             f"visit {name!r} is not in the protocol; visits: {', '.join(self.visit_names)}"
         )
 
+    def exercise_for(self, arm_code: str) -> ExercisePrescription | None:
+        """The exercise prescription of an arm: its own, else the study-level one.
+
+        None when the arm says ``exercise = false`` or when neither the arm nor the
+        study prescribes exercise.
+
+        Examples
+        --------
+        >>> study = ExercisePrescription(modality="cycling")
+        >>> protocol = Protocol("X", (Arm("A"), Arm("B", exercise=False)),
+        ...                     (Visit("BASELINE", 0, (-7, 0)),), exercise=study)
+        >>> protocol.exercise_for("A").modality, protocol.exercise_for("B")
+        ('cycling', None)
+        """
+        own = self.arm(arm_code).exercise
+        if own is False:
+            return None
+        return own if isinstance(own, ExercisePrescription) else self.exercise
+
+    @property
+    def factors(self) -> dict[str, tuple[str, ...]]:
+        """Factor name -> its levels, both in the order of first appearance in the arms."""
+        levels: dict[str, dict[str, None]] = {}
+        for arm in self.arms:
+            for name, level in arm.factors:
+                levels.setdefault(name, {})[level] = None
+        return {name: tuple(values) for name, values in levels.items()}
+
     # -- conversion -------------------------------------------------------------------
 
     def to_dict(self) -> dict[str, Any]:
-        """The protocol as the nested dictionary ``study.toml`` holds (None values omitted)."""
+        """The protocol as the nested dictionary ``study.toml`` holds (None values omitted).
+
+        An arm whose one treatment is an active drug with a single dose and a duration is
+        written in the older ``[arms.infusions]`` form (it reads back the same);
+        otherwise treatments are written as ``[[arms.treatments]]``.
+        """
         return _drop_none(
             {
                 "study": {
@@ -206,7 +375,7 @@ class Protocol:
                     "title": self.title,
                     "primary_scale": self.primary_scale,
                 },
-                "arms": [asdict(arm) for arm in self.arms],
+                "arms": [_arm_dict(arm) for arm in self.arms],
                 "visits": [asdict(visit) for visit in self.visits],
                 "exercise": asdict(self.exercise) if self.exercise else None,
                 "scoring": asdict(self.scoring),
@@ -221,35 +390,47 @@ class Protocol:
         Raises
         ------
         ProtocolError
-            When a key is missing, unknown or of the wrong type; the message names
-            ``source`` and the key.
+            When keys are missing, unknown or of the wrong type, or entries contradict
+            each other; every problem is listed, each naming ``source`` and the key.
         """
         reader = _Reader(source)
         study = reader.table(data, "study", required=True)
+        known = ("study", "arms", "visits", "exercise", "scoring", "endpoints")
+        unknown = sorted(set(data) - set(known))
+        if unknown:
+            reader.problem("(top level)", f"unknown table(s) {', '.join(unknown)}; known: "
+                           f"{', '.join(known)}")
         arms = tuple(
-            reader.build(Arm, item, f"arms[{i}]", nested={"infusions": InfusionPlan})
-            for i, item in enumerate(reader.array(data, "arms"))
+            reader.arm(item, f"arms[{i}]") for i, item in enumerate(reader.array(data, "arms"))
         )
         visits = tuple(
             reader.build(Visit, item, f"visits[{i}]")
             for i, item in enumerate(reader.array(data, "visits"))
         )
         exercise = data.get("exercise")
+        if exercise is not None:
+            exercise = reader.exercise(exercise, "exercise")
+        scoring = reader.build(ScoringSettings, data.get("scoring", {}), "scoring")
+        endpoints = reader.build(EndpointSettings, data.get("endpoints", {}), "endpoints")
+        study_id = reader.value(study, "id", "study.id") if study else None
+        parts = (*arms, *visits, scoring, endpoints, study_id)
+        if any(part is None for part in parts) or exercise is False:
+            reader.check_partial(
+                [a for a in arms if a is not None], [v for v in visits if v is not None]
+            )
+            reader.raise_if_any()
         protocol = cls(
-            study_id=str(reader.value(study, "id", "study.id")),
+            study_id=str(study_id),
             title=str(study.get("title", "")),
             primary_scale=str(study.get("primary_scale", "MADRS")),
             arms=arms,
             visits=visits,
-            exercise=(
-                reader.build(ExercisePrescription, exercise, "exercise")
-                if exercise is not None
-                else None
-            ),
-            scoring=reader.build(ScoringSettings, data.get("scoring", {}), "scoring"),
-            endpoints=reader.build(EndpointSettings, data.get("endpoints", {}), "endpoints"),
+            exercise=exercise,
+            scoring=scoring,
+            endpoints=endpoints,
         )
         reader.check(protocol)
+        reader.raise_if_any()
         return protocol
 
     @classmethod
@@ -295,69 +476,200 @@ def _drop_none(value: Any) -> Any:
     return value
 
 
+def _arm_dict(arm: Arm) -> dict[str, Any]:
+    out: dict[str, Any] = {"code": arm.code, "label": arm.label}
+    if arm.factors:
+        out["factors"] = dict(arm.factors)
+    plain = (
+        len(arm.treatments) == 1
+        and arm.treatments[0].role == "active"
+        and not arm.treatments[0].doses
+        and arm.treatments[0].duration_min is not None
+    )
+    if plain:
+        out["infusions"] = asdict(arm.treatments[0].as_plan())
+    elif arm.treatments:
+        out["treatments"] = [
+            {k: v for k, v in asdict(t).items() if not (k == "doses" and not v)}
+            for t in arm.treatments
+        ]
+    if arm.exercise is False:
+        out["exercise"] = False
+    elif isinstance(arm.exercise, ExercisePrescription):
+        out["exercise"] = asdict(arm.exercise)
+    return out
+
+
+_ARM_KEYS = ("code", "label", "factors", "treatments", "infusions", "exercise")
+
+
 class _Reader:
-    """Turns TOML data into dataclasses, with errors that name the file and the key."""
+    """Turns TOML data into dataclasses, collecting errors that name the file and the key."""
 
     def __init__(self, source: str) -> None:
         self.source = source
+        self.problems: list[str] = []
 
-    def fail(self, key: str, what: str) -> ProtocolError:
-        return ProtocolError(f"{self.source}: {key}: {what}")
+    def problem(self, key: str, what: str) -> None:
+        self.problems.append(f"{self.source}: {key}: {what}")
+
+    def raise_if_any(self) -> None:
+        if len(self.problems) == 1:
+            raise ProtocolError(self.problems[0], tuple(self.problems))
+        if self.problems:
+            lines = "\n".join(f"  {p}" for p in self.problems)
+            raise ProtocolError(
+                f"{self.source}: {len(self.problems)} problems; fix each of them:\n{lines}",
+                tuple(self.problems),
+            )
 
     def table(self, data: Mapping[str, Any], key: str, required: bool = False) -> Mapping:
         value = data.get(key)
         if value is None:
             if required:
-                raise self.fail(key, f"missing; add a [{key}] table")
+                self.problem(key, f"missing; add a [{key}] table")
             return {}
         if not isinstance(value, Mapping):
-            raise self.fail(key, f"must be a table ([{key}]), got {type(value).__name__}")
+            self.problem(key, f"must be a table ([{key}]), got {type(value).__name__}")
+            return {}
         return value
 
     def array(self, data: Mapping[str, Any], key: str) -> list[Mapping]:
         value = data.get(key)
         if not value:
-            raise self.fail(key, f"missing; add at least one [[{key}]] entry")
+            self.problem(key, f"missing; add at least one [[{key}]] entry")
+            return []
         if not isinstance(value, list) or not all(isinstance(v, Mapping) for v in value):
-            raise self.fail(key, f"must be an array of tables ([[{key}]])")
+            self.problem(key, f"must be an array of tables ([[{key}]])")
+            return []
         return value
 
     def value(self, data: Mapping[str, Any], key: str, path: str) -> Any:
         if key not in data:
-            raise self.fail(path, "missing; it is required")
+            self.problem(path, "missing; it is required")
+            return None
         return data[key]
 
-    def build(self, cls: type, data: Any, path: str, nested: Mapping[str, type] | None = None):
+    def build(self, cls: type, data: Any, path: str) -> Any:
+        """The dataclass ``cls`` from ``data``, or None (problems recorded)."""
         if not isinstance(data, Mapping):
-            raise self.fail(path, f"must be a table, got {type(data).__name__}")
+            self.problem(path, f"must be a table, got {type(data).__name__}")
+            return None
+        before = len(self.problems)
         known = {f.name: f for f in fields(cls)}
         unknown = sorted(set(data) - set(known))
         if unknown:
-            raise self.fail(
+            self.problem(
                 path, f"unknown key(s) {', '.join(unknown)}; known keys: {', '.join(known)}"
             )
         kwargs: dict[str, Any] = {}
         for name, value in data.items():
-            if nested and name in nested:
-                value = self.build(nested[name], value, f"{path}.{name}")
-            else:
-                value = self._typed(known[name], value, f"{path}.{name}")
-            kwargs[name] = value
+            if name in known:
+                kwargs[name] = self._typed(known[name], value, f"{path}.{name}")
         missing = [
             name
             for name, f in known.items()
             if name not in data and f.default is MISSING and f.default_factory is MISSING
         ]
         if missing:
-            raise self.fail(path, f"missing required key(s) {', '.join(missing)}")
+            self.problem(path, f"missing required key(s) {', '.join(missing)}")
+        if len(self.problems) > before:
+            return None
         return cls(**kwargs)
+
+    def arm(self, data: Mapping[str, Any], path: str) -> Arm | None:
+        """One ``[[arms]]`` entry with its treatments, exercise and factors."""
+        before = len(self.problems)
+        unknown = sorted(set(data) - set(_ARM_KEYS))
+        if unknown:
+            self.problem(
+                path, f"unknown key(s) {', '.join(unknown)}; known keys: {', '.join(_ARM_KEYS)}"
+            )
+        code = self.value(data, "code", f"{path}.code")
+        if code is not None and not isinstance(code, str):
+            self.problem(f"{path}.code", f"must be a string, got {code!r}")
+        label = data.get("label", "")
+        if not isinstance(label, str):
+            self.problem(f"{path}.label", f"must be a string, got {label!r}")
+        treatments: list[Treatment | None] = []
+        if "infusions" in data:
+            plan = self.build(InfusionPlan, data["infusions"], f"{path}.infusions")
+            if plan is not None:
+                self._dose_unit(plan.dose_unit, f"{path}.infusions.dose_unit")
+                treatments.append(Treatment.from_plan(plan))
+        given = data.get("treatments", [])
+        if not isinstance(given, list) or not all(isinstance(t, Mapping) for t in given):
+            self.problem(f"{path}.treatments", "must be an array of tables ([[arms.treatments]])")
+            given = []
+        for k, item in enumerate(given):
+            treatments.append(self.treatment(item, f"{path}.treatments[{k}]"))
+        exercise = data.get("exercise")
+        if exercise is not None:
+            exercise = self.exercise(exercise, f"{path}.exercise", allow_false=True)
+        factors = data.get("factors", {})
+        if not isinstance(factors, Mapping) or not all(
+            isinstance(v, str) for v in factors.values()
+        ):
+            self.problem(f"{path}.factors", 'must be a table of names and levels, e.g. '
+                         '{ drug = "ketamine", exercise = "aerobic" }')
+            factors = {}
+        if len(self.problems) > before:
+            return None
+        return Arm(code, label, treatments=tuple(treatments), exercise=exercise, factors=factors)
+
+    def treatment(self, data: Mapping[str, Any], path: str) -> Treatment | None:
+        doses = data.get("doses")
+        if "dose" not in data and isinstance(doses, list) and doses:
+            data = {**data, "dose": doses[0]}
+        treatment = self.build(Treatment, data, path)
+        if treatment is None:
+            return None
+        if treatment.role not in ROLES:
+            self.problem(f"{path}.role", f"{treatment.role!r} must be one of {', '.join(ROLES)}")
+        self._dose_unit(treatment.dose_unit, f"{path}.dose_unit")
+        if treatment.doses and len(treatment.doses) != len(treatment.days):
+            self.problem(f"{path}.doses", f"{len(treatment.doses)} doses for "
+                         f"{len(treatment.days)} days; give one dose per day of days")
+        for key, values in (("dose", (treatment.dose,)), ("doses", treatment.doses)):
+            if any(v < 0 for v in values):
+                self.problem(f"{path}.{key}", "must not be negative")
+            elif any(v == 0 for v in values) and treatment.role != "placebo":
+                self.problem(f"{path}.{key}", f'0 is a dose only for role "placebo"; this '
+                             f"{treatment.role} {treatment.drug} needs its dose above 0")
+        return treatment
+
+    def exercise(self, data: Any, path: str, allow_false: bool = False) -> Any:
+        if isinstance(data, bool):
+            if data is False and allow_false:
+                return False
+            self.problem(path, "must be a table ([exercise] or [arms.exercise])"
+                         + ("; exercise = false says the arm prescribes none" if allow_false
+                            else "; remove it when no arm prescribes exercise"))
+            return False
+        prescription = self.build(ExercisePrescription, data, path)
+        if prescription is None:
+            return False
+        low_high = prescription.hrr_fraction
+        if len(low_high) != 2 or not 0 <= low_high[0] <= low_high[1] <= 1:
+            self.problem(f"{path}.hrr_fraction", f"{list(low_high)} must be [low, high] "
+                         "fractions of heart-rate reserve, 0 <= low <= high <= 1")
+        for key in ("sessions_per_week", "weeks"):
+            if getattr(prescription, key) < 1:
+                self.problem(f"{path}.{key}", "must be at least 1; for an arm without "
+                             "exercise write exercise = false")
+        return prescription
+
+    def _dose_unit(self, unit: str, path: str) -> None:
+        if unit not in DOSE_UNITS:
+            self.problem(path, f"{unit!r} is not a known unit; use one of {', '.join(DOSE_UNITS)}")
 
     def _typed(self, spec: Any, value: Any, path: str) -> Any:
         """Check a value against the field's type as written in its annotation."""
         annotation = str(spec.type)
         if annotation.startswith("tuple"):
             if not isinstance(value, list):
-                raise self.fail(path, f"must be an array, got {value!r}")
+                self.problem(path, f"must be an array, got {value!r}")
+                return value
             element = annotation[len("tuple["):].split(",")[0].split("]")[0].strip()
             for k, item in enumerate(value):
                 self._check_scalar(element, item, f"{path}[{k}]")
@@ -369,42 +681,65 @@ class _Reader:
         if annotation.startswith(("int", "float")) and (
             isinstance(value, bool) or not isinstance(value, int | float)
         ):
-            raise self.fail(path, f"must be a number, got {value!r}")
-        if annotation.startswith("int") and " | None" not in annotation and isinstance(
+            self.problem(path, f"must be a number, got {value!r}")
+        elif annotation.startswith("int") and " | None" not in annotation and isinstance(
             value, float
         ):
-            raise self.fail(path, f"must be a whole number, got {value!r}")
-        if annotation.startswith("bool") and not isinstance(value, bool):
-            raise self.fail(path, f"must be true or false, got {value!r}")
-        if annotation.startswith("str") and not isinstance(value, str):
-            raise self.fail(path, f"must be a string, got {value!r}")
+            self.problem(path, f"must be a whole number, got {value!r}")
+        elif annotation.startswith("bool") and not isinstance(value, bool):
+            self.problem(path, f"must be true or false, got {value!r}")
+        elif annotation.startswith("str") and not isinstance(value, str):
+            self.problem(path, f"must be a string, got {value!r}")
+
+    def check_partial(self, arms: list[Arm], visits: list[Visit]) -> None:
+        """The cross checks that need only the arms and visits that could be read."""
+        self._check_names(tuple(a.code for a in arms), tuple(v.name for v in visits))
+        self._check_factors(arms)
+
+    def _check_names(self, codes: tuple[str, ...], names: tuple[str, ...]) -> None:
+        for key, values in (("arms", codes), ("visits", names)):
+            duplicated = sorted({n for n in values if values.count(n) > 1})
+            if duplicated:
+                self.problem(key, f"duplicated name(s) {', '.join(duplicated)}")
+
+    def _check_factors(self, arms: list[Arm] | tuple[Arm, ...]) -> None:
+        declared = [a.code for a in arms if a.factors]
+        if not declared:
+            return
+        names = [name for name, _ in next(a for a in arms if a.factors).factors]
+        cells: dict[tuple[tuple[str, str], ...], str] = {}
+        for i, arm in enumerate(arms):
+            if not arm.factors:
+                self.problem(f"arms[{i}].factors", f"missing; arm(s) {', '.join(declared)} "
+                             "declare factors, so every arm must (or none)")
+                continue
+            if sorted(n for n, _ in arm.factors) != sorted(names):
+                self.problem(f"arms[{i}].factors", f"names {', '.join(n for n, _ in arm.factors)}"
+                             f" differ from the first factorial arm's {', '.join(names)}")
+                continue
+            cell = tuple(sorted(arm.factors))
+            if cell in cells:
+                self.problem(f"arms[{i}].factors", f"the same cell as arm {cells[cell]}; "
+                             "every arm must be a distinct combination of levels")
+            cells.setdefault(cell, arm.code)
 
     def check(self, protocol: Protocol) -> None:
-        """Checks that span several entries: unique codes, windows, units."""
-        for key, names in (("arms", protocol.arm_codes), ("visits", protocol.visit_names)):
-            duplicated = sorted({n for n in names if names.count(n) > 1})
-            if duplicated:
-                raise self.fail(key, f"duplicated name(s) {', '.join(duplicated)}")
+        """Checks that span several entries: unique codes, windows, factors, settings."""
+        self._check_names(protocol.arm_codes, protocol.visit_names)
+        self._check_factors(protocol.arms)
         for i, visit in enumerate(protocol.visits):
             window = visit.window
             if len(window) != 2 or not window[0] <= visit.day <= window[1]:
-                raise self.fail(
+                self.problem(
                     f"visits[{i}].window",
                     f"visit {visit.name}: window {list(window)} must be [first_day, "
                     f"last_day] around its day {visit.day}",
                 )
             for arm in visit.arms:
                 if arm not in protocol.arm_codes:
-                    raise self.fail(f"visits[{i}].arms", f"arm {arm!r} is not among [[arms]]")
-        for i, arm in enumerate(protocol.arms):
-            plan = arm.infusions
-            if plan is not None and plan.dose_unit not in DOSE_UNITS:
-                raise self.fail(
-                    f"arms[{i}].infusions.dose_unit",
-                    f"{plan.dose_unit!r} is not a known unit; use one of {', '.join(DOSE_UNITS)}",
-                )
+                    self.problem(f"visits[{i}].arms", f"arm {arm!r} is not among [[arms]]")
         if not 0.5 <= protocol.scoring.min_answered <= 1:
-            raise self.fail(
+            self.problem(
                 "scoring.min_answered",
                 f"{protocol.scoring.min_answered} must lie in [0.5, 1]: never prorate from "
                 "fewer than half the items",
