@@ -37,6 +37,7 @@ from ketex.errors import (
     DataValidationError,
     KetexError,
 )
+from ketex.factorial import AdditiveInteraction, additive_interaction
 from ketex.io.adam import write_adam
 from ketex.io.folder import load_trial, write_excel, write_trial
 from ketex.io.redcap import load_redcap, write_redcap
@@ -111,6 +112,8 @@ __all__ = [
     "STREAM_COLUMNS",
     "mediation",
     "MediationResult",
+    "additive_interaction",
+    "AdditiveInteraction",
     "power",
     "plot_power",
     "null_design",
