@@ -16,8 +16,8 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	touch $@
 
 demo: $(VENV)/.installed-dev
-	$(BIN)/ketex summary data/sample
-	$(BIN)/ketex report data/sample --out report
+	$(BIN)/ketex summary ketex/data/sample
+	$(BIN)/ketex report ketex/data/sample --out report
 
 test: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest -q

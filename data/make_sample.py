@@ -1,4 +1,4 @@
-"""Write the bundled sample study, ``data/sample/``, with the trial simulator (fixed seed).
+"""Write the bundled sample study, ``ketex/data/sample/``, with the trial simulator (fixed seed).
 
 Run from anywhere (``make sample`` does it): ``python data/make_sample.py``. Running it
 twice gives byte-identical files; ``tests/simulate/test_sample.py`` checks that the
@@ -16,8 +16,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-DATA = Path(__file__).resolve().parent
-sys.path.insert(0, str(DATA.parent))  # the ketex of this checkout, installed or not
+REPO = Path(__file__).resolve().parent.parent
+DATA = REPO / "ketex" / "data"  # package data: the samples ship in the wheel
+sys.path.insert(0, str(REPO))  # the ketex of this checkout, installed or not
 
 from ketex.io.folder import write_trial  # noqa: E402
 from ketex.io.redcap import write_redcap  # noqa: E402
@@ -41,7 +42,7 @@ def make_sample(root: Path = DATA) -> Trial:
 
 
 def write_other_forms(trial: Trial, root: Path) -> None:
-    """Write the sample in its other source formats, beside ``data/sample``.
+    """Write the sample in its other source formats, beside ``ketex/data/sample``.
 
     The REDCap export (records, data dictionary, mapping) goes to
     ``root / "sample_redcap"``, the CDISC SDTM datasets (CSV) to ``root / "sample_sdtm"``;

@@ -6,7 +6,7 @@ from pathlib import Path
 
 __all__ = ["sample_study_path"]
 
-_ROOT = Path(__file__).resolve().parent.parent / "data"
+_ROOT = Path(__file__).resolve().parent / "data"
 
 
 def sample_study_path(form: str = "folder") -> Path:
@@ -17,8 +17,9 @@ def sample_study_path(form: str = "folder") -> Path:
     Parameters
     ----------
     form : {"folder", "redcap", "sdtm"}
-        The study folder (``data/sample``), its REDCap export (``data/sample_redcap``)
-        or its SDTM datasets (``data/sample_sdtm``).
+        The study folder (``ketex/data/sample``), its REDCap export
+        (``ketex/data/sample_redcap``) or its SDTM datasets (``ketex/data/sample_sdtm``);
+        they are package data, so they ship in the wheel.
 
     Returns
     -------
@@ -27,8 +28,7 @@ def sample_study_path(form: str = "folder") -> Path:
     Raises
     ------
     FileNotFoundError
-        When ketex was installed without its source tree (the sample lives in the
-        repository's ``data/`` folder, beside the package).
+        When the package data are missing (an installation that dropped them).
 
     Examples
     --------
@@ -42,7 +42,7 @@ def sample_study_path(form: str = "folder") -> Path:
     path = _ROOT / folders[form]
     if not path.is_dir() or not any(path.iterdir()):
         raise FileNotFoundError(
-            f"the sample study is not at {path}; install ketex from its source tree "
-            "(pip install -e .) or clone the repository"
+            f"the sample study is not at {path}; the installation lacks ketex's "
+            "package data: reinstall ketex (pip install --force-reinstall ketex)"
         )
     return path

@@ -14,7 +14,7 @@
 # %% [markdown]
 # # 1. Loading and validating the trial
 #
-# **Design.** The bundled sample is a simulated Yale-style trial (`data/sample/`, written
+# **Design.** The bundled sample is a simulated Yale-style trial (`ketex/data/sample/`, written
 # by `data/make_sample.py` with a fixed seed). Adults in a major depressive episode were
 # randomised 1:1 to a single intravenous ketamine infusion (0.5 mg/kg over 40 minutes,
 # day 1) or to six infusions over two weeks (days 1, 3, 5, 8, 10 and 12). Both arms were

@@ -31,7 +31,7 @@
 # - `report.html`, one self-contained file with every table and figure, that opens
 #   offline.
 #
-# It is the same as `ketex report data/sample --out DIR` on the command line.
+# It is the same as `ketex report ketex/data/sample --out DIR` on the command line.
 
 # %%
 # %matplotlib inline

@@ -3,7 +3,7 @@
 A :class:`TrialDesign` is a frozen dataclass of frozen parts, one per concern. Its
 defaults are the Yale-style sample study (single ketamine infusion + exercise vs six
 infusions over two weeks + exercise; see ``docs`` and ``../shared/domain.md``), so
-``TrialDesign()`` is the design of ``data/sample``. Change a part with
+``TrialDesign()`` is the design of ``ketex/data/sample``. Change a part with
 :func:`dataclasses.replace`. A design is stored as the ``[design]`` section of a TOML file
 (:meth:`TrialDesign.to_toml`, :meth:`TrialDesign.read`).
 

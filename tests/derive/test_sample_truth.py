@@ -1,6 +1,6 @@
 """Derived endpoints on the bundled sample study agree with what the simulator generated.
 
-The sample (``data/sample``) is ``simulate_trial(TrialDesign(), seed=1)``; ``truth.csv``
+The sample (``ketex/data/sample``) is ``simulate_trial(TrialDesign(), seed=1)``; ``truth.csv``
 holds each participant's latent baseline ``b``, true MADRS at each visit and true response
 and remission at WEEK12 (``t12 <= b / 2``, ``t12 <= 10``). What is observed is a rating:
 ``round(true + e)`` with ``e ~ N(0, 3^2)`` (``MeasurementDesign.residual_sd_madrs``), the

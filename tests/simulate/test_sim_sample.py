@@ -10,7 +10,7 @@ from ketex.io.folder import load_trial
 from ketex.simulate import TrialDesign, simulate_trial
 
 DATA = Path(__file__).resolve().parents[2] / "data"
-SAMPLE = DATA / "sample"
+SAMPLE = DATA.parent / "ketex" / "data" / "sample"
 TABLE_FILES = ("participants.csv", "infusions.csv", "exercise.csv", "assessments.csv",
                "events.csv")
 
