@@ -3,6 +3,7 @@
 The public API is listed in ``__all__``; everything else is private.
 """
 
+from ketex.causal_mediation import MediationResult, mediation
 from ketex.datasets import sample_study_path
 from ketex.derive import (
     COMPENDIUM_2011,
@@ -42,7 +43,6 @@ from ketex.io.adam import write_adam
 from ketex.io.folder import load_trial, write_excel, write_trial
 from ketex.io.redcap import load_redcap, write_redcap
 from ketex.io.sdtm import load_sdtm, write_sdtm
-from ketex.causal_mediation import MediationResult, mediation
 from ketex.models import (
     GEEResult,
     GLMMControl,

@@ -1,8 +1,9 @@
 """Trial simulator: synthetic trials with known truth, for the sample study, tests and power.
 
 :class:`TrialDesign` says what to simulate (its defaults are the Yale-style sample study
-in ``ketex/data/sample``); :func:`simulate_trial` returns a validated :class:`~ketex.study.trial.Trial`
-with the latent truth in ``trial.truth``. The model is described in
+in ``ketex/data/sample``); :func:`simulate_trial` returns a validated
+:class:`~ketex.study.trial.Trial` with the latent truth in ``trial.truth``. The model is
+described in
 :mod:`ketex.simulate.trajectories`. :func:`power` repeats simulation and analysis
 (:class:`MMRMAnalysis`, :class:`RelapseAnalysis` or any callable) to give power, type I
 error, bias and coverage (``docs/power.md``).
