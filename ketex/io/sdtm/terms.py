@@ -109,6 +109,7 @@ def parse_test_code(code: str, instrument: str | None = None) -> tuple[str, int 
     code = code.strip().upper()
     if instrument is not None:
         candidates = [scales.get_instrument(instrument).code]
+        candidates = [name for name in candidates if name in SCALES]
     else:
         candidates = list(SCALES)
     for name in candidates:
@@ -122,17 +123,21 @@ def parse_test_code(code: str, instrument: str | None = None) -> tuple[str, int 
 
 
 def scale_of_category(category: str) -> str | None:
-    """The ketex instrument code a ``--CAT`` names, or None when ketex does not score it.
+    """The ketex instrument code a ``--CAT`` names, or None when the SDTM mapping lacks it.
+
+    The SDTM reader maps the test codes of the five depression scales (``SCALES``); the
+    tolerability scales are scored by ketex but have no SDTM test-code mapping yet.
 
     Examples
     --------
-    >>> scale_of_category("HAMD 17"), scale_of_category("GAD-7")
-    ('HAM-D17', None)
+    >>> scale_of_category("HAMD 17"), scale_of_category("GAD-7"), scale_of_category("YBOCS")
+    ('HAM-D17', None, None)
     """
     try:
-        return scales.get_instrument(category).code
+        code = scales.get_instrument(category).code
     except ValueError:
         return None
+    return code if code in SCALES else None
 
 
 # -- study days ---------------------------------------------------------------------
