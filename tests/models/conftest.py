@@ -8,7 +8,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-SHARED_REFERENCE = Path(__file__).resolve().parents[2] / ".." / "shared" / "reference"
 REFERENCE_DIR = Path(__file__).resolve().parents[1] / "reference" / "mmrm"
 
 FEV_FORMULA = (
@@ -17,19 +16,10 @@ FEV_FORMULA = (
 )
 
 
-def shared_reference(name: str) -> Path:
-    path = SHARED_REFERENCE / name
-    if not path.exists():
-        pytest.skip(
-            f"shared reference data {name} not found at {SHARED_REFERENCE.resolve()} "
-            "(it lives beside the project checkout, not in it)"
-        )
-    return path
-
-
 @pytest.fixture(scope="session")
 def fev_data() -> pd.DataFrame:
-    return pd.read_csv(shared_reference("fev_data.csv"))
+    """R mmrm's ``fev_data`` (Apache-2.0), committed in ``tests/reference/mmrm/``."""
+    return pd.read_csv(REFERENCE_DIR / "fev_data.csv")
 
 
 def simulate_trial(

@@ -1,6 +1,6 @@
 """ketex vs SAS PROC MIXED on fev_data: unstructured covariance, REML, Satterthwaite.
 
-Reference: ``../shared/reference/fev_data_sas_us_reml.json`` (SAS code inside it)::
+Reference: ``tests/reference/mmrm/fev_data_sas_us_reml.json`` (SAS code inside it)::
 
     PROC MIXED DATA=fev cl method=reml;
       CLASS RACE(ref='Asian') AVISIT(ref='VIS1') SEX(ref='Male') ARMCD(ref='PBO') USUBJID;
@@ -25,7 +25,7 @@ import pandas as pd
 import pytest
 
 from ketex.models import mmrm
-from tests.models.conftest import FEV_FORMULA, shared_reference
+from tests.models.conftest import FEV_FORMULA, REFERENCE_DIR
 
 TERMS = {
     "Intercept": "Intercept",
@@ -51,7 +51,7 @@ EFFECTS = {
 
 @pytest.fixture(scope="module")
 def sas():
-    return json.loads(shared_reference("fev_data_sas_us_reml.json").read_text())
+    return json.loads((REFERENCE_DIR / "fev_data_sas_us_reml.json").read_text())
 
 
 @pytest.fixture(scope="module")
