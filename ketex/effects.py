@@ -75,7 +75,10 @@ def _wilson(x, n, z):
     centre = p + z**2 / (2 * n)
     half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2))
     denominator = 1 + z**2 / n
-    return (centre - half) / denominator, (centre + half) / denominator
+    # at 0 or n successes one limit is the rate itself; rounding must not cross it
+    low = np.minimum(np.maximum((centre - half) / denominator, 0.0), p)
+    high = np.maximum(np.minimum((centre + half) / denominator, 1.0), p)
+    return low, high
 
 
 def _wilson_cc(x, n, z):

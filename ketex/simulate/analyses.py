@@ -284,9 +284,8 @@ class RelapseAnalysis:
     Notes
     -----
     The estimate is the log hazard ratio of relapse, treatment vs control, from a Cox
-    model with Efron ties (negative: fewer relapses on treatment). Until ``ketex.survival``
-    is merged, :func:`logrank_test` and :func:`cox_log_hazard_ratio` use statsmodels'
-    ``survdiff`` and ``PHReg``.
+    model with Efron ties (negative: fewer relapses on treatment), from
+    :func:`ketex.survival.cox`; the log-rank p-value from :func:`ketex.survival.logrank_test`.
 
     Examples
     --------
@@ -376,7 +375,7 @@ class RelapseAnalysis:
 def logrank_test(time: np.ndarray, event: np.ndarray, group: np.ndarray) -> float:
     """Two-sided p-value of the log-rank test of two groups.
 
-    A thin wrapper over statsmodels' ``survdiff`` until ``ketex.survival`` is merged.
+    :func:`ketex.survival.logrank_test` on plain arrays.
 
     Examples
     --------
@@ -387,18 +386,17 @@ def logrank_test(time: np.ndarray, event: np.ndarray, group: np.ndarray) -> floa
     >>> round(logrank_test(time, event, group), 4)   # R: survdiff(Surv(time, event) ~ group)
     0.1334
     """
-    from statsmodels.duration.survfunc import survdiff
+    from ketex.survival import logrank_test as _logrank
 
-    _statistic, p_value = survdiff(np.asarray(time, float), np.asarray(event, int),
-                                   np.asarray(group, int))
-    return float(p_value)
+    frame = _survival_frame(time, event, group)
+    return float(_logrank(frame, time="time", event="event", group="group").p_value)
 
 
 def cox_log_hazard_ratio(time: np.ndarray, event: np.ndarray,
                          group: np.ndarray) -> tuple[float, float]:
     """Log hazard ratio of ``group`` (True vs False) and its SE, Cox model, Efron ties.
 
-    A thin wrapper over statsmodels' ``PHReg`` until ``ketex.survival`` is merged.
+    :func:`ketex.survival.cox` on plain arrays.
 
     Raises
     ------
@@ -414,16 +412,23 @@ def cox_log_hazard_ratio(time: np.ndarray, event: np.ndarray,
     >>> [round(v, 3) for v in cox_log_hazard_ratio(time, event, group)]  # R: coxph, Efron
     [-1.243, 0.878]
     """
-    from statsmodels.duration.hazard_regression import PHReg
+    from ketex.survival import cox
 
     group = np.asarray(group, bool)
     event = np.asarray(event, bool)
     for label, rows in (("treatment", group), ("control", ~group)):
         if not event[rows].any():
             raise ValueError(f"no relapse in the {label} arm: the hazard ratio is not finite")
-    fit = PHReg(np.asarray(time, float), group[:, None].astype(float),
-                status=event.astype(int), ties="efron").fit()
-    return float(fit.params[0]), float(fit.bse[0])
+    fit = cox(_survival_frame(time, event, group), ["group"], time="time", event="event",
+              ties="efron", concordance=False)
+    row = fit.coef.iloc[0]
+    return float(row["estimate"]), float(row["se"])
+
+
+def _survival_frame(time, event, group) -> pd.DataFrame:
+    return pd.DataFrame({"time": np.asarray(time, float),
+                         "event": np.asarray(event, bool).astype(int),
+                         "group": np.asarray(group, bool).astype(int)})
 
 
 def as_result(result: Any) -> dict[str, float]:

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ketex.effects import rate_ci
 from ketex.errors import KetexError
 from ketex.simulate.analyses import MMRMAnalysis, as_result
 from ketex.simulate.backends import (
@@ -203,6 +204,8 @@ def wilson_interval(successes: int, trials: int,
                     confidence_level: float = 0.95) -> tuple[float, float]:
     """Wilson score interval of a proportion (NaN, NaN when there are no trials).
 
+    The interval of :func:`ketex.effects.rate_ci` (``method="wilson"``), as two floats.
+
     Examples
     --------
     >>> [round(v, 4) for v in wilson_interval(50, 1000)]  # R: prop.test(50, 1000, correct = FALSE)
@@ -212,13 +215,8 @@ def wilson_interval(successes: int, trials: int,
     """
     if trials == 0:
         return float("nan"), float("nan")
-    z = stats.norm.ppf(0.5 + confidence_level / 2)
-    share = successes / trials
-    centre = (share + z * z / (2 * trials)) / (1 + z * z / trials)
-    half = (z / (1 + z * z / trials)) * math.sqrt(
-        share * (1 - share) / trials + z * z / (4 * trials * trials))
-    # at 0 or all successes one limit is the share itself; rounding must not cross it
-    return float(min(max(0.0, centre - half), share)), float(max(min(1.0, centre + half), share))
+    row = rate_ci(successes, trials, conf_level=confidence_level).iloc[0]
+    return float(row["ci_low"]), float(row["ci_high"])
 
 
 def power(

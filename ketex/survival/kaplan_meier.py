@@ -15,6 +15,7 @@ import pandas as pd
 from scipy import stats
 
 from ketex.survival._data import check_columns, ordered_levels, survival_data
+from ketex.survival._plot import draw_curves
 
 __all__ = ["KaplanMeierResult", "kaplan_meier"]
 
@@ -389,7 +390,7 @@ class KaplanMeierResult:
         ci : bool
             Shade the pointwise confidence band.
         censor_marks : bool
-            Mark censoring times with ``+``.
+            Mark censoring times with ``|``.
 
         Returns
         -------
@@ -399,20 +400,7 @@ class KaplanMeierResult:
 
         if ax is None:
             _, ax = plt.subplots()
-        for level in self._counts:
-            curve = self._group_table(level)
-            t = np.concatenate([[0.0], curve["time"].to_numpy()])
-            s = np.concatenate([[1.0], curve["survival"].to_numpy()])
-            (line,) = ax.step(t, s, where="post", label=str(level))
-            if ci:
-                start_low, start_high = (1.0, 1.0)
-                low = np.concatenate([[start_low], curve["ci_low"].to_numpy()])
-                high = np.concatenate([[start_high], curve["ci_high"].to_numpy()])
-                ax.fill_between(t, low, high, step="post", alpha=0.2, color=line.get_color())
-            if censor_marks:
-                censored = curve["n_censor"].to_numpy() > 0
-                ax.plot(curve["time"].to_numpy()[censored], curve["survival"].to_numpy()[censored],
-                        "+", color=line.get_color())  # fmt: skip
+        draw_curves(ax, self.table, list(self._counts), ci=ci, censor_marks=censor_marks)
         ax.set_xlabel(self.time)
         ax.set_ylabel("survival probability")
         ax.set_ylim(0, 1.05)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-import numpy as np
 import pandas as pd
 
 from ketex.report.figures._common import group_order, palette, styled
@@ -66,6 +65,7 @@ def plot_kaplan_meier(
     >>> plt.close("all")
     """
     from ketex.survival import kaplan_meier
+    from ketex.survival._plot import draw_curves
 
     frame = data[[time, event, group]].copy()
     groups = group_order(frame[group].astype(str), order)
@@ -79,19 +79,7 @@ def plot_kaplan_meier(
                                          height_ratios=[58, 3.6 * lines])  # fmt: skip
     colour = palette(groups, colors)
     names = {g: g for g in groups} | dict(labels or {})
-    for g in groups:
-        curve = km.table[km.table["group"] == g]
-        t = np.concatenate([[0.0], curve["time"].to_numpy(float)])
-        s = np.concatenate([[1.0], curve["survival"].to_numpy(float)])
-        ax.step(t, s, where="post", color=colour[g], label=names[g], gid=f"km:{g}")
-        if ci:
-            low = np.concatenate([[1.0], curve["ci_low"].fillna(1.0).to_numpy(float)])
-            high = np.concatenate([[1.0], curve["ci_high"].fillna(1.0).to_numpy(float)])
-            ax.fill_between(t, low, high, step="post", color=colour[g], alpha=0.15,
-                            linewidth=0)  # fmt: skip
-        censored = curve[curve["n_censor"] > 0]
-        ax.plot(censored["time"], censored["survival"], linestyle="none", marker="|",
-                markersize=4, color=colour[g])  # fmt: skip
+    draw_curves(ax, km.table, groups, colours=colour, labels=names, ci=ci)
     ax.set_ylim(0, 1.02)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
