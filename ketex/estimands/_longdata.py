@@ -8,7 +8,7 @@ Every problem is collected and reported together, naming the table, row, column 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -16,7 +16,7 @@ import pandas as pd
 from ketex.errors import DataValidationError
 from ketex.models._design import formula_variables
 
-__all__ = ["LongData", "prepare"]
+__all__ = ["LongData", "apply_ice", "prepare"]
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,8 @@ class LongData:
     subjects: pd.Index
     visits: tuple
     arms: tuple
-    y: np.ndarray  # (n, T), NaN where missing (before any post-ICE removal)
+    y: np.ndarray  # (n, T), NaN where missing or imputed anyway (keep_post_ice_data=False)
+    y_observed: np.ndarray  # (n, T), the data's outcomes
     arm_codes: np.ndarray  # (n,)
     reference_codes: np.ndarray  # (n,) code of each participant's reference arm
     strategy: np.ndarray  # (n,) object: strategy name, "MAR" without an ICE
@@ -95,29 +96,8 @@ def prepare(
     arm_of = grid[group].to_numpy()[::t]
     arm_codes = np.array([arms.index(a) for a in arm_of])
     reference_codes = _reference_codes(references, arms, arm_codes)
-    strategy, ice_index = _ice_arrays(ice, subject, visit, subjects, visits, strategies)
-    visit_index = np.arange(t)
-    is_post_ice = visit_index[None, :] >= ice_index[:, None]
-    non_mar = (strategy != "MAR")[:, None] & is_post_ice
-    if not keep_post_ice_data:
-        y = np.where(non_mar, np.nan, y)
-    lmcf_first = (strategy == "LMCF") & (ice_index == 0)
-    if lmcf_first.any():
-        raise DataValidationError(
-            f"LMCF needs a visit before the intercurrent event; participants "
-            f"{subjects[lmcf_first][:5].tolist()} have their ICE at the first visit "
-            f"{visits[0]!r}. Choose another strategy for them."
-        )
-    is_mar = ~non_mar
-    available = (is_mar & ~np.isnan(y)).sum(axis=0)
-    if (available == 0).any():
-        empty = [visits[j] for j in np.flatnonzero(available == 0)]
-        raise DataValidationError(
-            f"Visits {empty} have no outcome usable by the imputation model (all missing or "
-            "after a non-MAR intercurrent event)."
-        )
     grid = grid.assign(**{group: pd.Categorical(grid[group], categories=arms)})
-    return LongData(
+    base = LongData(
         grid=grid,
         subject=subject,
         visit=visit,
@@ -127,13 +107,15 @@ def prepare(
         visits=tuple(visits),
         arms=tuple(arms),
         y=y,
+        y_observed=y,
         arm_codes=arm_codes,
         reference_codes=reference_codes,
-        strategy=strategy,
-        ice_index=ice_index,
-        is_mar=is_mar,
-        is_post_ice=is_post_ice,
+        strategy=np.full(n, "MAR", dtype=object),
+        ice_index=np.full(n, t, dtype=np.int64),
+        is_mar=np.ones((n, t), dtype=bool),
+        is_post_ice=np.zeros((n, t), dtype=bool),
     )
+    return apply_ice(base, ice, strategies, keep_post_ice_data)
 
 
 def _check_columns(data, formula, subject, visit, group, analysis_covariates):
@@ -190,6 +172,42 @@ def _check_values(data, outcome, covariates, subject, visit, group) -> None:
         raise DataValidationError(
             "Cannot run reference-based imputation: " + "; ".join(problems) + "."
         )
+
+
+def apply_ice(
+    long: LongData, ice: pd.DataFrame | None, strategies, keep_post_ice_data: bool
+) -> LongData:
+    """``long`` with the strategies and first affected visits of an ICE table."""
+    t = long.n_visits
+    strategy, ice_index = _ice_arrays(
+        ice, long.subject, long.visit, long.subjects, long.visits, strategies
+    )
+    is_post_ice = np.arange(t)[None, :] >= ice_index[:, None]
+    non_mar = (strategy != "MAR")[:, None] & is_post_ice
+    y = long.y_observed if keep_post_ice_data else np.where(non_mar, np.nan, long.y_observed)
+    lmcf_first = (strategy == "LMCF") & (ice_index == 0)
+    if lmcf_first.any():
+        raise DataValidationError(
+            f"LMCF needs a visit before the intercurrent event; participants "
+            f"{long.subjects[lmcf_first][:5].tolist()} have their ICE at the first visit "
+            f"{long.visits[0]!r}. Choose another strategy for them."
+        )
+    is_mar = ~non_mar
+    available = (is_mar & ~np.isnan(y)).sum(axis=0)
+    if (available == 0).any():
+        empty = [long.visits[j] for j in np.flatnonzero(available == 0)]
+        raise DataValidationError(
+            f"Visits {empty} have no outcome usable by the imputation model (all missing or "
+            "after a non-MAR intercurrent event)."
+        )
+    return replace(
+        long,
+        y=y,
+        strategy=strategy,
+        ice_index=ice_index,
+        is_mar=is_mar,
+        is_post_ice=is_post_ice,
+    )
 
 
 def _complete_grid(data, subject, visit, group, outcome, covariates, subjects, visits):

@@ -1,21 +1,25 @@
 """The imputation model: ketex's MMRM fitted to the MAR data, and its predicted means.
 
-The model is fitted with :func:`ketex.models.mmrm` (any covariance structure, REML or
-ML) on the outcomes that are observed and missing at random: values after an
-intercurrent event handled by a non-MAR strategy are left out.  Each participant's mean
-at every visit is then predicted twice, in the own arm and in the reference arm.
+The model is fitted by the MMRM engine (:mod:`ketex.models.mmrm`: any covariance
+structure, REML or ML) to the outcomes that are observed and missing at random: values
+after an intercurrent event handled by a non-MAR strategy are left out.  The engine's
+model frame is built once; a resample (jackknife, bootstrap) takes its rows, each
+occurrence of a participant a new subject.  Each participant's mean at every visit is
+predicted twice, in the own arm and in the reference arm.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 import patsy
 
+from ketex.errors import DataValidationError
 from ketex.estimands._longdata import LongData
-from ketex.models import MMRMControl, mmrm
+from ketex.models._design import ModelFrame, build_model_frame
+from ketex.models.mmrm import MMRMControl, fit_model_frame
 
 __all__ = ["ImputationModel", "ModelParameters"]
 
@@ -34,43 +38,49 @@ class ImputationModel:
     """What is needed to fit the model to any set of participants and predict from it."""
 
     long: LongData
-    formula: str
     covariance: str
     method: str
-    same_covariance: bool
     x_own: np.ndarray  # (n, T, k)
     x_reference: np.ndarray  # (n, T, k)
-    column_names: tuple[str, ...]
+    frame: ModelFrame  # the engine's frame of all MAR outcomes; subject = participant index
+    row_start: np.ndarray  # (n,) first frame row of each participant
+    row_count: np.ndarray  # (n,) its number of frame rows
 
     @classmethod
     def build(
         cls, long: LongData, formula: str, covariance: str, method: str, same_covariance: bool
     ) -> ImputationModel:
-        rhs = formula.split("~", 1)[1]
-        fitted_rows = long.grid[(long.is_mar & ~long.is_missing).ravel()]
-        design = patsy.dmatrix(rhs, fitted_rows, NA_action="raise", return_type="dataframe")
-        info = design.design_info
         n, t = long.n_subjects, long.n_visits
+        usable = (long.is_mar & ~long.is_missing).ravel()
+        fitted_rows = long.grid[usable].assign(**{long.subject: np.repeat(np.arange(n), t)[usable]})
+        frame = build_model_frame(
+            fitted_rows,
+            formula,
+            long.subject,
+            long.visit,
+            None if same_covariance else long.group,
+            None,
+        )
+        info = frame.design_info
         own = patsy.build_design_matrices([info], long.grid, NA_action="raise")[0]
+        reference_arm = np.asarray(long.arms, dtype=object)[long.reference_codes]
         reference_grid = long.grid.assign(
-            **{
-                long.group: pd.Categorical(
-                    np.repeat(np.asarray(long.arms, dtype=object)[long.reference_codes], t),
-                    categories=long.arms,
-                )
-            }
+            **{long.group: pd.Categorical(np.repeat(reference_arm, t), categories=long.arms)}
         )
         reference = patsy.build_design_matrices([info], reference_grid, NA_action="raise")[0]
         k = own.shape[1]
+        of_row = frame.data[long.subject].to_numpy()
+        row_start = np.searchsorted(of_row, np.arange(n))
+        row_count = np.searchsorted(of_row, np.arange(n), side="right") - row_start
         return cls(
             long=long,
-            formula=formula,
             covariance=covariance,
             method=method,
-            same_covariance=same_covariance,
             x_own=np.asarray(own).reshape(n, t, k),
             x_reference=np.asarray(reference).reshape(n, t, k),
-            column_names=tuple(info.column_names),
+            frame=frame,
+            row_start=row_start,
+            row_count=row_count,
         )
 
     def fit(
@@ -78,32 +88,9 @@ class ImputationModel:
     ) -> ModelParameters:
         """Fit to participants ``rows`` (indices, repeats allowed; default: all)."""
         long = self.long
-        n, t = long.n_subjects, long.n_visits
-        rows = np.arange(n) if rows is None else np.asarray(rows)
-        cells = (rows[:, None] * t + np.arange(t)[None, :]).ravel()
-        usable = (long.is_mar & ~long.is_missing)[rows].ravel()
-        frame = long.grid.iloc[cells[usable]]
-        replicate = np.repeat(np.arange(rows.size), t)[usable]
-        frame = frame.assign(**{long.subject: replicate})
+        frame = self.frame if rows is None else self._subset(np.asarray(rows))
         control = MMRMControl(start=None if start is None else tuple(start))
-        result = mmrm(
-            frame,
-            self.formula,
-            subject=long.subject,
-            visit=long.visit,
-            covariance=self.covariance,
-            group=None if self.same_covariance else long.group,
-            method=self.method,
-            df="residual",
-            control=control,
-        )
-        terms = tuple(result.coef["term"])
-        if terms != self.column_names:
-            raise ValueError(
-                "The imputation model's columns differ between the full data and a "
-                f"resample ({len(terms)} vs {len(self.column_names)}): a level of a factor "
-                "has no MAR outcome in the resample. Simplify the formula or merge rare levels."
-            )
+        result = fit_model_frame(frame, (self.covariance,), self.method, "residual", control)
         beta = result.coef["estimate"].to_numpy(dtype=float)
         matrices = result.covariance_matrix
         visits = [str(v) for v in long.visits]
@@ -113,6 +100,37 @@ class ImputationModel:
             shared = matrices.loc[visits, visits].to_numpy()
             sigmas = tuple(shared for _ in long.arms)
         return ModelParameters(beta=beta, sigmas=sigmas, theta=np.asarray(result.theta))
+
+    def _subset(self, rows: np.ndarray) -> ModelFrame:
+        """The model frame of participants ``rows``, each occurrence a new subject."""
+        frame = self.frame
+        counts = self.row_count[rows]
+        first = np.repeat(self.row_start[rows], counts)
+        within = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+        take = first + within
+        codes = np.unique(np.repeat(np.arange(rows.size), counts), return_inverse=True)[1]
+        codes = codes.reshape(-1)
+        x = frame.x[take]
+        if np.linalg.matrix_rank(x) < x.shape[1]:
+            raise DataValidationError(
+                "The imputation model is not estimable in a resample of the participants "
+                "(a factor level or arm x visit cell has no MAR outcome in it). Simplify "
+                "the formula or merge rare levels."
+            )
+        return replace(
+            frame,
+            x=x,
+            y=frame.y[take],
+            weights=frame.weights[take],
+            subject_codes=codes,
+            subject_labels=pd.Index(np.arange(int(codes.max()) + 1)),
+            visit_codes=frame.visit_codes[take],
+            group_codes=frame.group_codes[take],
+            data=frame.data.iloc[take],
+            n_rows=int(take.size),
+            n_missing_outcome=0,
+            n_missing_covariates=0,
+        )
 
     def means(self, parameters: ModelParameters) -> tuple[np.ndarray, np.ndarray]:
         """Predicted means (n, T) in the own arm and in the reference arm."""

@@ -10,15 +10,15 @@ a delta adjustment or a tipping-point grid only repeats the ANCOVA.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
 
 from ketex.errors import DataValidationError
-from ketex.estimands._longdata import LongData, prepare
+from ketex.estimands._longdata import LongData, apply_ice, prepare
 from ketex.estimands.ancova import AncovaDesign, ancova_estimates
-from ketex.estimands.imputation_model import ImputationModel
+from ketex.estimands.imputation_model import ImputationModel, ModelParameters
 from ketex.estimands.impute import impute
 from ketex.estimands.pooling import PooledEstimate, pool_bootstrap, pool_jackknife, rubin_rules
 from ketex.estimands.strategies import Strategy, strategy_functions
@@ -45,6 +45,8 @@ LSMEAN_COLUMNS = ("visit", "arm", "estimate", "se", "df", "ci_low", "ci_high", "
 class _Sample:
     rows: np.ndarray  # analysed participants (indices; repeats in a bootstrap sample)
     y: np.ndarray  # their outcomes with the missing ones imputed, (len(rows), T)
+    parameters: ModelParameters  # the imputation model fitted to this resample
+    draws: np.random.SeedSequence | None  # seed of the random imputation (approx_bayes)
 
 
 @dataclass(frozen=True)
@@ -71,10 +73,15 @@ class ReferenceBasedResult:
     n_samples: int
     confidence_level: float
     bootstrap_interval: str
-    _long: LongData = field(repr=False)
+    _model: ImputationModel = field(repr=False)
+    _functions: dict = field(repr=False)
+    _keep_post_ice_data: bool = field(repr=False)
     _design: AncovaDesign = field(repr=False)
     _samples: tuple = field(repr=False)
-    _strategy_label: str = field(repr=False)
+
+    @property
+    def _long(self) -> LongData:
+        return self._model.long
 
     def imputed_data(self, sample: int = 0) -> pd.DataFrame:
         """One imputed dataset as long data with an imputation flag.
@@ -112,16 +119,38 @@ class ReferenceBasedResult:
     def with_delta(self, delta: pd.DataFrame | None) -> ReferenceBasedResult:
         """The same imputations analysed with another delta adjustment (see
         :func:`reference_based_mi`)."""
-        return _analyse(
-            self._long,
-            self._design,
-            self._samples,
-            self.method,
-            delta,
-            self.confidence_level,
-            self.bootstrap_interval,
-            self._strategy_label,
+        return _analyse(self, delta)
+
+    def with_ice(self, ice: pd.DataFrame | None) -> ReferenceBasedResult:
+        """Impute again under other strategies without refitting (rbmi's
+        ``update_strategy``).
+
+        Allowed when the imputation model's data do not change (the same outcomes are
+        MAR), e.g. JR, CR, CIR and LMCF with the same first affected visits.
+
+        Raises
+        ------
+        ValueError
+            The new ICE table puts other outcomes into or out of the imputation model;
+            call :func:`reference_based_mi` again.
+        """
+        model = self._model
+        long = apply_ice(model.long, ice, self._functions, self._keep_post_ice_data)
+        before = model.long.is_mar & ~model.long.is_missing
+        after = long.is_mar & ~long.is_missing
+        if not np.array_equal(after, before):
+            changed = np.flatnonzero((after != before).any(axis=1))
+            raise ValueError(
+                "The new ICE table changes which outcomes enter the imputation model "
+                f"(participants {long.subjects[changed][:5].tolist()}); run "
+                "reference_based_mi again with it."
+            )
+        model = replace(model, long=long)
+        samples = tuple(
+            replace(s, y=impute(model, s.parameters, self._functions, s.rows, _rng(s.draws)))
+            for s in self._samples
         )
+        return _analyse(replace(self, _model=model, _samples=samples), None)
 
 
 def reference_based_mi(
@@ -273,11 +302,20 @@ def reference_based_mi(
         long, formula, covariance, "reml" if reml else "ml", same_covariance
     )
     design = AncovaDesign.build(long, list(analysis_covariates), control_code)
-    samples = _samples(model, functions, method, n_samples, seed)
-    label = ", ".join(sorted(set(long.strategy[long.ice_index < long.n_visits]))) or "MAR"
-    return _analyse(
-        long, design, samples, method, delta, confidence_level, bootstrap_interval, label
+    unanalysed = ReferenceBasedResult(
+        data=pd.DataFrame(columns=list(POOLED_COLUMNS)),
+        lsmeans=pd.DataFrame(columns=list(LSMEAN_COLUMNS)),
+        method=method,
+        n_samples=0,
+        confidence_level=confidence_level,
+        bootstrap_interval=bootstrap_interval,
+        _model=model,
+        _functions=functions,
+        _keep_post_ice_data=keep_post_ice_data,
+        _design=design,
+        _samples=_samples(model, functions, method, n_samples, seed),
     )
+    return _analyse(unanalysed, delta)
 
 
 def _control_arm(long: LongData, references: Mapping, control: str | None) -> int:
@@ -302,30 +340,37 @@ def _stratified_bootstrap(long: LongData, rng: np.random.Generator) -> np.ndarra
     return np.sort(np.concatenate(rows))
 
 
+def _rng(seed: np.random.SeedSequence | None) -> np.random.Generator | None:
+    return None if seed is None else np.random.default_rng(seed)
+
+
 def _samples(model: ImputationModel, functions, method, n_samples, seed) -> tuple[_Sample, ...]:
     long = model.long
     full = model.fit()
     everyone = np.arange(long.n_subjects)
+
+    def sample(rows, parameters, draws=None):
+        y = impute(model, parameters, functions, rows, _rng(draws))
+        return _Sample(rows, y, parameters, draws)
+
     if method == "condmean_jackknife":
-        samples = [_Sample(everyone, impute(model, full, functions))]
+        samples = [sample(everyone, full)]
         for i in range(long.n_subjects):
             rows = np.delete(everyone, i)
-            parameters = model.fit(rows, start=full.theta)
-            samples.append(_Sample(rows, impute(model, parameters, functions, rows)))
+            samples.append(sample(rows, model.fit(rows, start=full.theta)))
         return tuple(samples)
     children = np.random.SeedSequence(seed).spawn(n_samples)
     if method == "condmean_bootstrap":
-        samples = [_Sample(everyone, impute(model, full, functions))]
+        samples = [sample(everyone, full)]
         for child in children:
             rows = _stratified_bootstrap(long, np.random.default_rng(child))
-            parameters = model.fit(rows, start=full.theta)
-            samples.append(_Sample(rows, impute(model, parameters, functions, rows)))
+            samples.append(sample(rows, model.fit(rows, start=full.theta)))
         return tuple(samples)
     samples = []
     for child in children:  # approx_bayes: parameters from a bootstrap fit, a random draw
-        rng = np.random.default_rng(child)
-        parameters = model.fit(_stratified_bootstrap(long, rng), start=full.theta)
-        samples.append(_Sample(everyone, impute(model, parameters, functions, everyone, rng)))
+        resample, draws = child.spawn(2)
+        rows = _stratified_bootstrap(long, np.random.default_rng(resample))
+        samples.append(sample(everyone, model.fit(rows, start=full.theta), draws))
     return tuple(samples)
 
 
@@ -362,9 +407,11 @@ def _delta_cells(long: LongData, delta: pd.DataFrame | None) -> np.ndarray:
     return cells
 
 
-def _analyse(
-    long, design, samples, method, delta, confidence_level, bootstrap_interval, label
-) -> ReferenceBasedResult:
+def _analyse(result: ReferenceBasedResult, delta) -> ReferenceBasedResult:
+    long, design, samples = result._long, result._design, result._samples
+    method, confidence_level = result.method, result.confidence_level
+    bootstrap_interval = result.bootstrap_interval
+    label = ", ".join(sorted(set(long.strategy[long.ice_index < long.n_visits]))) or "MAR"
     cells = _delta_cells(long, delta)
     fits = [ancova_estimates(design, (s.y + cells[s.rows])[:, :, None], s.rows) for s in samples]
     arms = list(long.arms)
@@ -406,18 +453,7 @@ def _analyse(
         columns=list(LSMEAN_COLUMNS),
     )
     n_samples = len(samples) - (0 if method == "approx_bayes" else 1)
-    return ReferenceBasedResult(
-        data=data,
-        lsmeans=lsmeans,
-        method=method,
-        n_samples=n_samples,
-        confidence_level=confidence_level,
-        bootstrap_interval=bootstrap_interval,
-        _long=long,
-        _design=design,
-        _samples=tuple(samples),
-        _strategy_label=label,
-    )
+    return replace(result, data=data, lsmeans=lsmeans, n_samples=n_samples)
 
 
 def _pool(estimates, ses, df, method, confidence_level, bootstrap_interval) -> PooledEstimate:
