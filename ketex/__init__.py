@@ -38,6 +38,15 @@ from ketex.errors import (
     DataValidationError,
     KetexError,
 )
+from ketex.estimands import (
+    PooledEstimate,
+    ReferenceBasedResult,
+    TippingPointResult,
+    delta_template,
+    reference_based_mi,
+    rubin_rules,
+    tipping_point,
+)
 from ketex.factorial import AdditiveInteraction, additive_interaction
 from ketex.io.adam import write_adam
 from ketex.io.folder import load_trial, write_excel, write_trial
@@ -104,6 +113,13 @@ from ketex.survival import (
 __version__ = "0.1.0.dev0"
 
 __all__ = [
+    "reference_based_mi",
+    "ReferenceBasedResult",
+    "delta_template",
+    "tipping_point",
+    "TippingPointResult",
+    "rubin_rules",
+    "PooledEstimate",
     "training_load",
     "LOAD_COLUMNS",
     "read_stream",

@@ -217,6 +217,19 @@ def mmrm(
         raise ValueError("; ".join(problems) + ".")
 
     frame = build_model_frame(data, formula, subject, visit, group, weights)
+    return fit_model_frame(frame, structures, method, df, control)
+
+
+def fit_model_frame(
+    frame: ModelFrame,
+    structures: tuple[str, ...],
+    method: str,
+    df: str,
+    control: MMRMControl,
+) -> MMRMResult:
+    """Fit the MMRM to a built :class:`ModelFrame` (arguments already checked by
+    :func:`mmrm`); used directly by code that refits many row subsets of one frame,
+    such as the jackknife of :mod:`ketex.estimands`."""
     beta_start = _weighted_least_squares(frame)
     centred = frame.y - frame.x @ beta_start
     patterns = build_patterns(
@@ -256,7 +269,7 @@ def mmrm(
             f"The MMRM converged only with covariance '{name}' and optimiser "
             f"'{outcome.optimiser}': " + " | ".join(attempts),
             ConvergenceWarning,
-            stacklevel=2,
+            stacklevel=3,
         )
     return _result(
         frame,

@@ -1,0 +1,23 @@
+"""Estimands and missing data: reference-based imputation (rbmi's approach).
+
+Modules: ``strategies`` (MAR, JR, CR, CIR, LMCF), ``imputation_model`` (ketex's MMRM
+fitted to the MAR data), ``impute`` (conditional means and draws), ``ancova``
+(per-visit analysis), ``pooling`` (Rubin's rules, jackknife, bootstrap),
+``reference_based`` (the entry point) and ``tipping`` (delta grids).
+"""
+
+from ketex.estimands.pooling import PooledEstimate, rubin_rules
+from ketex.estimands.reference_based import ReferenceBasedResult, delta_template, reference_based_mi
+from ketex.estimands.strategies import STRATEGIES
+from ketex.estimands.tipping import TippingPointResult, tipping_point
+
+__all__ = [
+    "STRATEGIES",
+    "PooledEstimate",
+    "ReferenceBasedResult",
+    "delta_template",
+    "reference_based_mi",
+    "rubin_rules",
+    "TippingPointResult",
+    "tipping_point",
+]
