@@ -10,6 +10,7 @@ from ketex.errors import DataValidationError
 from ketex.io.files import read_csv_table, read_parquet_table, rows_to_frame
 from ketex.study.problems import ProblemLog
 from ketex.study.protocol import Protocol, ProtocolError
+from ketex.study.tables import SAFETY_TABLES
 from ketex.study.trial import TABLE_NAMES, Trial
 from ketex.study.validation import build_trial
 
@@ -25,7 +26,8 @@ def load_trial(path: str | Path, *, on_error: str = "raise") -> Trial:
     ----------
     path : str or Path
         A folder holding ``study.toml`` and ``participants``, ``assessments`` and
-        optionally ``infusions``, ``exercise``, ``events`` tables as ``.csv`` or
+        optionally ``infusions``, ``exercise``, ``events`` and the safety tables
+        ``adverse_events``, ``vitals``, ``medications`` as ``.csv`` or
         ``.parquet``; or an ``.xlsx`` workbook with one sheet per table and the protocol
         in a ``study`` sheet (the lines of ``study.toml`` in column A) or in a
         ``study.toml`` beside the workbook. See ``docs/study-folder.md``.
@@ -154,6 +156,12 @@ def _for_file(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _written(trial: Trial) -> dict[str, pd.DataFrame]:
+    """The tables a writer writes: all but the safety tables without rows."""
+    return {name: frame for name, frame in trial.tables().items()
+            if name not in SAFETY_TABLES or len(frame)}
+
+
 def write_trial(trial: Trial, folder: str | Path, *, format: str = "csv") -> Path:
     """Write a trial as a study folder (``study.toml`` and one table per file).
 
@@ -168,13 +176,14 @@ def write_trial(trial: Trial, folder: str | Path, *, format: str = "csv") -> Pat
     -------
     Path
         The folder. Reading it back with :func:`load_trial` gives an equal trial.
+        Safety tables without rows are not written.
     """
     if format not in ("csv", "parquet"):
         raise ValueError(f"format must be 'csv' or 'parquet', got {format!r}")
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     trial.protocol.write(folder / "study.toml")
-    for name, frame in trial.tables().items():
+    for name, frame in _written(trial).items():
         target = folder / f"{name}.{format}"
         if format == "csv":
             _for_file(frame).to_csv(target, index=False)
@@ -187,7 +196,7 @@ def write_excel(trial: Trial, path: str | Path) -> Path:
     """Write a trial as one ``.xlsx`` workbook with a ``study`` sheet holding the protocol."""
     path = Path(path)
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
-        for name, frame in trial.tables().items():
+        for name, frame in _written(trial).items():
             _for_file(frame).to_excel(writer, sheet_name=name, index=False)
         study = pd.DataFrame({"study.toml": trial.protocol.to_toml().splitlines()})
         study.to_excel(writer, sheet_name=STUDY_SHEET, index=False, header=False)

@@ -75,6 +75,16 @@ RULES = MappingProxyType(
         "phq9_item9_positive": "warning",
         # events
         "unknown_event": "warning",
+        # safety tables: adverse events, vital signs, medications
+        "unknown_code": "error",
+        "end_before_start": "error",
+        "unknown_vital_test": "error",
+        "vital_out_of_range": "error",
+        "duplicate_vital": "error",
+        "uncoded_event": "warning",
+        "unknown_soc": "warning",
+        "pt_spelling": "warning",
+        "pt_in_two_socs": "warning",
         # REDCap exports (ketex.io.redcap): data dictionary and mapping
         "duplicate_field": "error",
         "unknown_field_type": "error",

@@ -14,9 +14,10 @@ import numpy as np
 import pandas as pd
 
 from ketex import scales
+from ketex.study import safety_rules
 from ketex.study.problems import LINE, SOURCE_FILE, ProblemLog
 from ketex.study.protocol import DOSE_UNITS, Protocol
-from ketex.study.tables import EVENT_TYPES, MAX_ITEMS
+from ketex.study.tables import EVENT_TYPES, MAX_ITEMS, SAFETY_TABLES
 
 __all__ = ["LIMITS", "check_all"]
 
@@ -39,6 +40,12 @@ LIMITS = MappingProxyType(
 )
 
 _HR_COLUMNS = {"participants": ("resting_hr", "max_hr"), "exercise": ("avg_hr", "peak_hr")}
+# the (day, date, required) column pairs of the safety tables
+_DAY_COLUMNS = {
+    "adverse_events": (("start_day", "start_date", False), ("end_day", "end_date", False)),
+    "vitals": (("day", "date", True),),
+    "medications": (("start_day", "start_date", False), ("end_day", "end_date", False)),
+}
 # spellings only; "suicide" is not an alias: it may mean an attempt or a completed suicide
 _EVENT_ALIASES = {"hospitalization": "hospitalisation"}
 
@@ -57,6 +64,13 @@ def check_all(protocol: Protocol, tables: dict[str, pd.DataFrame], log: ProblemL
     _check_exercise(tables["exercise"], log)
     _check_assessments(protocol, tables["assessments"], valid, log)
     _check_events(tables["events"], log)
+    for name in SAFETY_TABLES:
+        frame = tables[name]
+        for day, date, required in _DAY_COLUMNS[name]:
+            _derive_days(name, frame, everyone, log, day, date, required)
+            _check_days(name, frame, log, day)
+        _check_known_participant(name, frame, valid, everyone, log)
+    safety_rules.check_safety(tables, log)
 
 
 def _where(row: pd.Series) -> str:
@@ -129,12 +143,17 @@ def _check_participants(protocol: Protocol, frame: pd.DataFrame, log: ProblemLog
 # -- rules shared by the tables of participant records ----------------------------
 
 
-def _derive_days(table: str, frame: pd.DataFrame, participants: pd.DataFrame, log) -> None:
-    """Fill ``day`` from ``date`` and the randomisation date; check both when both given."""
-    if "date" not in frame.columns:
+def _derive_days(table: str, frame: pd.DataFrame, participants: pd.DataFrame, log,
+                 day: str = "day", date: str = "date", required: bool = True) -> None:
+    """Fill ``day`` from ``date`` and the randomisation date; check both when both given.
+
+    ``day`` and ``date`` name the pair of columns (``start_day`` and ``start_date`` in
+    the adverse events); with ``required`` false a row may have neither.
+    """
+    if date not in frame.columns:
         return
-    if "day" not in frame.columns:
-        frame["day"] = np.nan
+    if day not in frame.columns:
+        frame[day] = np.nan
     if "randomization_date" in participants.columns:
         origin = participants.set_index("participant_id")["randomization_date"]
         # reindex, not map: map fails on an empty datetime series (pandas 3)
@@ -142,38 +161,39 @@ def _derive_days(table: str, frame: pd.DataFrame, participants: pd.DataFrame, lo
         origin = pd.Series(origin.to_numpy(), index=frame.index, dtype="datetime64[ns]")
     else:
         origin = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns]")
-    days = (frame["date"] - origin).dt.days.astype("float64")
-    given = frame["day"].notna()
+    days = (frame[date] - origin).dt.days.astype("float64")
+    given = frame[day].notna()
     log.flag(
         table,
         frame,
-        given & days.notna() & (days != frame["day"]),
-        "day",
+        given & days.notna() & (days != frame[day]),
+        day,
         "day_date_mismatch",
-        lambda row: f"{_where(row)}: day {row['_value']:g} disagrees with date "
-        f"{row['date']:%Y-%m-%d}, which is day {days[row.name]:g} after randomisation; "
+        lambda row: f"{_where(row)}: {day} {row['_value']:g} disagrees with {date} "
+        f"{row[date]:%Y-%m-%d}, which is day {days[row.name]:g} after randomisation; "
         "correct one of them",
     )
     log.flag(
         table,
         frame,
-        ~given & frame["date"].notna() & days.isna(),
-        "date",
+        ~given & frame[date].notna() & days.isna(),
+        date,
         "no_day",
-        lambda row: f"{_where(row)}: no day, and the date cannot be turned into one "
+        lambda row: f"{_where(row)}: no {day}, and the {date} cannot be turned into one "
         f"because participant {row['participant_id']} has no randomization_date in "
-        "participants; add it there, or give day",
+        f"participants; add it there, or give {day}",
     )
-    log.flag(
-        table,
-        frame,
-        ~given & frame["date"].isna() & ~log.rejected_mask(table, frame),
-        "date",
-        "no_day",
-        lambda row: f"{_where(row)}: neither a day nor a complete date; give the study day "
-        "in day or the full date (YYYY-MM-DD) in date",
-    )
-    frame.loc[~given, "day"] = days[~given]
+    if required:
+        log.flag(
+            table,
+            frame,
+            ~given & frame[date].isna() & ~log.rejected_mask(table, frame),
+            date,
+            "no_day",
+            lambda row: f"{_where(row)}: neither a {day} nor a complete {date}; give the "
+            f"study day in {day} or the full date (YYYY-MM-DD) in {date}",
+        )
+    frame.loc[~given, day] = days[~given]
 
 
 def _check_known_participant(table, frame, participants, everyone, log) -> None:
@@ -192,8 +212,8 @@ def _check_known_participant(table, frame, participants, everyone, log) -> None:
              "unknown_participant", message)
 
 
-def _check_days(table: str, frame: pd.DataFrame, log: ProblemLog) -> None:
-    if "day" not in frame.columns:
+def _check_days(table: str, frame: pd.DataFrame, log: ProblemLog, day: str = "day") -> None:
+    if day not in frame.columns:
         return
     low, high = LIMITS["day"]
     if table in ("infusions", "exercise"):
@@ -201,10 +221,10 @@ def _check_days(table: str, frame: pd.DataFrame, log: ProblemLog) -> None:
     log.flag(
         table,
         frame,
-        (frame["day"] < low) | (frame["day"] > high),
-        "day",
+        (frame[day] < low) | (frame[day] > high),
+        day,
         "impossible_day",
-        lambda row: f"{_where(row)}: day {row['_value']:g} is impossible for {table} "
+        lambda row: f"{_where(row)}: {day} {row['_value']:g} is impossible for {table} "
         f"(allowed {low} to {high}; day 0 = randomisation); correct the day or the date",
     )
 

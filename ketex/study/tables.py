@@ -1,4 +1,8 @@
-"""The five tables of a trial: their columns, types, and canonical form.
+"""The tables of a trial: their columns, types, and canonical form.
+
+Five tables hold the design data (participants, infusions, exercise, assessments,
+events); three optional tables hold the safety data (adverse events, vital signs,
+concomitant medications; see ``docs/safety.md``).
 
 Every reader maps its source onto these columns; :func:`canonical` then gives each
 table one fixed form (column order, dtypes, row order), so that the same trial read
@@ -12,7 +16,15 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-__all__ = ["TABLES", "Column", "TableSchema", "canonical", "empty_table", "item_columns"]
+__all__ = [
+    "SAFETY_TABLES",
+    "TABLES",
+    "Column",
+    "TableSchema",
+    "canonical",
+    "empty_table",
+    "item_columns",
+]
 
 ITEM_COLUMN = re.compile(r"^item_(\d+)$")
 MAX_ITEMS = 23  # CADSS has the most items of the supported instruments
@@ -41,6 +53,7 @@ class TableSchema:
     columns: tuple[Column, ...]
     sort_by: tuple[str, ...]
     required_table: bool = True
+    safety: bool = False  # an optional safety table: not written when empty
 
     @property
     def required(self) -> tuple[str, ...]:
@@ -136,7 +149,71 @@ TABLES: dict[str, TableSchema] = {
         sort_by=("participant_id", "day", "event"),
         required_table=False,
     ),
+    "adverse_events": TableSchema(
+        "adverse_events",
+        (
+            _ID,
+            Column("term", "str", True, "the event as reported (verbatim term, SDTM AETERM)"),
+            Column("pt", "str", description="MedDRA preferred term, as coded (AEDECOD)"),
+            Column("soc", "str", description="MedDRA system organ class, as coded (AEBODSYS)"),
+            Column("start_day", "int", description="study day of onset; day 0 = randomisation"),
+            Column("start_date", "date", description="date of onset; gives start_day"),
+            Column("end_day", "int", description="study day the event resolved"),
+            Column("end_date", "date", description="date the event resolved; gives end_day"),
+            Column("severity", "str", description="mild, moderate or severe (AESEV)"),
+            Column("grade", "int", description="CTCAE grade 1-5 (AETOXGR)"),
+            Column("serious", "bool", description="serious adverse event (AESER)"),
+            Column("related", "str", description="related to: drug, exercise, both or none"),
+            Column("action", "str", description="action taken: none, dose_reduced, "
+                   "drug_interrupted, drug_withdrawn, exercise_paused, exercise_stopped, "
+                   "withdrawn_from_study"),
+            Column("outcome", "str", description="recovered, recovering, not_recovered, "
+                   "recovered_with_sequelae, fatal or unknown (AEOUT)"),
+            Column("pre_existing", "bool", description="present before the first treatment"),
+            Column("baseline_severity", "str",
+                   description="severity before the first treatment, for a pre-existing event"),
+        ),
+        sort_by=("participant_id", "start_day", "term"),
+        required_table=False,
+        safety=True,
+    ),
+    "vitals": TableSchema(
+        "vitals",
+        (
+            _ID,
+            _DAY,
+            Column("time_min", "float", description="minutes from the start of the infusion "
+                   "or session that day; negative = before"),
+            Column("test", "str", True, "SBP, DBP, HR, SPO2, TEMP or WEIGHT"),
+            Column("value", "float", True),
+            Column("unit", "str", True, "mmHg, beats/min, %, C or F, kg or lb"),
+            _DATE,
+        ),
+        sort_by=("participant_id", "day", "time_min", "test"),
+        required_table=False,
+        safety=True,
+    ),
+    "medications": TableSchema(
+        "medications",
+        (
+            _ID,
+            Column("name", "str", True, "the medication as reported (CMTRT)"),
+            Column("class", "str", description="drug class, e.g. SSRI, benzodiazepine"),
+            Column("start_day", "int", description="study day of the first dose"),
+            Column("start_date", "date", description="date of the first dose"),
+            Column("end_day", "int", description="study day of the last dose; empty = ongoing"),
+            Column("end_date", "date", description="date of the last dose"),
+            Column("indication", "str"),
+            Column("rescue", "bool", description="given as rescue medication"),
+        ),
+        sort_by=("participant_id", "start_day", "name"),
+        required_table=False,
+        safety=True,
+    ),
 }
+
+#: The optional safety tables, in the order of :data:`TABLES`.
+SAFETY_TABLES = tuple(name for name, schema in TABLES.items() if schema.safety)
 
 EVENT_TYPES = (
     "hospitalisation",
@@ -209,7 +286,9 @@ def canonical(name: str, frame: pd.DataFrame) -> pd.DataFrame:
             continue
         out[column] = _as_kind(values, spec.kind if spec is not None else None)
     result = pd.DataFrame(out, index=frame.index)
-    return result.sort_values(list(schema.sort_by), kind="mergesort").reset_index(drop=True)
+    # optional sort columns (start_day, time_min) may have been dropped as empty
+    by = [c for c in schema.sort_by if c in result.columns]
+    return result.sort_values(by, kind="mergesort").reset_index(drop=True)
 
 
 def _as_kind(values: pd.Series, kind: str | None) -> pd.Series:

@@ -1,4 +1,4 @@
-"""The in-memory trial: five validated tables and the protocol they follow."""
+"""The in-memory trial: the validated tables and the protocol they follow."""
 
 from __future__ import annotations
 
@@ -8,11 +8,15 @@ import pandas as pd
 
 from ketex.study.problems import REPORT_COLUMNS
 from ketex.study.protocol import Protocol
-from ketex.study.tables import TABLES
+from ketex.study.tables import SAFETY_TABLES, TABLES, canonical, empty_table
 
 __all__ = ["TABLE_NAMES", "Trial"]
 
 TABLE_NAMES = tuple(TABLES)
+
+
+def _no_rows(name: str):
+    return field(default_factory=lambda: canonical(name, empty_table(name)))
 
 
 def _empty_report() -> pd.DataFrame:
@@ -25,6 +29,9 @@ def _empty_report() -> pd.DataFrame:
 class Trial:
     """A trial's data: participants, infusions, exercise, assessments, events, protocol.
 
+    The safety tables (adverse events, vital signs, concomitant medications) are
+    optional: a trial without them has them empty.
+
     Readers (:func:`ketex.load_trial`, :func:`ketex.load_redcap`, :func:`ketex.load_sdtm`)
     return a ``Trial`` whose tables are validated and in canonical form (see
     ``docs/study-folder.md``): fixed column names and dtypes, rows sorted by participant
@@ -34,6 +41,8 @@ class Trial:
     ----------
     protocol : Protocol
     participants, infusions, exercise, assessments, events : pandas.DataFrame
+    adverse_events, vitals, medications : pandas.DataFrame
+        The safety tables; empty when the source has none (``docs/safety.md``).
     report : pandas.DataFrame
         Problems found while reading (warnings; errors too when read with
         ``on_error="drop"``), one row each; see :data:`ketex.study.problems.REPORT_COLUMNS`.
@@ -48,17 +57,25 @@ class Trial:
     exercise: pd.DataFrame
     assessments: pd.DataFrame
     events: pd.DataFrame
+    adverse_events: pd.DataFrame = _no_rows("adverse_events")
+    vitals: pd.DataFrame = _no_rows("vitals")
+    medications: pd.DataFrame = _no_rows("medications")
     report: pd.DataFrame = field(default_factory=_empty_report)
     truth: pd.DataFrame | None = None
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        """The five tables by name, in the order of :data:`TABLE_NAMES`."""
+        """Every table by name, in the order of :data:`TABLE_NAMES` (safety tables too)."""
         return {name: getattr(self, name) for name in TABLE_NAMES}
 
     @property
     def warnings(self) -> pd.DataFrame:
         """Rows of the report with severity ``"warning"``."""
         return self.report[self.report["severity"] == "warning"].reset_index(drop=True)
+
+    @property
+    def has_safety_data(self) -> bool:
+        """Whether any safety table (adverse events, vitals, medications) has rows."""
+        return any(len(getattr(self, name)) for name in SAFETY_TABLES)
 
     @property
     def arms(self) -> pd.Series:
@@ -92,7 +109,11 @@ class Trial:
         return not self.differences(other)
 
     def __repr__(self) -> str:
-        counts = ", ".join(f"{name}={len(getattr(self, name))}" for name in TABLE_NAMES)
+        counts = ", ".join(
+            f"{name}={len(getattr(self, name))}"
+            for name in TABLE_NAMES
+            if name not in SAFETY_TABLES or len(getattr(self, name))
+        )
         problems = self.report["severity"].value_counts().to_dict()
         return (
             f"Trial({self.protocol.study_id!r}, {counts}, "
