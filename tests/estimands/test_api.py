@@ -95,7 +95,13 @@ def test_tipping_point_found(jr):
         assert row["tipping_delta_interpolated"] <= row["tipping_delta"]
 
 
-@pytest.mark.xfail(strict=True, reason="open: with_ice does not yet detect this change of strategy (JR -> MAR) on the small fixture; to be investigated")
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "open: with_ice does not yet detect this change of strategy (JR -> MAR) "
+        "on the small fixture; to be investigated"
+    ),
+)
 def test_with_ice_refuses_changes_to_the_model_data(jr, ice):
     with pytest.raises(ValueError, match="run reference_based_mi again"):
         jr.with_ice(ice.assign(strategy="MAR"))

@@ -94,7 +94,13 @@ def test_tipping_grid_same_as_rbmi(fit_mar):
     assert (p.loc[: week6["last_significant_delta"]] < 0.05).all()
 
 
-@pytest.mark.xfail(strict=True, reason="open: rbmi on mmrm's default optimiser differs by up to 1.2e-4 relative, more than the 1e-4 this check assumed; to be explained")
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "open: rbmi on mmrm's default optimiser differs by up to 1.2e-4 "
+        "relative, more than the 1e-4 this check assumed; to be explained"
+    ),
+)
 def test_rbmi_with_default_optimiser_differs_by_its_convergence_only(fit_mar):
     _compare(fit_mar, "MAR", rtol=1e-4,
              reference=_reference("rbmi_condmean_jackknife_default_control.csv"))  # fmt: skip
