@@ -161,7 +161,10 @@ class _Context:
         self.protocol = trial.protocol
         self.baseline_day = int(baseline_day)
         self._options = {"baseline": baseline, "baseline_day": baseline_day, "tie": tie}
-        self._rows: dict[str, dict[str, pd.DataFrame]] = {}
+        self._rows: dict[str, dict[str, list[dict]]] = {}
+        self._scheduled: dict[tuple[str, str], list[str]] = {}
+        self._scores: dict[str, dict[str, list[tuple[int, str, float]]]] = {}
+        self._events: dict[str, list[tuple[int, str]]] | None = None
 
     # -- protocol settings ------------------------------------------------------------
 
@@ -200,19 +203,86 @@ class _Context:
 
     # -- data ---------------------------------------------------------------------------
 
-    def rows(self, scale: str, pid: str) -> pd.DataFrame:
-        """The analysed rows (one per scheduled visit) of a participant, in visit order."""
-        code = scale
-        if code not in self._rows:
-            ds = analysis_dataset(self.trial, code, **self._options)
-            ds = ds[ds["ANL01FL"] == "Y"].sort_values(["USUBJID", "AVISITN"])
-            self._rows[code] = {str(k): g for k, g in ds.groupby("USUBJID", sort=False)}
-        empty = pd.DataFrame(columns=["AVISIT", "ADY", "AVAL", "BASE", "AWTARGET"])
-        return self._rows[code].get(pid, empty)
+    def rows(self, scale: str, pid: str) -> list[dict]:
+        """The analysed rows (one per scheduled visit) of a participant, in visit order.
 
-    def post_baseline(self, rows: pd.DataFrame) -> pd.DataFrame:
+        Each row is a plain mapping of ``AVISIT, ADY, AVAL, BASE, AWTARGET`` (missing:
+        NaN for scores, ``pd.NA`` for days): the rules run once per participant, and
+        plain Python values keep that loop fast at any trial size.
+        """
+        if scale not in self._rows:
+            ds = analysis_dataset(self.trial, scale, **self._options)
+            ds = ds[ds["ANL01FL"] == "Y"].sort_values(["USUBJID", "AVISITN"], kind="mergesort")
+            records = ds[list(_ROW_COLUMNS)].astype(object).to_dict("records")
+            grouped: dict[str, list[dict]] = {}
+            for pid_, record in zip(ds["USUBJID"].astype(str), records, strict=True):
+                grouped.setdefault(pid_, []).append(record)
+            self._rows[scale] = grouped
+        return self._rows[scale].get(pid, [])
+
+    def post_baseline(self, rows: list[dict]) -> list[dict]:
         """Rows of the scheduled visits whose target day is after the baseline day."""
-        return rows[rows["AWTARGET"] > self.baseline_day]
+        return [r for r in rows
+                if not _na(r["AWTARGET"]) and r["AWTARGET"] > self.baseline_day]
+
+    def scheduled(self, scale: str, arm: str) -> list[str]:
+        """Names of the visits that rate ``scale`` for ``arm``, in protocol order."""
+        key = (scale, arm)
+        if key not in self._scheduled:
+            self._scheduled[key] = [v.name for v in
+                                    scheduled_visits(self.protocol, scale, arm)]
+        return self._scheduled[key]
+
+    def scores(self, scale: str, pid: str) -> list[tuple[int, str, float]]:
+        """Every scored assessment ``(day, visit, total)`` of a participant on ``scale``
+        (scheduled or not), by day; ties keep the order of the assessments table."""
+        if scale not in self._scores:
+            a = self.trial.assessments
+            grouped: dict[str, list[tuple[int, str, float]]] = {}
+            if "total" in a.columns:
+                keep = ((a["instrument"] == scale) & a["total"].notna()
+                        & a["day"].notna()).fillna(False).astype(bool)
+                kept = a.loc[keep].sort_values("day", kind="mergesort")
+                for pid_, day, visit, total in zip(
+                        kept["participant_id"].astype(str), kept["day"].astype(int),
+                        kept["visit"].astype(object), kept["total"].astype(float),
+                        strict=True):
+                    grouped.setdefault(pid_, []).append((int(day), str(visit), float(total)))
+            self._scores[scale] = grouped
+        return self._scores[scale].get(pid, [])
+
+    def events(self, pid: str) -> list[tuple[int, str]]:
+        """The clinical events ``(day, event)`` of a participant with a known day, in the
+        order of the events table."""
+        if self._events is None:
+            events = self.trial.events
+            grouped: dict[str, list[tuple[int, str]]] = {}
+            if not events.empty:
+                kept = events[events["day"].notna()]
+                for pid_, day, event in zip(kept["participant_id"].astype(str),
+                                            kept["day"].astype(int),
+                                            kept["event"].astype(str), strict=True):
+                    grouped.setdefault(pid_, []).append((int(day), event))
+            self._events = grouped
+        return self._events.get(pid, [])
+
+
+#: The columns of an analysed row as :meth:`_Context.rows` gives it.
+_ROW_COLUMNS = ("AVISIT", "ADY", "AVAL", "BASE", "AWTARGET")
+
+
+def _na(value) -> bool:
+    """Whether one value is missing (None, NaN or ``pd.NA``)."""
+    return value is None or value is pd.NA or value != value
+
+
+def at(rows: list[dict], visit: str) -> dict:
+    """The analysed row of ``visit`` (a missing row when the participant has none)."""
+    for row in rows:
+        if row["AVISIT"] == visit:
+            return row
+    return {"AVISIT": visit, "ADY": pd.NA, "AVAL": float("nan"), "BASE": float("nan"),
+            "AWTARGET": pd.NA}
 
 
 def _resolved(context: _Context, rule: Rule) -> Rule:
@@ -231,7 +301,7 @@ def _resolved(context: _Context, rule: Rule) -> Rule:
     return rule
 
 
-def describe(criterion: Criterion, row: pd.Series) -> str:
+def describe(criterion: Criterion, row: dict) -> str:
     """``"MADRS 14 at WEEK12 (day 85), baseline 32"``."""
     scale = criterion.scale if criterion.scale else "score"
     text = f"{scale} {row['AVAL']:.4g} at {row['AVISIT']} (day {row['ADY']})"
@@ -240,24 +310,24 @@ def describe(criterion: Criterion, row: pd.Series) -> str:
     return text
 
 
-def is_met(criterion: Criterion, row: pd.Series) -> bool | None:
+def is_met(criterion: Criterion, row: dict) -> bool | None:
     """The criterion at one analysed row (None when missing)."""
     return criterion.met(row["AVAL"], row["BASE"])
 
 
-def no_baseline(context: _Context, criterion: Criterion, rows: pd.DataFrame,
+def no_baseline(context: _Context, criterion: Criterion, rows: list[dict],
                 scale: str) -> Outcome | None:
     """The outcome of a participant without baseline, when the criterion needs one."""
-    if criterion.needs_baseline and (rows.empty or rows["BASE"].isna().all()):
+    if criterion.needs_baseline and all(_na(r["BASE"]) for r in rows):
         return Outcome(False, None, f"no baseline {scale} (nothing on or before day "
                                     f"{context.baseline_day}); left out")
     return None
 
 
-def last_observed_day(rows: pd.DataFrame) -> int | None:
+def last_observed_day(rows: list[dict]) -> int | None:
     """Day of the last analysed assessment with a total, if any."""
-    days = rows.loc[rows["AVAL"].notna(), "ADY"]
-    return int(days.max()) if len(days) else None
+    days = [r["ADY"] for r in rows if not _na(r["AVAL"]) and not _na(r["ADY"])]
+    return int(max(days)) if days else None
 
 
 def achieved(context: _Context, rule: Achieved, pid: str, arm: str) -> Outcome:
@@ -273,19 +343,19 @@ def achieved(context: _Context, rule: Achieved, pid: str, arm: str) -> Outcome:
         return out
     start = context.baseline_day
     if rule.by_day is not None:
-        candidates = context.post_baseline(rows)
-        candidates = candidates[candidates["ADY"].notna() & (candidates["ADY"] <= rule.by_day)]
+        candidates = [r for r in context.post_baseline(rows)
+                      if not _na(r["ADY"]) and r["ADY"] <= rule.by_day]
         where = f"on or before day {rule.by_day}"
     else:
         visit = context.visit(rule.visit, context.protocol.endpoints.primary_visit,
                               "Achieved.visit")
-        names = [v.name for v in scheduled_visits(context.protocol, scale, arm)]
+        names = context.scheduled(scale, arm)
         if visit not in names:
             return Outcome(False, None, f"{visit} is not a scheduled {scale} visit of arm "
                                         f"{arm}; left out")
         if not rule.by:
-            row = rows[rows["AVISIT"] == visit].iloc[0]
-            if pd.isna(row["AVAL"]):
+            row = at(rows, visit)
+            if _na(row["AVAL"]):
                 return Outcome(True, missing, f"{visit} missing", start_day=start,
                                last_day=last_observed_day(rows))
             met = is_met(criterion, row)
@@ -293,16 +363,16 @@ def achieved(context: _Context, rule: Achieved, pid: str, arm: str) -> Outcome:
                                       f"{'met' if met else 'not met'}", start_day=start,
                            day=int(row["ADY"]) if met else None,
                            visit=visit if met else None, last_day=int(row["ADY"]))
-        upto = names.index(visit)
-        candidates = context.post_baseline(rows[rows["AVISIT"].isin(names[: upto + 1])])
+        upto = set(names[: names.index(visit) + 1])
+        candidates = context.post_baseline([r for r in rows if r["AVISIT"] in upto])
         where = f"up to {visit}"
-    observed = candidates[candidates["AVAL"].notna()]
-    for _, row in observed.iterrows():
+    observed = [r for r in candidates if not _na(r["AVAL"])]
+    for row in observed:
         if is_met(criterion, row):
             return Outcome(True, True, f"first met: {describe(criterion, row)}",
                            start_day=start, day=int(row["ADY"]), visit=str(row["AVISIT"]),
                            last_day=last_observed_day(observed))
-    if observed.empty:
+    if not observed:
         return Outcome(True, missing, f"no {scale} assessment after baseline {where}",
                        start_day=start)
     return Outcome(True, False, f"not met at any of {len(observed)} assessments {where}",

@@ -7,8 +7,6 @@ conventions are in ``docs/endpoints-relapse.md`` and the :class:`RelapseRule` do
 
 from __future__ import annotations
 
-import pandas as pd
-
 from ketex.derive.endpoints import RelapseRule
 from ketex.derive.evaluate import Outcome, _Context, _evaluator
 
@@ -26,7 +24,7 @@ def relapse(context: _Context, rule: RelapseRule, pid: str, arm: str) -> Outcome
     scores = _scores(context, rule.scale, pid, start, end)
     by_score = _by_scores(rule, scores)
     by_event = _by_event(context, rule, pid, start, end)
-    last_day = int(scores["day"].max()) if len(scores) else start
+    last_day = max(score[0] for score in scores) if scores else start
     candidates = [c for c in (by_score, by_event) if c is not None]
     if not candidates:
         window = f" within {rule.follow_up_days} days" if end is not None else ""
@@ -39,25 +37,20 @@ def relapse(context: _Context, rule: RelapseRule, pid: str, arm: str) -> Outcome
 
 
 def _scores(context: _Context, scale: str, pid: str, start: int, end: int | None
-            ) -> pd.DataFrame:
-    """Every scored assessment of the scale after the entry day (scheduled or not)."""
-    a = context.trial.assessments
-    if "total" not in a.columns:
-        return pd.DataFrame(columns=["day", "visit", "total"])
-    keep = (a["participant_id"] == pid) & (a["instrument"] == scale) & a["total"].notna() \
-        & (a["day"] > start)
-    if end is not None:
-        keep &= a["day"] <= end
-    scores = a.loc[keep.fillna(False).astype(bool), ["day", "visit", "total"]]
-    return scores.sort_values("day", kind="mergesort").reset_index(drop=True)
+            ) -> list[tuple[int, str, float]]:
+    """Every scored assessment ``(day, visit, total)`` of the scale after the entry day
+    (scheduled or not), by day."""
+    return [score for score in context.scores(scale, pid)
+            if score[0] > start and (end is None or score[0] <= end)]
 
 
-def _by_scores(rule: RelapseRule, scores: pd.DataFrame) -> tuple[int, str, str] | None:
+def _by_scores(rule: RelapseRule, scores: list[tuple[int, str, float]]
+               ) -> tuple[int, str, str] | None:
     """The first run of ``consecutive`` neighbouring assessments at or above the threshold
     with every gap inside ``gap_days``."""
-    days = [int(d) for d in scores["day"]]
-    totals = [float(t) for t in scores["total"]]
-    visits = [str(v) for v in scores["visit"]]
+    days = [score[0] for score in scores]
+    visits = [score[1] for score in scores]
+    totals = [score[2] for score in scores]
     low, high = rule.gap_days
     n = rule.consecutive
     for k in range(len(days) - n + 1):
@@ -78,15 +71,12 @@ def _by_scores(rule: RelapseRule, scores: pd.DataFrame) -> tuple[int, str, str] 
 
 def _by_event(context: _Context, rule: RelapseRule, pid: str, start: int, end: int | None
               ) -> tuple[int, None, str] | None:
-    events = context.trial.events
-    if events.empty or not rule.events:
+    if not rule.events:
         return None
-    keep = (events["participant_id"] == pid) & events["event"].isin(list(rule.events)) \
-        & (events["day"] > start)
-    if end is not None:
-        keep &= events["day"] <= end
-    found = events[keep.fillna(False).astype(bool)].sort_values("day", kind="mergesort")
-    if found.empty:
+    qualifying = set(rule.events)
+    found = [(day, event) for day, event in context.events(pid)
+             if event in qualifying and day > start and (end is None or day <= end)]
+    if not found:
         return None
-    first = found.iloc[0]
-    return int(first["day"]), None, f"{first['event']} on day {int(first['day'])}"
+    day, event = min(found, key=lambda e: e[0])
+    return day, None, f"{event} on day {day}"

@@ -9,9 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 
-import pandas as pd
-
-from ketex.derive.analysis import scheduled_visits
 from ketex.derive.endpoints import (
     ConsistentRemission,
     Remission,
@@ -24,6 +21,8 @@ from ketex.derive.endpoints import (
 from ketex.derive.evaluate import (
     Outcome,
     _Context,
+    _na,
+    at,
     describe,
     is_met,
     last_observed_day,
@@ -39,8 +38,8 @@ def _setup(context: _Context, rule, pid: str, arm: str):
     scale = context.scale(criterion)
     criterion = dataclasses.replace(criterion, scale=scale)
     rows = context.rows(scale, pid)
-    names = [v.name for v in scheduled_visits(context.protocol, scale, arm)
-             if v.day > context.baseline_day]
+    days = {v.name: v.day for v in context.protocol.visits}
+    names = [n for n in context.scheduled(scale, arm) if days[n] > context.baseline_day]
     return criterion, scale, rows, names
 
 
@@ -59,10 +58,6 @@ def _window(context: _Context, names: list[str], first: str | None, last: str | 
     return [n for n in names if lo <= order.index(n) <= hi]
 
 
-def _row(rows: pd.DataFrame, visit: str) -> pd.Series:
-    return rows[rows["AVISIT"] == visit].iloc[0]
-
-
 def sustained(context: _Context, rule: SustainedResponse | SustainedRemission, pid: str,
               arm: str) -> Outcome:
     """Met at ``from_visit`` and at every later scheduled visit through ``through_visit``."""
@@ -79,8 +74,8 @@ def sustained(context: _Context, rule: SustainedResponse | SustainedRemission, p
     if isinstance(visits, str):
         return Outcome(False, None, f"{visits}; left out")
     start = context.baseline_day
-    head = _row(rows, first)
-    if pd.isna(head["AVAL"]):
+    head = at(rows, first)
+    if _na(head["AVAL"]):
         return Outcome(True, False, f"{first} missing (the first visit must be observed)",
                        start_day=start, last_day=last_observed_day(rows))
     if not is_met(criterion, head):
@@ -88,8 +83,8 @@ def sustained(context: _Context, rule: SustainedResponse | SustainedRemission, p
                        start_day=start, last_day=last_observed_day(rows))
     seen = [first]
     for name in visits[1:]:
-        row = _row(rows, name)
-        if pd.isna(row["AVAL"]):
+        row = at(rows, name)
+        if _na(row["AVAL"]):
             if rule.missing == "failure":
                 return Outcome(True, False, f"met at {', '.join(seen)}; {name} missing "
                                             "(counts as failure)", start_day=start,
@@ -125,8 +120,8 @@ def stable(context: _Context, rule: StableRemission | StableResponse, pid: str,
     visits = visits[-rule.last:]
     marks = []
     for name in visits:
-        row = _row(rows, name)
-        marks.append(bool(is_met(criterion, row)) if pd.notna(row["AVAL"]) else None)
+        row = at(rows, name)
+        marks.append(bool(is_met(criterion, row)) if not _na(row["AVAL"]) else None)
     count = sum(1 for m in marks if m)
     tail = marks[len(marks) - rule.last_required:] if rule.last_required else []
     met = count >= rule.at_least and all(m is True for m in tail)
@@ -134,11 +129,11 @@ def stable(context: _Context, rule: StableRemission | StableResponse, pid: str,
                        for n, m in zip(visits, marks, strict=True))
     required = (f"; the last {rule.last_required} must be met"
                 if rule.last_required else "")
-    row = _row(rows, visits[-1])
+    row = at(rows, visits[-1])
     return Outcome(True, met, f"met at {count} of the last {rule.last} visits ({detail}); "
                               f"{rule.at_least} needed{required}",
                    start_day=context.baseline_day,
-                   day=int(row["ADY"]) if met and pd.notna(row["ADY"]) else None,
+                   day=int(row["ADY"]) if met and not _na(row["ADY"]) else None,
                    visit=visits[-1] if met else None, last_day=last_observed_day(rows))
 
 
@@ -153,12 +148,12 @@ def consistent(context: _Context, rule: ConsistentRemission, pid: str, arm: str)
     if isinstance(visits, str):
         return Outcome(False, None, f"{visits}; left out")
     start = context.baseline_day
-    sequence = [_row(rows, name) for name in visits]
+    sequence = [at(rows, name) for name in visits]
     if rule.missing == "skip":
-        sequence = [row for row in sequence if pd.notna(row["AVAL"])]
-    run: list[pd.Series] = []
+        sequence = [row for row in sequence if not _na(row["AVAL"])]
+    run: list[dict] = []
     for row in sequence:
-        if pd.notna(row["AVAL"]) and is_met(criterion, row):
+        if not _na(row["AVAL"]) and is_met(criterion, row):
             run.append(row)
             if len(run) == rule.consecutive:
                 hit = run[0] if rule.event_day == "first" else run[-1]
@@ -168,7 +163,7 @@ def consistent(context: _Context, rule: ConsistentRemission, pid: str, arm: str)
                     last_day=last_observed_day(rows))
         else:
             run = []
-    observed = sum(1 for row in sequence if pd.notna(row["AVAL"]))
+    observed = sum(1 for row in sequence if not _na(row["AVAL"]))
     if observed == 0:
         return Outcome(True, False, f"no {scale} assessment after baseline",
                        start_day=start)
