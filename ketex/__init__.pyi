@@ -1,0 +1,236 @@
+"""The public API of ketex, for type checkers and the lazy loader.
+
+``ketex/__init__.py`` reads the imports below and imports each module on first use
+(``lazy_loader.attach_stub``), so ``import ketex`` stays light. Add a public name here,
+to ``__all__`` below and to the API docs; ``__init__.py`` takes ``__all__`` from the
+imports (tests/test_lazy_import.py checks that the two agree).
+"""
+
+# the subpackages, reached as ketex.<name> (``as`` re-exports them to type checkers)
+from . import derive as derive
+from . import estimands as estimands
+from . import io as io
+from . import models as models
+from . import report as report
+from . import scales as scales
+from . import simulate as simulate
+from . import streams as streams
+from . import study as study
+from . import survival as survival
+from .causal_mediation import MediationResult, mediation
+from .datasets import sample_study_path
+from .derive import (
+    COMPENDIUM_2011,
+    PERSON_PERIOD_COLUMNS,
+    PRESETS,
+    Achieved,
+    CompendiumEntry,
+    CompendiumTable,
+    ConsistentRemission,
+    ExerciseDoseOptions,
+    HeartRateOptions,
+    MetOptions,
+    RelapseRule,
+    Remission,
+    Response,
+    StableRemission,
+    StableResponse,
+    SustainedRemission,
+    SustainedResponse,
+    TimeToEvent,
+    analysis_dataset,
+    endpoint_preset,
+    evaluate_endpoint,
+    exercise_dose,
+    infusion_exposure,
+    person_period,
+    time_to_event,
+)
+from .errors import (
+    ConvergenceError,
+    ConvergenceWarning,
+    DataValidationError,
+    KetexError,
+)
+from .estimands import (
+    PooledEstimate,
+    ReferenceBasedResult,
+    TippingPointResult,
+    delta_template,
+    reference_based_mi,
+    rubin_rules,
+    tipping_point,
+)
+from .factorial import AdditiveInteraction, additive_interaction
+from .io.adam import write_adam
+from .io.folder import load_trial, write_excel, write_trial
+from .io.redcap import load_redcap, write_redcap
+from .io.sdtm import load_sdtm, write_sdtm
+from .models import (
+    GEEResult,
+    GLMMControl,
+    GLMMResult,
+    LMMControl,
+    LMMResult,
+    MMRMControl,
+    MMRMResult,
+    gee,
+    glmm,
+    lmm,
+    mmrm,
+)
+from .report import ManuscriptTable, figures, tables
+from .report.run import ReportOptions, write_report
+from .scales import INSTRUMENTS, Instrument, get_instrument, score, severity
+from .simulate import (
+    MMRMAnalysis,
+    PowerResult,
+    RelapseAnalysis,
+    TrialDesign,
+    null_design,
+    plot_power,
+    power,
+    simulate_trial,
+)
+from .streams import (
+    LOAD_COLUMNS,
+    MANIFEST_COLUMNS,
+    STREAM_COLUMNS,
+    read_stream,
+    read_streams,
+    training_load,
+)
+from .study.problems import REPORT_COLUMNS, format_report
+from .study.protocol import (
+    Arm,
+    EndpointSettings,
+    ExercisePrescription,
+    InfusionPlan,
+    Protocol,
+    ScoringSettings,
+    Treatment,
+    Visit,
+)
+from .study.summary import TrialSummary, summarize
+from .study.trial import Trial
+from .survival import (
+    CoxResult,
+    KaplanMeierResult,
+    LogRankResult,
+    PHTestResult,
+    cox,
+    cox_zph,
+    kaplan_meier,
+    logrank_test,
+)
+
+__version__: str
+
+__all__ = [
+    "reference_based_mi",
+    "ReferenceBasedResult",
+    "delta_template",
+    "tipping_point",
+    "TippingPointResult",
+    "rubin_rules",
+    "PooledEstimate",
+    "training_load",
+    "LOAD_COLUMNS",
+    "read_stream",
+    "read_streams",
+    "MANIFEST_COLUMNS",
+    "STREAM_COLUMNS",
+    "mediation",
+    "MediationResult",
+    "additive_interaction",
+    "AdditiveInteraction",
+    "power",
+    "plot_power",
+    "null_design",
+    "RelapseAnalysis",
+    "PowerResult",
+    "MMRMAnalysis",
+    "person_period",
+    "PERSON_PERIOD_COLUMNS",
+    "lmm",
+    "glmm",
+    "LMMResult",
+    "LMMControl",
+    "GLMMResult",
+    "GLMMControl",
+    "gee",
+    "GEEResult",
+    "write_report",
+    "tables",
+    "figures",
+    "ReportOptions",
+    "ManuscriptTable",
+    "logrank_test",
+    "kaplan_meier",
+    "cox_zph",
+    "cox",
+    "PHTestResult",
+    "LogRankResult",
+    "KaplanMeierResult",
+    "CoxResult",
+    "write_adam",
+    "time_to_event",
+    "evaluate_endpoint",
+    "endpoint_preset",
+    "analysis_dataset",
+    "TimeToEvent",
+    "SustainedResponse",
+    "SustainedRemission",
+    "StableResponse",
+    "StableRemission",
+    "Response",
+    "Remission",
+    "RelapseRule",
+    "ConsistentRemission",
+    "Achieved",
+    "PRESETS",
+    "infusion_exposure",
+    "exercise_dose",
+    "MetOptions",
+    "HeartRateOptions",
+    "ExerciseDoseOptions",
+    "CompendiumTable",
+    "CompendiumEntry",
+    "COMPENDIUM_2011",
+    "Arm",
+    "ConvergenceError",
+    "ConvergenceWarning",
+    "DataValidationError",
+    "EndpointSettings",
+    "ExercisePrescription",
+    "INSTRUMENTS",
+    "InfusionPlan",
+    "Treatment",
+    "Instrument",
+    "MMRMControl",
+    "MMRMResult",
+    "KetexError",
+    "Protocol",
+    "REPORT_COLUMNS",
+    "ScoringSettings",
+    "Trial",
+    "TrialDesign",
+    "TrialSummary",
+    "Visit",
+    "__version__",
+    "format_report",
+    "get_instrument",
+    "load_redcap",
+    "load_sdtm",
+    "load_trial",
+    "mmrm",
+    "sample_study_path",
+    "score",
+    "severity",
+    "simulate_trial",
+    "summarize",
+    "write_excel",
+    "write_redcap",
+    "write_sdtm",
+    "write_trial",
+]
