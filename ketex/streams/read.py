@@ -1,4 +1,4 @@
-"""Reading one device recording (TCX, GPX or CSV) into a stream table.
+"""Reading one device recording (FIT, TCX, GPX or CSV) into a stream table.
 
 XML is read with the standard library (``xml.etree.ElementTree.iterparse``), matching
 elements by their local name, so every namespace version of TCX, GPX and the Garmin
@@ -16,6 +16,7 @@ import pandas as pd
 
 from ketex.errors import KetexError
 from ketex.streams._problems import raise_problems
+from ketex.streams.fit import fit_records
 
 __all__ = ["STREAM_COLUMNS", "read_stream"]
 
@@ -41,12 +42,15 @@ _RECORDS = {"trackpoint", "trkpt"}
 
 
 def read_stream(path: str | Path) -> pd.DataFrame:
-    """Read a ``.tcx``, ``.gpx`` or ``.csv`` recording: one row per record.
+    """Read a ``.fit``, ``.tcx``, ``.gpx`` or ``.csv`` recording: one row per record.
 
     Parameters
     ----------
     path : str or pathlib.Path
-        The file. TCX: ``Trackpoint`` with ``Time``, ``HeartRateBpm/Value``, ``Cadence``,
+        The file. FIT (Garmin/ANT+, decoded by fitdecode): the ``record`` messages'
+        ``timestamp``, ``heart_rate``, ``power``, ``cadence``, ``enhanced_speed`` (else
+        ``speed``) and ``distance``; other messages (laps, sessions, events) are not
+        read. TCX: ``Trackpoint`` with ``Time``, ``HeartRateBpm/Value``, ``Cadence``,
         ``DistanceMeters`` and the ``TPX`` extension's ``Watts`` and ``Speed``. GPX:
         ``trkpt`` with ``time`` and the ``TrackPointExtension`` ``hr``, ``cad`` (and
         ``power`` or ``PowerInWatts`` when present). CSV: a header with ``timestamp`` or
@@ -63,8 +67,9 @@ def read_stream(path: str | Path) -> pd.DataFrame:
     Raises
     ------
     ketex.KetexError
-        The file is missing, not of a known type, not well-formed or ends early (the
-        message names the file, the line and the last complete record).
+        The file is missing, not of a known type, not well-formed, fails its FIT CRC or
+        ends early (the message names the file, the line or byte, and the last complete
+        record).
     ketex.DataValidationError
         A record has no time or a value that is not a number (every such record listed).
 
@@ -83,12 +88,14 @@ def read_stream(path: str | Path) -> pd.DataFrame:
     if not path.is_file():
         raise KetexError(f"{path}: no such file")
     suffix = path.suffix.lower()
-    if suffix in (".tcx", ".gpx"):
+    if suffix == ".fit":
+        records = fit_records(path)
+    elif suffix in (".tcx", ".gpx"):
         records = _xml_records(path)
     elif suffix == ".csv":
         records = _csv_records(path)
     else:
-        raise KetexError(f"{path}: unknown stream type {suffix!r} (use .tcx, .gpx or .csv)")
+        raise KetexError(f"{path}: unknown stream type {suffix!r} (use .fit, .tcx, .gpx or .csv)")
     return _table(path, records)
 
 
@@ -158,7 +165,7 @@ def _parse_time(text: str) -> datetime:
     return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value
 
 
-def _table(path: Path, records: list[dict[str, str]]) -> pd.DataFrame:
+def _table(path: Path, records: list[dict[str, object]]) -> pd.DataFrame:
     if not records:
         raise KetexError(f"{path}: no records (trackpoints or rows) found")
     problems: list[dict[str, object]] = []
@@ -167,7 +174,9 @@ def _table(path: Path, records: list[dict[str, str]]) -> pd.DataFrame:
     stamps: list[datetime | None] = []
     for index, record in enumerate(records):
         stamp = None
-        if "timestamp" in record:
+        if isinstance(record.get("timestamp"), datetime):
+            stamp = record["timestamp"]
+        elif "timestamp" in record:
             try:
                 stamp = _parse_time(record["timestamp"])
             except ValueError:

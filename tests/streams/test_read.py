@@ -109,7 +109,7 @@ def test_bad_values_are_listed_with_their_records(tmp_path):
 
 
 @pytest.mark.parametrize(("name", "text", "message"), [
-    ("x.fit", "", "unknown stream type"),
+    ("x.xyz", "", "unknown stream type"),
     ("e.csv", "", "empty file"),
     ("r.csv", "elapsed_s,heart_rate_bpm\n0,1,2\n", "record 0 .* has 3 fields"),
     ("n.gpx", "<gpx></gpx>", "no records"),
