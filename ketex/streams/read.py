@@ -39,10 +39,12 @@ _FIELDS = {
     "speed": "speed_m_s", "distancemeters": "distance_m",
 }  # fmt: skip
 _RECORDS = {"trackpoint", "trkpt"}
+#: Every reader returns times in this dtype, whatever the file's resolution.
+_TIME_DTYPE = "datetime64[ns, UTC]"
 
 
 def read_stream(path: str | Path) -> pd.DataFrame:
-    """Read a ``.fit``, ``.tcx``, ``.gpx`` or ``.csv`` recording: one row per record.
+    """Read a ``.fit``, ``.tcx``, ``.gpx``, ``.csv`` or ``.parquet`` recording.
 
     Parameters
     ----------
@@ -53,8 +55,9 @@ def read_stream(path: str | Path) -> pd.DataFrame:
         read. TCX: ``Trackpoint`` with ``Time``, ``HeartRateBpm/Value``, ``Cadence``,
         ``DistanceMeters`` and the ``TPX`` extension's ``Watts`` and ``Speed``. GPX:
         ``trkpt`` with ``time`` and the ``TrackPointExtension`` ``hr``, ``cad`` (and
-        ``power`` or ``PowerInWatts`` when present). CSV: a header with ``timestamp`` or
-        ``elapsed_s`` and any of the value columns below.
+        ``power`` or ``PowerInWatts`` when present). CSV and Parquet: a column
+        ``timestamp`` or ``elapsed_s`` and any of the value columns below (Parquet: of a
+        numeric type; the way to store a whole trial's streams compactly).
 
     Returns
     -------
@@ -94,8 +97,11 @@ def read_stream(path: str | Path) -> pd.DataFrame:
         records = _xml_records(path)
     elif suffix == ".csv":
         records = _csv_records(path)
+    elif suffix == ".parquet":
+        return _parquet_table(path)
     else:
-        raise KetexError(f"{path}: unknown stream type {suffix!r} (use .fit, .tcx, .gpx or .csv)")
+        raise KetexError(f"{path}: unknown stream type {suffix!r} "
+                         "(use .fit, .tcx, .gpx, .csv or .parquet)")
     return _table(path, records)
 
 
@@ -193,7 +199,7 @@ def _table(path: Path, records: list[dict[str, object]]) -> pd.DataFrame:
                 except ValueError:
                     problems.append(_problem(path, index, column, record[column]))
     raise_problems(f"{path} has unreadable records", problems)
-    timestamp = pd.Series(pd.to_datetime(stamps, utc=True))
+    timestamp = pd.Series(pd.to_datetime(stamps, utc=True)).astype(_TIME_DTYPE)
     if timestamp.notna().all():
         elapsed = (timestamp - timestamp.iloc[0]).dt.total_seconds().to_numpy()
     else:
@@ -210,3 +216,63 @@ def _problem(path: Path, index: int, column: str, value: str) -> dict[str, objec
     return {"source_file": str(path), "line": index, "column": column, "value": value,
             "rule": "non_numeric" if column != "timestamp" else "bad_date",
             "message": f"{path}: record {index}: {column} {value!r} cannot be read"}
+
+
+def _parquet_table(path: Path) -> pd.DataFrame:
+    """A Parquet stream, column by column (no per-record Python work: whole trials)."""
+    import pyarrow.parquet as pq
+
+    try:
+        table = pq.read_table(path)
+    except (OSError, ValueError) as error:  # pyarrow.ArrowInvalid is a ValueError
+        raise KetexError(f"{path}: cannot be read as Parquet ({error})") from None
+    frame = table.to_pandas()
+    if len(frame) == 0:
+        raise KetexError(f"{path}: no records (trackpoints or rows) found")
+    problems: list[dict[str, object]] = []
+    values = {}
+    for column in ("elapsed_s", *STREAM_COLUMNS[2:7]):
+        if column not in frame.columns:
+            values[column] = np.full(len(frame), np.nan)
+        elif not (pd.api.types.is_numeric_dtype(frame[column])
+                  and not pd.api.types.is_bool_dtype(frame[column])):  # fmt: skip
+            problems.append({"source_file": str(path), "column": column,
+                             "value": str(frame[column].dtype), "rule": "non_numeric",
+                             "message": f"{path}: column {column} is of type "
+                                        f"{frame[column].dtype}, not a number"})  # fmt: skip
+        else:
+            values[column] = frame[column].to_numpy(dtype=float, na_value=np.nan)
+    timestamp = None
+    if "timestamp" in frame.columns:
+        timestamp = frame["timestamp"]
+        if not pd.api.types.is_datetime64_any_dtype(timestamp):
+            problems.append({"source_file": str(path), "column": "timestamp",
+                             "value": str(timestamp.dtype), "rule": "bad_date",
+                             "message": f"{path}: column timestamp is of type "
+                                        f"{timestamp.dtype}, not a time"})  # fmt: skip
+        else:
+            utc = (timestamp.dt.tz_localize("UTC") if timestamp.dt.tz is None
+                   else timestamp.dt.tz_convert("UTC"))  # fmt: skip
+            timestamp = utc.astype(_TIME_DTYPE)
+    elif "elapsed_s" not in frame.columns:
+        problems.append({"source_file": str(path), "column": "timestamp",
+                         "rule": "missing_column",
+                         "message": f"{path}: no column timestamp or elapsed_s"})  # fmt: skip
+    raise_problems(f"{path} has unreadable records", problems)
+    if timestamp is not None and timestamp.notna().all():
+        elapsed = (timestamp - timestamp.iloc[0]).dt.total_seconds().to_numpy()
+    else:
+        elapsed = values["elapsed_s"] - values["elapsed_s"][0]
+        if timestamp is None:
+            timestamp = pd.Series(pd.NaT, index=frame.index, dtype=_TIME_DTYPE)
+    missing = np.flatnonzero(~np.isfinite(elapsed))
+    for index in missing[:20]:
+        problems.append({"source_file": str(path), "line": int(index), "column": "timestamp",
+                         "rule": "missing_value",
+                         "message": f"{path}: record {index} has no time"})  # fmt: skip
+    raise_problems(f"{path} has unreadable records", problems)
+    out = pd.DataFrame({"elapsed_s": elapsed, "timestamp": timestamp.reset_index(drop=True),
+                        **{c: values[c] for c in STREAM_COLUMNS[2:7]},
+                        "source_file": pd.array([str(path)] * len(frame), dtype="string"),
+                        "record_index": np.arange(len(frame))})  # fmt: skip
+    return out[list(STREAM_COLUMNS)]
