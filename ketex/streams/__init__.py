@@ -1,19 +1,27 @@
 """Exercise as measured: heart-rate and power streams from devices, and training load.
 
-- :mod:`ketex.streams.read`: ``read_stream`` (TCX, GPX, CSV) into one stream table;
+- :mod:`ketex.streams.read`: ``read_stream`` (FIT, TCX, GPX, CSV, Parquet) into one stream
+  table (:mod:`ketex.streams.fit` decodes FIT through fitdecode);
 - :mod:`ketex.streams.folder`: ``read_streams``, a folder of recordings and its manifest;
+- :mod:`ketex.streams.records`, :mod:`ketex.streams.checks`: the one rule for gaps,
+  dropouts and spikes, and the problems of a recording;
+- :mod:`ketex.streams.index`: ``StreamIndex``, a study folder's ``streams/`` as
+  ``trial.streams``;
 - :mod:`ketex.streams.load`: ``training_load``, one row per session (zone minutes,
   TRIMPs, session-RPE load, work, normalized power).
 """
 
 from ketex.streams.folder import MANIFEST_COLUMNS, read_streams
+from ketex.streams.index import SESSION_COLUMNS, StreamIndex
 from ketex.streams.load import LOAD_COLUMNS, training_load
 from ketex.streams.read import STREAM_COLUMNS, read_stream
 
 __all__ = [
     "LOAD_COLUMNS",
     "MANIFEST_COLUMNS",
+    "SESSION_COLUMNS",
     "STREAM_COLUMNS",
+    "StreamIndex",
     "read_stream",
     "read_streams",
     "training_load",
