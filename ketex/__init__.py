@@ -79,12 +79,14 @@ from ketex.simulate import (
     simulate_trial,
 )
 from ketex.streams import (
+    ADHERENCE_COLUMNS,
     LOAD_COLUMNS,
     MANIFEST_COLUMNS,
     STREAM_COLUMNS,
     StreamIndex,
     read_stream,
     read_streams,
+    stream_adherence,
     training_load,
 )
 from ketex.study.problems import REPORT_COLUMNS, format_report
@@ -128,6 +130,8 @@ __all__ = [
     "MANIFEST_COLUMNS",
     "STREAM_COLUMNS",
     "StreamIndex",
+    "stream_adherence",
+    "ADHERENCE_COLUMNS",
     "mediation",
     "MediationResult",
     "additive_interaction",
