@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from ketex.errors import KetexError
@@ -71,10 +72,11 @@ def read_streams(folder: str | Path, manifest: str | Path = "manifest.csv") -> p
 def read_session(folder: Path, row: pd.Series) -> pd.DataFrame:
     """One recording of a checked manifest, labelled with its manifest row."""
     stream = read_stream(folder / row["file"])
-    stream.insert(0, "day", pd.array([int(row["day"])] * len(stream), dtype="Int64"))
-    stream.insert(0, "session_id", row["session_id"])
-    stream.insert(0, "participant_id", row["participant_id"])
-    return stream[["participant_id", "session_id", "day", *STREAM_COLUMNS]]
+    n = len(stream)
+    labels = {"participant_id": np.full(n, row["participant_id"], dtype=object),
+              "session_id": np.full(n, row["session_id"], dtype=object),
+              "day": pd.array(np.full(n, int(row["day"])), dtype="Int64")}  # fmt: skip
+    return pd.DataFrame({**labels, **{c: stream[c] for c in STREAM_COLUMNS}})
 
 
 def read_manifest(

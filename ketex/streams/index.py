@@ -14,6 +14,7 @@ import pandas as pd
 from ketex.errors import DataValidationError, KetexError
 from ketex.streams.checks import stream_problems
 from ketex.streams.folder import read_manifest, read_session
+from ketex.streams.read import STREAM_COLUMNS, read_stream
 
 __all__ = ["SESSION_COLUMNS", "StreamIndex", "index_streams"]
 
@@ -87,8 +88,6 @@ class StreamIndex:
             rows = rows[rows["session_id"] == session_id]
         parts = [stream for _, stream in self._streams(rows)]
         if not parts:
-            from ketex.streams.read import STREAM_COLUMNS
-
             columns = ["participant_id", "session_id", "day", *STREAM_COLUMNS]
             return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
         return pd.concat(parts, ignore_index=True)
@@ -159,7 +158,7 @@ def index_streams(folder: Path, participants: pd.DataFrame, exercise: pd.DataFra
 def _check_file(folder: Path, row: pd.Series, hr_max: float, log: object) -> dict | None:
     file = str(folder / row["file"])
     try:
-        stream = read_session(folder, row)
+        stream = read_stream(folder / row["file"])
     except DataValidationError as error:
         report = error.report if error.report is not None else pd.DataFrame()
         for problem in report.to_dict("records"):

@@ -199,17 +199,12 @@ def _table(path: Path, records: list[dict[str, object]]) -> pd.DataFrame:
                 except ValueError:
                     problems.append(_problem(path, index, column, record[column]))
     raise_problems(f"{path} has unreadable records", problems)
-    timestamp = pd.Series(pd.to_datetime(stamps, utc=True)).astype(_TIME_DTYPE)
+    timestamp = pd.Series(pd.to_datetime(stamps, utc=True))
     if timestamp.notna().all():
         elapsed = (timestamp - timestamp.iloc[0]).dt.total_seconds().to_numpy()
     else:
         elapsed = values["elapsed_s"] - values["elapsed_s"][0]
-    out = pd.DataFrame({"elapsed_s": elapsed, "timestamp": timestamp,
-                        **{c: values[c] for c in STREAM_COLUMNS[2:7]},
-                        "source_file": str(path),
-                        "record_index": np.arange(len(records))})  # fmt: skip
-    out["source_file"] = out["source_file"].astype("string")
-    return out[list(STREAM_COLUMNS)]
+    return _frame(path, elapsed, timestamp, values)
 
 
 def _problem(path: Path, index: int, column: str, value: str) -> dict[str, object]:
@@ -220,59 +215,71 @@ def _problem(path: Path, index: int, column: str, value: str) -> dict[str, objec
 
 def _parquet_table(path: Path) -> pd.DataFrame:
     """A Parquet stream, column by column (no per-record Python work: whole trials)."""
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
     try:
-        table = pq.read_table(path)
+        table = pq.read_table(path, use_threads=False)
     except (OSError, ValueError) as error:  # pyarrow.ArrowInvalid is a ValueError
         raise KetexError(f"{path}: cannot be read as Parquet ({error})") from None
-    frame = table.to_pandas()
-    if len(frame) == 0:
+    n = table.num_rows
+    if n == 0:
         raise KetexError(f"{path}: no records (trackpoints or rows) found")
+    names = set(table.column_names)
     problems: list[dict[str, object]] = []
     values = {}
     for column in ("elapsed_s", *STREAM_COLUMNS[2:7]):
-        if column not in frame.columns:
-            values[column] = np.full(len(frame), np.nan)
-        elif not (pd.api.types.is_numeric_dtype(frame[column])
-                  and not pd.api.types.is_bool_dtype(frame[column])):  # fmt: skip
-            problems.append({"source_file": str(path), "column": column,
-                             "value": str(frame[column].dtype), "rule": "non_numeric",
-                             "message": f"{path}: column {column} is of type "
-                                        f"{frame[column].dtype}, not a number"})  # fmt: skip
+        kind = table.schema.field(column).type if column in names else None
+        if kind is None:
+            values[column] = np.full(n, np.nan)
+        elif not (pa.types.is_integer(kind) or pa.types.is_floating(kind)):
+            problems.append({"source_file": str(path), "column": column, "value": str(kind),
+                             "rule": "non_numeric",
+                             "message": f"{path}: column {column} is of type {kind}, not a "
+                                        "number"})  # fmt: skip
         else:
-            values[column] = frame[column].to_numpy(dtype=float, na_value=np.nan)
-    timestamp = None
-    if "timestamp" in frame.columns:
-        timestamp = frame["timestamp"]
-        if not pd.api.types.is_datetime64_any_dtype(timestamp):
+            chunk = table.column(column).cast(pa.float64())
+            values[column] = chunk.to_numpy() if chunk.null_count == 0 else np.asarray(
+                chunk.fill_null(np.nan).to_numpy(), dtype=float)
+    stamps = None
+    if "timestamp" in names:
+        kind = table.schema.field("timestamp").type
+        if not pa.types.is_timestamp(kind):
             problems.append({"source_file": str(path), "column": "timestamp",
-                             "value": str(timestamp.dtype), "rule": "bad_date",
-                             "message": f"{path}: column timestamp is of type "
-                                        f"{timestamp.dtype}, not a time"})  # fmt: skip
-        else:
-            utc = (timestamp.dt.tz_localize("UTC") if timestamp.dt.tz is None
-                   else timestamp.dt.tz_convert("UTC"))  # fmt: skip
-            timestamp = utc.astype(_TIME_DTYPE)
-    elif "elapsed_s" not in frame.columns:
+                             "value": str(kind), "rule": "bad_date",
+                             "message": f"{path}: column timestamp is of type {kind}, not "
+                                        "a time"})  # fmt: skip
+        else:  # naive times are UTC, as in every reader
+            stamps = table.column("timestamp").cast(pa.timestamp("ns")).to_numpy()
+    elif "elapsed_s" not in names:
         problems.append({"source_file": str(path), "column": "timestamp",
                          "rule": "missing_column",
                          "message": f"{path}: no column timestamp or elapsed_s"})  # fmt: skip
     raise_problems(f"{path} has unreadable records", problems)
-    if timestamp is not None and timestamp.notna().all():
-        elapsed = (timestamp - timestamp.iloc[0]).dt.total_seconds().to_numpy()
+    if stamps is not None and not np.isnat(stamps).any():
+        elapsed = (stamps - stamps[0]) / np.timedelta64(1, "s")
     else:
         elapsed = values["elapsed_s"] - values["elapsed_s"][0]
-        if timestamp is None:
-            timestamp = pd.Series(pd.NaT, index=frame.index, dtype=_TIME_DTYPE)
-    missing = np.flatnonzero(~np.isfinite(elapsed))
-    for index in missing[:20]:
+        if stamps is None:
+            stamps = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
+    for index in np.flatnonzero(~np.isfinite(elapsed))[:20]:
         problems.append({"source_file": str(path), "line": int(index), "column": "timestamp",
                          "rule": "missing_value",
                          "message": f"{path}: record {index} has no time"})  # fmt: skip
     raise_problems(f"{path} has unreadable records", problems)
-    out = pd.DataFrame({"elapsed_s": elapsed, "timestamp": timestamp.reset_index(drop=True),
-                        **{c: values[c] for c in STREAM_COLUMNS[2:7]},
-                        "source_file": pd.array([str(path)] * len(frame), dtype="string"),
-                        "record_index": np.arange(len(frame))})  # fmt: skip
-    return out[list(STREAM_COLUMNS)]
+    timestamp = pd.DatetimeIndex(stamps).tz_localize("UTC")
+    return _frame(path, elapsed, timestamp, values)
+
+
+def _frame(path: Path, elapsed: np.ndarray, timestamp: object, values: dict) -> pd.DataFrame:
+    """The stream table, built once in column order."""
+    import pyarrow as pa
+
+    n = len(elapsed)
+    data = {"elapsed_s": np.asarray(elapsed, dtype=float),
+            "timestamp": pd.Series(timestamp).astype(_TIME_DTYPE).reset_index(drop=True),
+            **{c: values[c] for c in STREAM_COLUMNS[2:7]},
+            "source_file": pd.array(pa.array([str(path)] * n, pa.large_string()),
+                                    dtype="string"),
+            "record_index": np.arange(n)}  # fmt: skip
+    return pd.DataFrame(data, columns=list(STREAM_COLUMNS))
