@@ -93,11 +93,14 @@ from .simulate import (
     simulate_trial,
 )
 from .streams import (
+    ADHERENCE_COLUMNS,
     LOAD_COLUMNS,
     MANIFEST_COLUMNS,
     STREAM_COLUMNS,
+    StreamIndex,
     read_stream,
     read_streams,
+    stream_adherence,
     training_load,
 )
 from .study.problems import REPORT_COLUMNS, format_report
@@ -233,4 +236,7 @@ __all__ = [
     "write_redcap",
     "write_sdtm",
     "write_trial",
+    "StreamIndex",
+    "stream_adherence",
+    "ADHERENCE_COLUMNS",
 ]

@@ -27,6 +27,7 @@ __all__ = [
     "heart_rate_zones",
     "karvonen_zone",
     "max_heart_rate",
+    "participant_max_hr",
 ]
 
 #: Predicted-HRmax formulas: name -> (intercept, slope per year of age).
@@ -225,18 +226,8 @@ def heart_rate_zones(trial: Trial, options: HeartRateOptions | None = None) -> p
     n = len(people)
     age = _numbers(people, "age")
     resting = _numbers(people, "resting_hr")
-    measured = _numbers(people, "max_hr") if options.use_measured_max_hr else np.full(n, np.nan)
-    blocker_known, on_blocker = _beta_blocker(people)
-
-    predicted = max_heart_rate(age, beta_blocker=on_blocker, formula=options.max_hr_formula)
-    max_hr = np.where(np.isfinite(measured), measured, predicted)
-    source = np.where(
-        np.isfinite(measured),
-        "given",
-        np.where(
-            ~np.isfinite(age), "none", np.where(on_blocker, "beta_blocker", options.max_hr_formula)
-        ),
-    )
+    blocker_known, _ = _beta_blocker(people)
+    max_hr, source = participant_max_hr(people, options)
     low, high = karvonen_zone(resting, max_hr, fraction)
 
     notes = []
@@ -264,6 +255,45 @@ def heart_rate_zones(trial: Trial, options: HeartRateOptions | None = None) -> p
         },
         columns=list(_ZONE_COLUMNS),
     ).astype({"participant_id": "string"})
+
+
+def participant_max_hr(
+    participants: pd.DataFrame, options: HeartRateOptions | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """HRmax of each row of a participants table and where it came from.
+
+    The measured ``max_hr`` when given (and ``options.use_measured_max_hr``), else
+    predicted from age (``options.max_hr_formula``; beta-blockers: 164 - 0.7 x age).
+
+    Returns
+    -------
+    (max_hr_bpm, source) : tuple of numpy.ndarray
+        NaN and ``"none"`` where neither ``max_hr`` nor age is known; sources are
+        ``given``, ``tanaka``, ``fox``, ``beta_blocker``.
+
+    Examples
+    --------
+    >>> people = pd.DataFrame({"age": [40.0, 40.0, None], "max_hr": [None, 170.0, None]})
+    >>> hr, source = participant_max_hr(people)
+    >>> hr.tolist(), source.tolist()
+    ([180.0, 170.0, nan], ['tanaka', 'given', 'none'])
+    """
+    options = options or HeartRateOptions()
+    n = len(participants)
+    age = _numbers(participants, "age")
+    measured = (_numbers(participants, "max_hr") if options.use_measured_max_hr
+                else np.full(n, np.nan))  # fmt: skip
+    _, on_blocker = _beta_blocker(participants)
+    predicted = max_heart_rate(age, beta_blocker=on_blocker, formula=options.max_hr_formula)
+    max_hr = np.where(np.isfinite(measured), measured, predicted)
+    source = np.where(
+        np.isfinite(measured),
+        "given",
+        np.where(
+            ~np.isfinite(age), "none", np.where(on_blocker, "beta_blocker", options.max_hr_formula)
+        ),
+    )
+    return max_hr, source
 
 
 def _numbers(frame: pd.DataFrame, name: str) -> np.ndarray:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -12,7 +13,7 @@ from ketex.study.problems import ProblemLog
 from ketex.study.protocol import Protocol, ProtocolError
 from ketex.study.tables import SAFETY_TABLES
 from ketex.study.trial import TABLE_NAMES, Trial
-from ketex.study.validation import build_trial
+from ketex.study.validation import ON_ERROR, build_trial, raise_for_errors
 
 __all__ = ["load_trial", "read_protocol", "write_excel", "write_trial"]
 
@@ -30,7 +31,9 @@ def load_trial(path: str | Path, *, on_error: str = "raise") -> Trial:
         ``adverse_events``, ``vitals``, ``medications`` as ``.csv`` or
         ``.parquet``; or an ``.xlsx`` workbook with one sheet per table and the protocol
         in a ``study`` sheet (the lines of ``study.toml`` in column A) or in a
-        ``study.toml`` beside the workbook. See ``docs/study-folder.md``.
+        ``study.toml`` beside the workbook. A folder may also hold a ``streams/``
+        folder of device recordings with its ``manifest.csv``: each recording is
+        checked and indexed in ``trial.streams``. See ``docs/study-folder.md``.
     on_error : {"raise", "drop"}
         ``"raise"`` (default): any error raises :class:`ketex.DataValidationError` with
         the whole report. ``"drop"``: rows with errors are left out and listed in
@@ -67,7 +70,27 @@ def load_trial(path: str | Path, *, on_error: str = "raise") -> Trial:
     protocol = read_protocol(path / "study.toml")
     log = ProblemLog()
     raw = {name: _read_table(path, name, log) for name in TABLE_NAMES}
-    return build_trial(protocol, raw, on_error=on_error, source=str(path), log=log)
+    if not (path / "streams").is_dir():
+        return build_trial(protocol, raw, on_error=on_error, source=str(path), log=log)
+    if on_error not in ON_ERROR:
+        raise ValueError(f"on_error must be one of {ON_ERROR}, got {on_error!r}")
+    trial = build_trial(protocol, raw, on_error="drop", source=str(path), log=log)
+    return _with_streams(trial, path / "streams", log, on_error, str(path))
+
+
+def _with_streams(trial: Trial, folder: Path, log: ProblemLog, on_error: str,
+                  source: str) -> Trial:  # fmt: skip
+    """The trial with its checked ``streams/`` folder; raises on any error if asked to."""
+    from ketex.derive.heart_rate import participant_max_hr
+    from ketex.streams.index import index_streams
+
+    max_hr, _ = participant_max_hr(trial.participants)
+    hr_max = pd.Series(max_hr, index=trial.participants["participant_id"].to_numpy())
+    streams = index_streams(folder, trial.participants, trial.exercise, hr_max, log)
+    report = log.report()
+    if on_error == "raise":
+        raise_for_errors(report, source)
+    return replace(trial, streams=streams, report=report)
 
 
 def read_protocol(path: str | Path, text: str | None = None) -> Protocol:

@@ -1,20 +1,33 @@
 """Exercise as measured: heart-rate and power streams from devices, and training load.
 
-- :mod:`ketex.streams.read`: ``read_stream`` (TCX, GPX, CSV) into one stream table;
+- :mod:`ketex.streams.read`: ``read_stream`` (FIT, TCX, GPX, CSV, Parquet) into one stream
+  table (:mod:`ketex.streams.fit` decodes FIT through fitdecode);
 - :mod:`ketex.streams.folder`: ``read_streams``, a folder of recordings and its manifest;
+- :mod:`ketex.streams.records`, :mod:`ketex.streams.checks`: the one rule for gaps,
+  dropouts and spikes, and the problems of a recording;
+- :mod:`ketex.streams.index`: ``StreamIndex``, a study folder's ``streams/`` as
+  ``trial.streams``;
 - :mod:`ketex.streams.load`: ``training_load``, one row per session (zone minutes,
-  TRIMPs, session-RPE load, work, normalized power).
+  TRIMPs, session-RPE load, work, normalized power);
+- :mod:`ketex.streams.adherence`: ``stream_adherence``, minutes inside the zone the arm
+  prescribes, per session and participant.
 """
 
+from ketex.streams.adherence import ADHERENCE_COLUMNS, stream_adherence
 from ketex.streams.folder import MANIFEST_COLUMNS, read_streams
+from ketex.streams.index import SESSION_COLUMNS, StreamIndex
 from ketex.streams.load import LOAD_COLUMNS, training_load
 from ketex.streams.read import STREAM_COLUMNS, read_stream
 
 __all__ = [
+    "ADHERENCE_COLUMNS",
     "LOAD_COLUMNS",
     "MANIFEST_COLUMNS",
+    "SESSION_COLUMNS",
     "STREAM_COLUMNS",
+    "StreamIndex",
     "read_stream",
     "read_streams",
+    "stream_adherence",
     "training_load",
 ]

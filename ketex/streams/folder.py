@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from ketex.errors import KetexError
 from ketex.streams._problems import raise_problems
 from ketex.streams.read import STREAM_COLUMNS, read_stream
 
-__all__ = ["MANIFEST_COLUMNS", "read_streams"]
+__all__ = ["MANIFEST_COLUMNS", "read_manifest", "read_streams"]
 
-#: The columns a manifest must have.
+#: The columns of a manifest; ``session_id`` may be left out (the file then names the
+#: session).
 MANIFEST_COLUMNS = ("file", "participant_id", "day", "session_id")
+_REQUIRED = MANIFEST_COLUMNS[:3]
 
 
 def read_streams(folder: str | Path, manifest: str | Path = "manifest.csv") -> pd.DataFrame:
@@ -22,10 +25,11 @@ def read_streams(folder: str | Path, manifest: str | Path = "manifest.csv") -> p
     Parameters
     ----------
     folder : str or pathlib.Path
-        The folder of recordings (``.tcx``, ``.gpx``, ``.csv``).
+        The folder of recordings (``.fit``, ``.tcx``, ``.gpx``, ``.csv``, ``.parquet``).
     manifest : str or pathlib.Path
         A CSV with columns ``file`` (relative to ``folder``), ``participant_id``, ``day``
-        (study day, a whole number) and ``session_id``; a relative path is taken in
+        (study day, a whole number) and optionally ``session_id`` (without it, or where
+        it is empty, the session is named by its ``file``); a relative path is taken in
         ``folder``.
 
     Returns
@@ -57,6 +61,33 @@ def read_streams(folder: str | Path, manifest: str | Path = "manifest.csv") -> p
     1            P01         S1    3           121.0
     """
     folder = Path(folder)
+    table, problems = read_manifest(folder, manifest)
+    raise_problems("the manifest cannot be used", problems)
+    parts = [read_session(folder, row) for _, row in table.iterrows()]
+    if not parts:
+        raise KetexError(f"{folder / manifest}: the manifest lists no recordings")
+    return pd.concat(parts, ignore_index=True)
+
+
+def read_session(folder: Path, row: pd.Series) -> pd.DataFrame:
+    """One recording of a checked manifest, labelled with its manifest row."""
+    stream = read_stream(folder / row["file"])
+    n = len(stream)
+    labels = {"participant_id": np.full(n, row["participant_id"], dtype=object),
+              "session_id": np.full(n, row["session_id"], dtype=object),
+              "day": pd.array(np.full(n, int(row["day"])), dtype="Int64")}  # fmt: skip
+    return pd.DataFrame({**labels, **{c: stream[c] for c in STREAM_COLUMNS}})
+
+
+def read_manifest(
+    folder: str | Path, manifest: str | Path = "manifest.csv"
+) -> tuple[pd.DataFrame, list[dict[str, object]]]:
+    """The manifest as text (stripped), with ``line`` and ``session_id`` filled in, and
+    its problems (dicts with the report's columns); reads no recording.
+
+    Raises :class:`ketex.KetexError` when the file cannot be read as CSV.
+    """
+    folder = Path(folder)
     path = Path(manifest) if Path(manifest).is_absolute() else folder / manifest
     try:
         table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
@@ -64,54 +95,55 @@ def read_streams(folder: str | Path, manifest: str | Path = "manifest.csv") -> p
             pd.errors.EmptyDataError) as error:  # fmt: skip
         raise KetexError(f"{path}: the manifest cannot be read ({error})") from None
     problems: list[dict[str, object]] = []
-    missing = [c for c in MANIFEST_COLUMNS if c not in table.columns]
-    for column in missing:
-        problems.append({"source_file": str(path), "column": column, "rule": "missing_column",
-                         "message": f"{path} has no column {column!r}"})  # fmt: skip
-    raise_problems("the manifest cannot be used", problems)
+    for column in _REQUIRED:
+        if column not in table.columns:
+            problems.append({"source_file": str(path), "column": column,
+                             "rule": "missing_column",
+                             "message": f"{path} has no column {column!r}"})  # fmt: skip
+    if problems:
+        return table, problems
     table = table.apply(lambda col: col.str.strip())
+    if "session_id" not in table.columns:
+        table["session_id"] = ""
+    table["session_id"] = table["session_id"].where(table["session_id"] != "", table["file"])
+    table.insert(0, "line", range(2, len(table) + 2))  # the header is line 1
     seen_files: dict[str, int] = {}
     seen_sessions: dict[tuple[str, str], int] = {}
-    for index, row in table.iterrows():
-        line = int(index) + 2  # the header is line 1
-        where = {"source_file": str(path), "line": line, "participant_id": row["participant_id"]}
-        for column in MANIFEST_COLUMNS:
-            if row[column] == "":
-                problems.append({**where, "column": column, "rule": "missing_value",
-                                 "message": f"{path} line {line}: no {column}"})  # fmt: skip
-        if row["day"] and not row["day"].lstrip("-").isdigit():
-            problems.append({**where, "column": "day", "value": row["day"], "rule": "non_numeric",
-                             "message": f"{path} line {line}: day {row['day']!r} is not a "
-                                        "whole number"})  # fmt: skip
-        if row["file"]:
-            if not (folder / row["file"]).is_file():
-                problems.append({**where, "column": "file", "value": row["file"],
-                                 "rule": "missing_file",
-                                 "message": f"{path} line {line}: {row['file']!r} is not in "
-                                            f"{folder}"})  # fmt: skip
-            if row["file"] in seen_files:
-                problems.append({**where, "column": "file", "value": row["file"],
-                                 "rule": "duplicate_file",
-                                 "message": f"{path} line {line}: {row['file']!r} is already "
-                                            f"listed on line {seen_files[row['file']]}"})
-            seen_files.setdefault(row["file"], line)
-        key = (row["participant_id"], row["session_id"])
-        if all(key) and key in seen_sessions:
-            problems.append({**where, "column": "session_id", "value": row["session_id"],
-                             "rule": "duplicate_session",
-                             "message": f"{path} line {line}: session {key[1]!r} of "
-                                        f"{key[0]!r} is already on line {seen_sessions[key]}"})
-        seen_sessions.setdefault(key, line)
-    raise_problems("the manifest cannot be used", problems)
-    parts = []
     for _, row in table.iterrows():
-        stream = read_stream(folder / row["file"])
-        stream.insert(0, "day", int(row["day"]))
-        stream.insert(0, "session_id", row["session_id"])
-        stream.insert(0, "participant_id", row["participant_id"])
-        parts.append(stream)
-    if not parts:
-        raise KetexError(f"{path}: the manifest lists no recordings")
-    out = pd.concat(parts, ignore_index=True)
-    out["day"] = out["day"].astype("Int64")
-    return out[["participant_id", "session_id", "day", *STREAM_COLUMNS]]
+        problems.extend(_row_problems(folder, path, row, seen_files, seen_sessions))
+    return table, problems
+
+
+def _row_problems(folder: Path, path: Path, row: pd.Series, seen_files: dict,
+                  seen_sessions: dict) -> list[dict[str, object]]:  # fmt: skip
+    line = int(row["line"])
+    where = {"source_file": str(path), "line": line, "participant_id": row["participant_id"]}
+    found = []
+    for column in _REQUIRED:
+        if row[column] == "":
+            found.append({**where, "column": column, "rule": "missing_value",
+                          "message": f"{path} line {line}: no {column}"})  # fmt: skip
+    if row["day"] and not row["day"].lstrip("-").isdigit():
+        found.append({**where, "column": "day", "value": row["day"], "rule": "non_numeric",
+                      "message": f"{path} line {line}: day {row['day']!r} is not a "
+                                 "whole number"})  # fmt: skip
+    if row["file"]:
+        if not (folder / row["file"]).is_file():
+            found.append({**where, "column": "file", "value": row["file"],
+                          "rule": "missing_file",
+                          "message": f"{path} line {line}: {row['file']!r} is not in "
+                                     f"{folder}"})  # fmt: skip
+        if row["file"] in seen_files:
+            found.append({**where, "column": "file", "value": row["file"],
+                          "rule": "duplicate_file",
+                          "message": f"{path} line {line}: {row['file']!r} is already "
+                                     f"listed on line {seen_files[row['file']]}"})
+        seen_files.setdefault(row["file"], line)
+    key = (row["participant_id"], row["session_id"])
+    if all(key) and key in seen_sessions:
+        found.append({**where, "column": "session_id", "value": row["session_id"],
+                      "rule": "duplicate_session",
+                      "message": f"{path} line {line}: session {key[1]!r} of "
+                                 f"{key[0]!r} is already on line {seen_sessions[key]}"})
+    seen_sessions.setdefault(key, line)
+    return found

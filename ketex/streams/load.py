@@ -17,6 +17,7 @@ import pandas as pd
 
 from ketex.errors import DataValidationError
 from ketex.streams._problems import raise_problems
+from ketex.streams.records import classify_records
 
 __all__ = ["LOAD_COLUMNS", "training_load"]
 
@@ -347,12 +348,9 @@ def _session_load(session: pd.DataFrame, person: dict, max_gap_s: float,
                   spike_margin_bpm: float) -> dict[str, float]:  # fmt: skip
     t = session["elapsed_s"].to_numpy(dtype=float)
     hr = session["heart_rate_bpm"].to_numpy(dtype=float)
-    dt = np.diff(t, prepend=t[0])
-    gap = dt > max_gap_s
-    held = ~gap & (dt > 0)
-    dropout = held & ~(hr > 0)  # NaN or <= 0
-    spike = held & (hr > person["hr_max"] + spike_margin_bpm)
-    valid = held & ~dropout & ~spike
+    c = classify_records(t, hr, person["hr_max"], max_gap_s=max_gap_s,
+                         spike_margin_bpm=spike_margin_bpm)  # fmt: skip
+    dt, gap, held, dropout, spike, valid = c.dt, c.gap, c.held, c.dropout, c.spike, c.valid
     minutes = np.where(valid, dt, 0.0) / 60.0
     hr_v = np.where(valid, hr, 0.0)
 

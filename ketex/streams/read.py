@@ -1,4 +1,4 @@
-"""Reading one device recording (TCX, GPX or CSV) into a stream table.
+"""Reading one device recording (FIT, TCX, GPX or CSV) into a stream table.
 
 XML is read with the standard library (``xml.etree.ElementTree.iterparse``), matching
 elements by their local name, so every namespace version of TCX, GPX and the Garmin
@@ -16,6 +16,7 @@ import pandas as pd
 
 from ketex.errors import KetexError
 from ketex.streams._problems import raise_problems
+from ketex.streams.fit import fit_records
 
 __all__ = ["STREAM_COLUMNS", "read_stream"]
 
@@ -38,19 +39,25 @@ _FIELDS = {
     "speed": "speed_m_s", "distancemeters": "distance_m",
 }  # fmt: skip
 _RECORDS = {"trackpoint", "trkpt"}
+#: Every reader returns times in this dtype, whatever the file's resolution.
+_TIME_DTYPE = "datetime64[ns, UTC]"
 
 
 def read_stream(path: str | Path) -> pd.DataFrame:
-    """Read a ``.tcx``, ``.gpx`` or ``.csv`` recording: one row per record.
+    """Read a ``.fit``, ``.tcx``, ``.gpx``, ``.csv`` or ``.parquet`` recording.
 
     Parameters
     ----------
     path : str or pathlib.Path
-        The file. TCX: ``Trackpoint`` with ``Time``, ``HeartRateBpm/Value``, ``Cadence``,
+        The file. FIT (Garmin/ANT+, decoded by fitdecode): the ``record`` messages'
+        ``timestamp``, ``heart_rate``, ``power``, ``cadence``, ``enhanced_speed`` (else
+        ``speed``) and ``distance``; other messages (laps, sessions, events) are not
+        read. TCX: ``Trackpoint`` with ``Time``, ``HeartRateBpm/Value``, ``Cadence``,
         ``DistanceMeters`` and the ``TPX`` extension's ``Watts`` and ``Speed``. GPX:
         ``trkpt`` with ``time`` and the ``TrackPointExtension`` ``hr``, ``cad`` (and
-        ``power`` or ``PowerInWatts`` when present). CSV: a header with ``timestamp`` or
-        ``elapsed_s`` and any of the value columns below.
+        ``power`` or ``PowerInWatts`` when present). CSV and Parquet: a column
+        ``timestamp`` or ``elapsed_s`` and any of the value columns below (Parquet: of a
+        numeric type; the way to store a whole trial's streams compactly).
 
     Returns
     -------
@@ -63,8 +70,9 @@ def read_stream(path: str | Path) -> pd.DataFrame:
     Raises
     ------
     ketex.KetexError
-        The file is missing, not of a known type, not well-formed or ends early (the
-        message names the file, the line and the last complete record).
+        The file is missing, not of a known type, not well-formed, fails its FIT CRC or
+        ends early (the message names the file, the line or byte, and the last complete
+        record).
     ketex.DataValidationError
         A record has no time or a value that is not a number (every such record listed).
 
@@ -83,12 +91,17 @@ def read_stream(path: str | Path) -> pd.DataFrame:
     if not path.is_file():
         raise KetexError(f"{path}: no such file")
     suffix = path.suffix.lower()
-    if suffix in (".tcx", ".gpx"):
+    if suffix == ".fit":
+        records = fit_records(path)
+    elif suffix in (".tcx", ".gpx"):
         records = _xml_records(path)
     elif suffix == ".csv":
         records = _csv_records(path)
+    elif suffix == ".parquet":
+        return _parquet_table(path)
     else:
-        raise KetexError(f"{path}: unknown stream type {suffix!r} (use .tcx, .gpx or .csv)")
+        raise KetexError(f"{path}: unknown stream type {suffix!r} "
+                         "(use .fit, .tcx, .gpx, .csv or .parquet)")
     return _table(path, records)
 
 
@@ -158,7 +171,7 @@ def _parse_time(text: str) -> datetime:
     return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value
 
 
-def _table(path: Path, records: list[dict[str, str]]) -> pd.DataFrame:
+def _table(path: Path, records: list[dict[str, object]]) -> pd.DataFrame:
     if not records:
         raise KetexError(f"{path}: no records (trackpoints or rows) found")
     problems: list[dict[str, object]] = []
@@ -167,7 +180,9 @@ def _table(path: Path, records: list[dict[str, str]]) -> pd.DataFrame:
     stamps: list[datetime | None] = []
     for index, record in enumerate(records):
         stamp = None
-        if "timestamp" in record:
+        if isinstance(record.get("timestamp"), datetime):
+            stamp = record["timestamp"]
+        elif "timestamp" in record:
             try:
                 stamp = _parse_time(record["timestamp"])
             except ValueError:
@@ -189,15 +204,82 @@ def _table(path: Path, records: list[dict[str, str]]) -> pd.DataFrame:
         elapsed = (timestamp - timestamp.iloc[0]).dt.total_seconds().to_numpy()
     else:
         elapsed = values["elapsed_s"] - values["elapsed_s"][0]
-    out = pd.DataFrame({"elapsed_s": elapsed, "timestamp": timestamp,
-                        **{c: values[c] for c in STREAM_COLUMNS[2:7]},
-                        "source_file": str(path),
-                        "record_index": np.arange(len(records))})  # fmt: skip
-    out["source_file"] = out["source_file"].astype("string")
-    return out[list(STREAM_COLUMNS)]
+    return _frame(path, elapsed, timestamp, values)
 
 
 def _problem(path: Path, index: int, column: str, value: str) -> dict[str, object]:
     return {"source_file": str(path), "line": index, "column": column, "value": value,
             "rule": "non_numeric" if column != "timestamp" else "bad_date",
             "message": f"{path}: record {index}: {column} {value!r} cannot be read"}
+
+
+def _parquet_table(path: Path) -> pd.DataFrame:
+    """A Parquet stream, column by column (no per-record Python work: whole trials)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        table = pq.read_table(path, use_threads=False)
+    except (OSError, ValueError) as error:  # pyarrow.ArrowInvalid is a ValueError
+        raise KetexError(f"{path}: cannot be read as Parquet ({error})") from None
+    n = table.num_rows
+    if n == 0:
+        raise KetexError(f"{path}: no records (trackpoints or rows) found")
+    names = set(table.column_names)
+    problems: list[dict[str, object]] = []
+    values = {}
+    for column in ("elapsed_s", *STREAM_COLUMNS[2:7]):
+        kind = table.schema.field(column).type if column in names else None
+        if kind is None:
+            values[column] = np.full(n, np.nan)
+        elif not (pa.types.is_integer(kind) or pa.types.is_floating(kind)):
+            problems.append({"source_file": str(path), "column": column, "value": str(kind),
+                             "rule": "non_numeric",
+                             "message": f"{path}: column {column} is of type {kind}, not a "
+                                        "number"})  # fmt: skip
+        else:
+            chunk = table.column(column).cast(pa.float64())
+            values[column] = chunk.to_numpy() if chunk.null_count == 0 else np.asarray(
+                chunk.fill_null(np.nan).to_numpy(), dtype=float)
+    stamps = None
+    if "timestamp" in names:
+        kind = table.schema.field("timestamp").type
+        if not pa.types.is_timestamp(kind):
+            problems.append({"source_file": str(path), "column": "timestamp",
+                             "value": str(kind), "rule": "bad_date",
+                             "message": f"{path}: column timestamp is of type {kind}, not "
+                                        "a time"})  # fmt: skip
+        else:  # naive times are UTC, as in every reader
+            stamps = table.column("timestamp").cast(pa.timestamp("ns")).to_numpy()
+    elif "elapsed_s" not in names:
+        problems.append({"source_file": str(path), "column": "timestamp",
+                         "rule": "missing_column",
+                         "message": f"{path}: no column timestamp or elapsed_s"})  # fmt: skip
+    raise_problems(f"{path} has unreadable records", problems)
+    if stamps is not None and not np.isnat(stamps).any():
+        elapsed = (stamps - stamps[0]) / np.timedelta64(1, "s")
+    else:
+        elapsed = values["elapsed_s"] - values["elapsed_s"][0]
+        if stamps is None:
+            stamps = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
+    for index in np.flatnonzero(~np.isfinite(elapsed))[:20]:
+        problems.append({"source_file": str(path), "line": int(index), "column": "timestamp",
+                         "rule": "missing_value",
+                         "message": f"{path}: record {index} has no time"})  # fmt: skip
+    raise_problems(f"{path} has unreadable records", problems)
+    timestamp = pd.DatetimeIndex(stamps).tz_localize("UTC")
+    return _frame(path, elapsed, timestamp, values)
+
+
+def _frame(path: Path, elapsed: np.ndarray, timestamp: object, values: dict) -> pd.DataFrame:
+    """The stream table, built once in column order."""
+    import pyarrow as pa
+
+    n = len(elapsed)
+    data = {"elapsed_s": np.asarray(elapsed, dtype=float),
+            "timestamp": pd.Series(timestamp).astype(_TIME_DTYPE).reset_index(drop=True),
+            **{c: values[c] for c in STREAM_COLUMNS[2:7]},
+            "source_file": pd.array(pa.array([str(path)] * n, pa.large_string()),
+                                    dtype="string"),
+            "record_index": np.arange(n)}  # fmt: skip
+    return pd.DataFrame(data, columns=list(STREAM_COLUMNS))

@@ -118,6 +118,17 @@ RULES = MappingProxyType(
         "not_randomised": "warning",
         "not_baseline": "warning",
         "not_an_event": "warning",
+        # device streams (a streams/ folder; ketex.streams)
+        "missing_manifest": "error",
+        "missing_file": "error",
+        "duplicate_file": "error",
+        "unreadable_stream": "error",
+        "clock_jump": "error",
+        "stream_gap": "warning",
+        "hr_dropout": "warning",
+        "hr_spike": "warning",
+        "hr_max_unknown": "warning",
+        "no_exercise_session": "warning",
         "unknown_age_unit": "warning",
         "partial_date": "warning",
     }

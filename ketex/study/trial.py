@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from ketex.study.problems import REPORT_COLUMNS
 from ketex.study.protocol import Protocol
 from ketex.study.tables import SAFETY_TABLES, TABLES, canonical, empty_table
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ketex.streams.index import StreamIndex
 
 __all__ = ["TABLE_NAMES", "Trial"]
 
@@ -49,6 +53,10 @@ class Trial:
     truth : pandas.DataFrame or None
         Latent truth recorded by the simulator (one row per participant); None for
         real data. Not compared by :meth:`equals`.
+    streams : ketex.streams.index.StreamIndex or None
+        The device recordings of a ``streams/`` folder, checked when loaded and read on
+        demand (``trial.streams.read()``); None without one. Not compared by
+        :meth:`equals`, not written by :func:`ketex.write_trial` (copy the folder).
     """
 
     protocol: Protocol
@@ -62,6 +70,7 @@ class Trial:
     medications: pd.DataFrame = _no_rows("medications")
     report: pd.DataFrame = field(default_factory=_empty_report)
     truth: pd.DataFrame | None = None
+    streams: StreamIndex | None = None
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """Every table by name, in the order of :data:`TABLE_NAMES` (safety tables too)."""

@@ -70,19 +70,25 @@ def build_trial(
     tables = {name: _prepare(name, raw.get(name), log) for name in TABLES}
     rules.check_all(protocol, tables, log)
     report = log.report()
-    if log.has_errors and on_error == "raise":
-        errors = report[report["severity"] == "error"]
+    if on_error == "raise":
+        raise_for_errors(report, source)
+    clean = {
+        name: canonical(name, _strip(frame[~log.rejected_mask(name, frame)]))
+        for name, frame in tables.items()
+    }
+    return Trial(protocol=protocol, report=report, **clean)
+
+
+def raise_for_errors(report: pd.DataFrame, source: str = "") -> None:
+    """Raise :class:`ketex.DataValidationError` carrying ``report`` if it has errors."""
+    errors = report[report["severity"] == "error"]
+    if len(errors):
         where = f" in {source}" if source else ""
         raise DataValidationError(
             f"{len(errors)} error(s){where}; nothing was loaded. Fix the rows below "
             f"(the full table is in the exception's .report):\n{format_report(errors)}",
             report,
         )
-    clean = {
-        name: canonical(name, _strip(frame[~log.rejected_mask(name, frame)]))
-        for name, frame in tables.items()
-    }
-    return Trial(protocol=protocol, report=report, **clean)
 
 
 def _strip(frame: pd.DataFrame) -> pd.DataFrame:

@@ -109,7 +109,7 @@ def test_bad_values_are_listed_with_their_records(tmp_path):
 
 
 @pytest.mark.parametrize(("name", "text", "message"), [
-    ("x.fit", "", "unknown stream type"),
+    ("x.xyz", "", "unknown stream type"),
     ("e.csv", "", "empty file"),
     ("r.csv", "elapsed_s,heart_rate_bpm\n0,1,2\n", "record 0 .* has 3 fields"),
     ("n.gpx", "<gpx></gpx>", "no records"),
@@ -123,3 +123,23 @@ def test_unreadable_files_raise_ketex_errors(tmp_path, name, text, message):
         ketex.read_stream(path)
     with pytest.raises(KetexError, match="no such file"):
         ketex.read_stream(tmp_path / "missing.tcx")
+
+
+def test_parquet_reads_like_csv_and_checks_its_types(tmp_path):
+    csv = ketex.read_stream(write_csv(tmp_path / "s.csv"))
+    values = list(ketex.STREAM_COLUMNS[:7])
+    frame = csv[values[1:]].assign(timestamp=csv["timestamp"].dt.tz_localize(None))
+    frame.to_parquet(tmp_path / "s.parquet", index=False)
+    parquet = ketex.read_stream(tmp_path / "s.parquet")
+    pd.testing.assert_frame_equal(parquet[values], csv[values])
+    assert list(parquet["record_index"]) == [0, 1, 2, 3, 4]
+    pd.DataFrame({"elapsed_s": [0.0, 1.0], "heart_rate_bpm": ["120", "x"]}).to_parquet(
+        tmp_path / "text.parquet")
+    with pytest.raises(DataValidationError, match="heart_rate_bpm is of type .*, not a number"):
+        ketex.read_stream(tmp_path / "text.parquet")
+    pd.DataFrame({"elapsed_s": [0.0, None]}).to_parquet(tmp_path / "hole.parquet")
+    with pytest.raises(DataValidationError, match="record 1 has no time"):
+        ketex.read_stream(tmp_path / "hole.parquet")
+    (tmp_path / "bad.parquet").write_bytes(b"PAR1 not really")
+    with pytest.raises(KetexError, match="cannot be read as Parquet"):
+        ketex.read_stream(tmp_path / "bad.parquet")
