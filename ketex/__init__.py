@@ -48,7 +48,7 @@ from ketex.estimands import (
     tipping_point,
 )
 from ketex.factorial import AdditiveInteraction, additive_interaction
-from ketex.io.adam import write_adam
+from ketex.io.adam import actual_treatment, write_adam
 from ketex.io.folder import load_trial, write_excel, write_trial
 from ketex.io.redcap import load_redcap, write_redcap
 from ketex.io.sdtm import load_sdtm, write_sdtm
@@ -160,6 +160,7 @@ __all__ = [
     "KaplanMeierResult",
     "CoxResult",
     "write_adam",
+    "actual_treatment",
     "time_to_event",
     "evaluate_endpoint",
     "endpoint_preset",
