@@ -48,7 +48,8 @@ _ADSL_COLUMNS = MappingProxyType({
                "received, joined by ' + '; empty when the arm prescribes an infusion or "
                "exercise and the participant has neither (not treated)"),
     "ITTFL": ("Intent-To-Treat Population Flag", "'Y' for every randomised participant"),
-    "SAFFL": ("Safety Population Flag", "'Y' when the participant received an infusion"),
+    "SAFFL": ("Safety Population Flag", "'Y' when the participant received an infusion or "
+              "attended an exercise session (any study intervention)"),
 })
 
 _LABELS = MappingProxyType({
@@ -97,7 +98,7 @@ def adsl(trial: Trial) -> pd.DataFrame:
     people = trial.participants
     protocol = trial.protocol
     labels = {arm.code: arm.label or arm.code for arm in protocol.arms}
-    infused = set(trial.infusions["participant_id"]) if len(trial.infusions) else set()
+    treated = set(trial.infusions["participant_id"]) | set(trial.exercise["participant_id"])
     actual = actual_treatment(trial)
     out = pd.DataFrame({
         "STUDYID": pd.Series(protocol.study_id, index=people.index, dtype="string"),
@@ -112,7 +113,7 @@ def adsl(trial: Trial) -> pd.DataFrame:
         out[column] = people["arm"].map(levels).astype("string")
     out["ITTFL"] = pd.Series("Y", index=people.index, dtype="string")
     out["SAFFL"] = people["participant_id"].map(
-        lambda p: "Y" if p in infused else "N").astype("string")
+        lambda p: "Y" if p in treated else "N").astype("string")
     extra = covariates(people).reset_index(drop=True)
     extra.index = out.index
     clash = sorted(set(out.columns) & set(extra.columns))

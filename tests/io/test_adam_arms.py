@@ -82,6 +82,8 @@ def test_adsl_has_planned_actual_and_one_column_per_factor(trial):
     # factors are the planned arm's levels (randomised), not the actual treatment
     assert table["DRUG"].tolist() == ["ketamine"] * 4 + ["midazolam", "ketamine"]
     assert table["EXERCISE"].tolist() == ["aerobic"] * 4 + ["stretching"] * 2
+    # safety population: any study intervention; K4 only exercised, K3 had nothing
+    assert table["SAFFL"].tolist() == ["Y", "Y", "N", "Y", "Y", "Y"]
 
 
 def test_define_and_xport_carry_the_new_columns(trial, tmp_path):
