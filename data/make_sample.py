@@ -1,9 +1,18 @@
-"""Write the bundled sample study, ``ketex/data/sample/``, with the trial simulator (fixed seed).
+"""Write the bundled sample studies, ``ketex/data/sample/`` and
+``ketex/data/sample_factorial/``, with the trial simulator (fixed seeds).
 
 Run from anywhere (``make sample`` does it): ``python data/make_sample.py``. Running it
-twice gives byte-identical files; ``tests/simulate/test_sample.py`` checks that the
-committed folder equals a fresh simulation, so regenerate and commit after changing the
-simulator or the design.
+twice gives byte-identical files; ``tests/simulate/test_sim_sample.py`` and
+``tests/simulate/test_sim_factorial.py`` check that the committed folders equal a fresh
+simulation, so regenerate and commit after changing the simulator or the designs.
+
+The factorial sample (:data:`FACTORIAL_DESIGN`) is a 2 x 2 trial: IV ketamine 0.5 mg/kg or
+midazolam 0.045 mg/kg (active placebo: no ketamine effect), six infusions over two weeks,
+crossed with 12 weeks of aerobic cycling (the trial's programme, 16.1 KKW) or a stretching
+control (2.3 METs, 5.4 KKW); 40 per cell. Its known synergy: the simulator's exercise
+lengthens the ketamine effect and lowers the relapse hazard (ketamine arms only), and
+ketamine + aerobic exercise has an added -2 MADRS from day 28 (``added_effects``). The
+true course of every participant is in ``truth.csv``.
 
 The folder holds the study (``study.toml`` and the five tables, as written by
 :func:`ketex.io.folder.write_trial`), plus ``design.toml`` (the simulator's design, its
@@ -23,12 +32,50 @@ sys.path.insert(0, str(REPO))  # the ketex of this checkout, installed or not
 from ketex.io.folder import write_trial  # noqa: E402
 from ketex.io.redcap import write_redcap  # noqa: E402
 from ketex.io.sdtm import write_sdtm  # noqa: E402
-from ketex.simulate import TrialDesign, simulate_trial  # noqa: E402
+from ketex.simulate import (  # noqa: E402
+    AddedEffectDesign,
+    ArmDesign,
+    ExerciseDesign,
+    TrialDesign,
+    simulate_trial,
+)
 from ketex.study.trial import Trial  # noqa: E402
 
 SEED = 1
 DESIGN = TrialDesign()
 SAMPLE = "sample"
+
+SERIES = (1, 3, 5, 8, 10, 12)
+STRETCHING = ExerciseDesign(
+    modality="stretching", intensity="light", hrr_fraction=(0.10, 0.30), target_met=2.3,
+    initial_met_mean=2.3, initial_met_sd=0.2, training_met_gain=0.0, hrr_fraction_mean=0.2,
+)
+
+
+def _cell(code: str, label: str, drug: str, exercise: str) -> ArmDesign:
+    ketamine = drug == "ketamine"
+    return ArmDesign(
+        code, label, SERIES, dose_mg_per_kg=0.5 if ketamine else 0.045, drug=drug,
+        role="active" if ketamine else "active_placebo",
+        exercise=None if exercise == "aerobic" else STRETCHING,
+        factors=(("drug", drug), ("exercise", exercise)),
+    )
+
+
+FACTORIAL_SEED = 2
+FACTORIAL_DESIGN = TrialDesign(
+    study_id="KETEX-FACTORIAL",
+    title="Simulated 2 x 2 factorial: IV ketamine vs midazolam (active placebo), each with "
+    "12 weeks of aerobic cycling or stretching",
+    arms=(
+        _cell("KET_AEX", "Ketamine + aerobic exercise", "ketamine", "aerobic"),
+        _cell("KET_STR", "Ketamine + stretching", "ketamine", "stretching"),
+        _cell("MID_AEX", "Midazolam + aerobic exercise", "midazolam", "aerobic"),
+        _cell("MID_STR", "Midazolam + stretching", "midazolam", "stretching"),
+    ),
+    added_effects=(AddedEffectDesign("KET_AEX", -2.0, onset_days=28),),
+)
+FACTORIAL = "sample_factorial"
 
 
 def make_sample(root: Path = DATA) -> Trial:
@@ -53,6 +100,17 @@ def write_other_forms(trial: Trial, root: Path) -> None:
     write_sdtm(trial, root / "sample_sdtm", format="csv")
 
 
+def make_factorial_sample(root: Path = DATA) -> Trial:
+    """Simulate the 2 x 2 factorial sample and write its study folder under ``root``."""
+    trial = simulate_trial(FACTORIAL_DESIGN, seed=FACTORIAL_SEED)
+    folder = write_trial(trial, root / FACTORIAL, format="csv")
+    FACTORIAL_DESIGN.write(folder / "design.toml")
+    trial.truth.to_csv(folder / "truth.csv", index=False, lineterminator="\n")
+    return trial
+
+
 if __name__ == "__main__":
     sample = make_sample()
     print(f"wrote {DATA / SAMPLE}: {sample!r}")
+    factorial = make_factorial_sample()
+    print(f"wrote {DATA / FACTORIAL}: {factorial!r}")

@@ -62,7 +62,7 @@ from .estimands import (
     tipping_point,
 )
 from .factorial import AdditiveInteraction, additive_interaction
-from .io.adam import write_adam
+from .io.adam import actual_treatment, write_adam
 from .io.folder import load_trial, write_excel, write_trial
 from .io.redcap import load_redcap, write_redcap
 from .io.sdtm import load_sdtm, write_sdtm
@@ -239,4 +239,5 @@ __all__ = [
     "StreamIndex",
     "stream_adherence",
     "ADHERENCE_COLUMNS",
+    "actual_treatment",
 ]

@@ -1,4 +1,4 @@
-"""Data that ship with ketex: the sample study."""
+"""Data that ship with ketex: the sample studies."""
 
 from __future__ import annotations
 
@@ -9,10 +9,11 @@ __all__ = ["sample_study_path"]
 _ROOT = Path(__file__).resolve().parent / "data"
 
 
-def sample_study_path(form: str = "folder") -> Path:
-    """Where the bundled Yale-style sample study lies.
+def sample_study_path(form: str = "folder", study: str = "yale") -> Path:
+    """Where a bundled sample study lies.
 
-    The sample was made by ``data/make_sample.py`` with the trial simulator (fixed seed).
+    The samples were made by ``data/make_sample.py`` with the trial simulator (fixed
+    seeds).
 
     Parameters
     ----------
@@ -20,6 +21,11 @@ def sample_study_path(form: str = "folder") -> Path:
         The study folder (``ketex/data/sample``), its REDCap export
         (``ketex/data/sample_redcap``) or its SDTM datasets (``ketex/data/sample_sdtm``);
         they are package data, so they ship in the wheel.
+    study : {"yale", "factorial"}
+        ``"yale"``: single ketamine infusion vs six, both with aerobic exercise (every
+        form). ``"factorial"``: the 2 x 2 factorial sample (ketamine vs midazolam x aerobic
+        cycling vs stretching, 40 per cell, ``ketex/data/sample_factorial``), as a study
+        folder only.
 
     Returns
     -------
@@ -35,11 +41,18 @@ def sample_study_path(form: str = "folder") -> Path:
     >>> import ketex
     >>> (ketex.sample_study_path() / "study.toml").exists()
     True
+    >>> ketex.sample_study_path(study="factorial").name
+    'sample_factorial'
     """
     folders = {"folder": "sample", "redcap": "sample_redcap", "sdtm": "sample_sdtm"}
     if form not in folders:
         raise ValueError(f"form must be one of {', '.join(folders)}, got {form!r}")
-    path = _ROOT / folders[form]
+    if study not in ("yale", "factorial"):
+        raise ValueError(f"study must be 'yale' or 'factorial', got {study!r}")
+    if study == "factorial" and form != "folder":
+        raise ValueError(f"the factorial sample is a study folder only; form={form!r} is not "
+                         "available, use form='folder'")
+    path = _ROOT / (folders[form] if study == "yale" else "sample_factorial")
     if not path.is_dir() or not any(path.iterdir()):
         raise FileNotFoundError(
             f"the sample study is not at {path}; the installation lacks ketex's "

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-FORMS = {"sample": "folder", "sample_redcap": "redcap", "sample_sdtm": "sdtm"}
+FORMS = {"sample": "folder", "sample_redcap": "redcap", "sample_sdtm": "sdtm",
+         "sample_factorial": "folder"}
 
 
 @pytest.fixture(scope="module")

@@ -134,9 +134,13 @@ class ExerciseDoseOptions:
     Parameters
     ----------
     prescription : ExercisePrescription, optional
-        The prescription to measure against; None takes the protocol's ``[exercise]``.
+        One prescription to measure every participant against, whatever their arm; None
+        (default) takes each participant's arm's own (:meth:`Protocol.exercise_for`:
+        ``[arms.exercise]``, else the study-level ``[exercise]``; none for an arm with
+        ``exercise = false``).
     target_kkw : float, optional
-        Target dose for dose adherence; None takes the prescription's ``target_kkw``.
+        Target dose for dose adherence of every arm with exercise; None takes each
+        prescription's ``target_kkw``.
     end_of_participation : {"discontinuation", "last_contact"}
         When a participant's programme ends before its planned end: the day before a
         ``discontinuation`` event (default), or also the last day with any record
@@ -214,10 +218,18 @@ def exercise_dose(
     Raises
     ------
     ValueError
-        When ``by`` is unknown, or no prescription is given by the protocol or options.
+        When ``by`` is unknown, or no arm of the protocol nor the options prescribe
+        exercise.
 
     Notes
     -----
+    **Prescription.** Each participant is measured against their arm's prescription
+    (:meth:`Protocol.exercise_for`): its sessions, duration, weeks, start day, modality,
+    zone and ``target_kkw``. An arm that prescribes none (``exercise = false``) has no
+    programme: 0 sessions prescribed, no week rows, attendance, dose adherence and
+    intensity fidelity NaN (not 0) with the reason in ``note``; its sessions are listed
+    but not counted.
+
     **Weeks.** Week 1 is study days ``start_day`` to ``start_day + 6`` of the prescription,
     week k days ``start_day + 7(k-1)`` to ``start_day + 7k - 1``; the programme lasts
     ``weeks`` weeks. Sessions before ``start_day`` or after the programme are listed
@@ -288,32 +300,48 @@ def exercise_dose(
     if by not in BY_CHOICES:
         raise ValueError(f"by must be one of {', '.join(BY_CHOICES)}; got {by!r}")
     options = options or ExerciseDoseOptions()
-    prescription = options.prescription or trial.protocol.exercise
-    if prescription is None:
-        raise ValueError(
-            "no exercise prescription: add an [exercise] table to study.toml, or pass "
-            "ExerciseDoseOptions(prescription=ketex.ExercisePrescription(...))"
-        )
-    target = options.target_kkw if options.target_kkw is not None else prescription.target_kkw
-    people = _participants(trial, prescription, options)
-    sessions = _sessions(trial, prescription, people, options)
+    prescriptions = _prescriptions(trial, options)
+    people = _participants(trial, prescriptions, options)
+    sessions = _sessions(trial, people, options)
     if by == "session":
         return sessions.loc[:, list(SESSION_COLUMNS)]
-    weeks = _weeks(sessions, people, prescription, target)
+    weeks = _weeks(sessions, people)
     if by == "week":
         return weeks.loc[:, list(WEEK_COLUMNS)]
-    return _participant_totals(weeks, sessions, people, prescription, target)
+    return _participant_totals(weeks, sessions, people)
+
+
+def _prescriptions(
+    trial: Trial, options: ExerciseDoseOptions
+) -> dict[str, ExercisePrescription | None]:
+    """Arm code -> the prescription its participants are measured against (None: none)."""
+    protocol = trial.protocol
+    if options.prescription is not None:
+        return {code: options.prescription for code in protocol.arm_codes}
+    found = {code: protocol.exercise_for(code) for code in protocol.arm_codes}
+    if all(p is None for p in found.values()):
+        raise ValueError(
+            "no exercise prescription: no arm of study.toml prescribes exercise; add an "
+            "[exercise] table (every arm) or [arms.exercise] tables (one arm each), or pass "
+            "ExerciseDoseOptions(prescription=ketex.ExercisePrescription(...))"
+        )
+    return found
 
 
 # -- participants: weight, zone, and the programme days each was on --------------------
 
 
 def _participants(
-    trial: Trial, prescription: ExercisePrescription, options: ExerciseDoseOptions
+    trial: Trial,
+    prescriptions: dict[str, ExercisePrescription | None],
+    options: ExerciseDoseOptions,
 ) -> pd.DataFrame:
+    """One row per participant: weight, zone, and their arm's programme (NaN: none)."""
     hr_options = options.heart_rate
-    if hr_options.hrr_fraction is None:
-        hr_options = dataclasses.replace(hr_options, hrr_fraction=prescription.hrr_fraction)
+    if hr_options.hrr_fraction is None and options.prescription is not None:
+        hr_options = dataclasses.replace(
+            hr_options, hrr_fraction=options.prescription.hrr_fraction
+        )
     zones = heart_rate_zones(trial, hr_options)
     people = trial.participants
     weight = (
@@ -321,22 +349,41 @@ def _participants(
         if "weight_kg" in people.columns
         else np.full(len(people), np.nan)
     )
-    programme_end = prescription.start_day + 7 * prescription.weeks - 1
+    arms = people["arm"].astype("string")
+    plans = [prescriptions.get(arm) for arm in arms]
+    has = np.array([p is not None for p in plans], dtype=bool)
+
+    def each(name: str, absent: object = np.nan) -> list:
+        return [getattr(p, name) if p is not None else absent for p in plans]
+
+    start = np.array(each("start_day"), dtype=float)
+    programme_weeks = np.array(each("weeks"), dtype=float)
+    if options.target_kkw is not None:
+        target = np.where(has, float(options.target_kkw), np.nan)
+    else:
+        target = np.array([np.nan if v is None else v for v in each("target_kkw")], dtype=float)
+    programme_end = start + 7 * programme_weeks - 1
     stop = _end_of_participation(trial, options.end_of_participation)
     ids = people["participant_id"].astype("string")
-    end_day = np.fmin(float(programme_end), ids.map(stop).to_numpy(dtype=float, na_value=np.nan))
-    on_weeks = np.where(
-        end_day >= prescription.start_day,
-        np.floor((end_day - prescription.start_day) / 7) + 1,
-        0,
-    ).astype(int)
+    end_day = np.fmin(programme_end, ids.map(stop).to_numpy(dtype=float, na_value=np.nan))
+    end_day[~has] = np.nan
+    with np.errstate(invalid="ignore"):
+        on = has & (end_day >= start)
+    on_weeks = np.where(on, np.floor((end_day - np.where(on, start, 0)) / 7) + 1, 0).astype(int)
     discontinued = ids.map(_discontinuation_days(trial)).to_numpy(dtype=float, na_value=np.nan)
     return pd.DataFrame(
         {
             "participant_id": ids.to_numpy(),
-            "arm": people["arm"].astype("string").to_numpy(),
+            "arm": arms.to_numpy(),
             "weight_kg": weight,
-            "start_day": prescription.start_day,
+            "has_programme": has,
+            "start_day": start,
+            "programme_end": programme_end,
+            "programme_weeks": programme_weeks,
+            "sessions_per_week": np.array(each("sessions_per_week", 0), dtype=int),
+            "prescribed_duration_min": np.array(each("duration_min"), dtype=float),
+            "modality": pd.array(each("modality", None), dtype="string"),
+            "target_kkw": target,
             "end_day": end_day,
             "weeks_on_programme": on_weeks,
             "discontinuation_day": discontinued,
@@ -386,7 +433,6 @@ def _end_of_participation(trial: Trial, how: str) -> pd.Series:
 
 def _sessions(
     trial: Trial,
-    prescription: ExercisePrescription,
     people: pd.DataFrame,
     options: ExerciseDoseOptions,
 ) -> pd.DataFrame:
@@ -396,21 +442,20 @@ def _sessions(
     person = info.reindex(ids)
     day = table["day"].to_numpy(dtype=float, na_value=np.nan)
     duration = pd.to_numeric(table["duration_min"]).to_numpy(dtype=float, na_value=np.nan)
-    week = np.floor((day - prescription.start_day) / 7).astype(int) + 1
+    has = person["has_programme"].fillna(False).to_numpy(dtype=bool)
+    start = person["start_day"].to_numpy(dtype=float)
+    week = pd.array(np.floor((day - start) / 7) + 1, dtype="Int64")
     end_day = person["end_day"].to_numpy(dtype=float)
-    programme_end = prescription.start_day + 7 * prescription.weeks - 1
-    counted = (day >= prescription.start_day) & (day <= end_day)
+    programme_end = person["programme_end"].to_numpy(dtype=float)
+    with np.errstate(invalid="ignore"):
+        counted = has & (day >= start) & (day <= end_day)
 
-    mets = session_mets(
-        table,
-        person["weight_kg"].to_numpy(),
-        options=options.mets,
-        default_modality=prescription.modality,
-    )
+    weight = person["weight_kg"].to_numpy(dtype=float)
+    mets = _session_mets(table, weight, person["modality"], options)
     met = mets["met"].to_numpy()
     met_minutes = np.where(duration == 0, 0.0, met * duration)
-    weight = person["weight_kg"].to_numpy(dtype=float)
     kcal = np.where(met_minutes == 0, 0.0, KCAL_PER_KG_PER_MET_MIN * weight * met_minutes)
+    prescribed_min = person["prescribed_duration_min"].to_numpy(dtype=float)
 
     if "completed" in table.columns:
         completed = table["completed"].astype("boolean").to_numpy(dtype=object, na_value=None)
@@ -418,8 +463,8 @@ def _sessions(
         completed = np.full(len(table), None, dtype=object)
     done = np.array(
         [
-            bool(c) if c is not None else bool(d >= prescription.duration_min)
-            for c, d in zip(completed, duration, strict=True)
+            bool(c) if c is not None else bool(d >= p)
+            for c, d, p in zip(completed, duration, prescribed_min, strict=True)
         ],
         dtype=bool,
     )
@@ -442,12 +487,15 @@ def _sessions(
 
     discontinued = person["discontinuation_day"].to_numpy(dtype=float)
     notes = []
+    arm = person["arm"].to_numpy()
     for k in range(len(table)):
         why = []
-        if day[k] < prescription.start_day:
-            why.append(f"before the programme starts (day {prescription.start_day})")
-        elif day[k] > programme_end:
-            why.append(f"after the programme ends (day {programme_end})")
+        if not has[k]:
+            why.append(f"arm {arm[k]} prescribes no exercise")
+        elif day[k] < start[k]:
+            why.append(f"before the programme starts (day {start[k]:.0f})")
+        elif day[k] > programme_end[k]:
+            why.append(f"after the programme ends (day {programme_end[k]:.0f})")
         elif not counted[k]:
             if np.isfinite(discontinued[k]) and day[k] >= discontinued[k]:
                 why.append(f"on or after discontinuation (day {discontinued[k]:.0f})")
@@ -468,7 +516,7 @@ def _sessions(
     return pd.DataFrame(
         {
             "participant_id": ids.to_numpy(),
-            "arm": person["arm"].to_numpy(),
+            "arm": arm,
             "day": table["day"].to_numpy(),
             "week": week,
             "counted": counted,
@@ -498,6 +546,24 @@ def _sessions(
             "note": "string",
         }
     )
+
+
+def _session_mets(
+    table: pd.DataFrame, weight: np.ndarray, modality: pd.Series, options: ExerciseDoseOptions
+) -> pd.DataFrame:
+    """:func:`session_mets` of every session, each arm's modality as its default."""
+    names = modality.astype(object).where(modality.notna(), None).to_numpy()
+    groups: dict[str | None, list[int]] = {}
+    for k, name in enumerate(names):
+        groups.setdefault(name, []).append(k)
+    if len(groups) <= 1:
+        return session_mets(table, weight, options=options.mets,
+                            default_modality=next(iter(groups), None))
+    parts = [
+        session_mets(table.iloc[rows], weight[rows], options=options.mets, default_modality=name)
+        for name, rows in groups.items()
+    ]
+    return pd.concat(parts).reindex(table.index)
 
 
 # -- weeks and participants ------------------------------------------------------------
@@ -530,23 +596,18 @@ def _aggregate(sessions: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     return out.reset_index()
 
 
-def _weeks(
-    sessions: pd.DataFrame,
-    people: pd.DataFrame,
-    prescription: ExercisePrescription,
-    target: float | None,
-) -> pd.DataFrame:
+def _weeks(sessions: pd.DataFrame, people: pd.DataFrame) -> pd.DataFrame:
     grid = people.loc[people.index.repeat(people["weeks_on_programme"])].copy()
     grid["week"] = grid.groupby("participant_id", sort=False).cumcount() + 1
-    grid["first_day"] = prescription.start_day + 7 * (grid["week"] - 1)
+    grid["first_day"] = (grid["start_day"] + 7 * (grid["week"] - 1)).astype("int64")
     grid["last_day"] = grid["first_day"] + 6
-    grid["sessions_prescribed"] = prescription.sessions_per_week
+    grid["sessions_prescribed"] = grid["sessions_per_week"]
     sums = _aggregate(sessions, ["participant_id", "week"])
     weeks = grid.merge(sums, on=["participant_id", "week"], how="left")
-    return _rates(weeks, target, per_week=True).reset_index(drop=True)
+    return _rates(weeks, per_week=True).reset_index(drop=True)
 
 
-def _rates(frame: pd.DataFrame, target: float | None, *, per_week: bool) -> pd.DataFrame:
+def _rates(frame: pd.DataFrame, *, per_week: bool) -> pd.DataFrame:
     """Fill empty sums with 0, blank strict sums with unknown parts, add KKW and rates."""
     frame = frame.copy()
     counts = [*_SUMS, *_STRICT_SUMS, *(f"_unknown_{n}" for n in _STRICT_SUMS)]
@@ -564,24 +625,32 @@ def _rates(frame: pd.DataFrame, target: float | None, *, per_week: bool) -> pd.D
     weeks = 1 if per_week else frame["weeks_on_programme"].replace(0, np.nan)
     frame["kkw"] = KCAL_PER_KG_PER_MET_MIN * frame["met_minutes"] / weeks
     frame["mean_met"] = frame["met_minutes"] / frame["duration_min"].replace(0, np.nan)
-    frame["target_kkw"] = np.nan if target is None else float(target)
     frame["attendance"] = frame["sessions_attended"] / frame["sessions_prescribed"].replace(
         0, np.nan
     )
-    frame["dose_adherence"] = frame["kkw"] / frame["target_kkw"]
-    frame["intensity_fidelity"] = frame["_monitored_in_zone"] / frame["minutes_monitored"].replace(
-        0, np.nan
-    )
-    frame["note"] = _notes(frame, target).astype("string")
+    frame["dose_adherence"] = (frame["kkw"] / frame["target_kkw"]).where(frame["has_programme"])
+    frame["intensity_fidelity"] = (
+        frame["_monitored_in_zone"] / frame["minutes_monitored"].replace(0, np.nan)
+    ).where(frame["has_programme"])
+    frame["note"] = _notes(frame).astype("string")
     return frame
 
 
-def _notes(frame: pd.DataFrame, target: float | None) -> pd.Series:
+def _notes(frame: pd.DataFrame) -> pd.Series:
     without_met = frame["sessions_without_met"].to_numpy()
     kcal_unknown = frame["kcal"].isna().to_numpy()
     zone_unknown = frame["_unknown_minutes_in_zone"].astype(int).to_numpy()
+    has = frame["has_programme"].to_numpy(dtype=bool)
+    no_target = frame["target_kkw"].isna().to_numpy()
+    arm = frame["arm"].to_numpy()
     notes = []
     for k in range(len(frame)):
+        if not has[k]:
+            notes.append(
+                f"arm {arm[k]} prescribes no exercise: no sessions prescribed; attendance, "
+                "dose adherence and intensity fidelity do not apply"
+            )
+            continue
         why = []
         if without_met[k]:
             why.append(f"{without_met[k]} session(s) without a MET value")
@@ -589,18 +658,14 @@ def _notes(frame: pd.DataFrame, target: float | None) -> pd.Series:
             why.append("no weight_kg: kcal unknown")
         if zone_unknown[k]:
             why.append(f"heart-rate zone unknown for {zone_unknown[k]} session(s)")
-        if target is None:
+        if no_target[k]:
             why.append("no target_kkw: dose adherence unknown")
         notes.append("; ".join(why))
     return pd.Series(notes, index=frame.index, dtype="string")
 
 
 def _participant_totals(
-    weeks: pd.DataFrame,
-    sessions: pd.DataFrame,
-    people: pd.DataFrame,
-    prescription: ExercisePrescription,
-    target: float | None,
+    weeks: pd.DataFrame, sessions: pd.DataFrame, people: pd.DataFrame
 ) -> pd.DataFrame:
     sums = _aggregate(sessions, ["participant_id"])
     totals = people.merge(sums, on="participant_id", how="left")
@@ -612,9 +677,14 @@ def _participant_totals(
     totals["sessions_not_counted"] = (
         totals["participant_id"].map(not_counted).fillna(0).astype("int64")
     )
-    totals = _rates(totals, target, per_week=False)
-    totals["kkw_programme"] = KCAL_PER_KG_PER_MET_MIN * totals["met_minutes"] / prescription.weeks
-    totals["end_day"] = totals["end_day"].astype("int64")
+    totals = _rates(totals, per_week=False)
+    totals["kkw_programme"] = (
+        KCAL_PER_KG_PER_MET_MIN * totals["met_minutes"] / totals["programme_weeks"]
+    )
+    for name in ("start_day", "end_day"):
+        totals[name] = pd.array(
+            [pd.NA if np.isnan(v) else int(v) for v in totals[name]], dtype="Int64"
+        )
     extra = []
     for row in totals.itertuples(index=False):
         why = []
@@ -622,12 +692,13 @@ def _participant_totals(
             why.append(f"discontinued on day {row.discontinuation_day:.0f}")
         if row.sessions_not_counted:
             why.append(f"{row.sessions_not_counted} session(s) not counted")
-        if row.weeks_on_programme == 0:
+        if row.weeks_on_programme == 0 and row.has_programme:
             why.append("no programme week on study")
         extra.append("; ".join(why))
+    zone_note = totals["zone_note"].fillna("").where(totals["has_programme"], "")
     totals["note"] = [
         "; ".join(part for part in parts if part)
-        for parts in zip(extra, totals["zone_note"].fillna(""), totals["note"], strict=True)
+        for parts in zip(extra, zone_note, totals["note"], strict=True)
     ]
     totals["note"] = totals["note"].astype("string")
     return totals.loc[:, list(PARTICIPANT_COLUMNS)].reset_index(drop=True)

@@ -146,8 +146,8 @@ class HeartRateOptions:
     use_measured_max_hr : bool
         Use ``participants.max_hr`` when given (default); False predicts it for everyone.
     hrr_fraction : (float, float) or None
-        The zone as shares of heart-rate reserve; None takes the protocol's
-        ``[exercise] hrr_fraction``.
+        The zone as shares of heart-rate reserve, for every participant; None takes each
+        participant's arm's prescription's ``hrr_fraction``.
 
     Examples
     --------
@@ -195,7 +195,14 @@ def heart_rate_zones(trial: Trial, options: HeartRateOptions | None = None) -> p
     Raises
     ------
     ValueError
-        When neither the options nor the protocol give the zone (``hrr_fraction``).
+        When neither the options nor any arm's prescription give the zone
+        (``hrr_fraction``).
+
+    Notes
+    -----
+    Each participant's zone is their arm's prescription's ``hrr_fraction``
+    (:meth:`Protocol.exercise_for`) unless ``options.hrr_fraction`` sets one for all; a
+    participant whose arm prescribes no exercise has no zone (NaN, and ``note`` says so).
 
     Examples
     --------
@@ -214,25 +221,24 @@ def heart_rate_zones(trial: Trial, options: HeartRateOptions | None = None) -> p
     78 + 0.59 x 111.1. P004 takes beta-blockers: HRmax = 164 - 0.7 x 39 = 136.7.
     """
     options = options or HeartRateOptions()
-    fraction = options.hrr_fraction
-    if fraction is None:
-        if trial.protocol.exercise is None:
-            raise ValueError(
-                "the heart-rate zone is not known: add hrr_fraction to the [exercise] table "
-                "of study.toml, or pass HeartRateOptions(hrr_fraction=(low, high))"
-            )
-        fraction = _check_fraction(trial.protocol.exercise.hrr_fraction)
     people = trial.participants
+    fraction = _fractions(trial, options)
     n = len(people)
     age = _numbers(people, "age")
     resting = _numbers(people, "resting_hr")
     blocker_known, _ = _beta_blocker(people)
     max_hr, source = participant_max_hr(people, options)
-    low, high = karvonen_zone(resting, max_hr, fraction)
+    low, high = np.full(n, np.nan), np.full(n, np.nan)
+    for pair in {tuple(row) for row in fraction if np.isfinite(row).all()}:
+        rows = (fraction == pair).all(axis=1)
+        low[rows], high[rows] = karvonen_zone(resting[rows], max_hr[rows], pair)
 
+    arms = people["arm"].astype("string").to_numpy()
     notes = []
     for k in range(n):
         why = []
+        if not np.isfinite(fraction[k, 0]):
+            why.append(f"arm {arms[k]} prescribes no exercise: no zone")
         if not np.isfinite(resting[k]):
             why.append("no resting_hr: zone unknown")
         if source[k] == "none":
@@ -247,8 +253,8 @@ def heart_rate_zones(trial: Trial, options: HeartRateOptions | None = None) -> p
             "resting_hr": resting,
             "max_hr_bpm": max_hr,
             "max_hr_source": pd.array(source, dtype="string"),
-            "hrr_fraction_low": fraction[0],
-            "hrr_fraction_high": fraction[1],
+            "hrr_fraction_low": fraction[:, 0],
+            "hrr_fraction_high": fraction[:, 1],
             "zone_low_bpm": low,
             "zone_high_bpm": high,
             "note": pd.array(notes, dtype="string"),
@@ -294,6 +300,28 @@ def participant_max_hr(
         ),
     )
     return max_hr, source
+
+
+def _fractions(trial: Trial, options: HeartRateOptions) -> np.ndarray:
+    """(low, high) share of heart-rate reserve per participant; NaN for an arm without
+    exercise. The options' zone, else each participant's arm's prescription."""
+    arms = trial.participants["arm"].astype("string")
+    if options.hrr_fraction is not None:
+        return np.tile(np.asarray(options.hrr_fraction, dtype=float), (len(arms), 1))
+    protocol = trial.protocol
+    by_arm = {}
+    for code in protocol.arm_codes:
+        plan = protocol.exercise_for(code)
+        by_arm[code] = _check_fraction(plan.hrr_fraction) if plan is not None else None
+    if all(v is None for v in by_arm.values()):
+        raise ValueError(
+            "the heart-rate zone is not known: no arm of study.toml prescribes exercise; add "
+            "hrr_fraction to its [exercise] or [arms.exercise] table, or pass "
+            "HeartRateOptions(hrr_fraction=(low, high))"
+        )
+    return np.array(
+        [by_arm.get(arm) or (np.nan, np.nan) for arm in arms], dtype=float
+    ).reshape(len(arms), 2)
 
 
 def _numbers(frame: pd.DataFrame, name: str) -> np.ndarray:

@@ -1,9 +1,10 @@
 """Infusion exposure: per participant (counts, cumulative dose, plan) and per assessment.
 
-:func:`infusion_exposure` summarises the infusions table against each arm's infusion plan
-(``study.toml [arms.infusions]``), or, with ``per="assessment"``, gives every assessment
-the number of infusions received so far and the days since the last one, ready to use as
-time-varying covariates. Doses of different drugs are never added together.
+:func:`infusion_exposure` summarises the infusions table against each arm's treatments
+(``study.toml [[arms.treatments]]`` or ``[arms.infusions]``), drug by drug, or, with
+``per="assessment"``, gives every assessment the number of infusions received so far and
+the days since the last one, ready to use as time-varying covariates. Doses of different
+drugs are never added together.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ketex.study.protocol import InfusionPlan
+from ketex.study.protocol import Treatment
 from ketex.study.trial import Trial
 
 __all__ = [
@@ -107,12 +108,14 @@ def infusion_exposure(
     by it (the weight of the participants table, the one recorded at entry). Without a
     weight, the unit that needs it is NaN and ``note`` says why; the other stays known.
 
-    **Planned vs received** compares the infusion days with the arm's plan
-    (``[arms.infusions] days``) for the plan's drug: ``infusions_on_planned_days`` of the
-    ``infusions_planned``, ``planned_days_missed`` (planned days without an infusion,
-    whether or not the participant was still in the study, listed in ``note``) and
-    ``unplanned_infusions`` (on days not in the plan). The planned dose is the plan's dose
-    times the number of planned days, in both units.
+    **Planned vs received** compares the infusion days of each drug with the arm's
+    treatment of that drug (``[[arms.treatments]]`` or ``[arms.infusions]``: its
+    ``days``): ``infusions_on_planned_days`` of the ``infusions_planned``,
+    ``planned_days_missed`` (planned days without an infusion, whether or not the
+    participant was still in the study, listed in ``note``) and ``unplanned_infusions``
+    (on days not in the plan). The planned dose is the sum of the treatment's planned
+    doses (``doses``, e.g. an esketamine titration, else ``dose`` on every day), in both
+    units; a placebo of dose 0 plans 0.
 
     **Per assessment**, an infusion counts as received by an assessment when its day is
     earlier, or the same day with ``same_day="after"``.
@@ -206,11 +209,12 @@ def _per_assessment(
 
 def _per_participant(trial: Trial, infusions: pd.DataFrame, drug: str | None) -> pd.DataFrame:
     people = trial.participants
-    plans = {arm.code: arm.infusions for arm in trial.protocol.arms}
-    drugs = sorted(
-        set(infusions["drug"].str.lower())
-        | {plan.drug.lower() for plan in plans.values() if plan is not None}
-    )
+    plans = {
+        (arm.code, treatment.drug.lower()): treatment
+        for arm in trial.protocol.arms
+        for treatment in arm.treatments
+    }
+    drugs = sorted(set(infusions["drug"].str.lower()) | {drug for _, drug in plans})
     if drug is not None:
         drugs = [drug.strip().lower()]
     weights = (
@@ -224,10 +228,9 @@ def _per_participant(trial: Trial, infusions: pd.DataFrame, drug: str | None) ->
     }
     rows = []
     for pid, arm, weight in zip(people["participant_id"], people["arm"], weights, strict=True):
-        plan = plans.get(arm)
         for name in drugs:
             given = by_person.get((pid, name), infusions.iloc[0:0])
-            rows.append(_one_participant(pid, arm, name, weight, given, plan))
+            rows.append(_one_participant(pid, arm, name, weight, given, plans.get((arm, name))))
     frame = pd.DataFrame(rows, columns=list(PARTICIPANT_COLUMNS))
     return frame.astype(
         {
@@ -252,7 +255,7 @@ def _per_participant(trial: Trial, infusions: pd.DataFrame, drug: str | None) ->
 
 
 def _one_participant(
-    pid: str, arm: str, drug: str, weight: float, given: pd.DataFrame, plan: InfusionPlan | None
+    pid: str, arm: str, drug: str, weight: float, given: pd.DataFrame, plan: Treatment | None
 ) -> dict:
     days = given["day"].to_numpy(dtype=float, na_value=np.nan)
     dose = pd.to_numeric(given["dose"]).to_numpy(dtype=float, na_value=np.nan)
@@ -261,7 +264,7 @@ def _one_participant(
     mg_per_kg, mg, unit_notes = _cumulative(dose, unit, weight)
     notes.extend(unit_notes)
 
-    planned_days = sorted(set(plan.days)) if plan is not None and plan.drug.lower() == drug else []
+    planned_days = sorted(set(plan.days)) if plan is not None else []
     received = set(days[np.isfinite(days)].astype(int).tolist())
     missed = [d for d in planned_days if d not in received]
     unplanned = int(sum(1 for d in days if np.isfinite(d) and int(d) not in planned_days))
@@ -271,7 +274,7 @@ def _one_participant(
         notes.append(f"{unplanned} infusion(s) on days not in the plan")
     elif len(days) and not planned_days:
         notes.append(f"arm {arm} has no {drug} in its plan")
-    planned_mg_per_kg, planned_mg = _planned_dose(plan, len(planned_days), weight)
+    planned_mg_per_kg, planned_mg = _planned_dose(plan, weight)
     return {
         "participant_id": pid,
         "arm": arm,
@@ -316,11 +319,11 @@ def _cumulative(dose: np.ndarray, unit: np.ndarray, weight: float) -> tuple[floa
     return total_mg_per_kg, total_mg, notes
 
 
-def _planned_dose(plan: InfusionPlan | None, count: int, weight: float) -> tuple[float, float]:
-    if plan is None or count == 0:
+def _planned_dose(plan: Treatment | None, weight: float) -> tuple[float, float]:
+    if plan is None or not plan.days:
         return 0.0, 0.0
     known_weight = np.isfinite(weight) and weight > 0
-    total = plan.dose * count
+    total = float(sum(plan.planned_doses))
     if plan.dose_unit == "mg/kg":
         return total, total * weight if known_weight else np.nan
     return (total / weight if known_weight else np.nan), total

@@ -24,7 +24,7 @@ from ketex.derive.endpoints import PRESETS, Remission, Response
 from ketex.derive.time_to_event import TTE_COLUMNS, time_to_event
 from ketex.study.trial import Trial
 
-__all__ = ["DEFINE_COLUMNS", "adsl", "write_adam"]
+__all__ = ["DEFINE_COLUMNS", "adsl", "actual_treatment", "write_adam"]
 
 #: Columns of ``define.csv``.
 DEFINE_COLUMNS = MappingProxyType({
@@ -42,8 +42,14 @@ _ADSL_COLUMNS = MappingProxyType({
     "SUBJID": ("Subject Identifier for the Study", "participants.participant_id"),
     "ARM": ("Description of Planned Arm", "arm code (participants.arm)"),
     "TRT01P": ("Planned Treatment for Period 01", "arm label from study.toml, else the code"),
+    "TRT01A": ("Actual Treatment for Period 01", "TRT01P when every infusion received is of a "
+               "drug the planned arm gives; the label of the one arm giving exactly the drugs "
+               "received (same exercise as planned when several) when not; else the drugs "
+               "received, joined by ' + '; empty when the arm prescribes an infusion or "
+               "exercise and the participant has neither (not treated)"),
     "ITTFL": ("Intent-To-Treat Population Flag", "'Y' for every randomised participant"),
-    "SAFFL": ("Safety Population Flag", "'Y' when the participant received an infusion"),
+    "SAFFL": ("Safety Population Flag", "'Y' when the participant received an infusion or "
+              "attended an exercise session (any study intervention)"),
 })
 
 _LABELS = MappingProxyType({
@@ -70,6 +76,16 @@ _LABELS = MappingProxyType({
 def adsl(trial: Trial) -> pd.DataFrame:
     """The subject-level dataset: one row per participant with the baseline covariates.
 
+    Columns ``STUDYID, USUBJID, SUBJID, ARM, TRT01P, TRT01A``, then one column per factor
+    the arms declare (``factors`` in ``[[arms]]``; named as the factor in upper case, e.g.
+    ``DRUG``, ``EXERCISE``, holding the participant's arm's level), ``ITTFL, SAFFL`` and
+    the baseline covariates. ``TRT01A`` follows :func:`actual_treatment`.
+
+    Raises
+    ------
+    ValueError
+        When a factor's column name would repeat another ADSL column.
+
     Examples
     --------
     >>> import ketex
@@ -80,21 +96,117 @@ def adsl(trial: Trial) -> pd.DataFrame:
     1    P002  SERIES  28.0   F     Y     Y
     """
     people = trial.participants
-    labels = {arm.code: arm.label or arm.code for arm in trial.protocol.arms}
-    infused = set(trial.infusions["participant_id"]) if len(trial.infusions) else set()
+    protocol = trial.protocol
+    labels = {arm.code: arm.label or arm.code for arm in protocol.arms}
+    treated = set(trial.infusions["participant_id"]) | set(trial.exercise["participant_id"])
+    actual = actual_treatment(trial)
     out = pd.DataFrame({
-        "STUDYID": pd.Series(trial.protocol.study_id, index=people.index, dtype="string"),
+        "STUDYID": pd.Series(protocol.study_id, index=people.index, dtype="string"),
         "USUBJID": people["participant_id"].astype("string"),
         "SUBJID": people["participant_id"].astype("string"),
         "ARM": people["arm"].astype("string"),
         "TRT01P": people["arm"].map(labels).astype("string"),
-        "ITTFL": pd.Series("Y", index=people.index, dtype="string"),
-        "SAFFL": people["participant_id"].map(lambda p: "Y" if p in infused else "N")
-        .astype("string"),
+        "TRT01A": people["participant_id"].map(actual).astype("string"),
     })
+    for column, factor in _factor_columns(protocol).items():
+        levels = {arm.code: dict(arm.factors).get(factor) for arm in protocol.arms}
+        out[column] = people["arm"].map(levels).astype("string")
+    out["ITTFL"] = pd.Series("Y", index=people.index, dtype="string")
+    out["SAFFL"] = people["participant_id"].map(
+        lambda p: "Y" if p in treated else "N").astype("string")
     extra = covariates(people).reset_index(drop=True)
     extra.index = out.index
+    clash = sorted(set(out.columns) & set(extra.columns))
+    if clash:
+        raise ValueError(
+            f"study.toml: factor(s) {', '.join(clash)} of [[arms]] factors would repeat the "
+            "ADSL column(s) of the same name; rename the factor(s)"
+        )
     return pd.concat([out, extra], axis=1)
+
+
+def _factor_columns(protocol) -> dict[str, str]:
+    """ADSL column name -> factor name, for every factor the arms declare.
+
+    Examples
+    --------
+    >>> from ketex.study.protocol import Arm, Protocol, Visit
+    >>> arms = (Arm("KA", factors={"drug": "ketamine", "exercise": "aerobic"}),
+    ...         Arm("MS", factors={"drug": "midazolam", "exercise": "stretching"}))
+    >>> _factor_columns(Protocol("F", arms, (Visit("BASELINE", 0, (-7, 0)),)))
+    {'DRUG': 'drug', 'EXERCISE': 'exercise'}
+    """
+    columns: dict[str, str] = {}
+    for factor in protocol.factors:
+        name = re.sub(r"[^A-Z0-9_]", "_", factor.upper())
+        if name in columns or name in _ADSL_COLUMNS:
+            raise ValueError(
+                f"study.toml: factor {factor!r} of [[arms]] factors gives the ADSL column "
+                f"{name}, which another column already has; rename the factor"
+            )
+        columns[name] = factor
+    return columns
+
+
+def actual_treatment(trial: Trial) -> pd.Series:
+    """The treatment each participant actually received (ADSL ``TRT01A``), by participant.
+
+    The rule, in order:
+
+    1. Every infusion the participant received is of a drug their arm gives (or their
+       arm gives no drug and they received none): the planned arm's label (``TRT01P``).
+       Missed infusions or sessions do not change it: adherence is measured by
+       :func:`ketex.infusion_exposure` and :func:`ketex.exercise_dose`. Exercise
+       sessions are attendance of the arm's own programme, so they do not change it
+       either.
+    2. An arm prescribes infusions or exercise and the participant has neither an
+       infusion nor a session: missing (not treated).
+    3. Otherwise (a drug the arm does not give was received, see the ``drug_not_in_arm``
+       warning): the label of the one arm whose drugs are exactly the drugs received,
+       preferring, when several arms give them, the one with the planned arm's exercise
+       prescription; when no single arm matches, the drugs received joined by ``" + "``.
+
+    Examples
+    --------
+    >>> import ketex
+    >>> trial = ketex.load_trial(ketex.sample_study_path())
+    >>> actual_treatment(trial).head(2)
+    participant_id
+    P001                 Single ketamine infusion + exercise
+    P002    Six ketamine infusions over two weeks + exercise
+    Name: TRT01A, dtype: string
+    """
+    protocol = trial.protocol
+    labels = {arm.code: arm.label or arm.code for arm in protocol.arms}
+    infusions = trial.infusions
+    received = (
+        infusions.groupby("participant_id")["drug"].agg(
+            lambda d: tuple(dict.fromkeys(str(v).lower() for v in d.dropna())))
+        if len(infusions) else pd.Series(dtype=object)
+    )
+    sessions = set(trial.exercise["participant_id"]) if len(trial.exercise) else set()
+    out = {}
+    for pid, code in zip(trial.participants["participant_id"], trial.participants["arm"],
+                         strict=True):
+        arm = protocol.arm(code)
+        drugs = received.get(pid, ())
+        prescribes = bool(arm.treatments) or protocol.exercise_for(code) is not None
+        if not drugs and pid not in sessions and prescribes:
+            out[pid] = pd.NA
+        elif set(drugs) <= set(arm.drugs):
+            out[pid] = labels[code]
+        else:
+            out[pid] = _matching_arm(protocol, code, drugs, labels)
+    index = pd.Index(trial.participants["participant_id"], name="participant_id")
+    return pd.Series([out[p] for p in index], index=index, dtype="string", name="TRT01A")
+
+
+def _matching_arm(protocol, planned: str, drugs: tuple[str, ...], labels) -> str:
+    same = [a for a in protocol.arms if set(a.drugs) == set(drugs)]
+    if len(same) > 1:
+        exercise = protocol.exercise_for(planned)
+        same = [a for a in same if protocol.exercise_for(a.code) == exercise]
+    return labels[same[0].code] if len(same) == 1 else " + ".join(drugs)
 
 
 def write_adam(trial: Trial, folder: str | Path, *, xpt: bool = False) -> dict[str, Path]:
@@ -150,15 +262,16 @@ def write_adam(trial: Trial, folder: str | Path, *, xpt: bool = False) -> dict[s
     datasets["ADTTE"] = adtte
     written: dict[str, Path] = {}
     define = []
+    factors = _factor_columns(trial.protocol)
     for name, frame in datasets.items():
         names = _xpt_names(frame.columns)
-        define += _define(name, frame, names)
+        define += _define(name, frame, names, factors if name == "ADSL" else {})
         path = folder / f"{name.lower()}.csv"
         _csv(frame).to_csv(path, index=False)
         written[path.name] = path
         if xpt:
             path = folder / f"{name.lower()}.xpt"
-            _write_xpt(frame, names, name, path)
+            _write_xpt(frame, names, name, path, factors if name == "ADSL" else {})
             written[path.name] = path
     path = folder / "adtte_excluded.csv"
     excluded.to_csv(path, index=False)
@@ -234,7 +347,10 @@ def _kind(series: pd.Series) -> str:
     return "text"
 
 
-def _describe(dataset: str, column: str) -> str:
+def _describe(dataset: str, column: str, factors: dict[str, str]) -> str:
+    if dataset == "ADSL" and column in factors:
+        return (f"factor '{factors[column]}': the level of the participant's arm "
+                "(study.toml [[arms]] factors)")
     if dataset == "ADSL" and column in _ADSL_COLUMNS:
         return _ADSL_COLUMNS[column][1]
     if dataset == "ADQS" and column in ANALYSIS_COLUMNS:
@@ -245,17 +361,25 @@ def _describe(dataset: str, column: str) -> str:
     return f"participants.{source} (baseline covariate)"
 
 
-def _define(dataset: str, frame: pd.DataFrame, names: dict[str, str]) -> list[tuple]:
+def _define(dataset: str, frame: pd.DataFrame, names: dict[str, str],
+            factors: dict[str, str]) -> list[tuple]:
     rows = []
     for column in frame.columns:
-        label = _LABELS.get(column) or (_ADSL_COLUMNS[column][0] if column in _ADSL_COLUMNS
-                                        else str(column))
-        rows.append((dataset, column, names[column], label[:40], _kind(frame[column]),
-                     _describe(dataset, column)))
+        rows.append((dataset, column, names[column], _label(column, factors),
+                     _kind(frame[column]), _describe(dataset, column, factors)))
     return rows
 
 
-def _write_xpt(frame: pd.DataFrame, names: dict[str, str], dataset: str, path: Path) -> None:
+def _label(column: str, factors: dict[str, str]) -> str:
+    if column in factors:
+        return f"Factor: {factors[column]}"[:40]
+    label = _LABELS.get(column) or (_ADSL_COLUMNS[column][0] if column in _ADSL_COLUMNS
+                                    else str(column))
+    return label[:40]
+
+
+def _write_xpt(frame: pd.DataFrame, names: dict[str, str], dataset: str, path: Path,
+               factors: dict[str, str]) -> None:
     import pyreadstat
 
     out = pd.DataFrame(index=frame.index)
@@ -273,7 +397,6 @@ def _write_xpt(frame: pd.DataFrame, names: dict[str, str], dataset: str, path: P
             out[name] = values.astype("Float64").astype("float64")
         else:
             out[name] = values.astype("string").fillna("").astype(object)
-    labels = [(_LABELS.get(c) or (_ADSL_COLUMNS[c][0] if c in _ADSL_COLUMNS else str(c)))[:40]
-              for c in frame.columns]
+    labels = [_label(c, factors) for c in frame.columns]
     pyreadstat.write_xport(out, str(path), table_name=dataset, column_labels=labels,
                            file_format_version=5, variable_format=formats or None)

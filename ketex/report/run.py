@@ -232,8 +232,10 @@ def write_report(
         fg.plot_spaghetti(adqs, trial.infusions, arm=code, ax=ax)
         with publication_style():
             ax.set_title(labels[code], loc="left", fontsize=7.5)
+    drugs = " or ".join(dict.fromkeys(d for arm in protocol.arms for d in arm.drugs))
+    drugs = drugs or "study drug"
     save(fig, "figure2_individual", f"Figure 2. Individual {protocol.primary_scale} "
-         "trajectories by arm (thin lines), observed mean (black); triangles mark ketamine "
+         f"trajectories by arm (thin lines), observed mean (black); triangles mark {drugs} "
          "infusions. The day axis is stretched over the first two weeks (asinh scale).")
     step()
     if relapse is not None and len(relapse.table):
@@ -255,7 +257,7 @@ def write_report(
     step()
     ax = fg.plot_swimmer(trial, labels=labels)
     save(ax, "figure5_swimmer", "Figure 5. Each participant's course: line from "
-         "randomisation to the last record, ketamine infusions, exercise sessions attended, "
+         f"randomisation to the last record, {drugs} infusions, exercise sessions attended, "
          "first response, relapse and discontinuation.")
     step()
     ax = fg.plot_consort(trial, labels=labels)

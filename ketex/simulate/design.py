@@ -29,6 +29,7 @@ from ketex.study.protocol import (
     ExercisePrescription,
     InfusionPlan,
     Protocol,
+    Treatment,
     Visit,
 )
 
@@ -88,7 +89,7 @@ def _range(owner: object, name: str) -> None:
 
 @dataclass(frozen=True)
 class ArmDesign:
-    """A treatment arm: its infusions of ketamine (every arm follows the exercise programme).
+    """A treatment arm: its infusions and its exercise programme.
 
     Parameters
     ----------
@@ -104,6 +105,15 @@ class ArmDesign:
         Duration of each infusion; 40 minutes is standard.
     drug, route : str
         ``"ketamine"``, ``"IV"``.
+    role : {"active", "active_placebo", "placebo"}, optional
+        The role of the drug (None: ``"active"``). Only an active drug has the ketamine
+        effect (:class:`KetamineDesign`); an active placebo such as midazolam 0.045 mg/kg
+        has none, so its arm improves by the nonspecific course and exercise alone.
+    exercise : ExerciseDesign, optional
+        The arm's own exercise programme (e.g. a stretching control); None: the trial's
+        ``TrialDesign.exercise``.
+    factors : tuple of (str, str), optional
+        ``(factor, level)`` pairs of a factorial cell, written to the protocol's arms.
     """
 
     code: str
@@ -113,10 +123,21 @@ class ArmDesign:
     infusion_duration_min: float = 40.0
     drug: str = "ketamine"
     route: str = "IV"
+    # None rather than a value so that designs without them write the same TOML as before
+    role: str | None = None
+    exercise: ExerciseDesign | None = None
+    factors: tuple[tuple[str, str], ...] | None = None
+
+    @property
+    def active(self) -> bool:
+        """Whether the arm's drug has the ketamine effect."""
+        return self.role in (None, "active")
 
     def __post_init__(self) -> None:
         where = f"ArmDesign {self.code!r}:"
         _require(bool(self.code.strip()), "ArmDesign.code", "must not be empty")
+        _require(self.role in (None, "active", "active_placebo", "placebo"), f"{where} role",
+                 f"must be active, active_placebo or placebo, got {self.role!r}")
         days = self.infusion_days
         _require(all(d >= 0 for d in days), f"{where} infusion_days", f"must be >= 0, got {days}")
         _require(list(days) == sorted(set(days)), f"{where} infusion_days",
@@ -501,6 +522,36 @@ class AddedEffectDesign:
         _positive(self, "onset_days", allow_zero=True)
 
 
+def _prescription(ex: ExerciseDesign) -> ExercisePrescription:
+    return ExercisePrescription(
+        modality=ex.modality,
+        sessions_per_week=ex.sessions_per_week,
+        duration_min=ex.duration_min,
+        intensity=ex.intensity,
+        hrr_fraction=ex.hrr_fraction,
+        start_day=ex.start_day,
+        weeks=ex.weeks,
+        target_kkw=ex.target_kkw,
+    )
+
+
+def _protocol_arm(arm: ArmDesign) -> Arm:
+    """The protocol's arm: the older one-plan form unless a role, exercise or factors."""
+    exercise = _prescription(arm.exercise) if arm.exercise is not None else None
+    if arm.role is None:
+        plan = (InfusionPlan(arm.drug, arm.route, arm.dose_mg_per_kg, "mg/kg",
+                             arm.infusion_duration_min, arm.infusion_days)
+                if arm.infusion_days else None)
+        return Arm(arm.code, arm.label, plan, exercise=exercise, factors=arm.factors or ())
+    treatments = (
+        (Treatment(arm.drug, arm.dose_mg_per_kg, "mg/kg", arm.infusion_days, arm.role,
+                   arm.route, arm.infusion_duration_min),)
+        if arm.infusion_days else ()
+    )
+    return Arm(arm.code, arm.label, treatments=treatments, exercise=exercise,
+               factors=arm.factors or ())
+
+
 def _yale_arms() -> tuple[ArmDesign, ...]:
     return (
         ArmDesign("SINGLE", "Single ketamine infusion + exercise", (1,)),
@@ -622,7 +673,8 @@ class TrialDesign:
                  f"must start with the baseline visit {ends.baseline_visit!r}, held on or "
                  f"before day 0; got {baseline.name!r} with window {baseline.window}")
         first_doses = [arm.infusion_days[0] for arm in self.arms if arm.infusion_days]
-        _require(min(first_doses, default=1) > 0 and self.exercise.start_day > 0, "TrialDesign",
+        starts = [self.arm_exercise(arm.code).start_day for arm in self.arms]
+        _require(min(first_doses, default=1) > 0 and min(starts) > 0, "TrialDesign",
                  "infusions and exercise must start after randomisation (day >= 1), so that "
                  "the baseline visit precedes treatment")
 
@@ -703,17 +755,7 @@ class TrialDesign:
         >>> protocol.endpoints.primary_visit, protocol.endpoints.remission_preset
         ('WEEK12', 'MADRS<=10')
         """
-        arms = tuple(
-            Arm(
-                arm.code,
-                arm.label,
-                InfusionPlan(arm.drug, arm.route, arm.dose_mg_per_kg, "mg/kg",
-                             arm.infusion_duration_min, arm.infusion_days)
-                if arm.infusion_days else None,
-            )
-            for arm in self.arms
-        )
-        ex = self.exercise
+        arms = tuple(_protocol_arm(arm) for arm in self.arms)
         ends = self.endpoints
         return Protocol(
             study_id=self.study_id,
@@ -721,16 +763,7 @@ class TrialDesign:
             primary_scale="MADRS",
             arms=arms,
             visits=self.protocol_visits(),
-            exercise=ExercisePrescription(
-                modality=ex.modality,
-                sessions_per_week=ex.sessions_per_week,
-                duration_min=ex.duration_min,
-                intensity=ex.intensity,
-                hrr_fraction=ex.hrr_fraction,
-                start_day=ex.start_day,
-                weeks=ex.weeks,
-                target_kkw=ex.target_kkw,
-            ),
+            exercise=_prescription(self.exercise),
             endpoints=EndpointSettings(
                 baseline_visit=ends.baseline_visit,
                 primary_visit=ends.primary_visit,
@@ -740,6 +773,11 @@ class TrialDesign:
                 sustained_through_visit=ends.sustained_through_visit or None,
             ),
         )
+
+    def arm_exercise(self, code: str) -> ExerciseDesign:
+        """The exercise programme of an arm: its own, else the trial's."""
+        arm = next(a for a in self.arms if a.code == code)
+        return arm.exercise or self.exercise
 
     # -- TOML -------------------------------------------------------------------------
 

@@ -2,9 +2,10 @@
 
 Heart rate follows the Karvonen formula around each participant's achieved share of
 heart-rate reserve, with HRmax from Tanaka (208 - 0.7 x age; 164 - 0.7 x age on
-beta-blockers). Power (watts) comes from the participant's working MET level through the
-ACSM leg-cycling equation, VO2 (mL/kg/min) = 10.8 x watts / kg + 7, MET = VO2 / 3.5; the
-``met`` column is that equation applied to the recorded watts, and the dose in KKW is
+beta-blockers). In cycling, power (watts) comes from the participant's working MET level
+through the ACSM leg-cycling equation, VO2 (mL/kg/min) = 10.8 x watts / kg + 7,
+MET = VO2 / 3.5; the ``met`` column is that equation applied to the recorded watts (other
+modalities record the working MET level itself, without power), and the dose in KKW is
 0.0175 x sum(MET x minutes) per prescribed week (``../shared/domain.md`` section 4).
 """
 
@@ -44,7 +45,7 @@ def acsm_cycling_met(watts: np.ndarray, weight_kg: np.ndarray) -> np.ndarray:
     return (10.8 * np.asarray(watts, dtype=float) / np.asarray(weight_kg, dtype=float) + 7.0) / 3.5
 
 
-def exercise_kkw(sessions: pd.DataFrame, n: int, weeks: int) -> np.ndarray:
+def exercise_kkw(sessions: pd.DataFrame, n: int, weeks: int | np.ndarray) -> np.ndarray:
     """Weekly energy expenditure per kg, 0.0175 x sum(met x duration_min) / weeks.
 
     Parameters
@@ -53,8 +54,8 @@ def exercise_kkw(sessions: pd.DataFrame, n: int, weeks: int) -> np.ndarray:
         With integer ``participant`` (0..n-1), ``met`` and ``duration_min``.
     n : int
         Number of participants.
-    weeks : int
-        Prescribed weeks of the programme.
+    weeks : int or numpy.ndarray
+        Prescribed weeks of the programme, or of each participant's programme, ``(n,)``.
 
     Examples
     --------
@@ -96,7 +97,9 @@ def simulate_sessions(
     pandas.DataFrame
         One row per attended session: ``participant`` (position 0..n-1), ``day``,
         ``duration_min``, ``completed``, ``avg_hr``, ``peak_hr``, ``rpe``, ``watts``,
-        ``met``, sorted by participant and day. Dropout is applied by the caller.
+        ``met``, sorted by participant and day. Dropout is applied by the caller. A
+        modality other than ``"cycling"`` (stretching, resistance, ...) has no power:
+        ``watts`` is NaN and ``met`` is the participant's working MET level.
 
     Examples
     --------
@@ -138,9 +141,13 @@ def simulate_sessions(
                    + design.initial_met_sd * rng.standard_normal((n, 1))
                    + design.training_met_gain * progress[None, :]
                    + 0.25 * rng.standard_normal(shape))
-    working_met = np.clip(working_met, 3.0, 12.0)
-    watts = np.maximum(np.round((working_met * 3.5 - 7.0) * weight / 10.8), 10.0)
-    met = np.round(acsm_cycling_met(watts, weight), 2)
+    if design.modality == "cycling":
+        working_met = np.clip(working_met, 3.0, 12.0)
+        watts = np.maximum(np.round((working_met * 3.5 - 7.0) * weight / 10.8), 10.0)
+        met = np.round(acsm_cycling_met(watts, weight), 2)
+    else:  # no power: the working MET level is recorded as the session's MET
+        watts = np.full(shape, np.nan)
+        met = np.round(np.clip(working_met, 1.0, 12.0), 2)
 
     participant, column = np.nonzero(attended)
     pick = (participant, column)

@@ -107,6 +107,7 @@ def latent_course(
     exercise_kkw: np.ndarray,
     relapse_draw: np.ndarray,
     added_madrs: np.ndarray | None = None,
+    arms: np.ndarray | None = None,
 ) -> Course:
     """Compute every participant's true course on the day grid ``days``.
 
@@ -125,6 +126,12 @@ def latent_course(
         ``(n, T)``: known effects added to the course
         (:class:`~ketex.simulate.AddedEffectDesign`); part of the course without
         ketamine, so relapse does not take them away.
+    arms : numpy.ndarray, optional
+        Each participant's arm code, ``(n,)``: the exercise effect and the lengthening of
+        the half-life follow the arm's own programme (:meth:`TrialDesign.arm_exercise`),
+        and an arm whose drug is not active (:attr:`ArmDesign.active`: a placebo or
+        active placebo) has no ketamine effect and so no relapse. None: every
+        participant follows ``design.exercise`` and gets the ketamine effect.
 
     Returns
     -------
@@ -155,13 +162,13 @@ def latent_course(
     nonspecific = course.nonspecific_improvement_madrs * (
         1 - np.exp(-np.clip(t, 0, None) / course.nonspecific_time_constant_days)
     )
-    exercise = design.exercise
-    since_start = np.clip(t - exercise.start_day, 0, None)
-    exercise_effect = (exercise.effect_madrs_per_kkw * exercise_kkw[:, None]) * (
-        1 - np.exp(-since_start / exercise.effect_time_constant_days)
-    )
-    half_life = design.ketamine.half_life_days + exercise.half_life_days_per_kkw * exercise_kkw
+    start, per_kkw, tau, half_life_per_kkw, active = _arm_parts(design, arms, n)
+    since_start = np.clip(t - start, 0, None)
+    exercise_effect = (per_kkw * exercise_kkw[:, None]) * (1 - np.exp(-since_start / tau))
+    half_life = design.ketamine.half_life_days + half_life_per_kkw * exercise_kkw
     ketamine = _ketamine_effect(design, days, infusion_days, half_life)
+    if active is not None:
+        ketamine = ketamine * active[:, None]
     without_ketamine = untreated[:, None] - nonspecific - exercise_effect
     if added_madrs is not None:
         without_ketamine = without_ketamine + added_madrs
@@ -180,9 +187,31 @@ def latent_course(
     rate = np.log(2) / relapse.median_days * relapse.hazard_ratio_per_kkw**exercise_kkw
     relapse_day = response_day + np.maximum(1.0, np.ceil(relapse_draw / rate))
     relapse_day = np.where(relapse_day <= days[-1], relapse_day, np.nan)
+    if active is not None:
+        relapse_day = np.where(active, relapse_day, np.nan)
     lost = np.nan_to_num(np.clip((t - relapse_day[:, None]) / relapse.onset_days, 0, 1))
     madrs = course_with(ketamine * (1 - lost)).reshape(n, len(days))
     return Course(days.astype(int), madrs, untreated, half_life, response_day, relapse_day)
+
+
+def _arm_parts(design: TrialDesign, arms: np.ndarray | None, n: int) -> tuple:
+    """(start_day, effect per KKW, time constant, half-life days per KKW, active) as
+    scalars when every participant follows the trial's programme and an active drug
+    (``active`` None), else per participant, ``(n, 1)`` (``active``: ``(n,)``)."""
+    ex = design.exercise
+    plain = arms is None or all(a.active and a.exercise is None for a in design.arms)
+    if plain:
+        return (ex.start_day, ex.effect_madrs_per_kkw, ex.effect_time_constant_days,
+                ex.half_life_days_per_kkw, None)
+    programmes = [design.arm_exercise(a) for a in arms]
+    active = {a.code: a.active for a in design.arms}
+
+    def column(name: str) -> np.ndarray:
+        return np.array([getattr(p, name) for p in programmes], dtype=float).reshape(n, 1)
+
+    return (column("start_day"), column("effect_madrs_per_kkw"),
+            column("effect_time_constant_days"), column("half_life_days_per_kkw")[:, 0],
+            np.array([active[a] for a in arms], dtype=float))
 
 
 def _ketamine_effect(

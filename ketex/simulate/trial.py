@@ -214,7 +214,9 @@ class _Simulation:
         self.last_visit_day = np.nanmax(days, axis=1)
         first = min(v.window[0] for v in self.visits)
         last = max(v.window[1] for v in self.visits)
-        self.grid = np.arange(min(first, 0), max(last, self.design.exercise.session_days[-1]) + 1)
+        sessions_end = max(self.design.arm_exercise(a.code).session_days[-1]
+                           for a in self.design.arms)
+        self.grid = np.arange(min(first, 0), max(last, sessions_end) + 1)
 
     # -- baseline, random effects, exercise, latent course ----------------------------
 
@@ -244,14 +246,38 @@ class _Simulation:
         self.baseline_madrs, self.baseline_noise = latent, noise
 
     def _exercise(self) -> None:
+        """Sessions of every participant's arm's programme.
+
+        With one programme for all arms, one set of draws; with several (a stretching
+        control, dose arms), each programme is simulated for every participant from its own
+        spawned stream and each participant keeps their arm's, so the draws do not depend
+        on the arm (counterfactual twins, :mod:`ketex.simulate.fast`).
+        """
         rng = self.rngs["exercise"]
-        ex = self.design.exercise
-        self.adherence = rng.beta(ex.adherence_alpha, ex.adherence_beta, self.n)
-        self.sessions = simulate_sessions(
-            ex, age_years=self.age, weight_kg=self.weight, resting_hr=self.resting_hr,
-            beta_blocker=self.beta_blocker, adherence=self.adherence, rng=rng,
-        )
-        self.kkw_full_course = exercise_kkw(self.sessions, self.n, ex.weeks)
+        programmes = {a.code: self.design.arm_exercise(a.code) for a in self.design.arms}
+        mine = [programmes[a] for a in self.arm]
+        self.ex_weeks = np.array([ex.weeks for ex in mine], dtype=float)
+        self.ex_modality = np.array([ex.modality for ex in mine], dtype=object)
+        distinct = list(dict.fromkeys(programmes.values()))
+        people = {"age_years": self.age, "weight_kg": self.weight,
+                  "resting_hr": self.resting_hr, "beta_blocker": self.beta_blocker}
+        if len(distinct) == 1:
+            ex = distinct[0]
+            self.adherence = rng.beta(ex.adherence_alpha, ex.adherence_beta, self.n)
+            self.sessions = simulate_sessions(ex, **people, adherence=self.adherence, rng=rng)
+            self.kkw_full_course = exercise_kkw(self.sessions, self.n, ex.weeks)
+            return
+        self.adherence = np.full(self.n, np.nan)
+        parts = []
+        for ex, stream in zip(distinct, rng.spawn(len(distinct)), strict=True):
+            rows = np.array([m == ex for m in mine])
+            adherence = stream.beta(ex.adherence_alpha, ex.adherence_beta, self.n)
+            sessions = simulate_sessions(ex, **people, adherence=adherence, rng=stream)
+            self.adherence[rows] = adherence[rows]
+            parts.append(sessions[rows[sessions["participant"].to_numpy()]])
+        self.sessions = (pd.concat(parts).sort_values(["participant", "day"], kind="stable")
+                         .reset_index(drop=True))
+        self.kkw_full_course = exercise_kkw(self.sessions, self.n, self.ex_weeks)
 
     def _course(self) -> None:
         rng = self.rngs["effects"]
@@ -270,6 +296,7 @@ class _Simulation:
             exercise_kkw=self.kkw_full_course,
             relapse_draw=rng.standard_exponential(self.n),
             added_madrs=self._added_effects(),
+            arms=self.arm,
         )
         self.true_madrs = self.course.at(self.visit_day)
 
@@ -354,10 +381,10 @@ class _Simulation:
     def _exercise_table(self) -> pd.DataFrame:
         s = self.sessions
         kept = s[self._on_study(s["participant"].to_numpy(), s["day"].to_numpy())]
-        self.kkw = exercise_kkw(kept, self.n, self.design.exercise.weeks)
+        self.kkw = exercise_kkw(kept, self.n, self.ex_weeks)
         table = kept.drop(columns="participant")
         table.insert(0, "participant_id", self.ids[kept["participant"].to_numpy()])
-        table.insert(3, "modality", self.design.exercise.modality)
+        table.insert(3, "modality", self.ex_modality[kept["participant"].to_numpy()])
         return table.reset_index(drop=True)
 
     def _assessments(self) -> pd.DataFrame:

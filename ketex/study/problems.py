@@ -60,6 +60,7 @@ RULES = MappingProxyType(
         "implausible_dose": "error",
         "impossible_duration": "error",
         "duplicate_infusion": "error",
+        "drug_not_in_arm": "warning",
         "duplicate_session": "error",
         # assessments
         "unknown_instrument": "error",

@@ -60,7 +60,7 @@ def check_all(protocol: Protocol, tables: dict[str, pd.DataFrame], log: ProblemL
         _derive_days(name, frame, everyone, log)
         _check_known_participant(name, frame, valid, everyone, log)
         _check_days(name, frame, log)
-    _check_infusions(tables["infusions"], valid, log)
+    _check_infusions(protocol, tables["infusions"], valid, log)
     _check_exercise(tables["exercise"], log)
     _check_assessments(protocol, tables["assessments"], valid, log)
     _check_events(tables["events"], log)
@@ -232,7 +232,8 @@ def _check_days(table: str, frame: pd.DataFrame, log: ProblemLog, day: str = "da
 # -- infusions ----------------------------------------------------------------------
 
 
-def _check_infusions(frame: pd.DataFrame, participants: pd.DataFrame, log) -> None:
+def _check_infusions(protocol: Protocol, frame: pd.DataFrame, participants: pd.DataFrame,
+                     log) -> None:
     table = "infusions"
     if frame.empty:
         return
@@ -279,14 +280,28 @@ def _check_infusions(frame: pd.DataFrame, participants: pd.DataFrame, log) -> No
         lambda row: f"{_where(row)}: esketamine dose {row['_value']:g} mg is above the "
         f"highest licensed {LIMITS['esketamine_mg']:g} mg; check the dose",
     )
+    arm = frame["participant_id"].map(
+        participants.drop_duplicates("participant_id").set_index("participant_id")["arm"]
+    )
+    placebo = {a.code: {t.drug.lower() for t in a.treatments if t.role == "placebo"}
+               for a in protocol.arms}
+    is_placebo = pd.Series(
+        [not pd.isna(a) and not pd.isna(d) and d in placebo.get(a, ())
+         for a, d in zip(arm, frame["drug"], strict=True)],
+        index=frame.index,
+    )
     log.flag(
         table,
         frame,
-        dose <= 0,
+        (dose < 0) | ((dose == 0) & ~is_placebo),
         "dose",
         "implausible_dose",
-        lambda row: f"{_where(row)}: dose {row['_value']:g} must be positive",
+        lambda row: f"{_where(row)}: dose {row['_value']:g} must be positive" if row["_value"] < 0
+        else f"{_where(row)}: dose 0 is a dose only of a placebo, and arm {arm[row.name]} "
+        f"does not give {row['drug']} as one (role = \"placebo\" in its [[arms.treatments]] "
+        "in study.toml); correct the dose, or declare the arm's treatment a placebo",
     )
+    _check_drug_of_arm(protocol, frame, arm, log)
     _range_rule(table, frame, "duration_min", *LIMITS["infusion_duration_min"],
                 "impossible_duration", " min", log)
     duplicated = frame.duplicated(["participant_id", "day", "drug"], keep="first")
@@ -299,6 +314,32 @@ def _check_infusions(frame: pd.DataFrame, participants: pd.DataFrame, log) -> No
         lambda row: f"{_where(row)}: participant {row['participant_id']} already has a "
         f"{row['drug']} infusion on day {row['_value']:g}; remove the duplicate row",
     )
+
+
+def _check_drug_of_arm(protocol: Protocol, frame: pd.DataFrame, arm: pd.Series, log) -> None:
+    """An infusion of a drug the participant's arm does not give: a warning, the row kept.
+
+    Checked only when the protocol declares treatments for some arm: a protocol that names
+    no drug at all says nothing to check against.
+    """
+    gives = {a.code: a.drugs for a in protocol.arms}
+    if not any(gives.values()):
+        return
+    wrong = pd.Series(
+        [not pd.isna(a) and not pd.isna(d) and a in gives and d not in gives[a]
+         for a, d in zip(arm, frame["drug"], strict=True)],
+        index=frame.index,
+    )
+
+    def message(row: pd.Series) -> str:
+        code = arm[row.name]
+        given = ", ".join(gives[code]) or "no drug"
+        return (f"{_where(row)}: participant {row['participant_id']} of arm {code} received "
+                f"{row['_value']}, which arm {code} does not give (its treatments: {given}); "
+                "correct the drug or the participant's arm, or add the treatment to the arm "
+                "in study.toml. The row is kept: if it happened, it is a protocol deviation")
+
+    log.flag("infusions", frame, wrong, "drug", "drug_not_in_arm", message, severity="warning")
 
 
 # -- exercise -----------------------------------------------------------------------

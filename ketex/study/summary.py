@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from ketex.study.protocol import ExercisePrescription
 from ketex.study.trial import Trial
 
 __all__ = ["TrialSummary", "summarize"]
@@ -19,10 +20,14 @@ class TrialSummary:
     ----------
     by_arm : pandas.DataFrame
         One row per arm and a final ``"all"`` row: ``arm, participants, sites,
-        infusions, infusions_per_participant, sessions_attended, sessions_prescribed,
-        attendance_pct, exercise_min_per_week``. ``sessions_prescribed`` is the
-        protocol's sessions per week x weeks for every participant (dropout not
-        deducted), so ``attendance_pct`` is a first look, not the adherence endpoint.
+        infusions, infusions_per_participant, sessions_attended, sessions_completed,
+        sessions_prescribed, attendance_pct, exercise_min_per_week, exercise``.
+        ``sessions_prescribed`` is the arm's own prescription's sessions per week x weeks
+        (:meth:`Protocol.exercise_for`) for every participant (dropout not deducted), so
+        ``attendance_pct`` is a first look, not the adherence endpoint. An arm that
+        prescribes no exercise has 0 sessions prescribed and no attendance or minutes per
+        week (NaN), and ``exercise`` says ``"none prescribed"``; the ``"all"`` row's
+        attendance and minutes per week are over the participants of arms with exercise.
     assessments : pandas.DataFrame
         Number of assessments with a total score, by instrument (rows) and visit
         (columns, protocol order).
@@ -66,9 +71,6 @@ def summarize(trial: Trial) -> TrialSummary:
     """
     protocol = trial.protocol
     arm_of = trial.arms
-    prescribed = 0
-    if protocol.exercise is not None:
-        prescribed = protocol.exercise.sessions_per_week * protocol.exercise.weeks
     exercise = trial.exercise
     completed = (
         exercise["completed"].fillna(True).astype(bool)
@@ -82,8 +84,13 @@ def summarize(trial: Trial) -> TrialSummary:
         n = len(ids)
         infusions = int(trial.infusions["participant_id"].isin(ids).sum())
         attended = exercise["participant_id"].isin(ids)
-        mine = exercise[attended]
-        weeks = protocol.exercise.weeks if protocol.exercise is not None else float("nan")
+        plans = {code: protocol.exercise_for(code) for code in codes}
+        sizes = {code: int((arm_of == code).sum()) for code in codes}
+        prescribed = sum(p.sessions_per_week * p.weeks * sizes[c]
+                         for c, p in plans.items() if p is not None)
+        person_weeks = sum(p.weeks * sizes[c] for c, p in plans.items() if p is not None)
+        exercising = arm_of.index[arm_of.isin([c for c, p in plans.items() if p is not None])]
+        mine = exercise[exercise["participant_id"].isin(exercising)]
         rows.append(
             {
                 "arm": label,
@@ -91,17 +98,18 @@ def summarize(trial: Trial) -> TrialSummary:
                 "sites": _count_sites(trial.participants, ids),
                 "infusions": infusions,
                 "infusions_per_participant": round(infusions / n, 2) if n else float("nan"),
-                "sessions_attended": len(mine),
+                "sessions_attended": int(attended.sum()),
                 "sessions_completed": int((attended & completed).sum()),
-                "sessions_prescribed": prescribed * n,
+                "sessions_prescribed": prescribed,
                 "attendance_pct": (
-                    round(100 * len(mine) / (prescribed * n), 1)
-                    if prescribed and n
-                    else float("nan")
+                    round(100 * len(mine) / prescribed, 1) if prescribed else float("nan")
                 ),
                 "exercise_min_per_week": (
-                    round(mine["duration_min"].sum() / (n * weeks), 1) if n else float("nan")
+                    round(mine["duration_min"].sum() / person_weeks, 1)
+                    if person_weeks
+                    else float("nan")
                 ),
+                "exercise": _describe(plans[label]) if label in plans else "",
             }
         )
     scored = trial.assessments[trial.assessments["total"].notna()]
@@ -115,6 +123,14 @@ def summarize(trial: Trial) -> TrialSummary:
         else pd.DataFrame({"severity": [], "rule": [], "n": []})
     )
     return TrialSummary(protocol.study_id, pd.DataFrame(rows), counts, problems)
+
+
+def _describe(plan: ExercisePrescription | None) -> str:
+    """``"cycling 3 x 45 min/week, 12 weeks"``, or ``"none prescribed"``."""
+    if plan is None:
+        return "none prescribed"
+    return (f"{plan.modality} {plan.sessions_per_week} x {plan.duration_min:g} min/week, "
+            f"{plan.weeks} weeks")
 
 
 def _count_sites(participants: pd.DataFrame, ids: pd.Index) -> int:

@@ -240,3 +240,53 @@ def test_sample_follows_the_simulated_design():
     assert (out["unplanned_infusions"] == 0).all()
     np.testing.assert_allclose(out["dose_mg_per_kg"], 0.5 * out["infusions_received"])
     np.testing.assert_allclose(out["dose_mg"], out["dose_mg_per_kg"] * out["weight_kg"])
+
+
+def test_each_treatment_of_an_arm_is_its_own_plan():
+    # COMBO gives ketamine (days 1, 3) and midazolam (day 2); TITR esketamine 56, 56, 84, 84
+    # mg on days 1, 4, 8, 11; PBO saline dose 0 on days 1, 3
+    from ketex.study.protocol import Treatment
+
+    arms = (
+        Arm("COMBO", treatments=(Treatment("ketamine", 0.5, "mg/kg", (1, 3), duration_min=40.0),
+                                 Treatment("midazolam", 0.045, "mg/kg", (2,),
+                                           role="active_placebo", duration_min=40.0))),
+        Arm("TITR", treatments=(Treatment("esketamine", 56.0, "mg", (1, 4, 8, 11),
+                                          route="intranasal", doses=(56.0, 56.0, 84.0, 84.0)),)),
+        Arm("PBO", treatments=(Treatment("saline", 0.0, "mg/kg", (1, 3), role="placebo",
+                                         duration_min=40.0),)),
+    )
+    protocol = Protocol("HAND", arms, (Visit("BASELINE", 0, (-14, 0)),))
+    people = pd.DataFrame({"participant_id": ["C1", "T1", "P1"], "arm": ["COMBO", "TITR", "PBO"],
+                           "weight_kg": [80.0, 70.0, 60.0]})
+    infusions = pd.DataFrame(
+        [("C1", 1, "ketamine", 0.5, "mg/kg"), ("C1", 2, "midazolam", 0.045, "mg/kg"),
+         ("C1", 3, "ketamine", 0.5, "mg/kg"), ("T1", 1, "esketamine", 56.0, "mg"),
+         ("T1", 4, "esketamine", 56.0, "mg"), ("T1", 8, "esketamine", 84.0, "mg"),
+         ("P1", 1, "saline", 0.0, "mg/kg")],
+        columns=["participant_id", "day", "drug", "dose", "dose_unit"])
+    assessments = pd.DataFrame({"participant_id": ["C1", "T1", "P1"], "day": 0,
+                                "visit": "BASELINE", "instrument": "MADRS", "total": 30})
+    trial = build_trial(protocol, {"participants": people, "infusions": infusions,
+                                   "assessments": assessments})
+    exposure = infusion_exposure(trial).set_index(["participant_id", "drug"])
+    counts = ["infusions_planned", "infusions_received", "planned_days_missed",
+              "unplanned_infusions"]
+    # both of COMBO's drugs are planned, neither counts the other's days as unplanned
+    assert exposure.loc[("C1", "ketamine"), counts].tolist() == [2, 2, 0, 0]
+    assert exposure.loc[("C1", "midazolam"), counts].tolist() == [1, 1, 0, 0]
+    assert exposure.loc[("C1", "midazolam"), "planned_dose_mg"] == pytest.approx(0.045 * 80)
+    assert exposure.loc[("C1", "midazolam"), "note"] == ""
+    # titration: planned 56 + 56 + 84 + 84 = 280 mg (= 4 mg/kg at 70 kg); received 196 mg
+    t1 = exposure.loc[("T1", "esketamine")]
+    assert t1[counts].tolist() == [4, 3, 1, 0]
+    assert t1["planned_dose_mg"] == pytest.approx(280.0)
+    assert t1["planned_dose_mg_per_kg"] == pytest.approx(4.0)
+    assert t1["dose_mg"] == pytest.approx(196.0)
+    assert t1["note"] == "missed planned day(s) 11"
+    # placebo: planned 0, received 0 mg, one of two planned days
+    p1 = exposure.loc[("P1", "saline")]
+    assert p1[counts].tolist() == [2, 1, 1, 0]
+    assert (p1["planned_dose_mg"], p1["dose_mg"]) == (0.0, 0.0)
+    # a drug the arm does not give is planned 0 for it
+    assert exposure.loc[("P1", "ketamine"), "infusions_planned"] == 0

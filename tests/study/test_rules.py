@@ -69,6 +69,10 @@ CASES = {
         ("infusions", 3, "dose", "0"),
         ("infusions", 3, "M02", "dose", "0", "implausible_dose", "error"),
     ),
+    "drug not among the arm's treatments": (
+        ("infusions", 2, "drug", "midazolam"),
+        ("infusions", 2, "M01", "drug", "midazolam", "drug_not_in_arm", "warning"),
+    ),
     "infusion duration impossible": (
         ("infusions", 3, "duration_min", "0"),
         ("infusions", 3, "M02", "duration_min", "0", "impossible_duration", "error"),
