@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from ketex.errors import KetexError
 from ketex.streams._problems import raise_problems
-from ketex.streams.read import STREAM_COLUMNS, read_stream
+from ketex.streams.read import read_labelled
 
 __all__ = ["MANIFEST_COLUMNS", "read_manifest", "read_streams"]
 
@@ -71,12 +70,8 @@ def read_streams(folder: str | Path, manifest: str | Path = "manifest.csv") -> p
 
 def read_session(folder: Path, row: pd.Series) -> pd.DataFrame:
     """One recording of a checked manifest, labelled with its manifest row."""
-    stream = read_stream(folder / row["file"])
-    n = len(stream)
-    labels = {"participant_id": np.full(n, row["participant_id"], dtype=object),
-              "session_id": np.full(n, row["session_id"], dtype=object),
-              "day": pd.array(np.full(n, int(row["day"])), dtype="Int64")}  # fmt: skip
-    return pd.DataFrame({**labels, **{c: stream[c] for c in STREAM_COLUMNS}})
+    labels = {name: row[name] for name in ("participant_id", "session_id", "day")}
+    return read_labelled(folder / row["file"], labels)
 
 
 def read_manifest(

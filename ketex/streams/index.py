@@ -130,6 +130,8 @@ def index_streams(folder: Path, participants: pd.DataFrame, exercise: pd.DataFra
     if "line" not in table.columns:  # a column was missing: nothing more to check
         return StreamIndex(folder, _sessions([]))
     known = set(participants["participant_id"])
+    randomised = (participants.set_index("participant_id")["randomization_date"].to_dict()
+                  if "randomization_date" in participants.columns else {})  # fmt: skip
     session_days = set(zip(exercise["participant_id"], exercise["day"].astype(int), strict=True))
     rows = []
     for _, row in table.iterrows():
@@ -151,6 +153,7 @@ def index_streams(folder: Path, participants: pd.DataFrame, exercise: pd.DataFra
                     severity="warning", column="day", value=day, **where)  # fmt: skip
         summary = _check_file(folder, row, hr_max.get(row["participant_id"], np.nan), log)
         if summary is not None:
+            _check_start(summary, randomised.get(row["participant_id"]), where, log)
             rows.append(summary)
     return StreamIndex(folder, _sessions(rows))
 
@@ -186,6 +189,21 @@ def _check_file(folder: Path, row: pd.Series, hr_max: float, log: object) -> dic
             "day": int(row["day"]), "file": row["file"], "n_records": len(stream),
             "start_time": stream["timestamp"].iloc[0],
             "duration_min": float(t.iloc[-1] - t.iloc[0]) / 60.0}  # fmt: skip
+
+
+def _check_start(summary: dict, randomised: object, where: dict, log: object) -> None:
+    """Warn when the recording's clock puts it more than a day from its manifest day."""
+    start = summary["start_time"]
+    if randomised is None or pd.isna(randomised) or pd.isna(start):
+        return
+    # device clocks are UTC and study days local: a day either way is not a finding
+    day = (start.tz_convert(None).normalize() - pd.Timestamp(randomised).normalize()).days
+    if abs(day - summary["day"]) > 1:
+        log.add("streams", "stream_day_mismatch",
+                f"manifest line {where['line']}: {summary['file']!r} starts on "
+                f"{start:%Y-%m-%d %H:%M} UTC, study day {day}, but the manifest says day "
+                f"{summary['day']}; check the file or the day", severity="warning",
+                column="day", value=summary["day"], **where)  # fmt: skip
 
 
 def _log(log: object, problems: list[dict[str, object]]) -> set:

@@ -87,6 +87,12 @@ def read_stream(path: str | Path) -> pd.DataFrame:
     0        0.0           120.0    100.0
     1        1.0           121.0    110.0
     """
+    return read_labelled(path)
+
+
+def read_labelled(path: str | Path, labels: dict[str, object] | None = None) -> pd.DataFrame:
+    """:func:`read_stream`, with ``participant_id``, ``session_id`` (text) and ``day``
+    (Int64) columns first when ``labels`` gives them (built in the same frame: no copy)."""
     path = Path(path)
     if not path.is_file():
         raise KetexError(f"{path}: no such file")
@@ -98,11 +104,11 @@ def read_stream(path: str | Path) -> pd.DataFrame:
     elif suffix == ".csv":
         records = _csv_records(path)
     elif suffix == ".parquet":
-        return _parquet_table(path)
+        return _parquet_table(path, labels)
     else:
         raise KetexError(f"{path}: unknown stream type {suffix!r} "
                          "(use .fit, .tcx, .gpx, .csv or .parquet)")
-    return _table(path, records)
+    return _table(path, records, labels)
 
 
 def _local(tag: str) -> str:
@@ -171,7 +177,7 @@ def _parse_time(text: str) -> datetime:
     return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value
 
 
-def _table(path: Path, records: list[dict[str, object]]) -> pd.DataFrame:
+def _table(path: Path, records: list[dict[str, object]], labels: dict | None) -> pd.DataFrame:
     if not records:
         raise KetexError(f"{path}: no records (trackpoints or rows) found")
     problems: list[dict[str, object]] = []
@@ -204,7 +210,7 @@ def _table(path: Path, records: list[dict[str, object]]) -> pd.DataFrame:
         elapsed = (timestamp - timestamp.iloc[0]).dt.total_seconds().to_numpy()
     else:
         elapsed = values["elapsed_s"] - values["elapsed_s"][0]
-    return _frame(path, elapsed, timestamp, values)
+    return _frame(path, elapsed, timestamp, values, labels)
 
 
 def _problem(path: Path, index: int, column: str, value: str) -> dict[str, object]:
@@ -213,7 +219,7 @@ def _problem(path: Path, index: int, column: str, value: str) -> dict[str, objec
             "message": f"{path}: record {index}: {column} {value!r} cannot be read"}
 
 
-def _parquet_table(path: Path) -> pd.DataFrame:
+def _parquet_table(path: Path, labels: dict | None) -> pd.DataFrame:
     """A Parquet stream, column by column (no per-record Python work: whole trials)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -268,18 +274,27 @@ def _parquet_table(path: Path) -> pd.DataFrame:
                          "message": f"{path}: record {index} has no time"})  # fmt: skip
     raise_problems(f"{path} has unreadable records", problems)
     timestamp = pd.DatetimeIndex(stamps).tz_localize("UTC")
-    return _frame(path, elapsed, timestamp, values)
+    return _frame(path, elapsed, timestamp, values, labels)
 
 
-def _frame(path: Path, elapsed: np.ndarray, timestamp: object, values: dict) -> pd.DataFrame:
-    """The stream table, built once in column order."""
+def _frame(path: Path, elapsed: np.ndarray, timestamp: object, values: dict,
+           labels: dict | None) -> pd.DataFrame:  # fmt: skip
+    """The stream table, built once in column order (text columns straight from Arrow:
+    pandas would otherwise infer the type of every cell)."""
     import pyarrow as pa
 
     n = len(elapsed)
-    data = {"elapsed_s": np.asarray(elapsed, dtype=float),
-            "timestamp": pd.Series(timestamp).astype(_TIME_DTYPE).reset_index(drop=True),
-            **{c: values[c] for c in STREAM_COLUMNS[2:7]},
-            "source_file": pd.array(pa.array([str(path)] * n, pa.large_string()),
-                                    dtype="string"),
-            "record_index": np.arange(n)}  # fmt: skip
-    return pd.DataFrame(data, columns=list(STREAM_COLUMNS))
+
+    def text(value: object) -> pd.api.extensions.ExtensionArray:
+        return pd.array(pa.array([str(value)] * n, pa.large_string()), dtype="string")
+
+    data = {}
+    if labels is not None:
+        data = {"participant_id": text(labels["participant_id"]),
+                "session_id": text(labels["session_id"]),
+                "day": pd.array(np.full(n, int(labels["day"])), dtype="Int64")}  # fmt: skip
+    data.update({"elapsed_s": np.asarray(elapsed, dtype=float),
+                 "timestamp": pd.Series(timestamp).astype(_TIME_DTYPE).reset_index(drop=True),
+                 **{c: values[c] for c in STREAM_COLUMNS[2:7]},
+                 "source_file": text(path), "record_index": np.arange(n)})  # fmt: skip
+    return pd.DataFrame(data, columns=list(data))

@@ -130,6 +130,7 @@ RULES = MappingProxyType(
         "hr_spike": "warning",
         "hr_max_unknown": "warning",
         "no_exercise_session": "warning",
+        "stream_day_mismatch": "warning",
         "unknown_age_unit": "warning",
         "partial_date": "warning",
     }

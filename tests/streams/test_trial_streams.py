@@ -62,6 +62,10 @@ def test_good_recordings_are_indexed_and_read_on_demand(study):
     seen = [(row["participant_id"], len(stream)) for row, stream in trial.streams.iter_sessions()]
     assert seen == [("P001", 4), ("P001", 15), ("P002", 2)]
     assert trial.streams.read("P999").empty
+    # the FIT ride was recorded on 2017-06-12, P001 randomised on 2024-01-14: day -2407
+    mismatch = trial.report[trial.report["rule"] == "stream_day_mismatch"]
+    assert list(mismatch["line"]) == [3] and list(mismatch["value"]) == ["5"]
+    assert "starts on 2017-06-12 16:10 UTC, study day -2407" in mismatch["message"].iloc[0]
     # the FIT file's 5-10 s intervals (smart recording) are reported, not hidden
     gaps = trial.report[trial.report["rule"] == "stream_gap"]
     assert len(gaps) and gaps["source_file"].str.endswith("d5.fit").all()
@@ -112,6 +116,18 @@ def test_every_problem_is_reported_with_file_and_record(study):
     load = ketex.training_load(trial.streams.read("P001"), hr_rest=78, hr_max=189.1, sex="f")
     assert list(load["n_dropout_s"]) == [2.0, 0.0] and list(load["n_spike_s"]) == [1.0, 0.0]
     assert list(load["n_gap_s"]) == [10.0, 0.0]
+
+
+def test_a_clock_a_day_off_is_allowed_two_days_is_not(study):
+    # P001 randomised 2024-01-14; day 3 = 2024-01-17
+    rows = {"late.csv": "2024-01-18T01:30:00Z", "far.csv": "2024-01-19T10:00:00Z"}
+    files = {name: f"timestamp,heart_rate_bpm\n{at},120\n" for name, at in rows.items()}
+    write(study, "file,participant_id,day,session_id\nlate.csv,P001,3,A\nfar.csv,P001,3,B\n",
+          files)
+    trial = ketex.load_trial(study)
+    found = trial.report[trial.report["rule"] == "stream_day_mismatch"]
+    assert list(found["line"]) == [3] and "study day 5" in found["message"].iloc[0]
+    assert len(trial.streams) == 2  # a warning: kept
 
 
 def test_table_and_stream_errors_come_in_one_report(study):
