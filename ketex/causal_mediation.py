@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ketex._mediation_fit import fit_logit, fit_ols
+from ketex._mediation_fit import fit_logistic, fit_ols
 from ketex._mediation_formulas import EFFECTS, _Layout, _Setting, effects_on_model_scale, jacobian
 from ketex.errors import DataValidationError
 
@@ -79,8 +79,9 @@ def _estimate(frame: pd.DataFrame, exposure: str, mediator: str, outcome: str,
     xy = np.column_stack([np.ones(n), a, m, a * m, c])
     if not interaction:
         xy = np.delete(xy, 3, axis=1)
-    fm = (fit_ols if mediator_model == "linear" else fit_logit)(xm, m)
-    fy = (fit_ols if outcome_model == "linear" else fit_logit)(xy, frame[outcome].to_numpy(float))
+    y = frame[outcome].to_numpy(float)
+    fm = (fit_ols if mediator_model == "linear" else fit_logistic)(xm, m)
+    fy = (fit_ols if outcome_model == "linear" else fit_logistic)(xy, y)
     ty, vy = fy.coef, fy.vcov
     if not interaction:  # theta3 fixed at 0 with no variance
         ty = np.insert(ty, 3, 0.0)

@@ -104,3 +104,24 @@ def test_binary_outcome_and_binary_mediator_run():
     r2 = mediation(df, exposure="a", mediator="mb", outcome="y", mediator_model="logistic")
     e = r2.effects.set_index("effect")["estimate"]
     assert e["te"] == pytest.approx(e["pnde"] + e["tnie"], rel=1e-12)
+
+
+def test_separated_logistic_outcome_is_a_clear_error():
+    df = _data()
+    df["yb"] = (df.a > 0.5).astype(int)  # the exposure predicts the outcome perfectly
+    with pytest.raises(ketex.ConvergenceError, match="separation"):
+        mediation(df, exposure="a", mediator="m", outcome="yb", outcome_model="logistic")
+
+
+def test_logistic_fits_are_the_glm_core():
+    from ketex._mediation_fit import fit_logistic
+    from ketex.models._binomial import fit_glm, get_link
+
+    df = _data()
+    x = np.column_stack([np.ones(len(df)), df.a, df.c])
+    y = (df.m > 0.5).to_numpy(float)
+    fit = fit_logistic(x, y)
+    beta, vcov, _, converged = fit_glm(x, y, np.zeros(len(y)), get_link("logit"))
+    assert converged
+    np.testing.assert_array_equal(fit.coef, beta)
+    np.testing.assert_array_equal(fit.vcov, vcov)
