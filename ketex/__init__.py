@@ -4,6 +4,7 @@ The public API is listed in ``__all__``; everything else is private.
 """
 
 from ketex.causal_mediation import MediationResult, mediation
+from ketex.causal_sensitivity import MediationSensitivity, mediation_sensitivity
 from ketex.datasets import sample_study_path
 from ketex.derive import (
     COMPENDIUM_2011,
@@ -127,7 +128,9 @@ __all__ = [
     "MANIFEST_COLUMNS",
     "STREAM_COLUMNS",
     "mediation",
+    "mediation_sensitivity",
     "MediationResult",
+    "MediationSensitivity",
     "additive_interaction",
     "AdditiveInteraction",
     "power",

@@ -68,6 +68,18 @@ def _check(data: pd.DataFrame, columns: list[str], mediator_model: str,
             "mediation: a logistic mediator with a logistic outcome is not supported yet")
 
 
+def complete_rows(data: pd.DataFrame, exposure: str, mediator: str, outcome: str,
+                  covariates: list[str], subject: str | None, mediator_model: str,
+                  outcome_model: str) -> pd.DataFrame:
+    """The checked columns of a mediation analysis, numeric, complete rows only."""
+    columns = [exposure, mediator, outcome, *covariates] + ([subject] if subject else [])
+    _check(data, columns, mediator_model, outcome_model, mediator, outcome)
+    frame = data[columns].copy()
+    for col in [exposure, mediator, outcome, *covariates]:
+        frame[col] = pd.to_numeric(frame[col], errors="coerce")
+    return frame.dropna().reset_index(drop=True)
+
+
 def _estimate(frame: pd.DataFrame, exposure: str, mediator: str, outcome: str,
               covariates: list[str], interaction: bool, mediator_model: str,
               outcome_model: str) -> tuple[np.ndarray, np.ndarray, float]:
@@ -194,12 +206,8 @@ def mediation(
     ['cde', 'pnde', 'tnie', 'tnde', 'pnie', 'te', 'pm']
     """
     covariates = list(covariates)
-    columns = [exposure, mediator, outcome, *covariates] + ([subject] if subject else [])
-    _check(data, columns, mediator_model, outcome_model, mediator, outcome)
-    frame = data[columns].copy()
-    for col in [exposure, mediator, outcome, *covariates]:
-        frame[col] = pd.to_numeric(frame[col], errors="coerce")
-    frame = frame.dropna().reset_index(drop=True)
+    frame = complete_rows(data, exposure, mediator, outcome, covariates, subject,
+                          mediator_model, outcome_model)
     n_dropped = len(data) - len(frame)
     if covariate_values is None:
         covariate_values = {c: float(frame[c].mean()) for c in covariates}

@@ -12,6 +12,7 @@ from ketex.report.figures.exercise import (
     plot_dose_response,
 )
 from ketex.report.figures.forest import plot_forest
+from ketex.report.figures.mediation import plot_mediation_sensitivity
 from ketex.report.figures.survival import plot_kaplan_meier, risk_table_axes
 from ketex.report.figures.swimmer import plot_swimmer, swimmer_data
 from ketex.report.figures.trajectories import observed_means, plot_spaghetti, plot_trajectory
@@ -26,6 +27,7 @@ __all__ = [
     "plot_dose_response",
     "plot_forest",
     "plot_kaplan_meier",
+    "plot_mediation_sensitivity",
     "plot_spaghetti",
     "plot_swimmer",
     "plot_trajectory",
