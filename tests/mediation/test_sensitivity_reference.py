@@ -94,6 +94,10 @@ def test_sensitivity_figure(trial):
     assert zero.get_xdata()[0] == sens.rho_at_zero["tnie"]
     with pytest.raises(ValueError, match="pnie"):
         plot_mediation_sensitivity(sens, effect="te")
+    from ketex.report.style import new_figure
+
+    _, given = new_figure()
+    assert plot_mediation_sensitivity(sens, ax=given) is given
     plt.close("all")
 
 
@@ -102,3 +106,20 @@ def test_bad_rho_is_a_clear_error(trial):
 
     with pytest.raises(ketex.DataValidationError, match="strictly between -1 and 1"):
         mediation_sensitivity(trial, rho=[0.0, 1.0], **KW)
+
+
+def test_continuous_exposure_levels_at_rho_zero(trial):
+    kw = dict(KW, exposure="dose_kkw")
+    sens = mediation_sensitivity(trial, interaction=True, exposure_levels=(5, 15),
+                                 rho=[0.0, 0.3], **kw)
+    effects = mediation(trial, interaction=True, exposure_levels=(5, 15), **kw).effects
+    effects = effects.set_index("effect")
+    at_zero = sens.curve[sens.curve["rho"] == 0.0].set_index("effect")
+    for effect in ("pnie", "tnie"):
+        assert at_zero.loc[effect, "estimate"] == pytest.approx(
+            effects.loc[effect, "estimate"], rel=1e-10)
+    # the curve is linear in kappa(rho): the effect at a is b1 (t2 - kappa + t3 a)(a1 - a0),
+    # so the difference between tnie and pnie, b1 t3 (a1 - a0)^2, does not depend on rho
+    gaps = sens.curve.pivot(index="rho", columns="effect", values="estimate")
+    gap = gaps["tnie"] - gaps["pnie"]
+    assert gap.iloc[0] == pytest.approx(gap.iloc[1], rel=1e-10)
