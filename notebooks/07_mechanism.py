@@ -40,7 +40,7 @@ import statsmodels.formula.api as smf
 
 import ketex
 from ketex.report.analysis import dose_outcome_data
-from ketex.report.figures import plot_mediation_sensitivity
+from ketex.report.figures import plot_exercise_timing, plot_mediation_sensitivity
 
 trial = ketex.load_trial(ketex.sample_study_path())
 
@@ -63,6 +63,17 @@ arms = trial.participants[["participant_id", "arm"]].astype({"arm": str})
 by_arm = (windows.merge(arms, on="participant_id")
           .pivot_table(index="arm", columns="window", values="met_minutes", aggfunc="mean"))
 by_arm.round(0)
+
+# %% [markdown]
+# The schedule of four participants of each arm, first 30 days: infusion ends (triangles),
+# the 0-24 h, 24-48 h and 48-72 h windows after them (darker is earlier) and the sessions
+# (open circles: outside every window):
+
+# %%
+shown = [p for arm in ("SINGLE", "SERIES")
+         for p in arms.loc[arms["arm"] == arm, "participant_id"].astype(str).head(4)]
+ax = plot_exercise_timing(infusions, sessions[sessions["day"] <= 30], participants=shown)
+ax.set_xlim(0, 30);
 
 # %% [markdown]
 # Mean MET-minutes per participant inside each window, by arm: participants with a series

@@ -104,3 +104,21 @@ def test_bad_input_names_table_row_column_and_value():
         exercise_windows(_infusions([1], [540], [60]), SESSIONS, attribution="first")
     with pytest.raises(ValueError, match="windows_h"):
         exercise_windows(_infusions([1], [540], [60]), SESSIONS, windows_h=[(24, 0)])
+
+
+def test_timing_figure_marks_infusion_ends_and_sessions_inside():
+    import matplotlib.pyplot as plt
+
+    from ketex.report.figures import plot_exercise_timing
+
+    inf = _infusions([1], [540], [60])
+    ses = _sessions([2, 2, 3, 3, 6], [540, 600, 540, 660, 540], met=(1, 2, 3, 4, 5))
+    ax = plot_exercise_timing(inf, ses)
+    lines = {line.get_gid(): line for line in ax.get_lines()}
+    np.testing.assert_allclose(lines["infusions:P1"].get_xdata(), [1 + 600 / 1440])
+    np.testing.assert_allclose(lines["sessions:P1"].get_xdata(),
+                               [2 + 540 / 1440, 2 + 600 / 1440, 3 + 540 / 1440,
+                                3 + 660 / 1440, 6 + 540 / 1440])
+    # only the day-6 session (5 days after the end) is outside the 0-72 h windows
+    np.testing.assert_allclose(lines["outside:P1"].get_xdata(), [6 + 540 / 1440])
+    plt.close("all")
