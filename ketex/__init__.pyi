@@ -18,6 +18,7 @@ from . import streams as streams
 from . import study as study
 from . import survival as survival
 from .causal_mediation import MediationResult, mediation
+from .causal_sensitivity import MediationSensitivity, mediation_sensitivity
 from .datasets import sample_study_path
 from .derive import (
     COMPENDIUM_2011,
@@ -42,6 +43,7 @@ from .derive import (
     endpoint_preset,
     evaluate_endpoint,
     exercise_dose,
+    exercise_windows,
     infusion_exposure,
     person_period,
     time_to_event,
@@ -240,4 +242,7 @@ __all__ = [
     "stream_adherence",
     "ADHERENCE_COLUMNS",
     "actual_treatment",
+    "mediation_sensitivity",
+    "MediationSensitivity",
+    "exercise_windows",
 ]

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ketex._mediation_fit import fit_logit, fit_ols
+from ketex._mediation_fit import fit_logistic, fit_ols
 from ketex._mediation_formulas import EFFECTS, _Layout, _Setting, effects_on_model_scale, jacobian
 from ketex.errors import DataValidationError
 
@@ -68,6 +68,18 @@ def _check(data: pd.DataFrame, columns: list[str], mediator_model: str,
             "mediation: a logistic mediator with a logistic outcome is not supported yet")
 
 
+def complete_rows(data: pd.DataFrame, exposure: str, mediator: str, outcome: str,
+                  covariates: list[str], subject: str | None, mediator_model: str,
+                  outcome_model: str) -> pd.DataFrame:
+    """The checked columns of a mediation analysis, numeric, complete rows only."""
+    columns = [exposure, mediator, outcome, *covariates] + ([subject] if subject else [])
+    _check(data, columns, mediator_model, outcome_model, mediator, outcome)
+    frame = data[columns].copy()
+    for col in [exposure, mediator, outcome, *covariates]:
+        frame[col] = pd.to_numeric(frame[col], errors="coerce")
+    return frame.dropna().reset_index(drop=True)
+
+
 def _estimate(frame: pd.DataFrame, exposure: str, mediator: str, outcome: str,
               covariates: list[str], interaction: bool, mediator_model: str,
               outcome_model: str) -> tuple[np.ndarray, np.ndarray, float]:
@@ -79,8 +91,9 @@ def _estimate(frame: pd.DataFrame, exposure: str, mediator: str, outcome: str,
     xy = np.column_stack([np.ones(n), a, m, a * m, c])
     if not interaction:
         xy = np.delete(xy, 3, axis=1)
-    fm = (fit_ols if mediator_model == "linear" else fit_logit)(xm, m)
-    fy = (fit_ols if outcome_model == "linear" else fit_logit)(xy, frame[outcome].to_numpy(float))
+    y = frame[outcome].to_numpy(float)
+    fm = (fit_ols if mediator_model == "linear" else fit_logistic)(xm, m)
+    fy = (fit_ols if outcome_model == "linear" else fit_logistic)(xy, y)
     ty, vy = fy.coef, fy.vcov
     if not interaction:  # theta3 fixed at 0 with no variance
         ty = np.insert(ty, 3, 0.0)
@@ -193,12 +206,8 @@ def mediation(
     ['cde', 'pnde', 'tnie', 'tnde', 'pnie', 'te', 'pm']
     """
     covariates = list(covariates)
-    columns = [exposure, mediator, outcome, *covariates] + ([subject] if subject else [])
-    _check(data, columns, mediator_model, outcome_model, mediator, outcome)
-    frame = data[columns].copy()
-    for col in [exposure, mediator, outcome, *covariates]:
-        frame[col] = pd.to_numeric(frame[col], errors="coerce")
-    frame = frame.dropna().reset_index(drop=True)
+    frame = complete_rows(data, exposure, mediator, outcome, covariates, subject,
+                          mediator_model, outcome_model)
     n_dropped = len(data) - len(frame)
     if covariate_values is None:
         covariate_values = {c: float(frame[c].mean()) for c in covariates}

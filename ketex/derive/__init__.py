@@ -25,6 +25,7 @@ from ketex.derive.infusions import infusion_exposure
 from ketex.derive.mets import COMPENDIUM_2011, CompendiumEntry, CompendiumTable, MetOptions
 from ketex.derive.person_period import PERSON_PERIOD_COLUMNS, person_period
 from ketex.derive.time_to_event import TimeToEvent, time_to_event
+from ketex.derive.windows import exercise_windows
 
 __all__ = [
     "person_period",
@@ -36,6 +37,7 @@ __all__ = [
     "HeartRateOptions",
     "MetOptions",
     "exercise_dose",
+    "exercise_windows",
     "infusion_exposure",
     "PRESETS",
     "Achieved",

@@ -28,13 +28,14 @@ SETUP_CELL = "import sys, warnings\nwarnings.simplefilter('error')\nprint(sys.pr
 TIMEOUT_PER_CELL = 300  # seconds; the slowest cell (05, the whole report) takes ~20 s
 
 
-def test_the_five_notebooks_are_there():
+def test_the_notebooks_are_there():
     assert [p.stem for p in NOTEBOOKS] == [
         "01_load_and_validate",
         "02_primary_mmrm",
         "03_relapse_and_sustained_response",
         "04_exercise_dose_response",
         "05_manuscript_figures",
+        "07_mechanism",
     ]
 
 

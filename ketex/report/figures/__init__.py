@@ -12,8 +12,10 @@ from ketex.report.figures.exercise import (
     plot_dose_response,
 )
 from ketex.report.figures.forest import plot_forest
+from ketex.report.figures.mediation import plot_mediation_sensitivity
 from ketex.report.figures.survival import plot_kaplan_meier, risk_table_axes
 from ketex.report.figures.swimmer import plot_swimmer, swimmer_data
+from ketex.report.figures.timing import plot_exercise_timing
 from ketex.report.figures.trajectories import observed_means, plot_spaghetti, plot_trajectory
 from ketex.report.style import save_figure
 
@@ -24,8 +26,10 @@ __all__ = [
     "plot_adherence_heatmap",
     "plot_consort",
     "plot_dose_response",
+    "plot_exercise_timing",
     "plot_forest",
     "plot_kaplan_meier",
+    "plot_mediation_sensitivity",
     "plot_spaghetti",
     "plot_swimmer",
     "plot_trajectory",
