@@ -7,7 +7,14 @@ from pathlib import Path
 import pandas as pd
 
 from ketex.errors import DataValidationError
-from ketex.io.files import read_csv_table, read_parquet_table, rows_to_frame
+from ketex.io.files import (
+    decode_text,
+    read_csv_table,
+    read_file_bytes,
+    read_parquet_table,
+    rows_to_frame,
+    table_file_present,
+)
 from ketex.study.problems import ProblemLog
 from ketex.study.protocol import Protocol, ProtocolError
 from ketex.study.tables import SAFETY_TABLES
@@ -77,19 +84,25 @@ def read_protocol(path: str | Path, text: str | None = None) -> Protocol:
     is invalid, and ``OSError`` when the file is missing.
     """
     path = Path(path)
+    log = ProblemLog()
     try:
         if text is None:
-            return Protocol.read(path)
+            if not table_file_present(path):
+                raise FileNotFoundError(f"{path} does not exist; a study needs its study.toml")
+            data = read_file_bytes(path, "study", log)
+            text = None if data is None else decode_text(data, path.name, "study", log)
+            if text is None:
+                raise DataValidationError(
+                    f"{path} cannot be read: {log.report()['message'].iloc[0]}", log.report())
         return Protocol.from_toml_text(text, source=str(path))
     except ProtocolError as exc:
-        log = ProblemLog()
         log.add("study", "bad_protocol", str(exc), source_file=path.name)
         raise DataValidationError(f"invalid protocol: {exc}", log.report()) from None
 
 
 def _read_table(folder: Path, name: str, log: ProblemLog) -> pd.DataFrame | None:
     candidates = (folder / f"{name}{ext}" for ext in (".csv", ".parquet"))
-    found = [path for path in candidates if path.exists()]
+    found = [path for path in candidates if table_file_present(path)]
     if not found:
         return None
     if len(found) > 1:
