@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ketex.io.escape import unescape_formula
 from ketex.study.problems import LINE, PARSE_ERROR, SOURCE_FILE, ProblemLog
 
 __all__ = ["decode_text", "read_csv_table", "read_file_bytes", "read_parquet_table",
@@ -163,7 +164,11 @@ def _bad_cell(data: bytes, raw_line: bytes, offset: int, line: int) -> tuple[str
 
 
 def read_csv_table(path: Path, table: str, log: ProblemLog) -> pd.DataFrame | None:
-    """Read a CSV file (comma, semicolon or tab separated; UTF-8, with or without BOM)."""
+    """Read a CSV file (comma, semicolon or tab separated; UTF-8, with or without BOM).
+
+    A cell that ketex's writers escaped against formula injection (``'=...``) is read
+    as it was before escaping (:func:`ketex.io.escape.unescape_formula`).
+    """
     source = path.name
     data = read_file_bytes(path, table, log)
     if data is None:
@@ -190,7 +195,7 @@ def read_csv_table(path: Path, table: str, log: ProblemLog) -> pd.DataFrame | No
             start, previous_end = previous_end + 1, reader.line_num
             if not any(cell.strip() for cell in record):
                 continue  # blank line: no record
-            records.append(record)
+            records.append([unescape_formula(cell) for cell in record])
             starts.append(start)
     except csv.Error as exc:
         log.add(table, "malformed_file",

@@ -7,6 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from ketex.errors import DataValidationError
+from ketex.io.escape import csv_safe, text_cells_as_text
 from ketex.io.files import (
     decode_text,
     read_csv_table,
@@ -189,7 +190,9 @@ def write_trial(trial: Trial, folder: str | Path, *, format: str = "csv") -> Pat
     -------
     Path
         The folder. Reading it back with :func:`load_trial` gives an equal trial.
-        Safety tables without rows are not written.
+        Safety tables without rows are not written. Text that a spreadsheet would run
+        as a formula (``=``, ``+``, ``-``, ``@`` first) is written with an apostrophe
+        before it, which :func:`load_trial` removes again.
     """
     if format not in ("csv", "parquet"):
         raise ValueError(f"format must be 'csv' or 'parquet', got {format!r}")
@@ -199,18 +202,23 @@ def write_trial(trial: Trial, folder: str | Path, *, format: str = "csv") -> Pat
     for name, frame in _written(trial).items():
         target = folder / f"{name}.{format}"
         if format == "csv":
-            _for_file(frame).to_csv(target, index=False)
+            csv_safe(_for_file(frame)).to_csv(target, index=False)
         else:
             frame.to_parquet(target, index=False)
     return folder
 
 
 def write_excel(trial: Trial, path: str | Path) -> Path:
-    """Write a trial as one ``.xlsx`` workbook with a ``study`` sheet holding the protocol."""
+    """Write a trial as one ``.xlsx`` workbook with a ``study`` sheet holding the protocol.
+
+    Text cells are written as text, never as formulas, so ``=A1`` reads back as ``=A1``.
+    """
     path = Path(path)
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
         for name, frame in _written(trial).items():
             _for_file(frame).to_excel(writer, sheet_name=name, index=False)
         study = pd.DataFrame({"study.toml": trial.protocol.to_toml().splitlines()})
         study.to_excel(writer, sheet_name=STUDY_SHEET, index=False, header=False)
+        for sheet in writer.sheets.values():
+            text_cells_as_text(sheet)
     return path
