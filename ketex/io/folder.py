@@ -13,9 +13,9 @@ from ketex.io.files import (
     read_csv_table,
     read_file_bytes,
     read_parquet_table,
-    rows_to_frame,
     table_file_present,
 )
+from ketex.io.workbook import match_sheets, open_books, read_sheet
 from ketex.study.problems import ProblemLog
 from ketex.study.protocol import Protocol, ProtocolError
 from ketex.study.tables import SAFETY_TABLES
@@ -119,45 +119,30 @@ def _read_table(folder: Path, name: str, log: ProblemLog) -> pd.DataFrame | None
 
 
 def _load_workbook(path: Path, on_error: str) -> Trial:
-    import openpyxl  # imported here: only workbooks need it
-
     try:
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        values, formulas = open_books(path)
     except Exception as exc:  # openpyxl raises many types for a damaged file
         raise DataValidationError(
             f"{path} cannot be opened as an Excel workbook ({type(exc).__name__}: {exc}); "
             "save it again as .xlsx"
         ) from None
-    try:
-        sheets = {name.strip().lower(): book[name] for name in book.sheetnames}
-        if STUDY_SHEET in sheets:
-            lines = [row[0] for row in sheets[STUDY_SHEET].iter_rows(values_only=True)]
-            text = "\n".join("" if v is None else str(v) for v in lines)
-            protocol = read_protocol(f"{path.name}[study]", text)
-        else:
-            protocol = read_protocol(path.parent / "study.toml")
-        log = ProblemLog()
-        raw = {}
-        for name in TABLE_NAMES:
-            if name not in sheets:
-                raw[name] = None
-                continue
-            rows = list(sheets[name].iter_rows(values_only=True))
-            if not rows:
-                raw[name] = None
-                continue
-            records, lines = [], []
-            for number, row in enumerate(rows[1:], start=2):
-                if all(v is None or (isinstance(v, str) and not v.strip()) for v in row):
-                    continue
-                records.append(list(row))
-                lines.append(number)
-            header = list(rows[0])
-            while header and header[-1] is None:
-                header.pop()
-            raw[name] = rows_to_frame(header, records, lines, f"{path.name}[{name}]", name, log)
-    finally:
-        book.close()
+    log = ProblemLog()
+    found = match_sheets(formulas, path.name, (*TABLE_NAMES, STUDY_SHEET), log)
+    if STUDY_SHEET in log.unreadable:
+        report = log.report()
+        raise DataValidationError(f"invalid protocol: {report['message'].iloc[0]}", report)
+    if STUDY_SHEET in found:
+        lines = [row[0] if row else None
+                 for row in values[found[STUDY_SHEET]].iter_rows(values_only=True)]
+        text = "\n".join("" if v is None else str(v) for v in lines)
+        protocol = read_protocol(f"{path.name}[study]", text)
+    else:
+        protocol = read_protocol(path.parent / "study.toml")
+    raw = {
+        name: read_sheet(values[found[name]], formulas[found[name]], f"{path.name}[{name}]",
+                         name, log) if name in found else None
+        for name in TABLE_NAMES
+    }
     return build_trial(protocol, raw, on_error=on_error, source=str(path), log=log)
 
 

@@ -42,6 +42,12 @@ RULES = MappingProxyType(
         "malformed_file": "error",
         "duplicate_column": "error",
         "missing_column": "error",
+        # workbooks: sheets and cells
+        "ambiguous_sheet": "error",
+        "hidden_sheet": "error",
+        "merged_cells": "error",
+        "formula_without_value": "error",
+        "formula_cell": "warning",
         # records and values
         "malformed_row": "error",
         "missing_value": "error",
@@ -93,6 +99,7 @@ RULES = MappingProxyType(
         "unknown_field_type": "error",
         "bad_choices": "error",
         "bad_mapping": "error",
+        "labels_export": "error",
         # REDCap exports: records rows
         "invalid_choice": "error",
         "unmapped_code": "error",
