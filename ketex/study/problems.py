@@ -84,6 +84,11 @@ RULES = MappingProxyType(
         "phq9_item9_positive": "warning",
         # events
         "unknown_event": "warning",
+        # plausibility (ketex.study.plausibility)
+        "beyond_schedule": "error",
+        "event_beyond_schedule": "warning",
+        "implausible_bmi": "warning",
+        "implausible_watts": "warning",
         # safety tables: adverse events, vital signs, medications
         "unknown_code": "error",
         "end_before_start": "error",

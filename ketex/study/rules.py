@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ketex import scales
-from ketex.study import safety_rules
+from ketex.study import plausibility, safety_rules
 from ketex.study.problems import LINE, SOURCE_FILE, ProblemLog, number_hint
 from ketex.study.protocol import DOSE_UNITS, Protocol
 from ketex.study.tables import EVENT_TYPES, MAX_ITEMS, SAFETY_TABLES
@@ -71,6 +71,7 @@ def check_all(protocol: Protocol, tables: dict[str, pd.DataFrame], log: ProblemL
             _check_days(name, frame, log, day)
         _check_known_participant(name, frame, valid, everyone, log)
     safety_rules.check_safety(tables, log)
+    plausibility.check_plausibility(protocol, tables, log)
 
 
 def _where(row: pd.Series) -> str:
