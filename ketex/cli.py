@@ -25,6 +25,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ketex.errors import DataValidationError
+from ketex.io.escape import csv_safe
 from ketex.io.folder import load_trial
 from ketex.io.redcap import load_redcap
 from ketex.io.sdtm import load_sdtm
@@ -139,9 +140,9 @@ def _validate(args: argparse.Namespace) -> int:
             return 1
         report = exc.report
     if args.out:
-        report.to_csv(args.out, index=False)
+        csv_safe(report).to_csv(args.out, index=False)
     if args.format == "csv":
-        report.to_csv(sys.stdout, index=False)
+        csv_safe(report).to_csv(sys.stdout, index=False)
     else:
         n_errors = int((report["severity"] == "error").sum())
         n_warnings = int((report["severity"] == "warning").sum())
@@ -194,7 +195,7 @@ def _simulate(args: argparse.Namespace) -> int:
         return 2
     folder = write_trial(trial, args.out, format="csv")
     design.write(folder / "design.toml")
-    trial.truth.to_csv(folder / "truth.csv", index=False, lineterminator="\n")
+    csv_safe(trial.truth).to_csv(folder / "truth.csv", index=False, lineterminator="\n")
     print(f"{folder}: {trial!r}")
     return 0
 
@@ -222,7 +223,7 @@ def _power(args: argparse.Namespace) -> int:
           f"alpha = {result.alpha}")
     print(result.summary[columns].to_string(index=False, float_format="{:.3f}".format))
     if args.out:
-        result.summary.to_csv(args.out, index=False)
+        csv_safe(result.summary).to_csv(args.out, index=False)
     if args.figure:
         import matplotlib
 

@@ -22,6 +22,7 @@ from ketex.derive.analysis import (
 )
 from ketex.derive.endpoints import PRESETS, Remission, Response
 from ketex.derive.time_to_event import TTE_COLUMNS, time_to_event
+from ketex.io.escape import csv_safe
 from ketex.study.trial import Trial
 
 __all__ = ["DEFINE_COLUMNS", "adsl", "actual_treatment", "write_adam"]
@@ -267,17 +268,17 @@ def write_adam(trial: Trial, folder: str | Path, *, xpt: bool = False) -> dict[s
         names = _xpt_names(frame.columns)
         define += _define(name, frame, names, factors if name == "ADSL" else {})
         path = folder / f"{name.lower()}.csv"
-        _csv(frame).to_csv(path, index=False)
+        csv_safe(_csv(frame)).to_csv(path, index=False)
         written[path.name] = path
         if xpt:
             path = folder / f"{name.lower()}.xpt"
             _write_xpt(frame, names, name, path, factors if name == "ADSL" else {})
             written[path.name] = path
     path = folder / "adtte_excluded.csv"
-    excluded.to_csv(path, index=False)
+    csv_safe(excluded).to_csv(path, index=False)
     written[path.name] = path
     path = folder / "define.csv"
-    pd.DataFrame(define, columns=list(DEFINE_COLUMNS)).to_csv(path, index=False)
+    csv_safe(pd.DataFrame(define, columns=list(DEFINE_COLUMNS))).to_csv(path, index=False)
     written[path.name] = path
     return dict(sorted(written.items()))
 

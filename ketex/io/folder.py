@@ -8,7 +8,15 @@ from pathlib import Path
 import pandas as pd
 
 from ketex.errors import DataValidationError
-from ketex.io.files import read_csv_table, read_parquet_table, rows_to_frame
+from ketex.io.escape import csv_safe, text_cells_as_text
+from ketex.io.files import (
+    decode_text,
+    read_csv_table,
+    read_file_bytes,
+    read_parquet_table,
+    table_file_present,
+)
+from ketex.io.workbook import match_sheets, open_books, read_sheet
 from ketex.study.problems import ProblemLog
 from ketex.study.protocol import Protocol, ProtocolError
 from ketex.study.tables import SAFETY_TABLES
@@ -100,19 +108,25 @@ def read_protocol(path: str | Path, text: str | None = None) -> Protocol:
     is invalid, and ``OSError`` when the file is missing.
     """
     path = Path(path)
+    log = ProblemLog()
     try:
         if text is None:
-            return Protocol.read(path)
+            if not table_file_present(path):
+                raise FileNotFoundError(f"{path} does not exist; a study needs its study.toml")
+            data = read_file_bytes(path, "study", log)
+            text = None if data is None else decode_text(data, path.name, "study", log)
+            if text is None:
+                raise DataValidationError(
+                    f"{path} cannot be read: {log.report()['message'].iloc[0]}", log.report())
         return Protocol.from_toml_text(text, source=str(path))
     except ProtocolError as exc:
-        log = ProblemLog()
         log.add("study", "bad_protocol", str(exc), source_file=path.name)
         raise DataValidationError(f"invalid protocol: {exc}", log.report()) from None
 
 
 def _read_table(folder: Path, name: str, log: ProblemLog) -> pd.DataFrame | None:
     candidates = (folder / f"{name}{ext}" for ext in (".csv", ".parquet"))
-    found = [path for path in candidates if path.exists()]
+    found = [path for path in candidates if table_file_present(path)]
     if not found:
         return None
     if len(found) > 1:
@@ -128,45 +142,30 @@ def _read_table(folder: Path, name: str, log: ProblemLog) -> pd.DataFrame | None
 
 
 def _load_workbook(path: Path, on_error: str) -> Trial:
-    import openpyxl  # imported here: only workbooks need it
-
     try:
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        values, formulas = open_books(path)
     except Exception as exc:  # openpyxl raises many types for a damaged file
         raise DataValidationError(
             f"{path} cannot be opened as an Excel workbook ({type(exc).__name__}: {exc}); "
             "save it again as .xlsx"
         ) from None
-    try:
-        sheets = {name.strip().lower(): book[name] for name in book.sheetnames}
-        if STUDY_SHEET in sheets:
-            lines = [row[0] for row in sheets[STUDY_SHEET].iter_rows(values_only=True)]
-            text = "\n".join("" if v is None else str(v) for v in lines)
-            protocol = read_protocol(f"{path.name}[study]", text)
-        else:
-            protocol = read_protocol(path.parent / "study.toml")
-        log = ProblemLog()
-        raw = {}
-        for name in TABLE_NAMES:
-            if name not in sheets:
-                raw[name] = None
-                continue
-            rows = list(sheets[name].iter_rows(values_only=True))
-            if not rows:
-                raw[name] = None
-                continue
-            records, lines = [], []
-            for number, row in enumerate(rows[1:], start=2):
-                if all(v is None or (isinstance(v, str) and not v.strip()) for v in row):
-                    continue
-                records.append(list(row))
-                lines.append(number)
-            header = list(rows[0])
-            while header and header[-1] is None:
-                header.pop()
-            raw[name] = rows_to_frame(header, records, lines, f"{path.name}[{name}]", name, log)
-    finally:
-        book.close()
+    log = ProblemLog()
+    found = match_sheets(formulas, path.name, (*TABLE_NAMES, STUDY_SHEET), log)
+    if STUDY_SHEET in log.unreadable:
+        report = log.report()
+        raise DataValidationError(f"invalid protocol: {report['message'].iloc[0]}", report)
+    if STUDY_SHEET in found:
+        lines = [row[0] if row else None
+                 for row in values[found[STUDY_SHEET]].iter_rows(values_only=True)]
+        text = "\n".join("" if v is None else str(v) for v in lines)
+        protocol = read_protocol(f"{path.name}[study]", text)
+    else:
+        protocol = read_protocol(path.parent / "study.toml")
+    raw = {
+        name: read_sheet(values[found[name]], formulas[found[name]], f"{path.name}[{name}]",
+                         name, log) if name in found else None
+        for name in TABLE_NAMES
+    }
     return build_trial(protocol, raw, on_error=on_error, source=str(path), log=log)
 
 
@@ -199,7 +198,9 @@ def write_trial(trial: Trial, folder: str | Path, *, format: str = "csv") -> Pat
     -------
     Path
         The folder. Reading it back with :func:`load_trial` gives an equal trial.
-        Safety tables without rows are not written.
+        Safety tables without rows are not written. Text that a spreadsheet would run
+        as a formula (``=``, ``+``, ``-``, ``@`` first) is written with an apostrophe
+        before it, which :func:`load_trial` removes again.
     """
     if format not in ("csv", "parquet"):
         raise ValueError(f"format must be 'csv' or 'parquet', got {format!r}")
@@ -209,18 +210,23 @@ def write_trial(trial: Trial, folder: str | Path, *, format: str = "csv") -> Pat
     for name, frame in _written(trial).items():
         target = folder / f"{name}.{format}"
         if format == "csv":
-            _for_file(frame).to_csv(target, index=False)
+            csv_safe(_for_file(frame)).to_csv(target, index=False)
         else:
             frame.to_parquet(target, index=False)
     return folder
 
 
 def write_excel(trial: Trial, path: str | Path) -> Path:
-    """Write a trial as one ``.xlsx`` workbook with a ``study`` sheet holding the protocol."""
+    """Write a trial as one ``.xlsx`` workbook with a ``study`` sheet holding the protocol.
+
+    Text cells are written as text, never as formulas, so ``=A1`` reads back as ``=A1``.
+    """
     path = Path(path)
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
         for name, frame in _written(trial).items():
             _for_file(frame).to_excel(writer, sheet_name=name, index=False)
         study = pd.DataFrame({"study.toml": trial.protocol.to_toml().splitlines()})
         study.to_excel(writer, sheet_name=STUDY_SHEET, index=False, header=False)
+        for sheet in writer.sheets.values():
+            text_cells_as_text(sheet)
     return path

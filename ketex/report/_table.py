@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from ketex.io.escape import csv_safe, markdown_text
+
 __all__ = ["FORMATS", "ManuscriptTable", "format_p"]
 
 FORMATS = ("csv", "md", "tex", "html", "docx")
@@ -90,21 +92,21 @@ class ManuscriptTable:
             raise ValueError(f"which must be 'display' or 'data', got {which!r}.")
         path = Path(path)
         frame = self.display if which == "display" else self.data
-        frame.to_csv(path, index=False)
+        csv_safe(frame).to_csv(path, index=False)  # no formulas from labels in spreadsheets
         return path
 
     def to_markdown(self) -> str:
         """The table as GitHub-flavoured Markdown, caption in bold, notes below."""
-        header = [str(c) for c in self.display.columns]
-        rows = [[_cell(v).replace("|", "\\|") for v in row]
+        header = [markdown_text(c) for c in self.display.columns]
+        rows = [[markdown_text(_cell(v)) for v in row]
                 for row in self.display.itertuples(index=False)]  # fmt: skip
-        lines = [f"**{self.title}**", "", "| " + " | ".join(header) + " |",
+        lines = [f"**{markdown_text(self.title)}**", "", "| " + " | ".join(header) + " |",
                  "|" + "|".join("---" for _ in header) + "|"]  # fmt: skip
         for row in rows:
             row[0] = row[0].replace(INDENT, "&emsp;") if row[0].startswith(INDENT) else row[0]
             lines.append("| " + " | ".join(row) + " |")
         if self.notes:
-            lines += [""] + list(self.notes)
+            lines += [""] + [markdown_text(note) for note in self.notes]
         return "\n".join(lines)
 
     def to_latex(self) -> str:

@@ -6,12 +6,13 @@ Readers never stop at the first problem: every check adds its findings to a
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from types import MappingProxyType
 
 import pandas as pd
 
-__all__ = ["REPORT_COLUMNS", "RULES", "ProblemLog", "format_report"]
+__all__ = ["REPORT_COLUMNS", "RULES", "ProblemLog", "format_report", "number_hint"]
 
 REPORT_COLUMNS = (
     "table",
@@ -33,12 +34,20 @@ RULES = MappingProxyType(
         "bad_protocol": "error",
         "missing_table": "error",
         "empty_table": "error",
+        "no_rows": "warning",
+        "unreadable_file": "error",
         "ambiguous_table": "error",
         "empty_file": "error",
         "bad_encoding": "error",
         "malformed_file": "error",
         "duplicate_column": "error",
         "missing_column": "error",
+        # workbooks: sheets and cells
+        "ambiguous_sheet": "error",
+        "hidden_sheet": "error",
+        "merged_cells": "error",
+        "formula_without_value": "error",
+        "formula_cell": "warning",
         # records and values
         "malformed_row": "error",
         "missing_value": "error",
@@ -76,6 +85,11 @@ RULES = MappingProxyType(
         "phq9_item9_positive": "warning",
         # events
         "unknown_event": "warning",
+        # plausibility (ketex.study.plausibility)
+        "beyond_schedule": "error",
+        "event_beyond_schedule": "warning",
+        "implausible_bmi": "warning",
+        "implausible_watts": "warning",
         # safety tables: adverse events, vital signs, medications
         "unknown_code": "error",
         "end_before_start": "error",
@@ -91,6 +105,7 @@ RULES = MappingProxyType(
         "unknown_field_type": "error",
         "bad_choices": "error",
         "bad_mapping": "error",
+        "labels_export": "error",
         # REDCap exports: records rows
         "invalid_choice": "error",
         "unmapped_code": "error",
@@ -274,6 +289,32 @@ def format_report(report: pd.DataFrame, limit: int | None = 20) -> str:
     if limit is not None and len(report) > limit:
         lines.append(f"... and {len(report) - limit} more problems")
     return "\n".join(lines)
+
+
+_COMMA_NUMBER = re.compile(r"([+-]?)(\d{1,3}(?:\.\d{3})+|\d+),(\d+)")
+
+
+def number_hint(value: object) -> str:
+    """A hint for a number written with a decimal comma, or "" for any other value.
+
+    Examples
+    --------
+    >>> number_hint("64,5")
+    ' (decimal comma? use a point: 64.5)'
+    >>> number_hint("1,085")
+    ' (decimal comma or thousands separator? write 1.085 or 1085)'
+    >>> number_hint("abc")
+    ''
+    """
+    match = _COMMA_NUMBER.fullmatch(str(value).strip())
+    if match is None:
+        return ""
+    sign, whole, fraction = match.groups()
+    whole = whole.replace(".", "")
+    if len(fraction) == 3 and len(match[2]) <= 3:
+        return (f" (decimal comma or thousands separator? write {sign}{whole}.{fraction} "
+                f"or {sign}{whole}{fraction})")
+    return f" (decimal comma? use a point: {sign}{whole}.{fraction})"
 
 
 def _display(value: object) -> str | None:

@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 
 from ketex import scales
-from ketex.study import safety_rules
-from ketex.study.problems import LINE, SOURCE_FILE, ProblemLog
+from ketex.study import plausibility, safety_rules
+from ketex.study.problems import LINE, SOURCE_FILE, ProblemLog, number_hint
 from ketex.study.protocol import DOSE_UNITS, Protocol
 from ketex.study.tables import EVENT_TYPES, MAX_ITEMS, SAFETY_TABLES
 
@@ -71,6 +71,7 @@ def check_all(protocol: Protocol, tables: dict[str, pd.DataFrame], log: ProblemL
             _check_days(name, frame, log, day)
         _check_known_participant(name, frame, valid, everyone, log)
     safety_rules.check_safety(tables, log)
+    plausibility.check_plausibility(protocol, tables, log)
 
 
 def _where(row: pd.Series) -> str:
@@ -200,6 +201,18 @@ def _check_known_participant(table, frame, participants, everyone, log) -> None:
     known = set(participants["participant_id"].dropna())
     listed = set(everyone["participant_id"].dropna())
     ids = frame["participant_id"]
+    if not known and len(frame):
+        # one cause, one problem: not a row per record of every other table
+        file = frame[SOURCE_FILE].dropna()
+        file = str(file.iloc[0]) if len(file) else table
+        cause = ("every participant was rejected (see the participants problems)" if listed
+                 else "the participants table has no readable row (see its problem)")
+        log.add(table, "unknown_participant",
+                f"{file}: none of the {len(frame)} rows were loaded because {cause}; fix "
+                "participants and these rows load too",
+                source_file=file, column="participant_id")
+        log.rejected.setdefault(table, set()).update(frame.index)
+        return
 
     def message(row: pd.Series) -> str:
         if row["_value"] in listed:
@@ -451,7 +464,8 @@ def _check_instrument(protocol, frame, instrument, index, parsed, log: ProblemLo
         bad_row |= log.flag(
             table, rows, raw.notna() & numbers.isna(), column, "non_numeric",
             lambda row, c=column: f"{_where(row)}: {c} {row['_value']!r} is not a "
-            f"valid {code} item score; enter a whole number or leave it empty")
+            f"valid {code} item score{number_hint(row['_value'])}; enter a whole number or "
+            "leave it empty")
         top = instrument.item_max[k - 1]
         bad_row |= log.flag(
             table, rows,

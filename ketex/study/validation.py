@@ -17,7 +17,14 @@ import pandas as pd
 
 from ketex.errors import DataValidationError
 from ketex.study import rules
-from ketex.study.problems import LINE, PARSE_ERROR, SOURCE_FILE, ProblemLog, format_report
+from ketex.study.problems import (
+    LINE,
+    PARSE_ERROR,
+    SOURCE_FILE,
+    ProblemLog,
+    format_report,
+    number_hint,
+)
 from ketex.study.protocol import Protocol
 from ketex.study.tables import TABLES, canonical, empty_table
 from ketex.study.trial import Trial
@@ -102,16 +109,23 @@ def _prepare(name: str, frame: pd.DataFrame | None, log: ProblemLog) -> pd.DataF
         if schema.required_table and name not in log.unreadable:
             log.add(name, "missing_table", f"the {name} table is missing; provide {name}.csv")
         return _with_provenance(empty_table(name))
+    named = frame.attrs.get(SOURCE_FILE)
     frame = frame.reset_index(drop=True)
     if SOURCE_FILE not in frame.columns:
         frame = frame.assign(**{SOURCE_FILE: name, LINE: np.arange(2, len(frame) + 2)})
     frame = frame.rename(columns=lambda c: str(c).strip())
-    file = str(frame[SOURCE_FILE].iloc[0]) if len(frame) else name
+    file = str(frame[SOURCE_FILE].iloc[0]) if len(frame) else str(named or name)
     if frame.empty and schema.required_table:
         log.add(name, "empty_table",
-                f"the {name} table has no rows; a trial needs at least one. Check that the "
-                "export holds the data and not only the header line",
+                f"{file}: the {name} table has no rows; a trial needs at least one. Check "
+                "that the export holds the data and not only the header line",
                 source_file=file)
+    elif frame.empty:
+        log.add(name, "no_rows",
+                f"{file} has a header but no rows, so the trial has no {name}. If none were "
+                "recorded, delete the file to say so; otherwise check that the export holds "
+                "the data and not only the header line",
+                severity="warning", source_file=file)
     if PARSE_ERROR in frame.columns:
         log.flag(name, frame, frame[PARSE_ERROR].notna(), None, "malformed_row",
                  lambda row: row[PARSE_ERROR])
@@ -259,8 +273,8 @@ def _convert(
             bad,
             column,
             "non_numeric",
-            lambda row: f"{_where(row)}: {column} {row['_value']!r} is not a number; "
-            "enter a number or leave the cell empty",
+            lambda row: f"{_where(row)}: {column} {row['_value']!r} is not a number"
+            f"{number_hint(row['_value'])}; enter a number or leave the cell empty",
         )
         if kind == "int":  # only study days are whole numbers
             log.flag(

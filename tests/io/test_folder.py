@@ -156,7 +156,8 @@ def test_dates_are_written_as_iso(mini, tmp_path):
     [
         (b"", ("events", "events.csv", 1, None, None, None, "empty_file", "error")),
         ("participant_id,day,event\nM01,3,hospitalisé\n".encode("latin-1"),
-         ("events", "events.csv", None, None, None, None, "bad_encoding", "error")),
+         ("events", "events.csv", 2, None, "event", "hospitalis\\xe9", "bad_encoding",
+          "error")),
         (b"participant_id,day,event,day\nM01,3,other,3\n",
          ("events", "events.csv", 1, None, "day", None, "duplicate_column", "error")),
         (b"participant_id,event\nM01,other\n",

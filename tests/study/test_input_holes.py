@@ -143,7 +143,7 @@ def test_header_only_participants_is_an_error(mini_folder):
     path = mini_folder / "participants.csv"
     path.write_text(path.read_text().splitlines()[0] + "\n")
     trial = _load(mini_folder)
-    assert ("participants", "participants", None, None, None, None, "empty_table",
+    assert ("participants", "participants.csv", None, None, None, None, "empty_table",
             "error") in _rows(trial.report)
 
 

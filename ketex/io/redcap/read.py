@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 from collections.abc import Mapping
 from pathlib import Path
@@ -146,6 +147,7 @@ def read_redcap_tables(
     plan = read_mapping(mapping, dictionary)
     path = Path(records_csv)
     log = ProblemLog()
+    _check_not_labels(path, dictionary, plan.record_id, log)
     frame = read_csv_table(path, TABLE, log)
     if frame is None:
         _raise(path, log)
@@ -161,6 +163,37 @@ def read_redcap_tables(
         columns = list(dict.fromkeys(columns))
         raw[table] = pd.DataFrame(reader.rows[table], columns=columns, dtype=object)
     return RedcapTables(plan.protocol, raw, log, reader.fields, reader.blanked)
+
+
+_SYSTEM_LABELS = ("event name", "repeat instrument", "repeat instance", "complete?",
+                  "survey identifier", "data access group")
+
+
+def _check_not_labels(path: Path, dictionary: Dictionary, record_id: str,
+                      log: ProblemLog) -> None:
+    """Raise ``labels_export`` when the header holds field labels, not variable names.
+
+    REDCap's "CSV / Microsoft Excel (labels)" export names columns by their questions
+    ("Record ID", "Complete?" once per form) and writes choice labels, not codes.
+    """
+    if not path.is_file():
+        return  # read_csv_table reports what stands there
+    with path.open(encoding="utf-8-sig", errors="replace", newline="") as handle:
+        header = next(csv.reader(handle), [])
+    cells = [cell.strip() for cell in header]
+    if record_id in cells:
+        return
+    labels = {f.label.strip().lower(): f.name for f in dictionary.fields.values() if f.label}
+    as_labels = [c for c in cells if c.lower() in labels or c.lower() in _SYSTEM_LABELS]
+    if len(as_labels) < 2:
+        return
+    shown = ", ".join(repr(c) for c in as_labels[:4])
+    log.add(TABLE, "labels_export",
+            f"{path.name} names its columns by field labels ({shown}, ...), not by variable "
+            f"names such as {record_id}: it is a 'labels' export, whose values are labels "
+            "too. Export the data again as 'CSV / Microsoft Excel (raw data)'",
+            source_file=path.name, line=1)
+    _raise(path, log)
 
 
 def _raise(path: Path, log: ProblemLog) -> NoReturn:
@@ -335,10 +368,15 @@ class _RecordsReader:
             code = _choice(field, raw)
             if code is None:
                 choices = " | ".join(f"{c}, {label}" for c, label in field.choices)
+                label = [c for c, text in field.choices
+                         if text.strip().lower() == raw.strip().lower()]
+                hint = (f"; {raw!r} is the label of choice {label[0]}: the export holds "
+                        "labels, not codes. Export 'CSV / Microsoft Excel (raw data)'"
+                        if label else "; correct the value in REDCap, or add the choice to "
+                        "the data dictionary")
                 self.error(source, row, record, field.name, raw, "invalid_choice",
-                           f"{field.name} {raw!r} is not one of its choices ({choices}); "
-                           "correct the value in REDCap, or add the choice to the data "
-                           "dictionary")
+                           f"{field.name} {raw!r} is not one of its choices ({choices})"
+                           f"{hint}")
                 return None, False
         return self.recode(source, column, field, code, row, record)
 

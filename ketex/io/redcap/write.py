@@ -22,6 +22,7 @@ import pandas as pd
 import tomli_w
 
 from ketex import scales
+from ketex.io.escape import escape_formula
 from ketex.io.redcap.dictionary import DICTIONARY_COLUMNS, checkbox_column
 from ketex.io.redcap.read import SYSTEM_COLUMNS
 from ketex.study.protocol import Protocol
@@ -138,7 +139,7 @@ def _write_csv(path: Path, header: list[str], rows: list[dict[str, str]]) -> Non
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=header, restval="")
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows({k: escape_formula(v) for k, v in row.items()} for row in rows)
 
 
 # -- names --------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ketex.io.escape import csv_safe
 from ketex.io.sdtm import terms
 from ketex.study.tables import TABLES, item_columns
 from ketex.study.trial import Trial
@@ -96,7 +97,7 @@ def write_sdtm(trial: Trial, folder: str | Path, *, format: str = "csv") -> Path
     for name, frame in datasets.items():
         target = folder / f"{name.lower()}.{format}"
         if format == "csv":
-            frame.to_csv(target, index=False)
+            csv_safe(frame).to_csv(target, index=False)
         else:
             _write_xpt(frame, target, name)
     trial.protocol.write(folder / "study.toml")
