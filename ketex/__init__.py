@@ -43,6 +43,7 @@ from ketex.estimands import (
     ReferenceBasedResult,
     TippingPointResult,
     delta_template,
+    intercurrent_events,
     reference_based_mi,
     rubin_rules,
     tipping_point,
@@ -114,6 +115,7 @@ __version__ = "0.1.0.dev0"
 
 __all__ = [
     "reference_based_mi",
+    "intercurrent_events",
     "ReferenceBasedResult",
     "delta_template",
     "tipping_point",

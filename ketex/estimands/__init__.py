@@ -2,10 +2,12 @@
 
 Modules: ``strategies`` (MAR, JR, CR, CIR, LMCF), ``imputation_model`` (ketex's MMRM
 fitted to the MAR data), ``impute`` (conditional means and draws), ``ancova``
-(per-visit analysis), ``pooling`` (Rubin's rules, jackknife, bootstrap),
-``reference_based`` (the entry point) and ``tipping`` (delta grids).
+(per-visit analysis), ``pooling`` (Rubin's rules, jackknife, bootstrap), ``ice`` (the
+intercurrent-event table from a trial), ``reference_based`` (the entry point) and
+``tipping`` (delta grids).
 """
 
+from ketex.estimands.ice import intercurrent_events
 from ketex.estimands.pooling import PooledEstimate, rubin_rules
 from ketex.estimands.reference_based import ReferenceBasedResult, delta_template, reference_based_mi
 from ketex.estimands.strategies import STRATEGIES
@@ -16,6 +18,7 @@ __all__ = [
     "PooledEstimate",
     "ReferenceBasedResult",
     "delta_template",
+    "intercurrent_events",
     "reference_based_mi",
     "rubin_rules",
     "TippingPointResult",
