@@ -39,11 +39,14 @@ from ketex.errors import (
     KetexError,
 )
 from ketex.estimands import (
+    EstimandSpec,
     PooledEstimate,
     ReferenceBasedResult,
     TippingPointResult,
     delta_template,
+    estimand_spec,
     intercurrent_events,
+    read_estimand_spec,
     reference_based_mi,
     rubin_rules,
     tipping_point,
@@ -116,6 +119,9 @@ __version__ = "0.1.0.dev0"
 __all__ = [
     "reference_based_mi",
     "intercurrent_events",
+    "EstimandSpec",
+    "estimand_spec",
+    "read_estimand_spec",
     "ReferenceBasedResult",
     "delta_template",
     "tipping_point",
