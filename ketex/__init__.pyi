@@ -55,10 +55,14 @@ from .errors import (
     KetexError,
 )
 from .estimands import (
+    EstimandSpec,
     PooledEstimate,
     ReferenceBasedResult,
     TippingPointResult,
     delta_template,
+    estimand_spec,
+    intercurrent_events,
+    read_estimand_spec,
     reference_based_mi,
     rubin_rules,
     tipping_point,
@@ -245,4 +249,8 @@ __all__ = [
     "mediation_sensitivity",
     "MediationSensitivity",
     "exercise_windows",
+    "intercurrent_events",
+    "EstimandSpec",
+    "estimand_spec",
+    "read_estimand_spec",
 ]

@@ -2,12 +2,15 @@
 
 Modules: ``strategies`` (MAR, JR, CR, CIR, LMCF), ``imputation_model`` (ketex's MMRM
 fitted to the MAR data), ``impute`` (conditional means and draws), ``ancova``
-(per-visit analysis), ``pooling`` (Rubin's rules, jackknife, bootstrap),
-``reference_based`` (the entry point) and ``tipping`` (delta grids).
+(per-visit analysis), ``pooling`` (Rubin's rules, jackknife, bootstrap), ``ice`` (the
+intercurrent-event table from a trial), ``reference_based`` (the entry point),
+``tipping`` (delta grids) and ``spec`` (the ``[estimands]`` table of ``study.toml``).
 """
 
+from ketex.estimands.ice import intercurrent_events
 from ketex.estimands.pooling import PooledEstimate, rubin_rules
 from ketex.estimands.reference_based import ReferenceBasedResult, delta_template, reference_based_mi
+from ketex.estimands.spec import EstimandSpec, estimand_spec, read_estimand_spec
 from ketex.estimands.strategies import STRATEGIES
 from ketex.estimands.tipping import TippingPointResult, tipping_point
 
@@ -16,6 +19,10 @@ __all__ = [
     "PooledEstimate",
     "ReferenceBasedResult",
     "delta_template",
+    "EstimandSpec",
+    "estimand_spec",
+    "read_estimand_spec",
+    "intercurrent_events",
     "reference_based_mi",
     "rubin_rules",
     "TippingPointResult",

@@ -125,14 +125,19 @@ class ReferenceBasedResult:
         """Impute again under other strategies without refitting (rbmi's
         ``update_strategy``).
 
-        Allowed when the imputation model's data do not change (the same outcomes are
-        MAR), e.g. JR, CR, CIR and LMCF with the same first affected visits.
+        Allowed when the imputation model's data do not change (the same observed
+        outcomes are MAR): any change among JR, CR, CIR, LMCF and user-defined
+        strategies, and a change between MAR and a non-MAR strategy for participants
+        with no outcome observed after their ICE.  The result is then the same as
+        :func:`reference_based_mi` with the new table.
 
         Raises
         ------
         ValueError
-            The new ICE table puts other outcomes into or out of the imputation model;
-            call :func:`reference_based_mi` again.
+            The new ICE table puts observed outcomes into or out of the imputation model
+            (MAR <-> non-MAR for a participant observed after the ICE, or a moved ICE
+            visit); call :func:`reference_based_mi` again.  rbmi's ``update_strategy``
+            refuses MAR -> non-MAR in that case too, but only warns for non-MAR -> MAR.
         """
         model = self._model
         long = apply_ice(model.long, ice, self._functions, self._keep_post_ice_data)

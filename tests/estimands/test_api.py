@@ -95,16 +95,40 @@ def test_tipping_point_found(jr):
         assert row["tipping_delta_interpolated"] <= row["tipping_delta"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "open: with_ice does not yet detect this change of strategy (JR -> MAR) "
-        "on the small fixture; to be investigated"
-    ),
-)
-def test_with_ice_refuses_changes_to_the_model_data(jr, ice):
-    with pytest.raises(ValueError, match="run reference_based_mi again"):
-        jr.with_ice(ice.assign(strategy="MAR"))
+def test_with_ice_changes_strategy_when_no_outcome_follows_an_ice(small, ice, jr):
+    # every ICE of the small trial is at the first missing visit: no observed outcome
+    # after an ICE, so JR -> MAR leaves the imputation model's data as they are (rbmi's
+    # update_strategy allows it too: its strategy lock is only set by post-ICE data)
+    first = dict(zip(ice["id"], ice["visit"], strict=True))
+    after = small[small["id"].isin(first) & (small["visit"] >= small["id"].map(first))]
+    assert after["change"].isna().all()
+    switched = jr.with_ice(ice.assign(strategy="MAR"))
+    fresh = _run(small, ice.assign(strategy="MAR"))
+    np.testing.assert_allclose(switched.data["estimate"], fresh.data["estimate"], rtol=1e-10)
+    np.testing.assert_allclose(switched.data["se"], fresh.data["se"], rtol=1e-10)
+    assert not np.allclose(switched.data["estimate"], jr.data["estimate"], rtol=1e-3)
+
+
+@pytest.fixture(scope="module")
+def ice_post(ice) -> pd.DataFrame:
+    """P05's ICE one visit before its first missing one: W2 is observed after the ICE."""
+    moved = ice.copy()
+    moved.loc[moved["id"] == "P05", "visit"] = "W2"
+    return moved
+
+
+@pytest.mark.parametrize(("fitted", "updated"), [("JR", "MAR"), ("MAR", "JR")])
+def test_with_ice_refuses_changes_to_the_model_data(small, ice_post, fitted, updated):
+    # an outcome observed after a non-MAR ICE is left out of the imputation model, one
+    # after a MAR ICE is in it: switching needs a new fit (rbmi errors for MAR -> non-MAR
+    # and warns for non-MAR -> MAR; ketex refuses both, the result would not be the fit
+    # to that ICE table)
+    fit = _run(small, ice_post.assign(strategy=fitted))
+    with pytest.raises(ValueError, match=r"participants \['P05'\]\); run reference_based_mi"):
+        fit.with_ice(ice_post.assign(strategy=updated))
+    # the other participants may change
+    others = ice_post.assign(strategy=np.where(ice_post["id"] == "P05", fitted, updated))
+    assert len(fit.with_ice(others).data) == 3
 
 
 def test_bootstrap_and_approx_bayes_reproducible(small, ice):

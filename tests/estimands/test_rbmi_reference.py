@@ -5,9 +5,10 @@ R 4.2.2) on rbmi's antidepressant trial; MAR, JR, CR, CIR, LMCF, MAR with a delt
 on the DRUG arm's imputed values and a tipping-point grid.  The method is
 deterministic, so estimate, SE and interval limits must agree to relative 1e-6 (the
 treatment effect's p-value too), against rbmi run with its imputation MMRM converged
-tightly (BFGS, reltol 1e-14; see the script).  rbmi with mmrm's default optimiser stops
-about 1e-5 short of the REML maximum; that run is checked at the 1e-4 its optimiser
-reaches, to show the difference is convergence and nothing else.
+tightly (BFGS, reltol 1e-14; see the script and the README beside it).  rbmi with
+mmrm's default optimiser (L-BFGS-B, factr 1e7) stops short of the REML maximum; that run
+is checked with rbmi's own default-to-converged distance as the allowance, to show the
+difference is convergence and nothing else.
 """
 
 from __future__ import annotations
@@ -94,13 +95,58 @@ def test_tipping_grid_same_as_rbmi(fit_mar):
     assert (p.loc[: week6["last_significant_delta"]] < 0.05).all()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "open: rbmi on mmrm's default optimiser differs by up to 1.2e-4 "
-        "relative, more than the 1e-4 this check assumed; to be explained"
-    ),
-)
-def test_rbmi_with_default_optimiser_differs_by_its_convergence_only(fit_mar):
-    _compare(fit_mar, "MAR", rtol=1e-4,
-             reference=_reference("rbmi_condmean_jackknife_default_control.csv"))  # fmt: skip
+def _rows(frame: pd.DataFrame, analysis: str) -> pd.DataFrame:
+    rows = frame[frame["analysis"] == analysis].set_index("parameter")
+    return rows.assign(low=rows["ci_low"] - rows["est"], high=rows["ci_high"] - rows["est"])
+
+
+@pytest.mark.parametrize("analysis", ["MAR", "JR"])
+def test_rbmi_with_default_optimiser_differs_by_its_convergence_only(fit_mar, fit_jr, analysis):
+    """rbmi as shipped (mmrm's default L-BFGS-B) is checked with, per number, the distance
+    between its own default and converged runs as the allowance: no tolerance is chosen.
+
+    mmrm's L-BFGS-B (stats::optim, factr 1e7) stops when an iteration lowers the REML
+    objective by less than 1e7 * 2.2e-16 of it (3.9e-6 here): on the full data after 26
+    iterations, 3.1e-6 short of the maximum, with covariance parameters off by up to
+    3e-4 and coefficients by up to 5e-5 relative.  Each jackknife fit stops at its own
+    such point, so rbmi's default numbers carry errors of 1e-5 to 5e-5 relative, and
+    p-values several times more (below).
+    """
+    tight = _rows(_reference(), analysis)
+    default = _rows(_reference("rbmi_condmean_jackknife_default_control.csv"), analysis)
+    ours = _ketex_rows(fit_mar if analysis == "MAR" else fit_jr).loc[tight.index]
+    ours = ours.assign(
+        low=ours["ci_low"] - ours["estimate"], high=ours["ci_high"] - ours["estimate"]
+    )
+    trt = tight.index.str.startswith("trt_")
+    every = slice(None)
+    checks = [("estimate", "est", every), ("se", "se", every), ("low", "low", every),
+              ("high", "high", every), ("p_value", "p_value", trt)]  # fmt: skip
+    for ours_name, name, rows in checks:
+        gap = (default[name] - tight[name]).abs()[rows]
+        allowed = gap + 1e-6 * tight[name].abs()[rows]
+        distance = (ours[ours_name][rows] - default[name][rows]).abs()
+        assert (distance <= allowed).all(), (name, (distance - allowed).max())
+    # the default run is not good to the 1e-6 of the reference: the gap is real
+    assert ((default["est"] - tight["est"]).abs() / tight["est"].abs()).max() > 5e-6
+
+
+def test_rbmi_p_value_gap_is_its_z_gap():
+    """Jackknife p-values are 2 Phi(-|est / se|) in both rbmi runs, so their difference is
+    the difference in z times z phi(z) / Phi(-z) (about 7 at week 6, z = 2.5): a 2.7e-5
+    relative error in z gives the 2e-4 in p that an estimate/SE tolerance of 1e-4 cannot
+    cover."""
+    from scipy.stats import norm
+
+    for name in ("rbmi_condmean_jackknife.csv", "rbmi_condmean_jackknife_default_control.csv"):
+        rows = _reference(name)
+        z = (rows["est"] / rows["se"]).abs()
+        np.testing.assert_allclose(rows["p_value"], 2 * norm.sf(z), rtol=1e-9)
+    tight, default = (_rows(_reference(n), "MAR").loc["trt_7"] for n in (
+        "rbmi_condmean_jackknife.csv", "rbmi_condmean_jackknife_default_control.csv"))  # fmt: skip
+    z = abs(tight["est"] / tight["se"])
+    dz = abs(default["est"] / default["se"]) - z
+    predicted = -norm.pdf(z) / norm.sf(z) * dz  # first order: d log p = -phi/Phi dz
+    observed = (default["p_value"] - tight["p_value"]) / tight["p_value"]
+    np.testing.assert_allclose(observed, predicted, rtol=1e-3)
+    assert abs(observed) > 1e-4
