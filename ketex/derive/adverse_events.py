@@ -95,15 +95,28 @@ def treatment_emergent(
 
     1. no treatment received: not treatment-emergent;
     2. the event ended before the first treatment: not;
-    3. onset unknown: treatment-emergent (the conservative rule);
-    4. onset on or after the first treatment day, and no later than the last treatment
-       day plus ``end_window_days``: treatment-emergent;
-    5. onset before the first treatment and worse than at baseline (``severity`` above
-       ``baseline_severity``, or either missing, as admiral does): treatment-emergent;
-    6. otherwise not (onset before treatment, or after the window).
+    3. onset unknown: treatment-emergent (the conservative rule), unless
+       ``pre_existing`` is true: then it is judged as an onset before treatment (case 5);
+    4. onset on or after the first treatment day: treatment-emergent if no later than
+       the last treatment day plus ``end_window_days``, otherwise not;
+    5. onset before the first treatment: treatment-emergent only if it worsened,
+       ``severity`` above ``baseline_severity`` (or ``severity`` missing, as admiral
+       does). An event without ``baseline_severity`` is not judged for worsening:
+       admiral would count a missing initial intensity as worsened, but in ketex's
+       table ``baseline_severity`` is given only for pre-existing events, and a missing
+       value there means "not recorded", not "unknown".
 
-    Days, not times, are compared: an event on the day of the first infusion is
-    treatment-emergent even if it began before the infusion that day.
+    Treatment starts on the first infusion or exercise session (see ``rule.treatment``);
+    a session of 0 minutes (attended, not done) is not treatment. Days, not times, are
+    compared: an event on the day of the first infusion is treatment-emergent even if
+    it began before the infusion that day.
+
+    Raises
+    ------
+    ValueError
+        The trial has adverse events but no treatment records of the kind that starts
+        treatment: no event could be treatment-emergent, which is a missing table far
+        more often than a trial in which nobody was treated.
 
     Examples
     --------
@@ -141,7 +154,7 @@ def treatment_emergent(
     )
     flags, reasons = [], []
     for row in out.itertuples(index=False):
-        flag, reason = _judge(row, rule, "baseline_severity" in out.columns)
+        flag, reason = _judge(row, rule)
         flags.append(flag)
         reasons.append(reason)
     out["treatment_emergent"] = pd.array(flags, dtype="boolean")
@@ -150,14 +163,26 @@ def treatment_emergent(
     return out
 
 
+_SOURCES = {"infusion": ("infusions", "infusions.csv"), "exercise": ("exercise", "exercise.csv")}
+
+
 def _treatment_days(trial: Trial, treatment: str) -> pd.DataFrame:
+    kinds = ("infusion", "exercise") if treatment == "any" else (treatment,)
     parts = []
-    if treatment in ("any", "infusion"):
-        parts.append(trial.infusions[["participant_id", "day"]])
-    if treatment in ("any", "exercise"):
-        parts.append(trial.exercise[["participant_id", "day"]])
-    days = pd.concat(parts, ignore_index=True)
-    return days.astype({"day": "float64"}).dropna()
+    for kind in kinds:
+        table = getattr(trial, _SOURCES[kind][0])
+        if kind == "exercise" and "duration_min" in table.columns:
+            table = table[~(table["duration_min"] == 0).fillna(False)]  # attended, not done
+        parts.append(table[["participant_id", "day"]])
+    days = pd.concat(parts, ignore_index=True).astype({"day": "float64"}).dropna()
+    if days.empty and len(trial.adverse_events):
+        files = " or ".join(_SOURCES[kind][1] for kind in kinds)
+        raise ValueError(
+            f"treatment_emergent: the trial has {len(trial.adverse_events)} adverse events but "
+            f"no treatment records ({files} is empty or missing), so no event can be judged "
+            f"treatment-emergent; add the {files} table, or choose the treatment that starts "
+            f"exposure with TreatmentEmergence(treatment=...)")
+    return days
 
 
 def _value(row, name):
@@ -165,29 +190,34 @@ def _value(row, name):
     return None if value is None or pd.isna(value) else value
 
 
-def _judge(row, rule: TreatmentEmergence, has_baseline: bool) -> tuple[bool, str]:
+def _judge(row, rule: TreatmentEmergence) -> tuple[bool, str]:
     first, last = _value(row, "first_treatment_day"), _value(row, "last_treatment_day")
     start, end = _value(row, "start_day"), _value(row, "end_day")
     if first is None:
         return False, "no treatment received"
     if end is not None and end < first:
         return False, f"ended on day {end} before first treatment (day {first})"
-    if start is None:
+    before = start is not None and start < first
+    if start is None and bool(_value(row, "pre_existing")):
+        before = True  # onset day unknown, but present before the first treatment
+    elif start is None:
         return True, "onset day unknown: counted as treatment-emergent (conservative rule)"
-    if start >= first:
+    onset = f"onset day {start}" if start is not None else "onset day unknown"
+    if not before:
         window = rule.end_window_days
         if window is None or start <= last + window:
-            return True, f"onset day {start} on or after first treatment (day {first})"
-    if start < first and rule.worsening and has_baseline:
-        worst, initial = _rank(_value(row, "severity")), _rank(_value(row, "baseline_severity"))
-        if worst is None or initial is None or initial < worst:
-            return True, (f"onset day {start} before first treatment (day {first}), worsened "
-                          f"from {_value(row, 'baseline_severity') or 'unknown'} to "
-                          f"{_value(row, 'severity') or 'unknown'}")
-    if start < first:
-        return False, f"onset day {start} before first treatment (day {first})"
-    return False, (f"onset day {start} more than {rule.end_window_days} days after the last "
-                   f"treatment (day {last})")
+            return True, f"{onset} on or after first treatment (day {first})"
+        return False, (f"{onset} more than {window} days after the last treatment "
+                       f"(day {last})")
+    initial = _value(row, "baseline_severity")
+    if rule.worsening and initial is not None:
+        worst = _value(row, "severity")
+        if worst is None or _rank(initial) < _rank(worst):
+            return True, (f"{onset} before first treatment (day {first}), worsened from "
+                          f"{initial} to {worst or 'unknown'}")
+        return False, (f"{onset} before first treatment (day {first}), not worse than at "
+                       f"baseline ({initial})")
+    return False, f"{onset} before first treatment (day {first})"
 
 
 def _rank(severity) -> int | None:

@@ -110,9 +110,15 @@ def infusion_vitals(
     baseline is the last one at or before minute 0, the peak the highest after minute 0
     (the first if tied). ``infusion_number`` counts the participant's infusion days
     from 1. ``return_time_min`` is the first time after the peak at which the value is
-    at most baseline + margin; missing, with ``note`` saying why, when it never returns
+    at most baseline + margin (0 when the peak itself is within the margin: the value
+    never left its baseline); missing, with ``note`` saying why, when it never returns
     in the recorded measurements, or when there is no baseline or no value after the
     start. ``above_threshold`` is missing for tests without a threshold.
+
+    The peak is the highest value, which is what matters for blood pressure and heart
+    rate; for SPO2 (where the low is of interest) use ``per="measurement"``. On a day
+    with both an infusion and an exercise session, ``time_min`` is read as minutes from
+    the infusion.
 
     Examples
     --------
@@ -140,18 +146,23 @@ def infusion_vitals(
     options = options if options is not None else InfusionVitalsOptions()
     measured = _on_infusion_days(trial)
     if per == "measurement":
-        return measured[list(MEASUREMENT_COLUMNS)].reset_index(drop=True)
+        out = measured[list(MEASUREMENT_COLUMNS)].reset_index(drop=True)
+        return out.astype({c: t for c, t in _DTYPES.items() if c in out.columns})
     rows = [
         _summarise(key, group, options)
         for key, group in measured.groupby(
             ["participant_id", "day", "test"], sort=True, observed=True)
     ]
-    if not rows:
-        return _empty(INFUSION_VITALS_COLUMNS)
     out = pd.DataFrame(rows, columns=list(INFUSION_VITALS_COLUMNS))
-    return out.astype({"participant_id": "string", "arm": "string", "day": "Int64",
-                       "infusion_number": "Int64", "test": "string", "unit": "string",
-                       "n_after": "Int64", "above_threshold": "boolean", "note": "string"})
+    return out.astype({c: t for c, t in _DTYPES.items() if c in out.columns})
+
+
+_DTYPES = {"participant_id": "string", "arm": "string", "day": "Int64",
+           "infusion_number": "Int64", "test": "string", "unit": "string", "n_after": "Int64",
+           "above_threshold": "boolean", "note": "string",
+           **dict.fromkeys(("baseline", "baseline_time_min", "peak", "peak_time_min",
+                            "peak_change", "return_time_min", "time_min", "value", "change"),
+                           "float64")}
 
 
 def _empty(columns) -> pd.DataFrame:
@@ -208,6 +219,10 @@ def _summarise(key, group: pd.DataFrame, options: InfusionVitalsOptions) -> dict
         return row
     row["peak_change"] = row["peak"] - row["baseline"]
     margin = options.return_margin.get(test, 0.0)
+    if row["peak"] <= row["baseline"] + margin:
+        row["return_time_min"] = 0.0
+        row["note"] = f"never more than {margin:g} {row['unit']} above baseline"
+        return row
     later = after.iloc[peak_at:]
     back = later[later["value"] <= row["baseline"] + margin]
     if len(back):

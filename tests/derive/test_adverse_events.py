@@ -110,3 +110,63 @@ def test_first_exercise_session_starts_treatment_and_attribution():
 def test_bad_rule(kwargs):
     with pytest.raises(ValueError):
         TreatmentEmergence(**kwargs)
+
+
+def test_worsening_judged_only_where_baseline_severity_is_given():
+    # one event carries baseline_severity, so the column exists; the other pre-treatment
+    # event has none and must not be counted as worsened (admiral's NA rule does not apply)
+    trial = _trial([("P1", "worse", -3, None, "mild", "severe"),
+                    ("P1", "same", -3, None, "moderate", "moderate"),
+                    ("P1", "unrecorded", -3, None, None, "severe"),
+                    ("P1", "worst unknown", -3, None, "mild", None)])
+    out = treatment_emergent(trial).set_index("term")
+    assert out["treatment_emergent"].to_dict() == {
+        "same": False, "unrecorded": False, "worse": True, "worst unknown": True}
+    assert out.loc["worse", "teae_reason"] == (
+        "onset day -3 before first treatment (day 0), worsened from mild to severe")
+    assert out.loc["same", "teae_reason"] == (
+        "onset day -3 before first treatment (day 0), not worse than at baseline (moderate)")
+
+
+def test_pre_existing_with_unknown_onset_is_judged_for_worsening():
+    events = pd.DataFrame({"participant_id": "P1", "term": ["kept", "worse", "new"],
+                           "start_day": [None, None, None],
+                           "pre_existing": [True, True, False],
+                           "baseline_severity": ["mild", "mild", None],
+                           "severity": ["mild", "moderate", "mild"]})
+    raw = _trial([("P1", "x", 1)])  # reuse the design tables
+    trial = build_trial(protocol(), {**{k: getattr(raw, k) for k in
+                                        ("participants", "assessments", "infusions")},
+                                     "adverse_events": events})
+    out = treatment_emergent(trial).set_index("term")
+    assert out["treatment_emergent"].to_dict() == {"kept": False, "new": True, "worse": True}
+    assert out.loc["kept", "teae_reason"].startswith("onset day unknown before first treatment")
+
+
+def test_no_treatment_records_is_an_error_not_all_false():
+    events = [("P1", "nausea", 3)]
+    with pytest.raises(ValueError, match="no treatment records.*infusions.csv"):
+        treatment_emergent(_trial(events, infusions=()))
+    # exercise alone starts treatment under the default rule, but not under "infusion"
+    only_exercise = _trial(events, infusions=(), sessions=(("P1", 1),))
+    assert treatment_emergent(only_exercise)["treatment_emergent"].tolist() == [True]
+    with pytest.raises(ValueError, match=r"no treatment records \(infusions.csv is"):
+        treatment_emergent(only_exercise, TreatmentEmergence(treatment="infusion"))
+
+
+def test_session_of_zero_minutes_does_not_start_treatment():
+    trial = _trial([("P1", "sore knee", 3)], infusions=())
+    raw = {k: getattr(trial, k) for k in ("participants", "assessments", "adverse_events")}
+    raw["exercise"] = pd.DataFrame({"participant_id": ["P1", "P1"], "day": [2, 4],
+                                    "duration_min": [0.0, 30.0]})
+    out = treatment_emergent(build_trial(protocol(), raw))
+    assert out["first_treatment_day"].tolist() == [4]
+    assert out["treatment_emergent"].tolist() == [False]
+
+
+def test_no_adverse_events_gives_empty_table():
+    trial = _trial([("P1", "x", 1)])
+    empty = build_trial(protocol(), {k: getattr(trial, k) for k in
+                                     ("participants", "assessments", "infusions")})
+    out = treatment_emergent(empty)
+    assert out.empty and {"treatment_emergent", "teae_reason"} <= set(out.columns)

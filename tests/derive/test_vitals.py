@@ -86,3 +86,24 @@ def test_thresholds_are_options():
 def test_bad_per():
     with pytest.raises(ValueError, match="per must be"):
         infusion_vitals(_trial(), per="visit")
+
+
+def test_peak_within_margin_returns_at_once():
+    raw = {k: getattr(_trial(), k) for k in ("participants", "assessments", "infusions")}
+    raw["vitals"] = pd.DataFrame({"participant_id": "P1", "day": 1, "test": "SBP",
+                                  "unit": "mmHg", "time_min": [-5, 40], "value": [120, 126]})
+    row = infusion_vitals(build_trial(protocol(), raw)).iloc[0]
+    assert row["peak_change"] == 6 and row["return_time_min"] == 0
+    assert row["note"] == "never more than 10 mmHg above baseline"
+
+
+@pytest.mark.parametrize("drop", ["infusions", "vitals"])
+def test_no_infusions_or_no_vitals_gives_typed_empty_tables(drop):
+    raw = {k: getattr(_trial(), k) for k in ("participants", "assessments", "infusions",
+                                              "vitals") if k != drop}
+    trial = build_trial(protocol(), raw)
+    for per in ("infusion", "measurement"):
+        out = infusion_vitals(trial, per=per)
+        assert out.empty
+        assert out["participant_id"].dtype == "string" and out["day"].dtype == "Int64"
+    assert infusion_vitals(trial)["above_threshold"].dtype == "boolean"
