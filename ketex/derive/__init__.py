@@ -1,9 +1,11 @@
 """Derived data: the analysis dataset, endpoint rules and their evaluation, time to event,
-exercise dose and adherence, infusion exposure.
+exercise dose and adherence, infusion exposure, treatment-emergent adverse events and
+peri-infusion vital signs.
 
 Re-exports only; each module holds one concern.
 """
 
+from ketex.derive.adverse_events import TreatmentEmergence, treatment_emergent
 from ketex.derive.analysis import analysis_dataset
 from ketex.derive.endpoints import (
     PRESETS,
@@ -25,9 +27,14 @@ from ketex.derive.infusions import infusion_exposure
 from ketex.derive.mets import COMPENDIUM_2011, CompendiumEntry, CompendiumTable, MetOptions
 from ketex.derive.person_period import PERSON_PERIOD_COLUMNS, person_period
 from ketex.derive.time_to_event import TimeToEvent, time_to_event
+from ketex.derive.vitals import InfusionVitalsOptions, infusion_vitals
 from ketex.derive.windows import exercise_windows
 
 __all__ = [
+    "TreatmentEmergence",
+    "treatment_emergent",
+    "InfusionVitalsOptions",
+    "infusion_vitals",
     "person_period",
     "PERSON_PERIOD_COLUMNS",
     "COMPENDIUM_2011",

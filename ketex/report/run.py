@@ -101,6 +101,7 @@ _STEPS = (
     "Table 3: binary endpoints",
     "Time to relapse: survival table",
     "Table 5: adherence",
+    "Safety tables",
     "Figure: mean trajectories",
     "Figure: individual trajectories",
     "Figure: Kaplan-Meier",
@@ -198,6 +199,8 @@ def write_report(
     step()
     if len(trial.exercise):
         keep(tables.adherence_table(trial))
+    step()
+    safety_notes = _safety_tables(trial, keep, labels)
 
     figure_items: dict[str, FigureItem] = {}
 
@@ -282,7 +285,7 @@ def write_report(
              "observational, not randomised).")
     step()
     html_path = out / "report.html"
-    page = _page(trial, made, figure_items, fit, source)
+    page = _page(trial, made, figure_items, fit, source, safety_notes)
     out.mkdir(parents=True, exist_ok=True)
     html_path.write_text(page, encoding="utf-8")
     files.append(html_path)
@@ -290,8 +293,32 @@ def write_report(
     return ReportResult(html_path, made, tuple(files), time.perf_counter() - started)
 
 
+def _safety_tables(trial: Trial, keep: Callable[[ManuscriptTable], ManuscriptTable],
+                   labels: dict[str, str]) -> tuple[str, ...]:
+    """Make the safety tables the data allow; return what could not be analysed, and why."""
+    notes = []
+    if len(trial.adverse_events):
+        try:
+            keep(tables.teae_overview_table(trial, group_labels=labels))
+            keep(tables.adverse_event_table(trial, group_labels=labels))
+        except ValueError as exc:  # adverse events but no treatment records
+            notes.append(f"Adverse events not analysed: {exc}")
+    else:
+        notes.append("Adverse events not analysed: the data hold no adverse events table.")
+    if len(trial.vitals):
+        vitals = tables.infusion_vitals_table(trial, group_labels=labels)
+        if vitals.data["n_measured"].sum():
+            keep(vitals)
+        else:
+            notes.append("Vital signs after infusions not analysed: no thresholded test "
+                         "(SBP, DBP) was measured after the start of an infusion.")
+    else:
+        notes.append("Vital signs not analysed: the data hold no vital signs table.")
+    return tuple(notes)
+
+
 def _page(trial: Trial, made: dict[str, ManuscriptTable], figs: dict[str, FigureItem], fit,
-          source: str | None) -> str:
+          source: str | None, safety_notes: tuple[str, ...] = ()) -> str:
     from ketex import __version__
 
     protocol = trial.protocol
@@ -332,6 +359,12 @@ def _page(trial: Trial, made: dict[str, ManuscriptTable], figs: dict[str, Figure
             summary.append(f"Time to relapse: hazard ratio {h['group']} {h['estimate']:.2f} "
                            f"(95% CI {h['ci_low']:.2f} to {h['ci_high']:.2f}), "
                            f"p = {format_p(h['p_value'])}.")
+    if "safety1_teae_overview" in made:
+        o = made["safety1_teae_overview"].data
+        o = o[o["category"] == "Any TEAE"]
+        summary.append("Participants with a treatment-emergent adverse event: " + ", ".join(
+            f"{r['arm']} {r['n_participants']}/{r['N']} ({r['percent']:.1f}%)"
+            for _, r in o.iterrows()) + ".")
     methods = (
         f"Pre-specified in study.toml: primary scale {protocol.primary_scale}; baseline visit "
         f"{settings.baseline_visit}; primary visit {settings.primary_visit}; response = "
@@ -368,10 +401,16 @@ def _page(trial: Trial, made: dict[str, ManuscriptTable], figs: dict[str, Figure
                       tables_of("table5_adherence"),
                       figures_of("figure7_adherence", "figure8_dose_response"),
                       anchor="adherence"),  # fmt: skip
+        *([ReportSection("Safety", safety_notes,
+                         tables_of("safety1_teae_overview", "safety2_teae_soc_pt",
+                                   "safety3_infusion_vitals"), anchor="safety")]
+          if trial.has_safety_data else []),
+        ReportSection("Not analysed", safety_notes, anchor="not-analysed")
+        if safety_notes and not trial.has_safety_data else None,
         ReportSection("Files", ("Every table is in tables/ (CSV of the printed table and of "
                                 "its numbers, Markdown, LaTeX, HTML, Word); every figure in "
                                 "figures/ (PDF and SVG with embedded fonts, 600-dpi PNG).",),
                       anchor="files"),  # fmt: skip
     ]
     title = f"{protocol.study_id}: pre-specified analysis"
-    return render_html(title, meta, sections, summary)
+    return render_html(title, meta, [s for s in sections if s is not None], summary)

@@ -1,5 +1,8 @@
 """Manuscript tables: Table 1, the MMRM table, endpoints, survival, exercise adherence.
 
+The safety tables (TEAE overview, TEAEs by SOC and PT, blood pressure after infusions)
+live in :mod:`ketex.report.safety_tables` and are re-exported here.
+
 Every function returns a :class:`~ketex.report.ManuscriptTable`: ``.data`` holds the
 numbers (a tidy DataFrame), ``.display`` the table as printed, and the table writes
 itself to CSV, Markdown, LaTeX, HTML and Word (``.save(folder)``).
@@ -21,6 +24,11 @@ from scipy import stats
 
 from ketex.report import _effects
 from ketex.report._table import INDENT, ManuscriptTable, format_p
+from ketex.report.safety_tables import (
+    adverse_event_table,
+    infusion_vitals_table,
+    teae_overview_table,
+)
 from ketex.study.trial import Trial
 
 __all__ = [
@@ -28,12 +36,15 @@ __all__ = [
     "TableOneOptions",
     "Variable",
     "adherence_table",
+    "adverse_event_table",
     "baseline_characteristics",
     "default_endpoints",
     "endpoint_table",
+    "infusion_vitals_table",
     "mmrm_table",
     "survival_table",
     "table_one",
+    "teae_overview_table",
 ]
 
 Kind = Literal["auto", "mean", "median", "categorical"]

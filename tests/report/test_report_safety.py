@@ -1,0 +1,57 @@
+"""The report's safety section: present with the safety data, and a "Not analysed" list
+without them."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pandas as pd
+import pytest
+
+from ketex.report.run import ReportOptions, write_report
+from ketex.study.tables import canonical
+
+OPTIONS = ReportOptions(table_formats=("csv",), figure_formats=("png",), png_dpi=40,
+                        html_dpi=30, subgroups=("sex",))
+
+
+@pytest.fixture(scope="module")
+def safety_trial(sample_trial):
+    first = sample_trial.infusions.groupby("participant_id")["day"].min()
+    a, b = first.index[0], first.index[-1]
+    events = pd.DataFrame({
+        "participant_id": [a, a, b], "term": ["nausea", "nausea", "headache"],
+        "pt": ["Nausea", "Nausea", "Headache"],
+        "soc": ["Gastrointestinal disorders", "Gastrointestinal disorders",
+                "Nervous system disorders"],
+        "start_day": [first[a], first[a] + 1, first[b]], "serious": [False, False, True]})
+    vitals = pd.DataFrame({"participant_id": a, "day": first[a], "time_min": [-5.0, 40.0],
+                           "test": "SBP", "value": [128.0, 186.0], "unit": "mmHg"})
+    return dataclasses.replace(sample_trial,
+                               adverse_events=canonical("adverse_events", events),
+                               vitals=canonical("vitals", vitals))
+
+
+def test_safety_section_with_the_safety_data(safety_trial, tmp_path):
+    result = write_report(safety_trial, tmp_path, options=OPTIONS)
+    assert {"safety1_teae_overview", "safety2_teae_soc_pt",
+            "safety3_infusion_vitals"} <= set(result.tables)
+    page = result.html.read_text(encoding="utf-8")
+    assert '<section id="safety"><h2>Safety</h2>' in page
+    assert "Safety table 2. Treatment-emergent adverse events by system organ class" in page
+    assert "Participants with a treatment-emergent adverse event:" in page
+    assert 'id="not-analysed"' not in page
+    soc_pt = result.tables["safety2_teae_soc_pt"].data
+    nausea = soc_pt[(soc_pt["pt"] == "Nausea") & (soc_pt["n_events"] > 0)]
+    assert nausea[["n_participants", "n_events"]].values.tolist() == [[1, 2]]
+    assert (tmp_path / "tables" / "safety1_teae_overview.csv").exists()
+
+
+def test_not_analysed_without_the_safety_data(sample_trial, tmp_path):
+    assert not sample_trial.has_safety_data
+    result = write_report(sample_trial, tmp_path, options=OPTIONS)
+    assert not any(name.startswith("safety") for name in result.tables)
+    page = result.html.read_text(encoding="utf-8")
+    assert 'id="safety"' not in page
+    assert '<section id="not-analysed"><h2>Not analysed</h2>' in page
+    assert "the data hold no adverse events table" in page
