@@ -86,6 +86,7 @@ from ketex.streams import (
     read_streams,
     training_load,
 )
+from ketex.study.plan import AnalysisPlan, PrimaryAnalysis
 from ketex.study.problems import REPORT_COLUMNS, format_report
 from ketex.study.protocol import (
     Arm,
@@ -183,6 +184,7 @@ __all__ = [
     "CompendiumTable",
     "CompendiumEntry",
     "COMPENDIUM_2011",
+    "AnalysisPlan",
     "Arm",
     "ConvergenceError",
     "ConvergenceWarning",
@@ -196,6 +198,7 @@ __all__ = [
     "MMRMControl",
     "MMRMResult",
     "KetexError",
+    "PrimaryAnalysis",
     "Protocol",
     "REPORT_COLUMNS",
     "ScoringSettings",
