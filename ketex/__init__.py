@@ -65,6 +65,7 @@ from ketex.models import (
     lmm,
     mmrm,
 )
+from ketex.primary import PrimaryResult, primary_analysis
 from ketex.report import ManuscriptTable, figures, tables
 from ketex.report.run import ReportOptions, write_report
 from ketex.scales import INSTRUMENTS, Instrument, get_instrument, score, severity
@@ -199,6 +200,8 @@ __all__ = [
     "MMRMResult",
     "KetexError",
     "PrimaryAnalysis",
+    "PrimaryResult",
+    "primary_analysis",
     "Protocol",
     "REPORT_COLUMNS",
     "ScoringSettings",

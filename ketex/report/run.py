@@ -4,7 +4,8 @@ one self-contained ``report.html``.
 What runs is read from ``study.toml``: the primary scale, the primary visit, the response
 reduction, the remission and relapse presets and the sustained-response window
 (``[endpoints]``), the arms (the first is the reference of every comparison) and the
-exercise prescription. The primary analysis is :func:`ketex.report.analysis.primary_mmrm`.
+exercise prescription. The primary analysis is the protocol's plan
+(``[analysis.primary]``), run by :func:`ketex.primary_analysis`.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import pandas as pd
 from ketex.derive.analysis import analysis_dataset
 from ketex.derive.exercise import exercise_dose
 from ketex.derive.time_to_event import time_to_event
+from ketex.primary import plan_in_words, primary_analysis
 from ketex.report import analysis, tables
 from ketex.report import figures as fg
 from ketex.report._table import FORMATS, ManuscriptTable, format_p
@@ -182,10 +184,11 @@ def write_report(
     keep(tables.table_one(trial, options=tables.TableOneOptions(
         pvalues=options.table_one_pvalues)))  # fmt: skip
     step()
-    fit = analysis.primary_mmrm(trial)
-    mmrm_data = analysis.mmrm_dataset(trial)
-    outcome = f"{protocol.primary_scale} change from baseline"
-    keep(tables.mmrm_table(fit, primary_visit=settings.primary_visit, group_labels=labels,
+    primary = primary_analysis(trial)
+    fit, mmrm_data, plan = primary.fit, primary.data, primary.plan
+    outcome = f"{plan.scale} {'change from baseline' if plan.outcome == 'CHG' else 'score'}"
+    keep(tables.mmrm_table(fit, primary_visit=plan.primary_visit, group_labels=labels,
+                           reference=plan.reference_arm,
                            outcome=outcome))  # fmt: skip
     step()
     keep(tables.endpoint_table(trial, missing=options.endpoint_missing))
@@ -214,7 +217,7 @@ def write_report(
     step()
     fig, axes = new_figure("double", 75, ncols=2)
     fg.plot_trajectory(adqs, ax=axes[0], labels=labels, legend=False)
-    fg.plot_trajectory(mmrm_data, value="CHG", fit=fit, ax=axes[1], labels=labels,
+    fg.plot_trajectory(mmrm_data, value=plan.outcome, fit=fit, ax=axes[1], labels=labels,
                        legend=False)  # fmt: skip
     with publication_style():
         axes[0].set_title("a  Observed score", loc="left")
@@ -280,7 +283,7 @@ def write_report(
              "observational, not randomised).")
     step()
     html_path = out / "report.html"
-    page = _page(trial, made, figure_items, fit, source)
+    page = _page(trial, made, figure_items, primary, source)
     out.mkdir(parents=True, exist_ok=True)
     html_path.write_text(page, encoding="utf-8")
     files.append(html_path)
@@ -288,8 +291,8 @@ def write_report(
     return ReportResult(html_path, made, tuple(files), time.perf_counter() - started)
 
 
-def _page(trial: Trial, made: dict[str, ManuscriptTable], figs: dict[str, FigureItem], fit,
-          source: str | None) -> str:
+def _page(trial: Trial, made: dict[str, ManuscriptTable], figs: dict[str, FigureItem],
+          primary_result, source: str | None) -> str:
     from ketex import __version__
 
     protocol = trial.protocol
@@ -303,16 +306,18 @@ def _page(trial: Trial, made: dict[str, ManuscriptTable], figs: dict[str, Figure
         f"{len(arms)} arms ({', '.join(f'{c}: {labels[c]}' for c in arms)}).",
         f"Written {dt.datetime.now().strftime('%Y-%m-%d %H:%M')} by ketex {__version__}.",
     ]
+    plan, fit = primary_result.plan, primary_result.fit
     mmrm = made["table2_mmrm"].data
-    primary = mmrm[(mmrm["visit"] == settings.primary_visit)]
+    primary = mmrm[(mmrm["visit"] == plan.primary_visit)]
     diff = primary[primary["kind"] == "difference"]
     summary = []
     if len(diff):
         d = diff.iloc[0]
         ls = primary[primary["kind"] == "lsmean"].set_index("arm")["estimate"]
         summary.append(
-            f"Primary endpoint, {protocol.primary_scale} change from baseline at "
-            f"{settings.primary_visit} (MMRM): "
+            f"Primary endpoint, {plan.scale} "
+            f"{'change from baseline' if plan.outcome == 'CHG' else 'score'} at "
+            f"{plan.primary_visit} (MMRM): "
             + ", ".join(f"{a} {ls[a]:.1f}" for a in arms if a in ls.index)
             + f"; difference {d['arm']} {d['estimate']:.1f} (95% CI {d['ci_low']:.1f} to "
             f"{d['ci_high']:.1f}), p = {format_p(d['p_value'])}."
@@ -337,11 +342,12 @@ def _page(trial: Trial, made: dict[str, ManuscriptTable], figs: dict[str, Figure
         f"remission preset {settings.remission_preset}; relapse preset "
         f"{settings.relapse_preset}; sustained response through "
         f"{settings.sustained_through_visit}.",
-        f"Primary analysis: mixed model for repeated measures of the change from baseline, "
-        f"{analysis.PRIMARY_FORMULA}, unstructured covariance, REML, Satterthwaite degrees "
-        f"of freedom, all post-baseline visits scheduled for every arm "
-        f"({', '.join(map(str, fit.lsmeans('ARM', by='AVISIT')['AVISIT'].astype(str).unique()))}"
-        f"); {arms[0]} is the reference arm. Converged: {fit.converged}.",
+        f"Primary analysis (study.toml [analysis.primary]): mixed model for repeated "
+        f"measures of the {plan.scale} "
+        f"{'change from baseline' if plan.outcome == 'CHG' else 'score'}, {plan.formula}, "
+        f"{plan_in_words(plan, fit.covariance)}, visits {', '.join(plan.visits)}; "
+        f"contrasts are arm - {plan.reference_arm} at {plan.primary_visit}. "
+        f"Converged: {fit.converged}.",
         "Missing data: the MMRM uses every observed visit (valid under missing at random); "
         "binary endpoints are analysed as observed cases unless stated otherwise.",
     )

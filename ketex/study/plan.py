@@ -83,15 +83,17 @@ class PrimaryAnalysis:
         object.__setattr__(self, "covariance", tuple(self.covariance))
         object.__setattr__(self, "visits", tuple(self.visits))
 
-    def resolve(self, protocol: Protocol) -> PrimaryAnalysis:
+    def resolve(self, protocol: Protocol, source: str = "study.toml") -> PrimaryAnalysis:
         """This plan with every default filled in from ``protocol``.
+
+        ``source`` names where the plan came from in error messages.
 
         Raises
         ------
         ketex.study.protocol.ProtocolError
             When the plan names a scale, visit or arm the protocol does not have.
         """
-        check_plan(self, protocol)
+        check_plan(self, protocol, source)
         return self._filled(protocol)
 
     def _filled(self, protocol: Protocol) -> PrimaryAnalysis:
