@@ -85,8 +85,8 @@ def primary_dataset(trial: Trial, plan: PrimaryAnalysis | None = None) -> pd.Dat
 
     plan = _resolved(trial, plan)
     ds = analysis_dataset(trial, plan.scale)
-    keep = (ds["ANL01FL"] == "Y").fillna(False).to_numpy(bool)
-    keep &= ds["AVISIT"].astype(object).isin(plan.visits).to_numpy(bool)
+    keep = ((ds["ANL01FL"] == "Y").to_numpy(bool)
+            & ds["AVISIT"].astype(object).isin(plan.visits).to_numpy(bool))
     ds = ds[keep].copy()
     ds["AVISIT"] = pd.Categorical(ds["AVISIT"].astype(object), categories=list(plan.visits),
                                   ordered=True)
@@ -166,8 +166,9 @@ def fit_plan(data: pd.DataFrame, plan: PrimaryAnalysis, arms: Sequence[str], *,
                if c not in data.columns]
     if missing:
         raise DataValidationError(
-            f"analysis.primary.formula: column(s) {', '.join(missing)} of {plan.formula!r} "
-            f"are not in {source}; columns: {', '.join(map(str, data.columns))}")
+            f"study.toml: analysis.primary.formula: column(s) {', '.join(missing)} of "
+            f"{plan.formula!r} are not in {source}; use its columns "
+            f"({', '.join(map(str, data.columns))})")
     data = data.assign(
         # plain Python strings: factorising Arrow-backed strings costs more than the
         # simulation of a trial
