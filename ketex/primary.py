@@ -18,7 +18,7 @@ from ketex.errors import DataValidationError
 from ketex.study.plan import PrimaryAnalysis
 from ketex.study.trial import Trial
 
-__all__ = ["CONTRAST_COLUMNS", "PrimaryResult", "fit_plan", "plan_in_words",
+__all__ = ["CONTRAST_COLUMNS", "PrimaryResult", "fit_plan", "model_in_words", "plan_in_words",
            "primary_analysis", "primary_dataset"]
 
 #: Columns of :attr:`PrimaryResult.contrast`.
@@ -242,13 +242,25 @@ def plan_in_words(plan: PrimaryAnalysis, used: str | None = None) -> str:
     'heterogeneous Toeplitz covariance (pre-specified sequence: unstructured,
     heterogeneous Toeplitz), ML, Kenward-Roger degrees of freedom (SAS DDFM=KR)'
     """
+    return model_in_words(plan.covariance, plan.method, plan.df, used)
+
+
+def model_in_words(covariance: Sequence[str], method: str, df: str,
+                   used: str | None = None) -> str:
+    """Covariance structure(s), method and df in words (see :func:`plan_in_words`).
+
+    Examples
+    --------
+    >>> model_in_words(["us"], "reml", "kenward_roger")
+    'unstructured covariance, REML, Kenward-Roger degrees of freedom'
+    """
     from ketex.models.covariance import COVARIANCE_STRUCTURES
 
-    names = [COVARIANCE_STRUCTURES.get(c, c) for c in plan.covariance]
-    covariance = f"{COVARIANCE_STRUCTURES.get(used, used) if used else names[0]} covariance"
+    names = [COVARIANCE_STRUCTURES.get(c, c) for c in covariance]
+    words = f"{COVARIANCE_STRUCTURES.get(used, used) if used else names[0]} covariance"
     if len(names) > 1:
-        covariance += f" (pre-specified sequence: {', '.join(names)})"
-    return f"{covariance}, {plan.method.upper()}, {_DF_WORDS.get(plan.df, plan.df)}"
+        words += f" (pre-specified sequence: {', '.join(names)})"
+    return f"{words}, {method.upper()}, {_DF_WORDS.get(df, df)}"
 
 
 def _arm_order(arms: Sequence[str], plan: PrimaryAnalysis) -> list[str]:

@@ -190,7 +190,8 @@ def dose_outcome_data(trial: Trial, visit: str | None = None) -> pd.DataFrame:
         ``participant_id, arm`` (Categorical, protocol order), ``kkw``, ``attendance``,
         ``dose_adherence`` (:func:`ketex.exercise_dose`, by participant), ``BASE``,
         ``AVAL``, ``CHG`` (primary scale at ``visit``; NaN when missed) and
-        ``sustained_response`` (True/False/NA).
+        ``sustained_response`` (True/False/NA; all NA when the protocol names no
+        ``sustained_through_visit``).
 
     Examples
     --------
@@ -211,7 +212,10 @@ def dose_outcome_data(trial: Trial, visit: str | None = None) -> pd.DataFrame:
     ds = mmrm_dataset(trial, visits=[visit])
     outcome = ds.set_index(ds["USUBJID"].astype(str))[["BASE", "AVAL", "CHG"]]
     frame = frame.join(outcome, on="participant_id")
-    sustained = evaluate_endpoint(trial, SustainedResponse())
-    met = sustained.set_index(sustained["participant_id"].astype(str))["met"]
-    frame["sustained_response"] = frame["participant_id"].map(met).astype("boolean")
+    if trial.protocol.endpoints.sustained_through_visit:
+        sustained = evaluate_endpoint(trial, SustainedResponse())
+        met = sustained.set_index(sustained["participant_id"].astype(str))["met"]
+        frame["sustained_response"] = frame["participant_id"].map(met).astype("boolean")
+    else:  # the protocol names no sustained-response window
+        frame["sustained_response"] = pd.array([pd.NA] * len(frame), dtype="boolean")
     return frame.reset_index(drop=True)
