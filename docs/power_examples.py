@@ -27,6 +27,7 @@ matplotlib.use("Agg")
 
 from ketex.simulate import (  # noqa: E402
     AddedEffectDesign,
+    MMRMAnalysis,
     RelapseAnalysis,
     TrialDesign,
     power,
@@ -60,8 +61,10 @@ def main() -> None:
         TrialDesign(),
         added_effects=(AddedEffectDesign("SERIES", change_madrs=-3.0, onset_days=14),),
     )
+    through_week12 = MMRMAnalysis(visits=("WEEK2", "WEEK3", "WEEK4", "WEEK6", "WEEK8",
+                                          "WEEK10", "WEEK12"))
     result = power(design, n_per_arm=[30, 50, 70, 90], n_sims=1000, seed=2026,
-                   results_file=cache / "mmrm.csv")
+                   analysis=through_week12, results_file=cache / "mmrm.csv")
     relapse = power(TrialDesign(), n_per_arm=[40, 80, 120], n_sims=200,
                     analysis=RelapseAnalysis(), seed=2026, results_file=cache / "relapse.csv")
 

@@ -89,6 +89,7 @@ from .models import (
     lmm,
     mmrm,
 )
+from .primary import PrimaryResult, primary_analysis
 from .report import ManuscriptTable, figures, tables
 from .report.run import ReportOptions, write_report
 from .scales import INSTRUMENTS, Instrument, get_instrument, score, severity
@@ -113,6 +114,7 @@ from .streams import (
     stream_adherence,
     training_load,
 )
+from .study.plan import AnalysisPlan, PrimaryAnalysis
 from .study.problems import REPORT_COLUMNS, format_report
 from .study.protocol import (
     Arm,
@@ -261,4 +263,8 @@ __all__ = [
     "TreatmentEmergence",
     "infusion_vitals",
     "InfusionVitalsOptions",
+    "AnalysisPlan",
+    "PrimaryAnalysis",
+    "PrimaryResult",
+    "primary_analysis",
 ]

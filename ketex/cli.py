@@ -30,6 +30,7 @@ from ketex.io.folder import load_trial
 from ketex.io.redcap import load_redcap
 from ketex.io.sdtm import load_sdtm
 from ketex.study.problems import format_report
+from ketex.study.protocol import ProtocolError
 from ketex.study.summary import summarize
 from ketex.study.trial import Trial
 
@@ -40,6 +41,10 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ketex", description="Analyse ketamine + exercise trials for depression."
     )
+    from ketex import __version__
+
+    parser.add_argument("--version", action="version", version=f"ketex {__version__}",
+                        help="print the version of ketex and exit")
     commands = parser.add_subparsers(dest="command", required=True)
     validate = commands.add_parser(
         "validate", help="check a study folder or workbook and list every problem"
@@ -172,7 +177,11 @@ def _report(args: argparse.Namespace) -> int:
         print(f"ketex: {exc}", file=sys.stderr)
         print(f"run `ketex validate {args.path}` for the full list", file=sys.stderr)
         return 1
-    return run_report(trial, args.out, source=str(args.path))
+    try:
+        return run_report(trial, args.out, source=str(args.path))
+    except (DataValidationError, ProtocolError) as exc:  # the plan does not fit the data
+        print(f"ketex: {exc}", file=sys.stderr)
+        return 1
 def _read_design(path: str):
     from ketex.simulate import TrialDesign
 

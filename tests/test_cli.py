@@ -3,6 +3,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 import ketex
 from ketex.cli import main
 from tests.conftest import edit_cell
@@ -61,3 +63,29 @@ def test_validate_recognises_redcap_and_sdtm_folders(capsys):
     for form in ("redcap", "sdtm"):
         assert main(["validate", str(ketex.sample_study_path(form))]) == 0
         assert "0 error(s), 1 warning(s)" in capsys.readouterr().out
+
+
+def test_version(capsys):
+    with pytest.raises(SystemExit) as caught:
+        main(["--version"])
+    assert caught.value.code == 0
+    assert capsys.readouterr().out.strip() == f"ketex {ketex.__version__}"
+
+
+def test_report_with_a_plan_naming_a_missing_visit_names_the_key(mini_folder, capsys):
+    toml = mini_folder / "study.toml"
+    toml.write_text(toml.read_text(encoding="utf-8")
+                    + '\n[analysis.primary]\nvisits = ["WEEK2", "WEEK99"]\n', encoding="utf-8")
+    assert main(["report", str(mini_folder), "--out", str(mini_folder / "out")]) == 1
+    err = capsys.readouterr().err
+    assert "study.toml: analysis.primary.visits[1]: visit 'WEEK99' is not among [[visits]]" in err
+
+
+def test_report_with_a_formula_column_the_data_lack_names_the_key(mini_folder, capsys):
+    toml = mini_folder / "study.toml"
+    toml.write_text(toml.read_text(encoding="utf-8") + '\n[analysis.primary]\n'
+                    'formula = "CHG ~ BASE + SMOKER + ARM * AVISIT"\n', encoding="utf-8")
+    assert main(["report", str(mini_folder), "--out", str(mini_folder / "out")]) == 1
+    err = capsys.readouterr().err
+    assert "study.toml: analysis.primary.formula: column(s) SMOKER of" in err
+    assert "Traceback" not in err

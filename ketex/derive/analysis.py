@@ -46,7 +46,7 @@ COVARIATE_NAMES = MappingProxyType({
 ANALYSIS_COLUMNS = MappingProxyType({
     "STUDYID": "study identifier (study.toml [study] id)",
     "USUBJID": "participant identifier (participants.participant_id, as given)",
-    "ARM": "arm code",
+    "ARM": "arm code (ordered Categorical: the primary analysis's reference arm first)",
     "PARAMCD": "parameter code: the instrument, <= 8 characters (MADRS, HAMD17, QIDSSR16, "
                "PHQ9, BDIII)",
     "PARAM": "parameter: '<instrument> total score'",
@@ -62,7 +62,8 @@ ANALYSIS_COLUMNS = MappingProxyType({
     "BASE": "baseline total score (see ABLFL)",
     "CHG": "AVAL - BASE, on records after the baseline day",
     "PCHG": "100 x CHG / BASE (missing when BASE is 0)",
-    "ABLFL": "'Y' on the baseline record",
+    "ABLFL": "'Y' on the baseline record (flags: Categoricals of 'Y' / 'N', missing NaN; "
+             "a missing flag compares as not 'Y')",
     "ANL01FL": "'Y' on the one record analysed per participant and visit (a phantom row "
                "when the visit is missing)",
     "ANL01RSN": "why a record is not analysed (ketex variable, not CDISC)",
@@ -74,6 +75,9 @@ ANALYSIS_COLUMNS = MappingProxyType({
     "CRIT2FL": "'Y' / 'N': remission at this record (records with AVAL)",
 })
 
+#: The ADaM flags of the dataset: Categoricals of FLAG_LEVELS (see :func:`as_flag`).
+FLAG_COLUMNS = ("ABLFL", "ANL01FL", "CRIT1FL", "CRIT2FL")
+FLAG_LEVELS = ("Y", "N")
 BASELINE_METHODS = ("last", "visit")
 TIE_RULES = ("later", "earlier")
 PHANTOM = "PHANTOM"
@@ -175,11 +179,11 @@ def analysis_dataset(
     >>> ds[["USUBJID", "AVISIT", "ADY", "AVAL", "BASE", "CHG", "ABLFL", "ANL01FL"]].head(3)
       USUBJID    AVISIT  ADY  AVAL  BASE  CHG ABLFL ANL01FL
     0    P001  BASELINE   -1  49.0  49.0  NaN     Y       Y
-    1    P001  INF1_24H    2  46.0  49.0 -3.0  <NA>       Y
-    2    P001     WEEK2   14  43.0  49.0 -6.0  <NA>       Y
+    1    P001  INF1_24H    2  46.0  49.0 -3.0   NaN       Y
+    2    P001     WEEK2   14  43.0  49.0 -6.0   NaN       Y
     >>> analysed = ds[ds["ANL01FL"] == "Y"]
     >>> analysed.groupby("ARM").size().to_dict()  # 40 x 11 visits, 40 x 16 visits
-    {'SERIES': 640, 'SINGLE': 440}
+    {'SINGLE': 440, 'SERIES': 640}
     >>> week12 = analysed[analysed["AVISIT"] == "WEEK12"]
     >>> week12["CRIT1FL"].value_counts().to_dict()
     {'N': 52, 'Y': 23}
@@ -428,7 +432,8 @@ def _finish(rows: pd.DataFrame, trial: Trial, protocol: Protocol, code: str,
     out = pd.DataFrame({
         "STUDYID": pd.Series(protocol.study_id, index=rows.index, dtype="string"),
         "USUBJID": rows["participant_id"],
-        "ARM": rows["arm"],
+        "ARM": pd.Categorical(rows["arm"].astype(object).where(rows["arm"].notna()),
+                              categories=arm_order(protocol), ordered=True),
         "PARAMCD": pd.Series(PARAMCD[code], index=rows.index, dtype="string"),
         "PARAM": pd.Series(f"{code} total score", index=rows.index, dtype="string"),
         "AVISIT": pd.Categorical(rows["AVISIT"].astype(object).where(rows["AVISIT"].notna()),
@@ -437,10 +442,36 @@ def _finish(rows: pd.DataFrame, trial: Trial, protocol: Protocol, code: str,
     for column in list(ANALYSIS_COLUMNS)[6:]:
         if column not in out:
             out[column] = rows[column]
+    for column in FLAG_COLUMNS:
+        out[column] = as_flag(out[column])
     out = out.reset_index(drop=True)
     extra = covariates(trial.participants).reindex(out["USUBJID"].astype(object))
     extra = extra.reset_index(drop=True)
     return pd.concat([out, extra], axis=1)
+
+
+def arm_order(protocol: Protocol) -> list[str]:
+    """The arm codes with the primary analysis's reference arm first (then protocol order)."""
+    arms = list(protocol.arm_codes)
+    reference = protocol.analysis.primary.reference_arm or (arms[0] if arms else None)
+    return [reference, *(a for a in arms if a != reference)] if arms else []
+
+
+def as_flag(values: pd.Series) -> pd.Series:
+    """An ADaM flag as a Categorical of "Y" / "N" (missing: NaN).
+
+    Comparisons give plain booleans, a missing flag being "not Y", under pandas 2 and 3
+    alike (a nullable string would give NA, and a filter on it no rows or an error).
+
+    Examples
+    --------
+    >>> flag = as_flag(pd.Series(["Y", None, "N"], dtype="string"))
+    >>> (flag != "Y").tolist(), list(flag.cat.categories)
+    ([False, True, True], ['Y', 'N'])
+    """
+    plain = values.astype(object).where(values.notna(), None)
+    return pd.Series(pd.Categorical(plain, categories=list(FLAG_LEVELS)), index=values.index,
+                     name=values.name)
 
 
 def covariates(participants: pd.DataFrame) -> pd.DataFrame:

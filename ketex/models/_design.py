@@ -18,7 +18,7 @@ import patsy
 
 from ketex.errors import DataValidationError
 
-__all__ = ["ModelFrame", "build_model_frame", "formula_variables"]
+__all__ = ["ModelFrame", "build_model_frame", "check_visit_is_a_factor", "formula_variables"]
 
 
 @dataclass(frozen=True)
@@ -85,6 +85,9 @@ def build_model_frame(
 ) -> ModelFrame:
     """Validate the inputs and build a :class:`ModelFrame`."""
     _check_roles(data, formula, subject, visit, group, weights)
+    if data.empty:
+        raise DataValidationError("Cannot fit the MMRM: the data have no rows. Check the "
+                                  "filter that selected them.")
     frame = _categorise_strings(data.reset_index(drop=True), formula)
     outcome_frame, x_frame, used, positions, n_dropped, missing_outcome = _design_matrices(
         frame, formula
@@ -180,6 +183,31 @@ def _check_roles(data, formula, subject, visit, group, weights) -> None:
         raise DataValidationError("Cannot fit the MMRM: " + "; ".join(problems) + ".")
 
 
+def check_visit_is_a_factor(data: pd.DataFrame, formula: str, visit: str) -> None:
+    """Refuse a numeric visit column used as a number in the formula (as R's mmrm does).
+
+    As a number, the visit would be one straight line over time instead of a mean per
+    visit; ``C(visit)`` in the formula, or a Categorical column, makes it a factor.
+    """
+    values = data[visit]
+    if isinstance(values.dtype, pd.CategoricalDtype) or pd.api.types.is_bool_dtype(values) \
+            or not pd.api.types.is_numeric_dtype(values):
+        return
+    tokens = [t.string for t in tokenize.generate_tokens(io.StringIO(formula).readline)
+              if t.type not in (tokenize.NEWLINE, tokenize.NL, tokenize.ENDMARKER)]
+    bare = [k for k, t in enumerate(tokens) if t == visit
+            and not (k >= 2 and tokens[k - 1] == "(" and tokens[k - 2] == "C")]
+    if bare:
+        levels = sorted(values.dropna().unique().tolist())
+        raise DataValidationError(
+            f"Cannot fit the MMRM: the visit column {visit!r} is numeric "
+            f"({', '.join(f'{v:g}' for v in levels[:6])}{', ...' if len(levels) > 6 else ''})"
+            f" and {formula!r} uses it as a number, which fits one straight line over time "
+            "instead of a mean per visit. Make it a factor in visit order: "
+            f"data[{visit!r}] = pd.Categorical(data[{visit!r}]), or write C({visit}) in the "
+            "formula (a deliberate time trend belongs in a column of its own).")
+
+
 def _design_matrices(frame: pd.DataFrame, formula: str):
     """patsy design on the rows with outcome and covariates, and what was dropped."""
     lhs = formula.split("~", 1)[0].strip()
@@ -191,6 +219,8 @@ def _design_matrices(frame: pd.DataFrame, formula: str):
         raise ValueError(f"Cannot build the design from formula {formula!r}: {error}") from error
     kept = x_frame.index.to_numpy()
     n_dropped = len(frame) - kept.size
+    if kept.size == 0 or outcome_frame.shape[0] == 0:
+        raise DataValidationError(_nothing_left(frame, formula))
     missing_outcome = 0
     if n_dropped:
         if lhs in frame.columns:
@@ -212,6 +242,16 @@ def _design_matrices(frame: pd.DataFrame, formula: str):
         raise DataValidationError("No rows left after dropping missing outcomes and covariates.")
 
     return outcome_frame, x_frame, used, positions, n_dropped, missing_outcome
+
+
+def _nothing_left(frame: pd.DataFrame, formula: str) -> str:
+    columns = formula_variables(formula, list(frame.columns))
+    missing = ", ".join(f"{c!r} missing in {int(frame[c].isna().sum())}" for c in columns
+                        if frame[c].isna().any())
+    return (f"Cannot fit the MMRM: none of the {len(frame)} rows has every value "
+            f"{formula!r} needs ({missing or 'no value missing'}). Check the filter that "
+            "selected the rows (a comparison with a missing ADaM flag such as ABLFL != 'Y' "
+            "is missing, not True) and the columns' names.")
 
 
 def _categorise_strings(frame: pd.DataFrame, formula: str) -> pd.DataFrame:

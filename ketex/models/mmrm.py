@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from ketex.errors import ConvergenceError, ConvergenceWarning
-from ketex.models._design import ModelFrame, build_model_frame
+from ketex.models._design import ModelFrame, build_model_frame, check_visit_is_a_factor
 from ketex.models._inference import DF_METHODS, Inference, between_within_df
 from ketex.models._likelihood import Likelihood
 from ketex.models._optimize import minimise
@@ -130,7 +130,7 @@ def mmrm(
         Column identifying subjects.
     visit : str
         Column of visits (categorical: levels in Categorical or sorted order; numeric
-        times for ``sp_exp``).
+        times for ``sp_exp``, then written ``C(visit)`` in the formula).
     covariance : str or sequence of str
         Covariance structure: ``us`` (default), ``cs``, ``csh``, ``ar1``, ``ar1h``,
         ``toep``, ``toeph``, ``ad``, ``adh``, ``sp_exp``.  A sequence is a pre-specified
@@ -155,7 +155,9 @@ def mmrm(
     Raises
     ------
     ketex.errors.DataValidationError
-        Missing columns, duplicated subject-visit rows, a rank-deficient design.
+        Missing columns, duplicated subject-visit rows, a rank-deficient design, a
+        numeric ``visit`` column used as a number in the formula (make it a Categorical
+        or write ``C(visit)``), no row with every value the formula needs.
     ketex.errors.ConvergenceError
         No optimiser (and no structure of a fallback sequence) converged.
 
@@ -216,6 +218,8 @@ def mmrm(
     if problems:
         raise ValueError("; ".join(problems) + ".")
 
+    if isinstance(data, pd.DataFrame) and visit in data.columns:
+        check_visit_is_a_factor(data, formula, visit)
     frame = build_model_frame(data, formula, subject, visit, group, weights)
     return fit_model_frame(frame, structures, method, df, control)
 

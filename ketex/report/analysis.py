@@ -1,59 +1,55 @@
 """The analyses the protocol pre-specifies, as plain functions the report and notebooks call.
 
-The primary analysis (``docs/mmrm.md``): an MMRM of the change from baseline in the
-protocol's primary scale, fixed effects baseline + arm x visit, unstructured covariance,
-REML, Satterthwaite degrees of freedom, at every post-baseline visit scheduled for
-every arm; the LS-means difference at ``[endpoints] primary_visit``.
+The primary analysis is the protocol's plan (``[analysis.primary]`` of ``study.toml``,
+:class:`ketex.PrimaryAnalysis`), run by :func:`ketex.primary_analysis`; by default an
+MMRM of the change from baseline in the protocol's primary scale, fixed effects baseline +
+arm x visit, unstructured covariance, REML, Satterthwaite degrees of freedom, at every
+post-baseline visit scheduled for every arm; the LS-means difference at the primary visit.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 
 import pandas as pd
 
+from ketex.primary import primary_analysis, primary_dataset
 from ketex.study.trial import Trial
 
-__all__ = [
-    "PRIMARY_FORMULA", "dose_outcome_data", "mmrm_dataset", "primary_mmrm", "subgroup_effects",
-]
-
-PRIMARY_FORMULA = "CHG ~ BASE + ARM * AVISIT"
+__all__ = ["dose_outcome_data", "mmrm_dataset", "primary_mmrm", "subgroup_effects"]
 
 
-def _common_visits(trial: Trial, scale: str) -> list[str]:
-    """Post-baseline visits scheduled for every arm at which ``scale`` is rated."""
-    protocol = trial.protocol
-    baseline = next(v for v in protocol.visits if v.name == protocol.endpoints.baseline_visit)
-    out = []
-    for visit in protocol.visits:
-        rated = scale in visit.instruments or (not visit.instruments and
-                                               scale == protocol.primary_scale)
-        if visit.day > baseline.day and not visit.arms and rated:
-            out.append(visit.name)
-    return out
+def _plan(trial: Trial, scale: str | None, visits: Sequence[str] | None):
+    plan = trial.protocol.analysis.primary
+    if scale is not None:
+        plan = dataclasses.replace(plan, scale=scale)
+    if visits is not None:
+        plan = dataclasses.replace(plan, visits=tuple(visits))
+    return plan
 
 
 def mmrm_dataset(
     trial: Trial, scale: str | None = None, visits: Sequence[str] | None = None
 ) -> pd.DataFrame:
-    """The rows the primary MMRM analyses.
+    """The rows the primary MMRM analyses (:func:`ketex.primary.primary_dataset`).
 
     Parameters
     ----------
     trial : Trial
     scale : str, optional
-        Default: the protocol's primary scale.
+        Default: the plan's scale (the protocol's primary scale).
     visits : sequence of str, optional
-        Default: every visit after baseline that every arm has and that rates the scale.
+        Default: the plan's visits (every visit after baseline that every arm has and
+        that rates the scale).
 
     Returns
     -------
     pandas.DataFrame
         The analysed records (``ANL01FL == "Y"``, phantom rows included, so missing
         visits stay visible) of those visits, from :func:`ketex.analysis_dataset`, with
-        ``ARM`` a Categorical in the protocol's arm order (the first arm is the
-        reference) and ``AVISIT`` restricted to the visits analysed.
+        ``ARM`` a Categorical with the plan's reference arm first and ``AVISIT``
+        restricted to the visits analysed.
 
     Examples
     --------
@@ -62,20 +58,12 @@ def mmrm_dataset(
     >>> list(ds["AVISIT"].cat.categories)[:3], list(ds["ARM"].cat.categories)
     (['INF1_24H', 'WEEK2', 'WEEK3'], ['SINGLE', 'SERIES'])
     """
-    from ketex.derive.analysis import analysis_dataset
-
-    scale = scale or trial.protocol.primary_scale
-    visits = list(visits) if visits is not None else _common_visits(trial, scale)
-    ds = analysis_dataset(trial, scale)
-    ds = ds[(ds["ANL01FL"] == "Y") & ds["AVISIT"].astype(str).isin(visits)].copy()
-    ds["AVISIT"] = pd.Categorical(ds["AVISIT"].astype(str), categories=visits, ordered=True)
-    ds["ARM"] = pd.Categorical(ds["ARM"].astype(str), categories=list(trial.protocol.arm_codes))
-    return ds.reset_index(drop=True)
+    return primary_dataset(trial, _plan(trial, scale, visits))
 
 
 def primary_mmrm(trial: Trial, scale: str | None = None,
                  visits: Sequence[str] | None = None):
-    """Fit the protocol's primary MMRM (see the module notes).
+    """Fit the protocol's primary MMRM: ``ketex.primary_analysis(trial).fit``.
 
     Returns
     -------
@@ -88,11 +76,7 @@ def primary_mmrm(trial: Trial, scale: str | None = None,
     >>> fit.converged, fit.n_subjects
     (True, 80)
     """
-    from ketex.models import mmrm
-
-    data = mmrm_dataset(trial, scale, visits)
-    return mmrm(data, PRIMARY_FORMULA, subject="USUBJID", visit="AVISIT",
-                covariance="us", method="reml", df="satterthwaite")  # fmt: skip
+    return primary_analysis(trial, _plan(trial, scale, visits)).fit
 
 
 def subgroup_effects(
@@ -103,10 +87,10 @@ def subgroup_effects(
 ) -> pd.DataFrame:
     """Treatment effect at the primary visit overall and within subgroups (forest plot).
 
-    Each subgroup variable gets one MMRM of the primary form with the subgroup and its
-    interactions added (``CHG ~ BASE + ARM * AVISIT * SUB``, unstructured covariance,
-    REML, Satterthwaite df); the effect within a level is the LS-means difference of
-    the other arm minus the first at ``visit``.
+    Each subgroup variable gets one MMRM of the protocol's primary plan with the subgroup
+    and its interactions added (by default ``CHG ~ BASE + ARM * AVISIT * SUB``, with the
+    plan's covariance, method and df); the effect within a level is the LS-means
+    difference of the other arm minus the reference arm at ``visit``.
 
     Parameters
     ----------
@@ -133,12 +117,20 @@ def subgroup_effects(
     """
     from ketex.models import mmrm
 
-    visit = visit or trial.protocol.endpoints.primary_visit
-    data = mmrm_dataset(trial)
+    plan = trial.protocol.analysis.primary
+    if visit is not None:
+        plan = dataclasses.replace(plan, primary_visit=visit)
+    primary = primary_analysis(trial, plan)
+    plan, data = primary.plan, primary.data
+    visit = plan.primary_visit
     columns = ["subgroup", "level", "label", "n", "estimate", "se", "df", "ci_low",
                "ci_high", "p_value"]  # fmt: skip
-    overall = primary_mmrm(trial).contrast("ARM", by="AVISIT", method="trt_vs_ctrl")
-    first = overall[overall["AVISIT"].astype(str) == visit].iloc[0]
+    first = primary.contrast.iloc[0]
+    if "ARM * AVISIT" in plan.formula:
+        formula = plan.formula.replace("ARM * AVISIT", "ARM * AVISIT * SUB")
+    else:
+        formula = f"{plan.formula} + SUB + ARM:SUB + AVISIT:SUB + ARM:AVISIT:SUB"
+    covariance = plan.covariance[0] if len(plan.covariance) == 1 else plan.covariance
     rows = [{"subgroup": "All participants", "level": "", "label": "All participants",
              "n": data["USUBJID"].nunique()} | {c: first[c] for c in columns[4:]}]
     participants = trial.participants.set_index(trial.participants["participant_id"].astype(str))
@@ -147,9 +139,10 @@ def subgroup_effects(
         frame = data.assign(SUB=data["USUBJID"].astype(str).map(levels))
         frame = frame[frame["SUB"].notna()].copy()
         frame["SUB"] = pd.Categorical(frame["SUB"].astype(str))
-        fit = mmrm(frame, "CHG ~ BASE + ARM * AVISIT * SUB", subject="USUBJID",
-                   visit="AVISIT", covariance="us", method="reml", df="satterthwaite")
-        effects = fit.contrast("ARM", by=["AVISIT", "SUB"], method="trt_vs_ctrl")
+        fit = mmrm(frame, formula, subject="USUBJID", visit="AVISIT", covariance=covariance,
+                   method=plan.method, df=plan.df)
+        effects = fit.contrast("ARM", by=["AVISIT", "SUB"], method="trt_vs_ctrl",
+                               reference=plan.reference_arm)
         effects = effects[effects["AVISIT"].astype(str) == visit]
         sizes = frame.drop_duplicates("USUBJID")["SUB"].value_counts()
         title = {"age": "Age", "baseline": "Baseline score"}.get(name, name.replace("_", " ")
@@ -197,7 +190,8 @@ def dose_outcome_data(trial: Trial, visit: str | None = None) -> pd.DataFrame:
         ``participant_id, arm`` (Categorical, protocol order), ``kkw``, ``attendance``,
         ``dose_adherence`` (:func:`ketex.exercise_dose`, by participant), ``BASE``,
         ``AVAL``, ``CHG`` (primary scale at ``visit``; NaN when missed) and
-        ``sustained_response`` (True/False/NA).
+        ``sustained_response`` (True/False/NA; all NA when the protocol names no
+        ``sustained_through_visit``).
 
     Examples
     --------
@@ -218,7 +212,10 @@ def dose_outcome_data(trial: Trial, visit: str | None = None) -> pd.DataFrame:
     ds = mmrm_dataset(trial, visits=[visit])
     outcome = ds.set_index(ds["USUBJID"].astype(str))[["BASE", "AVAL", "CHG"]]
     frame = frame.join(outcome, on="participant_id")
-    sustained = evaluate_endpoint(trial, SustainedResponse())
-    met = sustained.set_index(sustained["participant_id"].astype(str))["met"]
-    frame["sustained_response"] = frame["participant_id"].map(met).astype("boolean")
+    if trial.protocol.endpoints.sustained_through_visit:
+        sustained = evaluate_endpoint(trial, SustainedResponse())
+        met = sustained.set_index(sustained["participant_id"].astype(str))["met"]
+        frame["sustained_response"] = frame["participant_id"].map(met).astype("boolean")
+    else:  # the protocol names no sustained-response window
+        frame["sustained_response"] = pd.array([pd.NA] * len(frame), dtype="boolean")
     return frame.reset_index(drop=True)

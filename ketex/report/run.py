@@ -4,7 +4,8 @@ one self-contained ``report.html``.
 What runs is read from ``study.toml``: the primary scale, the primary visit, the response
 reduction, the remission and relapse presets and the sustained-response window
 (``[endpoints]``), the arms (the first is the reference of every comparison) and the
-exercise prescription. The primary analysis is :func:`ketex.report.analysis.primary_mmrm`.
+exercise prescription. The primary analysis is the protocol's plan
+(``[analysis.primary]``), run by :func:`ketex.primary_analysis`.
 """
 
 from __future__ import annotations
@@ -19,11 +20,14 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from ketex.derive.analysis import analysis_dataset
+from ketex.derive.endpoints import endpoint_preset
 from ketex.derive.exercise import exercise_dose
 from ketex.derive.time_to_event import time_to_event
+from ketex.primary import plan_in_words, primary_analysis
 from ketex.report import analysis, tables
 from ketex.report import figures as fg
 from ketex.report._table import FORMATS, ManuscriptTable, format_p
+from ketex.report.applicability import Skipped, endpoint_reason, subgroup_reason
 from ketex.report.html import FigureItem, ReportSection, embed_png, render_html
 from ketex.report.style import FIGURE_FORMATS, new_figure, publication_style, save_figure
 from ketex.study.trial import Trial
@@ -173,6 +177,8 @@ def write_report(
     arms = list(protocol.arm_codes)
     labels = {a.code: a.label or a.code for a in protocol.arms}
     made: dict[str, ManuscriptTable] = {}
+    skipped: list[Skipped] = []
+    has_exercise, has_infusions = len(trial.exercise) > 0, len(trial.infusions) > 0
 
     def keep(table: ManuscriptTable) -> ManuscriptTable:
         made[table.name] = table
@@ -183,24 +189,36 @@ def write_report(
     keep(tables.table_one(trial, options=tables.TableOneOptions(
         pvalues=options.table_one_pvalues)))  # fmt: skip
     step()
-    fit = analysis.primary_mmrm(trial)
-    mmrm_data = analysis.mmrm_dataset(trial)
-    outcome = f"{protocol.primary_scale} change from baseline"
-    keep(tables.mmrm_table(fit, primary_visit=settings.primary_visit, group_labels=labels,
+    primary = primary_analysis(trial)
+    fit, mmrm_data, plan = primary.fit, primary.data, primary.plan
+    outcome = f"{plan.scale} {'change from baseline' if plan.outcome == 'CHG' else 'score'}"
+    keep(tables.mmrm_table(fit, primary_visit=plan.primary_visit, group_labels=labels,
+                           reference=plan.reference_arm,
                            outcome=outcome))  # fmt: skip
     step()
-    keep(tables.endpoint_table(trial, missing=options.endpoint_missing))
+    skipped.extend(Skipped("Endpoint", r) for r in tables.skipped_endpoints(trial))
+    if tables.default_endpoints(trial):
+        keep(tables.endpoint_table(trial, missing=options.endpoint_missing))
     step()
     relapse = None
-    if settings.relapse_preset:
+    relapse_reason = (endpoint_reason(trial, endpoint_preset(settings.relapse_preset),
+                                      f"relapse rule {settings.relapse_preset}")
+                      if settings.relapse_preset else "no [endpoints] relapse_preset")
+    if relapse_reason is not None:
+        skipped.append(Skipped("Time to relapse (table and Kaplan-Meier figure)",
+                               relapse_reason))
+    else:
         relapse = time_to_event(trial, settings.relapse_preset)
         keep(tables.survival_table(relapse.table, order=arms, group_labels=labels,
                                    title=f"Time to relapse ({settings.relapse_preset})"))
     step()
-    if len(trial.exercise):
+    if has_exercise:
         keep(tables.adherence_table(trial))
+    else:
+        skipped.append(Skipped("Exercise adherence and dose (table and figures)",
+                               "the trial has no exercise sessions (no exercise table)"))
     step()
-    safety_notes = _safety_tables(trial, keep, labels)
+    skipped.extend(_safety_tables(trial, keep, labels))
 
     figure_items: dict[str, FigureItem] = {}
 
@@ -217,7 +235,7 @@ def write_report(
     step()
     fig, axes = new_figure("double", 75, ncols=2)
     fg.plot_trajectory(adqs, ax=axes[0], labels=labels, legend=False)
-    fg.plot_trajectory(mmrm_data, value="CHG", fit=fit, ax=axes[1], labels=labels,
+    fg.plot_trajectory(mmrm_data, value=plan.outcome, fit=fit, ax=axes[1], labels=labels,
                        legend=False)  # fmt: skip
     with publication_style():
         axes[0].set_title("a  Observed score", loc="left")
@@ -238,8 +256,9 @@ def write_report(
     drugs = " or ".join(dict.fromkeys(d for arm in protocol.arms for d in arm.drugs))
     drugs = drugs or "study drug"
     save(fig, "figure2_individual", f"Figure 2. Individual {protocol.primary_scale} "
-         f"trajectories by arm (thin lines), observed mean (black); triangles mark {drugs} "
-         "infusions. The day axis is stretched over the first two weeks (asinh scale).")
+         "trajectories by arm (thin lines), observed mean (black)"
+         + (f"; triangles mark {drugs} infusions" if has_infusions else "")
+         + ". The day axis is stretched over the first two weeks (asinh scale).")
     step()
     if relapse is not None and len(relapse.table):
         ax = fg.plot_kaplan_meier(relapse.table, order=arms, labels=labels,
@@ -249,7 +268,14 @@ def write_report(
              "among participants who responded, Kaplan-Meier estimates with 95% pointwise "
              "bands (log-log); ticks mark censoring; numbers at risk below.")
     step()
-    effects = analysis.subgroup_effects(trial, options.subgroups)
+    subgroups = []
+    for name in options.subgroups:
+        reason = subgroup_reason(trial, name)
+        if reason is None:
+            subgroups.append(name)
+        else:
+            skipped.append(Skipped("Subgroup", reason))
+    effects = analysis.subgroup_effects(trial, subgroups)
     ax = fg.plot_forest(effects, xlabel=f"Difference in {protocol.primary_scale} change at "
                         f"{settings.primary_visit} (95% CI)",
                         favours=(f"{arms[-1]} better", f"{arms[0]} better"))  # fmt: skip
@@ -259,23 +285,28 @@ def write_report(
          "Subgroup results are exploratory.")
     step()
     ax = fg.plot_swimmer(trial, labels=labels)
+    marks = [m for m, shown in (("infusions", has_infusions),
+                                ("exercise sessions attended", has_exercise),
+                                ("first response", True), ("relapse", relapse is not None),
+                                ("discontinuation",
+                                 bool((trial.events["event"] == "discontinuation").any())
+                                 if len(trial.events) else False)) if shown]
     save(ax, "figure5_swimmer", "Figure 5. Each participant's course: line from "
-         f"randomisation to the last record, {drugs} infusions, exercise sessions attended, "
-         "first response, relapse and discontinuation.")
+         f"randomisation to the last record, {', '.join(marks[:-1])} and {marks[-1]}.")
     step()
     ax = fg.plot_consort(trial, labels=labels)
     save(ax, "figure6_consort", "Figure 6. CONSORT flow from randomisation, computed from "
          "the data (screening is not part of the data set).")
     step()
-    if len(trial.exercise):
+    if has_exercise:
         weekly = exercise_dose(trial, by="week")
         ax = fg.plot_adherence_heatmap(weekly, order=arms, labels=labels)
         save(ax, "figure7_adherence", "Figure 7. Share of prescribed exercise sessions "
              "attended, per participant (rows, grouped by arm, most adherent first) and "
              "programme week; grey: nothing prescribed (after discontinuation).")
     step()
-    dose = analysis.dose_outcome_data(trial)
-    if len(trial.exercise) and dose[["kkw", "CHG"]].dropna().shape[0] >= 3:
+    dose = analysis.dose_outcome_data(trial) if has_exercise else None
+    if dose is not None and dose[["kkw", "CHG"]].dropna().shape[0] >= 3:
         ax = fg.plot_dose_response(dose, labels=labels,
                                    ylabel=f"{protocol.primary_scale} change at "
                                           f"{settings.primary_visit}")  # fmt: skip
@@ -285,7 +316,7 @@ def write_report(
              "observational, not randomised).")
     step()
     html_path = out / "report.html"
-    page = _page(trial, made, figure_items, fit, source, safety_notes)
+    page = _page(trial, made, figure_items, primary, source, tuple(skipped))
     out.mkdir(parents=True, exist_ok=True)
     html_path.write_text(page, encoding="utf-8")
     files.append(html_path)
@@ -294,31 +325,32 @@ def write_report(
 
 
 def _safety_tables(trial: Trial, keep: Callable[[ManuscriptTable], ManuscriptTable],
-                   labels: dict[str, str]) -> tuple[str, ...]:
+                   labels: dict[str, str]) -> list[Skipped]:
     """Make the safety tables the data allow; return what could not be analysed, and why."""
-    notes = []
+    skipped = []
     if len(trial.adverse_events):
         try:
             keep(tables.teae_overview_table(trial, group_labels=labels))
             keep(tables.adverse_event_table(trial, group_labels=labels))
         except ValueError as exc:  # adverse events but no treatment records
-            notes.append(f"Adverse events not analysed: {exc}")
+            skipped.append(Skipped("Adverse events", str(exc)))
     else:
-        notes.append("Adverse events not analysed: the data hold no adverse events table.")
+        skipped.append(Skipped("Adverse events", "the data hold no adverse events table"))
     if len(trial.vitals):
         vitals = tables.infusion_vitals_table(trial, group_labels=labels)
         if vitals.data["n_measured"].sum():
             keep(vitals)
         else:
-            notes.append("Vital signs after infusions not analysed: no thresholded test "
-                         "(SBP, DBP) was measured after the start of an infusion.")
+            skipped.append(Skipped("Vital signs after infusions",
+                                   "no thresholded test (SBP, DBP) was measured after the "
+                                   "start of an infusion"))
     else:
-        notes.append("Vital signs not analysed: the data hold no vital signs table.")
-    return tuple(notes)
+        skipped.append(Skipped("Vital signs", "the data hold no vital signs table"))
+    return skipped
 
 
-def _page(trial: Trial, made: dict[str, ManuscriptTable], figs: dict[str, FigureItem], fit,
-          source: str | None, safety_notes: tuple[str, ...] = ()) -> str:
+def _page(trial: Trial, made: dict[str, ManuscriptTable], figs: dict[str, FigureItem],
+          primary_result, source: str | None, skipped: tuple[Skipped, ...] = ()) -> str:
     from ketex import __version__
 
     protocol = trial.protocol
@@ -332,21 +364,24 @@ def _page(trial: Trial, made: dict[str, ManuscriptTable], figs: dict[str, Figure
         f"{len(arms)} arms ({', '.join(f'{c}: {labels[c]}' for c in arms)}).",
         f"Written {dt.datetime.now().strftime('%Y-%m-%d %H:%M')} by ketex {__version__}.",
     ]
+    plan, fit = primary_result.plan, primary_result.fit
     mmrm = made["table2_mmrm"].data
-    primary = mmrm[(mmrm["visit"] == settings.primary_visit)]
+    primary = mmrm[(mmrm["visit"] == plan.primary_visit)]
     diff = primary[primary["kind"] == "difference"]
     summary = []
     if len(diff):
         d = diff.iloc[0]
         ls = primary[primary["kind"] == "lsmean"].set_index("arm")["estimate"]
         summary.append(
-            f"Primary endpoint, {protocol.primary_scale} change from baseline at "
-            f"{settings.primary_visit} (MMRM): "
+            f"Primary endpoint, {plan.scale} "
+            f"{'change from baseline' if plan.outcome == 'CHG' else 'score'} at "
+            f"{plan.primary_visit} (MMRM): "
             + ", ".join(f"{a} {ls[a]:.1f}" for a in arms if a in ls.index)
             + f"; difference {d['arm']} {d['estimate']:.1f} (95% CI {d['ci_low']:.1f} to "
             f"{d['ci_high']:.1f}), p = {format_p(d['p_value'])}."
         )
-    ends = made["table3_endpoints"].data
+    ends = made["table3_endpoints"].data if "table3_endpoints" in made else pd.DataFrame(
+        columns=["kind"])
     for _, r in ends[ends["kind"] == "risk difference"].iterrows():
         summary.append(f"{r['endpoint']}: risk difference {r['group']} "
                        f"{100 * r['estimate']:.1f} percentage points (95% CI "
@@ -365,18 +400,23 @@ def _page(trial: Trial, made: dict[str, ManuscriptTable], figs: dict[str, Figure
         summary.append("Participants with a treatment-emergent adverse event: " + ", ".join(
             f"{r['arm']} {r['n_participants']}/{r['N']} ({r['percent']:.1f}%)"
             for _, r in o.iterrows()) + ".")
+    endpoint_names = " ".join(made["table3_endpoints"].data["endpoint"].astype(str)) \
+        if "table3_endpoints" in made else ""
+    named = [f"remission preset {settings.remission_preset}" if "Remission" in endpoint_names
+             else "", f"relapse preset {settings.relapse_preset}" if "table4_survival" in made
+             else "", f"sustained response through {settings.sustained_through_visit}"
+             if "Sustained" in endpoint_names else ""]
     methods = (
         f"Pre-specified in study.toml: primary scale {protocol.primary_scale}; baseline visit "
         f"{settings.baseline_visit}; primary visit {settings.primary_visit}; response = "
-        f"reduction of at least {100 * settings.response_reduction:g}% from baseline; "
-        f"remission preset {settings.remission_preset}; relapse preset "
-        f"{settings.relapse_preset}; sustained response through "
-        f"{settings.sustained_through_visit}.",
-        f"Primary analysis: mixed model for repeated measures of the change from baseline, "
-        f"{analysis.PRIMARY_FORMULA}, unstructured covariance, REML, Satterthwaite degrees "
-        f"of freedom, all post-baseline visits scheduled for every arm "
-        f"({', '.join(map(str, fit.lsmeans('ARM', by='AVISIT')['AVISIT'].astype(str).unique()))}"
-        f"); {arms[0]} is the reference arm. Converged: {fit.converged}.",
+        f"reduction of at least {100 * settings.response_reduction:g}% from baseline"
+        + "".join(f"; {n}" for n in named if n) + ".",
+        f"Primary analysis (study.toml [analysis.primary]): mixed model for repeated "
+        f"measures of the {plan.scale} "
+        f"{'change from baseline' if plan.outcome == 'CHG' else 'score'}, {plan.formula}, "
+        f"{plan_in_words(plan, fit.covariance)}, visits {', '.join(plan.visits)}; "
+        f"contrasts are arm - {plan.reference_arm} at {plan.primary_visit}. "
+        f"Converged: {fit.converged}.",
         "Missing data: the MMRM uses every observed visit (valid under missing at random); "
         "binary endpoints are analysed as observed cases unless stated otherwise.",
     )
@@ -387,7 +427,7 @@ def _page(trial: Trial, made: dict[str, ManuscriptTable], figs: dict[str, Figure
     def figures_of(*names: str) -> tuple[FigureItem, ...]:
         return tuple(figs[n] for n in names if n in figs)
 
-    sections = [
+    sections = [section for section in [
         ReportSection("Methods", methods, anchor="methods"),
         ReportSection("Participants", (), tables_of("table1_baseline"),
                       figures_of("figure6_consort"), anchor="participants"),
@@ -401,16 +441,16 @@ def _page(trial: Trial, made: dict[str, ManuscriptTable], figs: dict[str, Figure
                       tables_of("table5_adherence"),
                       figures_of("figure7_adherence", "figure8_dose_response"),
                       anchor="adherence"),  # fmt: skip
-        *([ReportSection("Safety", safety_notes,
+        *([ReportSection("Safety", (),
                          tables_of("safety1_teae_overview", "safety2_teae_soc_pt",
                                    "safety3_infusion_vitals"), anchor="safety")]
           if trial.has_safety_data else []),
-        ReportSection("Not analysed", safety_notes, anchor="not-analysed")
-        if safety_notes and not trial.has_safety_data else None,
+        *([ReportSection("Not analysed", tuple(str(s) for s in skipped), anchor="not-analysed")]
+          if skipped else []),
         ReportSection("Files", ("Every table is in tables/ (CSV of the printed table and of "
                                 "its numbers, Markdown, LaTeX, HTML, Word); every figure in "
                                 "figures/ (PDF and SVG with embedded fonts, 600-dpi PNG).",),
                       anchor="files"),  # fmt: skip
-    ]
+    ] if section.paragraphs or section.tables or section.figures]
     title = f"{protocol.study_id}: pre-specified analysis"
     return render_html(title, meta, [s for s in sections if s is not None], summary)

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ketex.primary import model_in_words
 from ketex.report import _effects
 from ketex.report._table import INDENT, ManuscriptTable, format_p
 from ketex.report.safety_tables import (
@@ -39,6 +40,7 @@ __all__ = [
     "adverse_event_table",
     "baseline_characteristics",
     "default_endpoints",
+    "skipped_endpoints",
     "endpoint_table",
     "infusion_vitals_table",
     "mmrm_table",
@@ -598,8 +600,8 @@ def mmrm_table(
     notes = [
         f"LS means of {outcome[:1].lower() + outcome[1:] if outcome[1:2].islower() else outcome}"
         " from the mixed model for repeated measures "
-        f"({fit._frame.formula}; covariance {fit.covariance}, {fit.method.upper()}, "
-        f"{fit.df_method} degrees of freedom); {fit.n_subjects} participants, "
+        f"({fit._frame.formula}; {model_in_words([fit.covariance], fit.method, fit.df_method)}"
+        f"); {fit.n_subjects} participants, "
         f"{fit.n_obs} observations.",
         "Differences: " + "; ".join(comparisons) + ", with 95% CI and two-sided p "
         "(not adjusted for multiplicity).",
@@ -638,6 +640,9 @@ def default_endpoints(trial: Trial) -> tuple[Endpoint, ...]:
     visit, sustained response through ``sustained_through_visit``, and relapse
     (the protocol's ``relapse_preset``) among those who met its entry condition.
 
+    Only those the trial can evaluate (their scale rated, their visits scheduled);
+    :func:`skipped_endpoints` says why the others are left out.
+
     Examples
     --------
     >>> import ketex
@@ -648,6 +653,28 @@ def default_endpoints(trial: Trial) -> tuple[Endpoint, ...]:
     Sustained response WEEK12-WEEK24
     Relapse (SUSTAIN-1) among responders
     """
+    from ketex.report.applicability import endpoint_reason
+
+    return tuple(e for e in _protocol_endpoints(trial)
+                 if endpoint_reason(trial, e.rule, e.label) is None)
+
+
+def skipped_endpoints(trial: Trial) -> tuple[str, ...]:
+    """Why each endpoint the protocol names is left out of :func:`default_endpoints`.
+
+    Examples
+    --------
+    >>> import ketex
+    >>> skipped_endpoints(ketex.load_trial(ketex.sample_study_path()))
+    ()
+    """
+    from ketex.report.applicability import endpoint_reason
+
+    reasons = (endpoint_reason(trial, e.rule, e.label) for e in _protocol_endpoints(trial))
+    return tuple(r for r in reasons if r is not None)
+
+
+def _protocol_endpoints(trial: Trial) -> tuple[Endpoint, ...]:
     from ketex.derive.endpoints import Response, SustainedResponse, endpoint_preset
 
     settings = trial.protocol.endpoints
@@ -757,8 +784,10 @@ def endpoint_table(
         f"Risk difference: {', '.join(f'{a} - {reference}' for a in order[1:])}, in "
         f"percentage points, {level} Newcombe hybrid score CI. NNT: number needed to treat "
         "(NNTB benefit, NNTH harm; Altman 1998).",
-        "Relapse is counted among participants who met the relapse rule's entry condition.",
     ]  # fmt: skip
+    if any(not e.desirable for e in endpoints):
+        notes.append("Relapse is counted among participants who met the relapse rule's entry "
+                     "condition.")
     return ManuscriptTable(data, display, "Table 3. Response, remission, sustained response "
                            "and relapse by arm", tuple(notes), "table3_endpoints")  # fmt: skip
 

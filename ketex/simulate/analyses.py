@@ -4,9 +4,10 @@ An analysis is any callable taking a :class:`~ketex.study.trial.Trial` and retur
 mapping with ``estimate``, ``se`` and ``p_value`` (optionally ``ci_low`` and ``ci_high``).
 Two are built in:
 
-- :class:`MMRMAnalysis`: the primary analysis of a depression trial, the MMRM on change
-  from baseline in MADRS (unstructured covariance, REML, Satterthwaite df) and the
-  treatment - control LS-means difference at the primary visit.
+- :class:`MMRMAnalysis`: the trial's primary analysis (``[analysis.primary]``, the code of
+  :func:`ketex.primary_analysis`; by default the MMRM on change from baseline in MADRS,
+  unstructured covariance, REML, Satterthwaite df) and the treatment - control LS-means
+  difference at the primary visit.
 - :class:`RelapseAnalysis`: time to relapse among responders (SUSTAIN-1 rule by default),
   log-rank test, with the Cox log hazard ratio as the estimate.
 
@@ -21,9 +22,6 @@ present.
 from __future__ import annotations
 
 import dataclasses
-import io
-import keyword
-import tokenize
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -32,12 +30,14 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ketex.derive.analysis import analysis_dataset
 from ketex.derive.endpoints import RelapseRule, endpoint_preset
 from ketex.derive.time_to_event import time_to_event
-from ketex.models import MMRMControl, mmrm
+from ketex.models import MMRMControl
+from ketex.primary import fit_plan, primary_analysis
 from ketex.simulate.design import TrialDesign
 from ketex.simulate.fast import simulate_changes, true_difference
+from ketex.study.plan import PrimaryAnalysis, formula_names
+from ketex.study.protocol import Protocol
 from ketex.study.trial import Trial
 
 __all__ = [
@@ -47,9 +47,6 @@ __all__ = [
     "cox_log_hazard_ratio",
     "logrank_test",
 ]
-
-#: The primary MMRM of the field (``docs/mmrm.md``).
-DEFAULT_FORMULA = "CHG ~ BASE + ARM * AVISIT"
 
 #: What an analysis returns (``ci_low`` and ``ci_high`` may be left out).
 ANALYSIS_KEYS = ("estimate", "se", "p_value", "ci_low", "ci_high")
@@ -74,29 +71,31 @@ def _arms(arms: Sequence[str], treatment: str | None, control: str | None,
 
 @dataclass(frozen=True)
 class MMRMAnalysis:
-    """MMRM on change from baseline; the treatment - control difference at one visit.
+    """The protocol's primary analysis; the treatment - control difference at one visit.
 
-    The analysis of ``docs/mmrm.md``: ``CHG ~ BASE + ARM * AVISIT`` with an unstructured
-    covariance over visits, REML and Satterthwaite degrees of freedom; the estimate is
-    the LS-means difference (treatment - control) at the primary visit, so a negative
-    estimate means lower MADRS (benefit) on treatment.
+    The plan of ``[analysis.primary]`` (:class:`ketex.PrimaryAnalysis`; by default
+    ``CHG ~ BASE + ARM * AVISIT``, unstructured covariance, REML, Satterthwaite df, every
+    visit after baseline that every arm has) fitted by the code
+    :func:`ketex.primary_analysis` runs, so a trial gets the numbers its report prints;
+    the estimate is the LS-means difference treatment - control at the primary visit (a
+    negative estimate means a lower score, benefit, on treatment). Arguments left at None
+    take the plan's value.
 
     Parameters
     ----------
     treatment, control : str, optional
-        Arm codes; by default the second and the first arm of a two-arm design.
+        Arm codes; by default the plan's ``reference_arm`` (the first arm) is the control
+        and, with two arms, the other arm the treatment.
     visits : tuple of str, optional
-        Visits in the model. By default, after :meth:`prepare`, the design's scheduled
-        MADRS visits after baseline through the primary visit (not the 24-hour visits
-        after infusions); on a trial analysed without :meth:`prepare`, every MADRS visit
-        after baseline through the primary visit that all arms attend.
+        Visits in the model (the plan's ``visits``).
     primary_visit : str, optional
-        By default the design's (``EndpointDesign.primary_visit``).
-    formula : str
+        By default the plan's (``[endpoints] primary_visit``).
+    formula : str, optional
         Model formula over the analysis dataset's columns (``CHG``, ``BASE``, ``ARM``,
         ``AVISIT`` and, on the slower path through :func:`ketex.analysis_dataset`, the
         covariates such as ``SITEID``).
-    covariance, df : str
+    covariance : str or tuple of str, optional
+    method, df : str, optional
         As in :func:`ketex.mmrm`.
     confidence_level : float
         Of the confidence interval of the difference (used for coverage).
@@ -111,12 +110,12 @@ class MMRMAnalysis:
     >>> from ketex.simulate import TrialDesign, simulate_trial
     >>> design = dataclasses.replace(TrialDesign(), n_per_arm=20)
     >>> analysis = MMRMAnalysis().prepare(design)
-    >>> analysis.treatment, analysis.control, analysis.visits[-1]
-    ('SERIES', 'SINGLE', 'WEEK12')
+    >>> analysis.treatment, analysis.control, analysis.visits[-1], analysis.primary_visit
+    ('SERIES', 'SINGLE', 'WEEK24', 'WEEK12')
     >>> result = analysis(simulate_trial(design, seed=4))
     >>> {k: round(v, 3) for k, v in result.items()}
-    {'estimate': 0.396, 'se': 1.666, 'p_value': 0.813, 'ci_low': -2.991, 'ci_high': 3.784,
-     'df': 33.413}
+    {'estimate': 0.304, 'se': 1.684, 'p_value': 0.858, 'ci_low': -3.127, 'ci_high': 3.734,
+     'df': 32.064}
     >>> analysis.simulate_and_analyse(design, seed=4) == result
     True
     """
@@ -125,11 +124,12 @@ class MMRMAnalysis:
     control: str | None = None
     visits: tuple[str, ...] | None = None
     primary_visit: str | None = None
-    formula: str = DEFAULT_FORMULA
-    covariance: str = "us"
-    df: str = "satterthwaite"
+    formula: str | None = None
+    covariance: str | tuple[str, ...] | None = None
+    df: str | None = None
     confidence_level: float = 0.95
     fast: bool = True
+    method: str | None = None
 
     #: the estimate when arms do not differ; outputs kept besides the standard ones
     null_value = 0.0
@@ -138,43 +138,46 @@ class MMRMAnalysis:
     def __post_init__(self) -> None:
         if self.visits is not None:
             object.__setattr__(self, "visits", tuple(self.visits))
+        if isinstance(self.covariance, list):
+            object.__setattr__(self, "covariance", tuple(self.covariance))
         if not 0 < self.confidence_level < 1:
             raise ValueError(f"MMRMAnalysis.confidence_level must lie in (0, 1), got "
                              f"{self.confidence_level!r}")
-        if self.fast and not set(_formula_names(self.formula)) <= {"CHG", "BASE", "ARM",
-                                                                   "AVISIT", "AVAL"}:
+        if self.fast and self.formula is not None and not set(
+                formula_names(self.formula)) <= {"CHG", "BASE", "ARM", "AVISIT", "AVAL"}:
             raise ValueError(
                 f"MMRMAnalysis: the formula {self.formula!r} uses columns the fast path does "
                 "not simulate (it has CHG, BASE, ARM, AVISIT, AVAL); give fast=False")
 
+    def plan(self, protocol: Protocol) -> PrimaryAnalysis:
+        """The protocol's ``[analysis.primary]`` with this analysis's arguments, resolved.
+
+        Raises
+        ------
+        ketex.study.protocol.ProtocolError
+            When an argument names a visit or arm the protocol lacks (a ValueError).
+        """
+        overrides = {
+            "visits": self.visits, "primary_visit": self.primary_visit,
+            "formula": self.formula, "df": self.df, "method": self.method,
+            "reference_arm": self.control,
+            "covariance": ((self.covariance,) if isinstance(self.covariance, str)
+                           else self.covariance),
+        }
+        plan = dataclasses.replace(protocol.analysis.primary,
+                                   **{k: v for k, v in overrides.items() if v is not None})
+        return plan.resolve(protocol, source="MMRMAnalysis")
+
     def prepare(self, design: TrialDesign) -> MMRMAnalysis:
-        """A copy with the arms, visits and primary visit taken from ``design``."""
-        treatment, control = _arms(design.arm_codes, self.treatment, self.control,
-                                   "MMRMAnalysis")
-        primary = self.primary_visit or design.endpoints.primary_visit
-        visits = self.visits
-        if visits is None:
-            names = [v.name for v in design.measurement.visits]
-            if primary not in names:
-                raise ValueError(f"MMRMAnalysis: the primary visit {primary!r} is not a "
-                                 "scheduled visit; give visits=...")
-            visits = tuple(
-                v.name for v in design.measurement.visits[1:names.index(primary) + 1]
-                if not v.arms and (not v.instruments or "MADRS" in v.instruments)
-            )
-        if primary not in visits:
-            raise ValueError(f"MMRMAnalysis: the primary visit {primary!r} is not among "
-                             f"the visits {visits}")
-        return dataclasses.replace(self, treatment=treatment, control=control,
-                                   visits=tuple(visits), primary_visit=primary)
+        """A copy with every setting taken from the plan of ``design``'s protocol."""
+        return self._ready(design.protocol())
 
     def __call__(self, trial: Trial) -> dict[str, float]:
-        """Analyse a trial: analysis dataset, MMRM, difference at the primary visit."""
+        """Analyse a trial with :func:`ketex.primary_analysis`; the difference."""
         analysis = self._ready(trial.protocol)
-        data = analysis_dataset(trial)
-        data = data[(data["ANL01FL"] == "Y").fillna(False).to_numpy(bool)
-                    & data["AVISIT"].isin(analysis.visits).to_numpy(bool)]
-        return analysis._fit(data)
+        result = primary_analysis(trial, analysis.plan(trial.protocol),
+                                  control=analysis._control())
+        return analysis._row(result.contrast)
 
     def simulate_and_analyse(self, design: TrialDesign, seed: int) -> dict[str, float]:
         """Simulate with ``seed`` and analyse; equal to ``self(simulate_trial(design, seed))``."""
@@ -183,7 +186,7 @@ class MMRMAnalysis:
             from ketex.simulate.trial import simulate_trial
 
             return analysis(simulate_trial(design, seed))
-        return analysis._fit(simulate_changes(design, seed, analysis.visits))
+        return analysis._fit(simulate_changes(design, seed, analysis.visits), design.arm_codes)
 
     def true_value(self, design: TrialDesign, seed: int = 0) -> tuple[float, float]:
         """The true difference at the primary visit and its Monte Carlo SE
@@ -195,72 +198,49 @@ class MMRMAnalysis:
 
     @property
     def _prepared(self) -> bool:
-        return None not in (self.visits, self.treatment, self.control, self.primary_visit)
+        return None not in (self.visits, self.treatment, self.control, self.primary_visit,
+                            self.formula, self.covariance, self.df, self.method)
 
-    def _ready(self, protocol) -> MMRMAnalysis:
+    def _ready(self, protocol: Protocol) -> MMRMAnalysis:
         if self._prepared:
             return self
-        arms = [arm.code for arm in protocol.arms]
-        treatment, control = _arms(arms, self.treatment, self.control, "MMRMAnalysis")
-        primary = self.primary_visit or protocol.endpoints.primary_visit
-        visits = self.visits
-        if visits is None:
-            names = list(protocol.visit_names)
-            visits = tuple(v.name for v in protocol.visits[1:names.index(primary) + 1]
-                           if not v.arms and (not v.instruments or "MADRS" in v.instruments))
-        return dataclasses.replace(self, treatment=treatment, control=control,
-                                   visits=tuple(visits), primary_visit=primary)
+        plan = self.plan(protocol)
+        arms = [plan.reference_arm, *(a for a in protocol.arm_codes if a != plan.reference_arm)]
+        treatment, control = _arms(arms, self.treatment, plan.reference_arm, "MMRMAnalysis")
+        if self.treatment is None and len(arms) != 2:
+            raise ValueError(f"MMRMAnalysis: the design has {len(arms)} arms "
+                             f"({', '.join(arms)}); name the one to compare with "
+                             "treatment=...")
+        analysis = dataclasses.replace(
+            self, treatment=treatment, control=control, visits=plan.visits,
+            primary_visit=plan.primary_visit, formula=plan.formula,
+            covariance=plan.covariance, df=plan.df, method=plan.method)
+        analysis.__post_init__()
+        return analysis
 
-    def _fit(self, data: pd.DataFrame) -> dict[str, float]:
-        visits = list(self.visits)
-        data = data.assign(
-            # plain Python strings: factorising Arrow-backed strings costs more than the
-            # simulation of the trial
-            USUBJID=data["USUBJID"].to_numpy(dtype=object),
-            ARM=pd.Categorical(data["ARM"].astype(object), categories=[self.control,
-                                                                      self.treatment]),
-            AVISIT=pd.Categorical(data["AVISIT"].astype(object), categories=visits,
-                                  ordered=True),
-        )
-        fit = mmrm(data, self.formula, subject="USUBJID", visit="AVISIT",
-                   covariance=self.covariance, df=self.df,
-                   control=MMRMControl(confidence_level=self.confidence_level))
-        row = self._difference(fit)
+    def _control(self) -> MMRMControl:
+        return MMRMControl(confidence_level=self.confidence_level)
+
+    def _fit(self, data: pd.DataFrame, arms: Sequence[str] | None = None) -> dict[str, float]:
+        """The difference from change scores (the fast path), by :func:`ketex.primary.fit_plan`."""
+        plan = PrimaryAnalysis(
+            scale="MADRS", outcome=formula_outcome(self.formula), formula=self.formula,
+            covariance=self.covariance, method=self.method, df=self.df, visits=self.visits,
+            primary_visit=self.primary_visit, reference_arm=self.control)
+        if arms is None:
+            arms = list(dict.fromkeys(data["ARM"].astype(object)))
+        _, contrast = fit_plan(data, plan, arms, control=self._control(),
+                               source="the simulated change scores")
+        return self._row(contrast)
+
+    def _row(self, contrast: pd.DataFrame) -> dict[str, float]:
+        row = contrast[contrast["arm"] == self.treatment].iloc[0]
         return {key: float(row[key]) for key in (*ANALYSIS_KEYS, "df")}
 
-    def _difference(self, fit) -> pd.Series:
-        """The LS-means difference at the primary visit (one t test, not a whole table)."""
-        terms = fit.coef["term"].tolist()
-        arm = f"ARM[T.{self.treatment}]"
-        interaction = f"{arm}:AVISIT[T.{self.primary_visit}]"
-        if " ".join(self.formula.split()) == DEFAULT_FORMULA and arm in terms and (
-                interaction in terms or self.primary_visit == self.visits[0]):
-            # CHG ~ BASE + ARM * AVISIT: the difference at visit v is b_arm + b_arm:v,
-            # what fit.contrast("ARM", by="AVISIT") gives (a test checks it)
-            weights = np.zeros(len(terms))
-            weights[terms.index(arm)] = 1.0
-            if interaction in terms:
-                weights[terms.index(interaction)] = 1.0
-            return fit.test(weights).iloc[0]
-        table = fit.contrast("ARM", by="AVISIT", method="trt_vs_ctrl", reference=self.control)
-        row = table[table["AVISIT"].astype(str) == self.primary_visit]
-        if len(row) != 1:
-            raise ValueError(f"no difference estimated at {self.primary_visit}: no outcome "
-                             "observed there")
-        return row.iloc[0]
 
-
-def _formula_names(formula: str) -> list[str]:
-    """Names in a formula that are not function calls (C, Treatment, np.log, ...)."""
-    tokens = list(tokenize.generate_tokens(io.StringIO(formula).readline))
-    names = []
-    for k, token in enumerate(tokens):
-        following = tokens[k + 1].string if k + 1 < len(tokens) else ""
-        previous = tokens[k - 1].string if k > 0 else ""
-        if (token.type == tokenize.NAME and following not in ("(", ".")
-                and previous != "." and not keyword.iskeyword(token.string)):
-            names.append(token.string)
-    return names
+def formula_outcome(formula: str) -> str:
+    """The left side of a formula (``"CHG"`` of ``"CHG ~ BASE + ARM * AVISIT"``)."""
+    return formula.split("~")[0].strip()
 
 
 @dataclass(frozen=True)

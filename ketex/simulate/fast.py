@@ -18,6 +18,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from ketex.derive.analysis import arm_order
 from ketex.scales import score
 from ketex.simulate.design import TrialDesign
 from ketex.simulate.items import blank_items, madrs_items
@@ -28,7 +29,7 @@ __all__ = ["CHANGE_COLUMNS", "TrueDifference", "simulate_changes", "true_differe
 #: Columns of :func:`simulate_changes`, named as in :func:`ketex.analysis_dataset`.
 CHANGE_COLUMNS = {
     "USUBJID": "participant identifier",
-    "ARM": "arm code",
+    "ARM": "arm code (ordered Categorical, reference arm first, as in analysis_dataset)",
     "AVISIT": "visit (ordered Categorical of the visits asked for)",
     "AVAL": "MADRS total (missing after dropout, or when too many items are blank)",
     "BASE": "baseline MADRS total",
@@ -122,7 +123,8 @@ def simulate_changes(
     value = aval[participant, np.asarray(columns)[position]]
     return pd.DataFrame({
         "USUBJID": pd.array(sim.ids[participant], dtype="string"),
-        "ARM": pd.array(sim.arm[participant], dtype="string"),
+        "ARM": pd.Categorical(sim.arm[participant].astype(object),
+                              categories=arm_order(design.protocol()), ordered=True),
         "AVISIT": pd.Categorical.from_codes(position, categories=list(wanted), ordered=True),
         "AVAL": value,
         "BASE": base[participant],

@@ -19,6 +19,8 @@ from typing import Any
 
 import tomli_w
 
+from ketex.study.plan import AnalysisPlan, plan_problems, read_plan
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
@@ -304,6 +306,7 @@ class Protocol:
     exercise: ExercisePrescription | None = None
     scoring: ScoringSettings = field(default_factory=ScoringSettings)
     endpoints: EndpointSettings = field(default_factory=EndpointSettings)
+    analysis: AnalysisPlan = field(default_factory=AnalysisPlan)
 
     @property
     def arm_codes(self) -> tuple[str, ...]:
@@ -380,6 +383,7 @@ class Protocol:
                 "exercise": asdict(self.exercise) if self.exercise else None,
                 "scoring": asdict(self.scoring),
                 "endpoints": asdict(self.endpoints),
+                "analysis": self.analysis.to_dict(),
             }
         )
 
@@ -395,7 +399,7 @@ class Protocol:
         """
         reader = _Reader(source)
         study = reader.table(data, "study", required=True)
-        known = ("study", "arms", "visits", "exercise", "scoring", "endpoints")
+        known = ("study", "arms", "visits", "exercise", "scoring", "endpoints", "analysis")
         unknown = sorted(set(data) - set(known))
         if unknown:
             reader.problem("(top level)", f"unknown table(s) {', '.join(unknown)}; known: "
@@ -412,8 +416,9 @@ class Protocol:
             exercise = reader.exercise(exercise, "exercise")
         scoring = reader.build(ScoringSettings, data.get("scoring", {}), "scoring")
         endpoints = reader.build(EndpointSettings, data.get("endpoints", {}), "endpoints")
+        analysis = read_plan(reader, data.get("analysis"))
         study_id = reader.value(study, "id", "study.id") if study else None
-        parts = (*arms, *visits, scoring, endpoints, study_id)
+        parts = (*arms, *visits, scoring, endpoints, analysis, study_id)
         if any(part is None for part in parts) or exercise is False:
             reader.check_partial(
                 [a for a in arms if a is not None], [v for v in visits if v is not None]
@@ -428,6 +433,7 @@ class Protocol:
             exercise=exercise,
             scoring=scoring,
             endpoints=endpoints,
+            analysis=analysis,
         )
         reader.check(protocol)
         reader.raise_if_any()
@@ -744,3 +750,5 @@ class _Reader:
                 f"{protocol.scoring.min_answered} must lie in [0.5, 1]: never prorate from "
                 "fewer than half the items",
             )
+        for key, what in plan_problems(protocol.analysis.primary, protocol):
+            self.problem(key, what)

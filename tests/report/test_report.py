@@ -141,3 +141,46 @@ def test_headless_chromium_renders_the_report(report_dir, tmp_path):
     assert near((0x00, 0x72, 0xB2)) and near((0xD5, 0x5E, 0x00))
     assert len(colours) > 200  # not a blank page
     shutil.copy(shot, report_dir / "screenshot.png")
+
+
+def test_report_primary_analysis_and_power_analysis_give_the_same_number(report_dir,
+                                                                         sample_trial):
+    mmrm = pd.read_csv(report_dir / "tables" / "table2_mmrm_data.csv")
+    row = mmrm[(mmrm["kind"] == "difference") & (mmrm["visit"] == "WEEK12")].iloc[0]
+    assert row["arm"] == "SERIES - SINGLE"
+    primary = ketex.primary_analysis(sample_trial)
+    power = ketex.MMRMAnalysis()(sample_trial)
+    assert primary.estimate == pytest.approx(-1.2757, abs=5e-5)  # the report before plans
+    assert row["estimate"] == pytest.approx(primary.estimate, rel=1e-12)
+    assert power["estimate"] == primary.estimate
+    for key in ("se", "df", "p_value", "ci_low", "ci_high"):
+        assert row[key] == pytest.approx(primary.contrast[key].iloc[0], rel=1e-12), key
+        assert power[key] == primary.contrast[key].iloc[0], key
+
+
+def test_a_plan_in_study_toml_is_what_report_api_and_power_analysis_run(tmp_path):
+    folder = tmp_path / "study"
+    shutil.copytree(ketex.sample_study_path(), folder)
+    toml = folder / "study.toml"
+    text = toml.read_text(encoding="utf-8").split("[analysis.primary]")[0]
+    toml.write_text(text + '[analysis.primary]\nreference_arm = "SERIES"\n'
+                    'df = "kenward_roger_linear"\nvisits = ["WEEK2", "WEEK4", "WEEK8", '
+                    '"WEEK12"]\ncovariance = ["us", "toeph"]\n', encoding="utf-8")
+    trial = ketex.load_trial(folder)
+    out = tmp_path / "report"
+    assert main(["report", str(folder), "--out", str(out)]) == 0
+    mmrm = pd.read_csv(out / "tables" / "table2_mmrm_data.csv")
+    assert set(mmrm["visit"]) == {"WEEK2", "WEEK4", "WEEK8", "WEEK12"}
+    row = mmrm[(mmrm["kind"] == "difference") & (mmrm["visit"] == "WEEK12")].iloc[0]
+    assert row["arm"] == "SINGLE - SERIES"
+    primary = ketex.primary_analysis(trial)
+    assert primary.plan.df == "kenward_roger_linear"
+    assert primary.contrast["contrast"].tolist() == ["SINGLE - SERIES"]
+    assert row["estimate"] == pytest.approx(primary.estimate, rel=1e-12)
+    assert row["df"] == pytest.approx(primary.contrast["df"].iloc[0], rel=1e-12)
+    assert ketex.MMRMAnalysis()(trial)["estimate"] == primary.estimate
+    default = ketex.primary_analysis(ketex.load_trial(ketex.sample_study_path()))
+    assert primary.estimate != pytest.approx(-default.estimate, rel=1e-3)  # not just a sign
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert "Kenward-Roger degrees of freedom (SAS DDFM=KR)" in page
+    assert "contrasts are arm - SERIES at WEEK12" in page

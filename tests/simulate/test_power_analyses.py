@@ -35,7 +35,8 @@ def test_other_formulas_go_through_the_full_trial_and_the_contrast():
     with pytest.raises(ValueError, match="give fast=False"):
         MMRMAnalysis(formula=formula)
     analysis = MMRMAnalysis(formula=formula, fast=False, primary_visit="WEEK8").prepare(DESIGN)
-    assert analysis.visits == ("WEEK2", "WEEK3", "WEEK4", "WEEK6", "WEEK8")
+    assert analysis.visits == ("INF1_24H", "WEEK2", "WEEK3", "WEEK4", "WEEK6", "WEEK8",
+                               "WEEK10", "WEEK12", "WEEK16", "WEEK24")
     ours = analysis.simulate_and_analyse(DESIGN, 4)
     data = ketex.analysis_dataset(simulate_trial(DESIGN, 4))
     data = data[(data["ANL01FL"] == "Y").fillna(False).to_numpy(bool)
@@ -48,13 +49,14 @@ def test_other_formulas_go_through_the_full_trial_and_the_contrast():
     assert ours["se"] == pytest.approx(row["se"], rel=1e-9)
 
 
-def test_an_unprepared_analysis_of_a_trial_uses_the_visits_all_arms_attend():
+def test_an_unprepared_analysis_of_a_trial_uses_the_protocols_plan():
     trial = simulate_trial(DESIGN, 1)
     ready = MMRMAnalysis()._ready(trial.protocol)
     assert (ready.treatment, ready.control, ready.primary_visit) == ("SERIES", "SINGLE",
                                                                      "WEEK12")
     assert ready.visits == ("INF1_24H", "WEEK2", "WEEK3", "WEEK4", "WEEK6", "WEEK8",
-                            "WEEK10", "WEEK12")
+                            "WEEK10", "WEEK12", "WEEK16", "WEEK24")
+    assert ready.plan(trial.protocol) == trial.protocol.analysis.primary.resolve(trial.protocol)
     result = MMRMAnalysis()(trial)
     assert set(result) == {"estimate", "se", "p_value", "ci_low", "ci_high", "df"}
 
@@ -62,7 +64,8 @@ def test_an_unprepared_analysis_of_a_trial_uses_the_visits_all_arms_attend():
 def test_analysis_arguments_are_checked():
     with pytest.raises(ValueError, match="treatment 'PLACEBO' is not an arm"):
         MMRMAnalysis(treatment="PLACEBO").prepare(DESIGN)
-    with pytest.raises(ValueError, match="primary visit 'WEEK24' is not among the visits"):
+    with pytest.raises(ValueError, match="MMRMAnalysis: analysis.primary.primary_visit: "
+                       "visit 'WEEK24' is not among "):
         MMRMAnalysis(visits=("WEEK2", "WEEK12"), primary_visit="WEEK24").prepare(DESIGN)
     with pytest.raises(ValueError, match="test must be 'logrank' or 'cox'"):
         RelapseAnalysis(test="wilcoxon")

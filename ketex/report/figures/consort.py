@@ -20,7 +20,8 @@ def consort_counts(trial: Trial) -> pd.DataFrame:
     Every participant of an arm falls in exactly one row of each stage:
 
     - ``allocation``: ``received allocated infusions`` (at least one infusion) or
-      ``did not receive allocated infusions``;
+      ``did not receive allocated infusions``; for an arm whose protocol prescribes no
+      treatment, ``allocated`` (the box then shows the count only);
     - ``follow-up``: ``assessed at <primary visit>`` (an analysed primary-scale total
       there), else ``discontinued before <primary visit>`` (a discontinuation event
       before the end of the visit's window), else ``missed <primary visit>``;
@@ -78,6 +79,10 @@ def consort_counts(trial: Trial) -> pd.DataFrame:
     for code in protocol.arm_codes:
         in_arm = arm == code
         for stage, status in stages.items():
+            if stage == "allocation" and not protocol.arm(code).treatments:
+                rows.append({"arm": code, "stage": stage, "status": "allocated",
+                             "n": int(in_arm.sum())})
+                continue
             counts = status[in_arm].value_counts()
             for name in order[stage]:
                 rows.append({"arm": code, "stage": stage, "status": name,
@@ -164,7 +169,7 @@ def plot_consort(trial: Trial, *, ax=None, labels: dict[str, str] | None = None)
         for stage in ("allocation", "follow-up", "analysis"):
             part = rows[rows["stage"] == stage]
             body = [f"{r.status[0].upper()}{r.status[1:]} (n = {r.n})"
-                    for r in part.itertuples()]
+                    for r in part.itertuples() if r.status != "allocated"]
             title = titles[stage].format(label=names.get(code, code), n=n)
             end = _box(ax, x, top, width, title, body, gid=f"consort:{code}:{stage}")
             if stage != "analysis":

@@ -49,9 +49,13 @@ def swimmer_data(trial: Trial) -> pd.DataFrame:
         return dict(zip(table["USUBJID"].astype(str), table["ADY"].astype(float), strict=True))
 
     frame["response_day"] = ids.map(event_days(Response())).astype(float)
+    from ketex.report.applicability import endpoint_reason
+
     relapse = trial.protocol.endpoints.relapse_preset
-    frame["relapse_day"] = (ids.map(event_days(endpoint_preset(relapse))).astype(float)
-                            if relapse else np.nan)  # fmt: skip
+    rule = endpoint_preset(relapse) if relapse else None
+    frame["relapse_day"] = (ids.map(event_days(rule)).astype(float)
+                            if rule is not None and endpoint_reason(trial, rule, relapse) is None
+                            else np.nan)  # fmt: skip
     events = trial.events
     stops = events[events["event"] == "discontinuation"]
     stop = stops.groupby(stops["participant_id"].astype(str))["day"].min()
@@ -120,11 +124,13 @@ def plot_swimmer(
         ax.plot(ex["day"].astype(float), ey, linestyle="none", marker=".", markersize=1.2,
                 color="0.25", gid="exercise")  # fmt: skip
     inf = trial.infusions
-    ax.plot(inf["day"].astype(float), inf["participant_id"].astype(str).map(position),
-            linestyle="none", marker="|", markersize=4, color="black", gid="infusions")
-    marks = [("response_day", "^", "#009E73", "first response"),
-             ("relapse_day", "X", "#CC79A7", "relapse"),
-             ("discontinuation_day", "s", "0.35", "discontinued")]
+    if len(inf):
+        ax.plot(inf["day"].astype(float), inf["participant_id"].astype(str).map(position),
+                linestyle="none", marker="|", markersize=4, color="black", gid="infusions")
+    marks = [m for m in (("response_day", "^", "#009E73", "first response"),
+                         ("relapse_day", "X", "#CC79A7", "relapse"),
+                         ("discontinuation_day", "s", "0.35", "discontinued"))
+             if data[m[0]].notna().any() or m[0] == "response_day"]
     for column, marker, c, _ in marks:
         rows = data[data[column].notna()]
         ax.plot(rows[column], rows["participant_id"].map(position), linestyle="none",
@@ -143,8 +149,10 @@ def plot_swimmer(
                     rotation=270, ha="left", va="center", color=colour[g], fontsize=7)
     handles = [Line2D([], [], color=colour[g], linewidth=2.2, alpha=0.55, label=names.get(g, g))
                for g in groups]
-    handles += [Line2D([], [], color="black", marker="|", linestyle="none", label="infusion")]
-    if exercise:
+    if len(inf):
+        handles += [Line2D([], [], color="black", marker="|", linestyle="none",
+                           label="infusion")]
+    if exercise and len(trial.exercise):
         handles += [Line2D([], [], color="0.25", marker=".", linestyle="none",
                            label="exercise session")]
     handles += [Line2D([], [], color=c, marker=m, linestyle="none", label=text)
