@@ -76,7 +76,15 @@ def complete_rows(data: pd.DataFrame, exposure: str, mediator: str, outcome: str
     _check(data, columns, mediator_model, outcome_model, mediator, outcome)
     frame = data[columns].copy()
     for col in [exposure, mediator, outcome, *covariates]:
-        frame[col] = pd.to_numeric(frame[col], errors="coerce")
+        numbers = pd.to_numeric(frame[col], errors="coerce")
+        bad = numbers.isna() & frame[col].notna()
+        if bad.any():
+            row = bad.idxmax()
+            raise DataValidationError(
+                f"mediation: column {col!r} holds {int(bad.sum())} value(s) that are not "
+                f"numbers, first {frame.loc[row, col]!r} at row {row!r}; recode the column "
+                "as numbers (missing values may be left empty)")
+        frame[col] = numbers
     return frame.dropna().reset_index(drop=True)
 
 

@@ -93,6 +93,15 @@ def test_validation_and_dropped_rows():
     assert (res.n_obs, res.n_dropped) == (195, 5)
 
 
+def test_a_cell_that_is_not_a_number_is_an_error_not_a_dropped_row():
+    df = _data().astype({"m": object})
+    df.loc[7, "m"] = "1,5"
+    with pytest.raises(ketex.DataValidationError,
+                       match=r"column 'm' holds 1 value\(s\) that are not numbers, first "
+                             r"'1,5' at row 7"):
+        mediation(df, exposure="a", mediator="m", outcome="y")
+
+
 def test_binary_outcome_and_binary_mediator_run():
     df = _data()
     df["yb"] = (df.y > df.y.median()).astype(int)
