@@ -160,6 +160,10 @@ class _Simulation:
         weight = np.round(np.clip(weight, 45.0, 160.0), 1)
         height = np.asarray(pop.height_mean_cm)[sex] + pop.height_sd_cm * rng.standard_normal(n)
         height = np.round(np.clip(height, 145.0, 205.0))
+        # weight and height are drawn apart: keep the pair a plausible body (BMI 16-45, inside
+        # the 15-50 that validation accepts without a warning)
+        square_m = (height / 100.0) ** 2
+        weight = np.round(np.clip(weight, 16.0 * square_m, 45.0 * square_m), 1)
         beta_blocker = rng.random(n) < pop.beta_blocker_fraction
         resting = pop.resting_hr_mean + pop.resting_hr_sd * rng.standard_normal(n)
         resting = np.round(np.clip(resting - 8.0 * beta_blocker, 48.0, 100.0))
