@@ -399,7 +399,9 @@ class Protocol:
         """
         reader = _Reader(source)
         study = reader.table(data, "study", required=True)
-        known = ("study", "arms", "visits", "exercise", "scoring", "endpoints", "analysis")
+        # [estimands] is read by ketex.estimands.spec (read_estimand_spec) from the same file
+        known = ("study", "arms", "visits", "exercise", "scoring", "endpoints", "analysis",
+                 "estimands")
         unknown = sorted(set(data) - set(known))
         if unknown:
             reader.problem("(top level)", f"unknown table(s) {', '.join(unknown)}; known: "

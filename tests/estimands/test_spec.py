@@ -90,3 +90,18 @@ def test_absent_table_and_missing_n_samples():
         with tempfile.TemporaryDirectory() as folder:
             (Path(folder) / "study.toml").write_text("[estimands\n", encoding="utf-8")
             read_estimand_spec(folder)
+
+
+def test_study_folder_with_estimands_table_loads(tmp_path):
+    """load_trial accepts the [estimands] table that read_estimand_spec reads."""
+    import shutil
+
+    folder = tmp_path / "study"
+    shutil.copytree(ketex.sample_study_path(), folder)
+    toml = folder / "study.toml"
+    toml.write_text(toml.read_text(encoding="utf-8") + TOML.split("[study]\nid = \"X\"\n")[1],
+                    encoding="utf-8")
+    trial = ketex.load_trial(folder)
+    assert not (trial.report["severity"] == "error").any()
+    spec = read_estimand_spec(folder, protocol=trial.protocol)
+    assert spec.tipping_arm == "SERIES"
