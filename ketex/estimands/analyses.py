@@ -34,7 +34,7 @@ ANALYSES_COLUMNS = ("analysis", "strategy", "visit", "contrast", "estimate", "se
 PRIMARY = "primary"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class EstimandAnalyses:
     """The estimand analyses of a trial, as its ``[estimands]`` table names them.
 

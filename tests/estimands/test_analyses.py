@@ -29,16 +29,11 @@ TOML = """
 [estimands]
 references = { SERIES = "SINGLE", SINGLE = "SINGLE" }
 visits = ["WEEK2", "WEEK4", "WEEK8", "WEEK12"]
-sensitivity = ["CR", "MAR"]
 
 [estimands.strategies]
 "withdrew from the study" = "JR"
 other = "MAR"
-
-[estimands.tipping_point]
-arm = "SERIES"
-deltas = [-6, -4, -2, 0, 2]
-"""
+"""  # TABLE without the sensitivity analyses and the tipping point
 
 
 @pytest.fixture(scope="module")
@@ -52,14 +47,18 @@ def analyses(trial):
     return estimand_analyses(trial, spec)
 
 
-@pytest.fixture(scope="module")
-def direct(trial):
-    """The documented steps, called one by one."""
+def _direct_data(trial):
     data = primary_dataset(trial)
     data = data[data["AVISIT"].astype(str).isin(VISITS)].copy()
     data["AVISIT"] = pd.Categorical(data["AVISIT"].astype(str), VISITS, ordered=True)
     data["USUBJID"] = data["USUBJID"].astype(object)
-    data = data.reset_index(drop=True)
+    return data.reset_index(drop=True)
+
+
+@pytest.fixture(scope="module")
+def direct(trial):
+    """The documented steps, called one by one."""
+    data = _direct_data(trial)
     ice = ketex.intercurrent_events(trial, STRATEGIES, visits=VISITS)
 
     def run(table):
@@ -157,8 +156,11 @@ def test_spec_read_from_the_study_folder(tmp_path, trial, analyses):
     toml = folder / "study.toml"
     toml.write_text(toml.read_text(encoding="utf-8") + TOML, encoding="utf-8")
     from_folder = estimand_analyses(trial, folder)
-    pd.testing.assert_frame_equal(from_folder.table, analyses.table, check_exact=True)
-    assert from_folder.spec == analyses.spec
+    assert from_folder.spec.strategies == analyses.spec.strategies
+    assert from_folder.spec.visits == analyses.spec.visits
+    assert from_folder.tipping_grid is None and from_folder.tipping_point is None
+    primary = analyses.table[analyses.table["analysis"] == "primary"]
+    pd.testing.assert_frame_equal(from_folder.table, primary, check_exact=True)
 
 
 def test_folder_without_estimands_table(trial):
@@ -188,3 +190,25 @@ def test_a_visit_not_analysed_in_every_arm_is_named(trial):
     with pytest.raises(ProtocolError, match="estimands.visits: 'INF2_24H' is not a visit of "
                        "the primary analysis"):  # fmt: skip
         estimand_analyses(trial, spec)
+
+
+def test_random_method_sensitivity_equals_its_direct_call(trial, direct):
+    """approx_bayes: the sensitivity reuses the primary's draws (with_ice), and that is
+    what a new call with the same seed gives."""
+    spec = ketex.estimand_spec({"estimands": TABLE | {
+        "method": "approx_bayes", "n_samples": 4, "seed": 11, "sensitivity": ["CIR"]}},
+        protocol=trial.protocol)  # fmt: skip
+    found = estimand_analyses(trial, spec)
+    ice = direct["ice"]
+    data = found.primary._long  # the same participants and visits as the direct data
+    assert data.n_subjects == 80 and list(data.visits) == VISITS
+    for label, table in (("primary", ice),
+                         ("sensitivity: CIR", ice.assign(strategy=ice["strategy"].where(
+                             ice["strategy"] == "MAR", "CIR")))):  # fmt: skip
+        expected = ketex.reference_based_mi(
+            _direct_data(trial), "CHG ~ BASE * AVISIT + ARM * AVISIT", subject="USUBJID",
+            visit="AVISIT", group="ARM", references=REFERENCES, ice=table,
+            analysis_covariates=["BASE"], method="approx_bayes", n_samples=4, seed=11,
+            control="SINGLE")  # fmt: skip
+        pd.testing.assert_frame_equal(_rows(found, label), _expected(expected), check_exact=True)
+    assert np.isfinite(found.table["df"]).all()  # Rubin's rules: Barnard-Rubin df
