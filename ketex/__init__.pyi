@@ -59,11 +59,13 @@ from .errors import (
     KetexError,
 )
 from .estimands import (
+    EstimandAnalyses,
     EstimandSpec,
     PooledEstimate,
     ReferenceBasedResult,
     TippingPointResult,
     delta_template,
+    estimand_analyses,
     estimand_spec,
     intercurrent_events,
     read_estimand_spec,
@@ -91,6 +93,7 @@ from .models import (
 )
 from .primary import PrimaryResult, primary_analysis
 from .report import ManuscriptTable, figures, tables
+from .report.figures.tipping import plot_tipping_point
 from .report.run import ReportOptions, write_report
 from .scales import INSTRUMENTS, Instrument, get_instrument, score, severity
 from .simulate import (
@@ -259,6 +262,9 @@ __all__ = [
     "EstimandSpec",
     "estimand_spec",
     "read_estimand_spec",
+    "EstimandAnalyses",
+    "estimand_analyses",
+    "plot_tipping_point",
     "treatment_emergent",
     "TreatmentEmergence",
     "infusion_vitals",

@@ -16,6 +16,7 @@ from ketex.report.figures.mediation import plot_mediation_sensitivity
 from ketex.report.figures.survival import plot_kaplan_meier, risk_table_axes
 from ketex.report.figures.swimmer import plot_swimmer, swimmer_data
 from ketex.report.figures.timing import plot_exercise_timing
+from ketex.report.figures.tipping import plot_tipping_point
 from ketex.report.figures.trajectories import observed_means, plot_spaghetti, plot_trajectory
 from ketex.report.style import save_figure
 
@@ -32,6 +33,7 @@ __all__ = [
     "plot_mediation_sensitivity",
     "plot_spaghetti",
     "plot_swimmer",
+    "plot_tipping_point",
     "plot_trajectory",
     "risk_table_axes",
     "save_figure",
