@@ -180,6 +180,9 @@ def reference_based_mi(
     strategies: Mapping[str, Strategy] | None = None,
     bootstrap_interval: str = "percentile",
     confidence_level: float = 0.95,
+    backend: str = "serial",
+    n_jobs: int | None = None,
+    client=None,
 ) -> ReferenceBasedResult:
     """Reference-based multiple imputation with an ANCOVA at each visit (rbmi).
 
@@ -233,6 +236,14 @@ def reference_based_mi(
         User-defined strategies, name -> function (see :mod:`ketex.estimands.strategies`).
     bootstrap_interval : {"percentile", "normal"}
     confidence_level : float
+    backend : {"serial", "processes", "dask"}
+        Where the fits to the resamples (jackknife, bootstrap, approx_bayes) run, as in
+        :func:`ketex.power` (:mod:`ketex.simulate.backends`).  The result does not
+        depend on the backend: every resample's seed is fixed beforehand.
+    n_jobs : int, optional
+        Worker processes for ``"processes"`` (default: the CPUs available).
+    client : distributed.Client or str, optional
+        For ``"dask"``: the client or the scheduler's address.
 
     Returns
     -------
@@ -288,6 +299,8 @@ def reference_based_mi(
         problems.append(f"confidence_level must be in (0, 1), got {confidence_level}")
     if isinstance(analysis_covariates, str):
         problems.append("analysis_covariates must be a list of terms, e.g. ['BASVAL']")
+    if backend not in ("serial", "processes", "dask"):
+        problems.append(f"backend must be 'serial', 'processes' or 'dask', got {backend!r}")
     if problems:
         raise ValueError("; ".join(problems) + ".")
     long = prepare(
@@ -318,7 +331,9 @@ def reference_based_mi(
         _functions=functions,
         _keep_post_ice_data=keep_post_ice_data,
         _design=design,
-        _samples=_samples(model, functions, method, n_samples, seed),
+        _samples=_samples(
+            model, functions, method, n_samples, seed, (backend, n_jobs, client)
+        ),
     )
     return _analyse(unanalysed, delta)
 
@@ -349,34 +364,74 @@ def _rng(seed: np.random.SeedSequence | None) -> np.random.Generator | None:
     return None if seed is None else np.random.default_rng(seed)
 
 
-def _samples(model: ImputationModel, functions, method, n_samples, seed) -> tuple[_Sample, ...]:
+def _samples(
+    model: ImputationModel, functions, method, n_samples, seed, where=("serial", None, None)
+) -> tuple[_Sample, ...]:
+    """The full-data sample (conditional mean methods) and one per resample.
+
+    Resample ``r`` is described beforehand (the participant left out, or the r-th child
+    of ``SeedSequence(seed)``), so the samples do not depend on where they are fitted.
+    """
     long = model.long
     full = model.fit()
-    everyone = np.arange(long.n_subjects)
-
-    def sample(rows, parameters, draws=None):
-        y = impute(model, parameters, functions, rows, _rng(draws))
-        return _Sample(rows, y, parameters, draws)
-
     if method == "condmean_jackknife":
-        samples = [sample(everyone, full)]
-        for i in range(long.n_subjects):
-            rows = np.delete(everyone, i)
-            samples.append(sample(rows, model.fit(rows, start=full.theta)))
-        return tuple(samples)
-    children = np.random.SeedSequence(seed).spawn(n_samples)
+        jobs = list(range(long.n_subjects))
+    else:
+        jobs = np.random.SeedSequence(seed).spawn(n_samples)
+    everyone = np.arange(long.n_subjects)
+    head = [] if method == "approx_bayes" else [_sample(model, functions, everyone, full)]
+    return tuple(head + _run_resamples(model, functions, method, full, jobs, *where))
+
+
+def _sample(model, functions, rows, parameters, draws=None) -> _Sample:
+    y = impute(model, parameters, functions, rows, _rng(draws))
+    return _Sample(rows, y, parameters, draws)
+
+
+def _resample(model: ImputationModel, functions, method, full: ModelParameters, job) -> _Sample:
+    """Fit the imputation model to one resample and impute (``job``: see ``_samples``)."""
+    long = model.long
+    if method == "condmean_jackknife":
+        rows = np.delete(np.arange(long.n_subjects), job)
+        return _sample(model, functions, rows, model.fit(rows, start=full.theta))
     if method == "condmean_bootstrap":
-        samples = [sample(everyone, full)]
-        for child in children:
-            rows = _stratified_bootstrap(long, np.random.default_rng(child))
-            samples.append(sample(rows, model.fit(rows, start=full.theta)))
-        return tuple(samples)
-    samples = []
-    for child in children:  # approx_bayes: parameters from a bootstrap fit, a random draw
-        resample, draws = child.spawn(2)
-        rows = _stratified_bootstrap(long, np.random.default_rng(resample))
-        samples.append(sample(everyone, model.fit(rows, start=full.theta), draws))
-    return tuple(samples)
+        rows = _stratified_bootstrap(long, np.random.default_rng(job))
+        return _sample(model, functions, rows, model.fit(rows, start=full.theta))
+    # approx_bayes: parameters from a bootstrap fit, a random draw for all participants
+    resample, draws = np.random.SeedSequence(job.entropy, spawn_key=job.spawn_key).spawn(2)
+    rows = _stratified_bootstrap(long, np.random.default_rng(resample))
+    parameters = model.fit(rows, start=full.theta)
+    return _sample(model, functions, np.arange(long.n_subjects), parameters, draws)
+
+
+def _resample_batch(model, functions, method, full, batch) -> list[tuple[int, _Sample]]:
+    from ketex.simulate.backends import one_blas_thread
+
+    with one_blas_thread():
+        return [(r, _resample(model, functions, method, full, job)) for r, job in batch]
+
+
+def _run_resamples(model, functions, method, full, jobs, backend, n_jobs, client) -> list:
+    numbered = list(enumerate(jobs))
+    if backend == "serial" or n_jobs == 1:
+        return [_resample(model, functions, method, full, job) for _, job in numbered]
+    from ketex.simulate.backends import default_workers, run_tasks
+
+    workers = n_jobs if n_jobs is not None else (64 if backend == "dask" else default_workers())
+    size = max(1, -(-len(numbered) // (4 * workers)))
+    batches = [numbered[k : k + size] for k in range(0, len(numbered), size)]
+    # patsy's design information cannot be pickled; the fits do not use it
+    shipped = replace(model, frame=replace(model.frame, design_info=None))
+    done: list[tuple[int, _Sample]] = []
+    run_tasks(
+        _resample_batch,
+        [(shipped, functions, method, full, batch) for batch in batches],
+        done.extend,
+        backend=backend,
+        n_jobs=n_jobs,
+        client=client,
+    )
+    return [sample for _, sample in sorted(done, key=lambda pair: pair[0])]
 
 
 def _delta_cells(long: LongData, delta: pd.DataFrame | None) -> np.ndarray:

@@ -144,6 +144,22 @@ def test_bootstrap_and_approx_bayes_reproducible(small, ice):
     np.testing.assert_allclose(boot.data["estimate"], jk.data["estimate"], rtol=1e-12)
 
 
+def test_local_processes_give_the_serial_result(small, ice, jr):
+    # every resample's seed is fixed before the fits are sent out; imputations, ANCOVA
+    # and pooling are the same numbers whichever process fitted the model
+    for method, n_samples in [("condmean_jackknife", None), ("approx_bayes", 6)]:
+        serial = jr if n_samples is None else _run(small, ice, method=method,
+                                                   n_samples=n_samples, seed=3)
+        spread = _run(small, ice, method=method, n_samples=n_samples, seed=3,
+                      backend="processes", n_jobs=2)
+        pd.testing.assert_frame_equal(spread.data, serial.data)
+        pd.testing.assert_frame_equal(spread.lsmeans, serial.lsmeans)
+        np.testing.assert_array_equal(spread.imputed_data(1)["change"],
+                                      serial.imputed_data(1)["change"])
+    with pytest.raises(ValueError, match="backend must be"):
+        _run(small, ice, backend="threads")
+
+
 def test_user_defined_strategy(small, ice, jr):
     def copy_jr(mu_own, mu_ref, sigma_own, sigma_ref, is_mar):
         return np.where(is_mar, mu_own, mu_ref), sigma_own
