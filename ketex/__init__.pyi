@@ -74,6 +74,7 @@ from .estimands import (
     tipping_point,
 )
 from .factorial import AdditiveInteraction, additive_interaction
+from .factorial_mmrm import factorial_contrasts
 from .io.adam import actual_treatment, write_adam
 from .io.folder import load_trial, write_excel, write_trial
 from .io.redcap import load_redcap, write_redcap
@@ -162,6 +163,7 @@ __all__ = [
     "MediationResult",
     "additive_interaction",
     "AdditiveInteraction",
+    "factorial_contrasts",
     "power",
     "plot_power",
     "null_design",
