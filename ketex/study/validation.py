@@ -145,7 +145,7 @@ def _prepare(name: str, frame: pd.DataFrame | None, log: ProblemLog) -> pd.DataF
         )
         log.rejected.setdefault(name, set()).update(frame.index)
         return _with_provenance(empty_table(name))
-    frame = frame.apply(_blank_to_na)
+    frame = frame.apply(_blank_to_na, codes=_NONE_IS_A_CODE.get(name, ()))
     for column in schema.required:
         if column not in frame.columns:
             continue  # day, to be derived from date
@@ -170,12 +170,17 @@ def _with_provenance(frame: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def _blank_to_na(values: pd.Series) -> pd.Series:
+# columns where "none" is a code (no relation, no action taken), not a missing value
+_NONE_IS_A_CODE = {"adverse_events": ("related", "action")}
+
+
+def _blank_to_na(values: pd.Series, codes: tuple[str, ...] = ()) -> pd.Series:
     """Strip text and turn the usual spellings of 'missing' into NA."""
     if values.name in (SOURCE_FILE, LINE) or values.dtype.kind in "biufcmM":
         return values
     text = values.astype("string").str.strip()
-    return text.mask(text.str.lower().isin(MISSING_TOKENS))
+    tokens = MISSING_TOKENS - {"none"} if values.name in codes else MISSING_TOKENS
+    return text.mask(text.str.lower().isin(tokens))
 
 
 _DATE_TIME = re.compile(
