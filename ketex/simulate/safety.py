@@ -193,19 +193,20 @@ class SafetyDesign:
 
 
 def simulate_safety(safety: SafetyDesign, participants: pd.DataFrame, active_arms: set[str],
-                    infusions: pd.DataFrame, sessions: pd.DataFrame,
+                    infusions: pd.DataFrame, sessions: pd.DataFrame, dropout_day: np.ndarray,
                     rng: np.random.Generator) -> dict[str, pd.DataFrame]:
     """The raw adverse_events, vitals and medications tables of a simulated trial.
 
     ``participants`` has ``participant_id``, ``arm`` and ``resting_hr``; ``infusions``
     and ``sessions`` are the infusions given and sessions attended (``participant_id``,
-    ``day``), so nothing happens after a participant dropped out.
+    ``day``); ``dropout_day`` (one per participant, NaN: completed) ends the days on
+    which rescue medication can start. So nothing happens after a participant dropped out.
     """
     arm = participants.set_index("participant_id")["arm"]
     active = infusions["participant_id"].map(arm).isin(active_arms).to_numpy()
     events = _adverse_events(safety, infusions, active, sessions, rng)
     vitals = _vitals(safety, participants, infusions, active, rng)
-    medications = _medications(safety, participants, rng)
+    medications = _medications(safety, participants, np.asarray(dropout_day, float), rng)
     return {"adverse_events": events, "vitals": vitals, "medications": medications}
 
 
@@ -276,7 +277,7 @@ _ANTIDEPRESSANTS = (("sertraline", "SSRI"), ("escitalopram", "SSRI"),
                     ("venlafaxine", "SNRI"), ("bupropion", "NDRI"))
 
 
-def _medications(safety: SafetyDesign, participants: pd.DataFrame,
+def _medications(safety: SafetyDesign, participants: pd.DataFrame, dropout_day: np.ndarray,
                  rng: np.random.Generator) -> pd.DataFrame:
     ids = participants["participant_id"].to_numpy()
     n = len(ids)
@@ -286,6 +287,7 @@ def _medications(safety: SafetyDesign, participants: pd.DataFrame,
     rescued = rng.random(n) < safety.rescue_fraction
     rescue_day = rng.integers(2, 28, n)
     rescue_days = rng.integers(0, 4, n)
+    rescued &= ~(rescue_day >= dropout_day)  # NaN: completed the study
     ongoing = pd.DataFrame({
         "participant_id": ids[on_drug],
         "name": [_ANTIDEPRESSANTS[k][0] for k in which[on_drug]],

@@ -121,7 +121,8 @@ class _Simulation:
         if self.design.safety is not None:
             active = {arm.code for arm in self.design.arms if arm.active}
             raw.update(simulate_safety(self.design.safety, self.participants, active,
-                                       raw["infusions"], raw["exercise"], self.rngs["safety"]))
+                                       raw["infusions"], raw["exercise"], self.dropout_day,
+                                       self.rngs["safety"]))
         trial = build_trial(protocol, raw, source=f"simulated {self.design.study_id}")
         return dataclasses.replace(trial, truth=self._truth())
 

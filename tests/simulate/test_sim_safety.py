@@ -139,3 +139,19 @@ def test_safety_tables_show_the_difference(trial):
     sbp = pressure[pressure["test"] == "SBP"].set_index("arm")["peak_change_mean"]
     assert sbp["KET"] > sbp["MID"]
     assert np.isfinite(sbp).all()
+
+
+def test_no_rescue_medication_after_dropout():
+    # everyone would get rescue medication in weeks 1-4, and many drop out early
+    design = dataclasses.replace(
+        DESIGN, n_per_arm=20, safety=dataclasses.replace(SAFETY, rescue_fraction=1.0),
+        dropout=dataclasses.replace(DESIGN.dropout, mcar_probability=0.9))
+    trial = simulate_trial(design, seed=SEED)
+    dropped = trial.events[trial.events["event"] == "discontinuation"].set_index(
+        "participant_id")["day"]
+    assert (dropped < 28).sum() >= 5
+    rescue = trial.medications[trial.medications["rescue"]]
+    late = rescue["start_day"] >= rescue["participant_id"].map(dropped)
+    assert not late.any()
+    completed = set(trial.participants["participant_id"]) - set(dropped.index)
+    assert completed and completed <= set(rescue["participant_id"])
