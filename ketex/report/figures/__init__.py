@@ -11,6 +11,11 @@ from ketex.report.figures.exercise import (
     plot_adherence_heatmap,
     plot_dose_response,
 )
+from ketex.report.figures.factorial import (
+    interaction_means,
+    plot_factorial_forest,
+    plot_interaction,
+)
 from ketex.report.figures.forest import plot_forest
 from ketex.report.figures.mediation import plot_mediation_sensitivity
 from ketex.report.figures.survival import plot_kaplan_meier, risk_table_axes
@@ -23,12 +28,15 @@ from ketex.report.style import save_figure
 __all__ = [
     "adherence_matrix",
     "consort_counts",
+    "interaction_means",
     "observed_means",
     "plot_adherence_heatmap",
     "plot_consort",
     "plot_dose_response",
     "plot_exercise_timing",
+    "plot_factorial_forest",
     "plot_forest",
+    "plot_interaction",
     "plot_kaplan_meier",
     "plot_mediation_sensitivity",
     "plot_spaghetti",
