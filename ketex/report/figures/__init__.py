@@ -1,7 +1,8 @@
 """Publication figures, in one style (``ketex.report.style``).
 
 Every plotting function takes ``ax=None`` and returns the Axes it drew on, so figures
-compose; with ``ax=None`` it makes a new figure at a journal width. Save with
+compose; with ``ax=None`` it makes a new figure at a journal width. The factorial
+interaction plot draws a panel per level (``axes=None``) and returns the Figure. Save with
 :func:`ketex.report.style.save_figure` (PDF, SVG, 600-dpi PNG).
 """
 
