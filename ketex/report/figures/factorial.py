@@ -261,6 +261,8 @@ def plot_interaction(
     step = 0.012 * span  # horizontal dodge of the lines, so the intervals do not overlap
     names = dict(labels or {})
     colour = palette(levels_b, colors)
+    sparse = len(visits) <= 10  # else smaller marks: many visits crowd the first weeks
+    marker_size = 3.5 if sparse else 2.2
     if axes is None:
         fig, grid = new_figure("double", 70, ncols=len(levels_a), sharey=True, squeeze=False)
         axes = list(grid.ravel())
@@ -285,8 +287,10 @@ def plot_interaction(
             y = cell["estimate"].to_numpy(float)
             err = np.vstack([y - cell["ci_low"].to_numpy(float),
                              cell["ci_high"].to_numpy(float) - y])  # fmt: skip
-            bars = ax.errorbar(x, y, yerr=err, color=colour[b], marker="o", capsize=1.5,
-                               elinewidth=0.7, label=names.get(b, b))  # fmt: skip
+            bars = ax.errorbar(x, y, yerr=err, color=colour[b], marker="o",
+                               markersize=marker_size, capsize=1.5 if sparse else 1.0,
+                               elinewidth=0.7 if sparse else 0.5,
+                               label=names.get(b, b))  # fmt: skip
             bars.lines[0].set_gid(f"lsmean:{a}:{b}")
             bars.lines[2][0].set_gid(f"ci:{a}:{b}")
         ax.set_title(f"{factor_label(factor_a, names)}: {names.get(a, a)}", loc="left")
