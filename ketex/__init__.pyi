@@ -94,6 +94,8 @@ from .models import (
 )
 from .primary import PrimaryResult, primary_analysis
 from .report import ManuscriptTable, figures, tables
+from .report.factorial_table import consort_factorial_table
+from .report.figures.factorial import plot_factorial_forest, plot_interaction
 from .report.figures.tipping import plot_tipping_point
 from .report.run import ReportOptions, write_report
 from .scales import INSTRUMENTS, Instrument, get_instrument, score, severity
@@ -267,6 +269,9 @@ __all__ = [
     "EstimandAnalyses",
     "estimand_analyses",
     "plot_tipping_point",
+    "plot_interaction",
+    "plot_factorial_forest",
+    "consort_factorial_table",
     "treatment_emergent",
     "TreatmentEmergence",
     "infusion_vitals",
