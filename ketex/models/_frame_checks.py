@@ -139,8 +139,11 @@ def _as_numbers(values: pd.Series) -> np.ndarray:
         return values.astype("boolean").to_numpy(dtype=float, na_value=np.nan)
     if _is_number_dtype(values):
         return values.to_numpy(dtype=float, na_value=np.nan)
-    return pd.to_numeric(values.astype(object), errors="coerce").to_numpy(dtype=float,
-                                                                         na_value=np.nan)
+    # parse each distinct value once: a factor column of 10^6 rows has a few
+    codes, uniques = pd.factorize(values.astype(object))
+    parsed = pd.to_numeric(pd.Series(uniques, dtype=object), errors="coerce").to_numpy(
+        dtype=float, na_value=np.nan)
+    return np.where(codes >= 0, parsed[np.maximum(codes, 0)] if parsed.size else np.nan, np.nan)
 
 
 def _text_cells(values: pd.Series, numbers: np.ndarray) -> np.ndarray:
