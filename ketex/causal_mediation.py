@@ -12,6 +12,7 @@ from scipy import stats
 from ketex._mediation_fit import fit_logistic, fit_ols
 from ketex._mediation_formulas import EFFECTS, _Layout, _Setting, effects_on_model_scale, jacobian
 from ketex.errors import DataValidationError
+from ketex.models._frame_checks import check_frame, check_levels
 
 __all__ = ["MediationResult", "mediation"]
 
@@ -73,19 +74,21 @@ def complete_rows(data: pd.DataFrame, exposure: str, mediator: str, outcome: str
                   outcome_model: str) -> pd.DataFrame:
     """The checked columns of a mediation analysis, numeric, complete rows only."""
     columns = [exposure, mediator, outcome, *covariates] + ([subject] if subject else [])
+    check_frame(data, analysis="run the mediation analysis",
+                numbers={"exposure": exposure, "mediator": mediator, "outcome": outcome,
+                         "covariate": list(covariates)},
+                ids={"subject": subject})
     _check(data, columns, mediator_model, outcome_model, mediator, outcome)
     frame = data[columns].copy()
     for col in [exposure, mediator, outcome, *covariates]:
-        numbers = pd.to_numeric(frame[col], errors="coerce")
-        bad = numbers.isna() & frame[col].notna()
-        if bad.any():
-            row = bad.idxmax()
-            raise DataValidationError(
-                f"mediation: column {col!r} holds {int(bad.sum())} value(s) that are not "
-                f"numbers, first {frame.loc[row, col]!r} at row {row!r}; recode the column "
-                "as numbers (missing values may be left empty)")
-        frame[col] = numbers
-    return frame.dropna().reset_index(drop=True)
+        frame[col] = pd.to_numeric(frame[col])
+    frame = frame.dropna().reset_index(drop=True)
+    if frame.empty:
+        raise DataValidationError(
+            f"mediation: no row has every one of {columns}; check the columns' missing "
+            "values and the filter that selected the rows")
+    check_levels(frame, analysis="run the mediation analysis", varying=[exposure, mediator])
+    return frame
 
 
 def _estimate(frame: pd.DataFrame, exposure: str, mediator: str, outcome: str,

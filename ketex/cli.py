@@ -168,19 +168,43 @@ def _summary(args: argparse.Namespace) -> int:
     return 0
 
 
+def _one_line(exc: BaseException) -> str:
+    """An error as one line: its problems joined, or its first line."""
+    problems = getattr(exc, "problems", None)
+    if problems:
+        return "; ".join(str(p) for p in problems)
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
+
+
 def _report(args: argparse.Namespace) -> int:
+    """Exit 1 only for errors of the input (data, protocol, plan), each one line; a part
+    of the report that cannot be analysed is listed in its "Not analysed" section."""
     from ketex.report.cli import run_report
 
     try:
         trial = open_trial(args.path)
-    except DataValidationError as exc:
-        print(f"ketex: {exc}", file=sys.stderr)
-        print(f"run `ketex validate {args.path}` for the full list", file=sys.stderr)
+    except (DataValidationError, ProtocolError) as exc:
+        errors = getattr(exc, "errors", None)
+        if errors is not None and len(errors):
+            first = " ".join(str(errors["message"].iloc[0]).split())
+            what = (f"{len(errors)} error(s) in {args.path}, so no report was written; the "
+                    f"first: {first}")
+        else:
+            what = _one_line(exc)
+        print(f"ketex: {what}. Run `ketex validate {args.path}` for the full list.",
+              file=sys.stderr)
         return 1
     try:
         return run_report(trial, args.out, source=str(args.path))
     except (DataValidationError, ProtocolError) as exc:  # the plan does not fit the data
-        print(f"ketex: {exc}", file=sys.stderr)
+        print(f"ketex: {_one_line(exc)}", file=sys.stderr)
+        return 1
+    except OSError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - never a traceback on the console
+        print(f"ketex: the report could not be written: {type(exc).__name__}: "
+              f"{_one_line(exc)} (an error inside ketex; please report it)", file=sys.stderr)
         return 1
 def _read_design(path: str):
     from ketex.simulate import TrialDesign

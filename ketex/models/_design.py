@@ -17,8 +17,20 @@ import pandas as pd
 import patsy
 
 from ketex.errors import DataValidationError
+from ketex.models._frame_checks import (
+    check_design_finite,
+    check_frame,
+    check_levels,
+    formula_error,
+)
 
-__all__ = ["ModelFrame", "build_model_frame", "check_visit_is_a_factor", "formula_variables"]
+__all__ = [
+    "ModelFrame",
+    "build_model_frame",
+    "check_visit_is_a_factor",
+    "formula_roles",
+    "formula_variables",
+]
 
 
 @dataclass(frozen=True)
@@ -82,16 +94,15 @@ def build_model_frame(
     visit: str,
     group: str | None,
     weights: str | None,
+    model: str = "MMRM",
 ) -> ModelFrame:
     """Validate the inputs and build a :class:`ModelFrame`."""
-    _check_roles(data, formula, subject, visit, group, weights)
-    if data.empty:
-        raise DataValidationError("Cannot fit the MMRM: the data have no rows. Check the "
-                                  "filter that selected them.")
+    _check_roles(data, formula, subject, visit, group, weights, model)
     frame = _categorise_strings(data.reset_index(drop=True), formula)
     outcome_frame, x_frame, used, positions, n_dropped, missing_outcome = _design_matrices(
-        frame, formula
+        frame, formula, model
     )
+    check_design_finite(x_frame, data.index[positions], f"fit the {model}")
     visit_levels = _ordered_levels(used[visit])
     visit_codes = pd.Categorical(used[visit], categories=visit_levels).codes.astype(np.int64)
     subject_codes, subject_labels = pd.factorize(used[subject], sort=False)
@@ -146,31 +157,40 @@ def build_model_frame(
     )
 
 
-def _check_roles(data, formula, subject, visit, group, weights) -> None:
-    """Every problem with the column roles, reported together."""
+def formula_roles(data: pd.DataFrame, formula: str) -> tuple[list[str], list[str]]:
+    """The outcome column(s) and the right-hand side's columns of a formula.
+
+    A left side that is a plain name is the outcome even when it is not a column, so
+    that the check reports it missing.
+
+    Examples
+    --------
+    >>> formula_roles(pd.DataFrame(columns=["ARM", "BASE"]), "CHG ~ ARM + np.log(BASE)")
+    (['CHG'], ['ARM', 'BASE'])
+    """
+    lhs, rhs = formula.split("~", 1)
+    lhs = lhs.strip()
+    columns = list(data.columns)
+    outcome = [lhs] if lhs.isidentifier() and not keyword.iskeyword(lhs) else \
+        formula_variables(lhs, columns)
+    return outcome, formula_variables(rhs, columns)
+
+
+def _check_roles(data, formula, subject, visit, group, weights, model) -> None:
+    """Every problem with the column roles and their values, reported together."""
     if not isinstance(data, pd.DataFrame):
         raise TypeError(f"data must be a pandas DataFrame, got {type(data).__name__}.")
     if not isinstance(formula, str) or "~" not in formula:
-        raise ValueError(
+        raise DataValidationError(
             f"formula must be a string such as 'change ~ arm * visit + baseline', got {formula!r}."
         )
+    outcome, variables = formula_roles(data, formula)
+    check_frame(
+        data, analysis=f"fit the {model}", numbers={"outcome": outcome, "weights": weights},
+        ids={"subject": subject, "visit": visit, "group": group},
+        variables={"formula": variables},
+    )
     problems = []
-    roles = {"subject": subject, "visit": visit, "group": group, "weights": weights}
-    for role, column in roles.items():
-        if column is not None and column not in data.columns:
-            problems.append(f"{role} column {column!r} is not in the data")
-    if problems:
-        raise DataValidationError(
-            "Cannot fit the MMRM: " + "; ".join(problems) + f". Columns are: {list(data.columns)}."
-        )
-    for role in ("subject", "visit", "group"):
-        column = roles[role]
-        if column is not None and data[column].isna().any():
-            bad = data.index[data[column].isna()][:5].tolist()
-            problems.append(
-                f"{role} column {column!r} has {int(data[column].isna().sum())} missing values "
-                f"(first rows: {bad}); fill or drop those rows"
-            )
     if weights is not None:
         w = pd.to_numeric(data[weights], errors="coerce")
         bad = ~(np.isfinite(w) & (w > 0))
@@ -180,7 +200,7 @@ def _check_roles(data, formula, subject, visit, group, weights) -> None:
                 f"{int(bad.sum())} rows are not (first rows: {data.index[bad][:5].tolist()})"
             )
     if problems:
-        raise DataValidationError("Cannot fit the MMRM: " + "; ".join(problems) + ".")
+        raise DataValidationError(f"Cannot fit the {model}: " + "; ".join(problems) + ".")
 
 
 def check_visit_is_a_factor(data: pd.DataFrame, formula: str, visit: str) -> None:
@@ -208,7 +228,7 @@ def check_visit_is_a_factor(data: pd.DataFrame, formula: str, visit: str) -> Non
             "formula (a deliberate time trend belongs in a column of its own).")
 
 
-def _design_matrices(frame: pd.DataFrame, formula: str):
+def _design_matrices(frame: pd.DataFrame, formula: str, model: str = "MMRM"):
     """patsy design on the rows with outcome and covariates, and what was dropped."""
     lhs = formula.split("~", 1)[0].strip()
     try:
@@ -216,11 +236,11 @@ def _design_matrices(frame: pd.DataFrame, formula: str):
             formula, frame, NA_action="drop", return_type="dataframe"
         )
     except patsy.PatsyError as error:
-        raise ValueError(f"Cannot build the design from formula {formula!r}: {error}") from error
+        raise formula_error(error, formula, frame.columns, f"fit the {model}") from error
     kept = x_frame.index.to_numpy()
     n_dropped = len(frame) - kept.size
     if kept.size == 0 or outcome_frame.shape[0] == 0:
-        raise DataValidationError(_nothing_left(frame, formula))
+        raise DataValidationError(_nothing_left(frame, formula, model))
     missing_outcome = 0
     if n_dropped:
         if lhs in frame.columns:
@@ -237,18 +257,20 @@ def _design_matrices(frame: pd.DataFrame, formula: str):
         used = frame
     positions = kept if n_dropped else np.arange(len(frame))
     if outcome_frame.shape[1] != 1:
-        raise ValueError(f"The left side of {formula!r} must be one numeric outcome column.")
-    if used.empty:
-        raise DataValidationError("No rows left after dropping missing outcomes and covariates.")
+        raise DataValidationError(
+            f"The left side of {formula!r} must be one numeric outcome column.")
+    check_levels(used, analysis=f"fit the {model}",
+                 factors=formula_variables(formula.split("~", 1)[1], list(used.columns)),
+                 design_info=x_frame.design_info)
 
     return outcome_frame, x_frame, used, positions, n_dropped, missing_outcome
 
 
-def _nothing_left(frame: pd.DataFrame, formula: str) -> str:
+def _nothing_left(frame: pd.DataFrame, formula: str, model: str) -> str:
     columns = formula_variables(formula, list(frame.columns))
     missing = ", ".join(f"{c!r} missing in {int(frame[c].isna().sum())}" for c in columns
                         if frame[c].isna().any())
-    return (f"Cannot fit the MMRM: none of the {len(frame)} rows has every value "
+    return (f"Cannot fit the {model}: none of the {len(frame)} rows has every value "
             f"{formula!r} needs ({missing or 'no value missing'}). Check the filter that "
             "selected the rows (a comparison with a missing ADaM flag such as ABLFL != 'Y' "
             "is missing, not True) and the columns' names.")

@@ -19,8 +19,10 @@ from ketex.models._design import (
     _categorise_strings,
     _check_rank,
     _design_matrices,
+    formula_roles,
     formula_variables,
 )
+from ketex.models._frame_checks import check_design_finite, check_frame, formula_error
 
 __all__ = ["GroupedFrame", "build_grouped_frame"]
 
@@ -69,11 +71,14 @@ def build_grouped_frame(
 ) -> GroupedFrame:
     """Validate the inputs and build a :class:`GroupedFrame`."""
     _check_roles(data, formula, groups, offset, model)
-    frame = data.reset_index(drop=True)
-    lhs = formula.split("~", 1)[0].strip()
     extra = [offset] if offset is not None else []
     if re_formula is not None:
-        extra += formula_variables(re_formula, list(frame.columns))
+        extra += formula_variables(re_formula, list(data.columns))
+    outcome, variables = formula_roles(data, formula)
+    check_frame(data, analysis=f"fit the {model}", numbers={"outcome": outcome, "offset": offset},
+                ids={"groups": groups}, variables={"formula": variables, "re_formula": extra})
+    frame = data.reset_index(drop=True)
+    lhs = formula.split("~", 1)[0].strip()
     frame = _plain_dtypes(frame, formula_variables(formula, list(frame.columns)) + extra, lhs)
     frame = _categorise_strings(frame, formula)
     has_extra = frame[extra].notna().all(axis=1).to_numpy() if extra else np.ones(len(frame), bool)
@@ -86,9 +91,10 @@ def build_grouped_frame(
     if subset.empty:
         raise DataValidationError(f"Cannot fit the {model}: no rows with {extra} all present.")
     outcome_frame, x_frame, used, positions, n_dropped, missing_outcome = _design_matrices(
-        subset, formula
+        subset, formula, model
     )
     positions = kept_rows[positions]
+    check_design_finite(x_frame, data.index[positions], f"fit the {model}")
     n_dropped_extra = int((~has_extra).sum())
 
     codes, labels = pd.factorize(used[groups], sort=True)
@@ -106,12 +112,11 @@ def build_grouped_frame(
                 return_type="dataframe",
             )
         except patsy.PatsyError as error:
-            hint = (" (a column it names is not in the data: pass re_formula= with your time "
-                    "column, e.g. '1 + week')" if "is not defined" in str(error) else "")
-            raise ValueError(
-                f"Cannot build the random-effects design from re_formula {re_formula!r}"
-                f"{hint}: {error}"
-            ) from error
+            converted = formula_error(error, re_formula, data.columns, f"fit the {model}")
+            if "is not defined" in str(error):
+                converted.args = (converted.args[0] + " Pass re_formula= with your time "
+                                  "column, e.g. '1 + week'.",)
+            raise converted from error
         z = np.ascontiguousarray(z_frame.to_numpy(dtype=float))
         z_names = tuple(str(c) for c in z_frame.columns)
         z_info = z_frame.design_info
@@ -171,30 +176,8 @@ def _check_roles(data, formula, groups, offset, model) -> None:
     if not isinstance(data, pd.DataFrame):
         raise TypeError(f"data must be a pandas DataFrame, got {type(data).__name__}.")
     if not isinstance(formula, str) or "~" not in formula:
-        raise ValueError(
+        raise DataValidationError(
             f"formula must be a string such as 'remission ~ arm * visit', got {formula!r}."
         )
     if not isinstance(groups, str):
         raise TypeError(f"groups must be the name of one column, got {groups!r}.")
-    problems = []
-    for role, column in (("groups", groups), ("offset", offset)):
-        if column is not None and column not in data.columns:
-            problems.append(f"{role} column {column!r} is not in the data")
-    if problems:
-        raise DataValidationError(
-            f"Cannot fit the {model}: " + "; ".join(problems) + f". Columns are: "
-            f"{list(data.columns)}."
-        )
-    if data[groups].isna().any():
-        bad = data.index[data[groups].isna()][:5].tolist()
-        problems.append(
-            f"groups column {groups!r} has {int(data[groups].isna().sum())} missing values "
-            f"(first rows: {bad}); fill or drop those rows"
-        )
-    if offset is not None:
-        values = pd.to_numeric(data[offset], errors="coerce")
-        bad = values.notna() & ~np.isfinite(values.to_numpy(dtype=float, na_value=0.0))
-        if bad.any() or (values.isna() & data[offset].notna()).any():
-            problems.append(f"offset column {offset!r} must be numeric and finite")
-    if problems:
-        raise DataValidationError(f"Cannot fit the {model}: " + "; ".join(problems) + ".")

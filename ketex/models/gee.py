@@ -17,7 +17,8 @@ import pandas as pd
 
 from ketex.errors import ConvergenceError, ConvergenceWarning, DataValidationError
 from ketex.models import _gee_engine as engine
-from ketex.models._design import build_model_frame
+from ketex.models._design import build_model_frame, formula_roles
+from ketex.models._frame_checks import check_frame
 from ketex.models.gee_result import VCOV_TYPES, GEEResult
 
 __all__ = ["gee"]
@@ -172,9 +173,9 @@ def gee(
     _check_options(
         formula, time, family, correlation, vcov, df, conf_level, max_iterations, tolerance
     )
-    _check_columns(data, groups, time, correlation)
+    _check_columns(data, formula, groups, time, correlation)
     prepared, time_column = _prepare(data, formula, groups, time)
-    frame = build_model_frame(prepared, formula, groups, time_column, None, None)
+    frame = build_model_frame(prepared, formula, groups, time_column, None, None, model="GEE")
     family_spec = engine.FAMILIES[family]
     _check_outcome(frame, family_spec)
     n_clusters = len(frame.subject_labels)
@@ -264,25 +265,14 @@ def _check_options(
         raise ValueError("Cannot fit the GEE: " + "; ".join(problems) + ".")
 
 
-def _check_columns(data, groups, time, correlation) -> None:
+def _check_columns(data, formula, groups, time, correlation) -> None:
     """Every problem with the column roles, reported together."""
     if not isinstance(data, pd.DataFrame):
         raise TypeError(f"data must be a pandas DataFrame, got {type(data).__name__}.")
+    outcome, variables = formula_roles(data, formula)
+    check_frame(data, analysis="fit the GEE", numbers={"outcome": outcome},
+                ids={"groups": groups, "time": time}, variables={"formula": variables})
     problems = []
-    for role, column in {"groups": groups, "time": time}.items():
-        if column is not None and column not in data.columns:
-            problems.append(f"{role} column {column!r} is not in the data")
-    if problems:
-        raise DataValidationError(
-            "Cannot fit the GEE: " + "; ".join(problems) + f". Columns are: {list(data.columns)}."
-        )
-    for role, column in {"groups": groups, "time": time}.items():
-        if column is not None and data[column].isna().any():
-            bad = data.index[data[column].isna()][:5].tolist()
-            problems.append(
-                f"{role} column {column!r} has {int(data[column].isna().sum())} missing values "
-                f"(first rows: {bad}); fill or drop those rows"
-            )
     if time is not None and correlation in ("ar1", "unstructured"):
         problem = _ambiguous_visit_order(data[time])
         if problem:

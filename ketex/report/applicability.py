@@ -8,11 +8,23 @@ and is otherwise listed in the report's "Not analysed" section with the reason.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
+from ketex.errors import KetexError
+from ketex.study.protocol import ProtocolError
 from ketex.study.trial import Trial
 
-__all__ = ["Skipped", "endpoint_reason", "rated_scales", "rule_scales", "subgroup_reason"]
+__all__ = [
+    "Skipped",
+    "endpoint_reason",
+    "is_input_error",
+    "not_analysed",
+    "rated_scales",
+    "rule_scales",
+    "subgroup_reason",
+]
 
 
 @dataclass(frozen=True)
@@ -92,3 +104,47 @@ def subgroup_reason(trial: Trial, name: str) -> str | None:
         return (f"subgroup {name!r}: the participants table has no such column with values "
                 f"(columns: {', '.join(columns)})")
     return None
+
+
+def is_input_error(error: BaseException) -> bool:
+    """An error of the study's input (its protocol and plan), not of one analysis.
+
+    ``ProtocolError``, and errors naming a ``study.toml`` key (the plan names a column the
+    data lack): the report cannot be what the protocol asks for, so ``ketex report``
+    stops with exit status 1 instead of leaving a section out.
+    """
+    return isinstance(error, ProtocolError) or str(error).startswith("study.toml")
+
+
+def _reason(error: BaseException) -> str:
+    lines = str(error).strip().splitlines()
+    text = lines[0] if lines else ""
+    if isinstance(error, (KetexError, ValueError)):
+        return text or type(error).__name__
+    return (f"{type(error).__name__}: {text} (an error inside ketex, not in the data; please "
+            "report it)")
+
+
+@contextmanager
+def not_analysed(skipped: list[Skipped], part: str) -> Iterator[None]:
+    """Run one part of the report; if it fails, list it in "Not analysed" with the reason.
+
+    An analysis that cannot run on a valid study (a model that does not converge, a
+    design the data cannot estimate) leaves its part out and the rest of the report
+    is written; errors of the input itself (:func:`is_input_error`) propagate.
+
+    Examples
+    --------
+    >>> from ketex.errors import ConvergenceError
+    >>> skipped = []
+    >>> with not_analysed(skipped, "Figure 4: subgroups"):
+    ...     raise ConvergenceError("the MMRM did not converge")
+    >>> print(skipped[0])
+    Figure 4: subgroups: the MMRM did not converge
+    """
+    try:
+        yield
+    except Exception as error:  # noqa: BLE001 - one part fails, the report goes on
+        if is_input_error(error):
+            raise
+        skipped.append(Skipped(part, _reason(error)))

@@ -23,11 +23,12 @@ from ketex.derive.analysis import analysis_dataset
 from ketex.derive.endpoints import endpoint_preset
 from ketex.derive.exercise import exercise_dose
 from ketex.derive.time_to_event import time_to_event
+from ketex.errors import KetexError
 from ketex.primary import plan_in_words, primary_analysis
 from ketex.report import analysis, tables
 from ketex.report import figures as fg
 from ketex.report._table import FORMATS, ManuscriptTable, format_p
-from ketex.report.applicability import Skipped, endpoint_reason, subgroup_reason
+from ketex.report.applicability import Skipped, endpoint_reason, not_analysed, subgroup_reason
 from ketex.report.html import FigureItem, ReportSection, embed_png, render_html
 from ketex.report.style import FIGURE_FORMATS, new_figure, publication_style, save_figure
 from ketex.study.trial import Trial
@@ -186,19 +187,23 @@ def write_report(
         return table
 
     step()
-    keep(tables.table_one(trial, options=tables.TableOneOptions(
-        pvalues=options.table_one_pvalues)))  # fmt: skip
+    with not_analysed(skipped, "Table 1: baseline characteristics"):
+        keep(tables.table_one(trial, options=tables.TableOneOptions(
+            pvalues=options.table_one_pvalues)))  # fmt: skip
     step()
-    primary = primary_analysis(trial)
-    fit, mmrm_data, plan = primary.fit, primary.data, primary.plan
-    outcome = f"{plan.scale} {'change from baseline' if plan.outcome == 'CHG' else 'score'}"
-    keep(tables.mmrm_table(fit, primary_visit=plan.primary_visit, group_labels=labels,
-                           reference=plan.reference_arm,
-                           outcome=outcome))  # fmt: skip
+    primary = None
+    with not_analysed(skipped, "Primary analysis (MMRM, Table 2)"):
+        primary = primary_analysis(trial)
+        fit, mmrm_data, plan = primary.fit, primary.data, primary.plan
+        outcome = f"{plan.scale} {'change from baseline' if plan.outcome == 'CHG' else 'score'}"
+        keep(tables.mmrm_table(fit, primary_visit=plan.primary_visit, group_labels=labels,
+                               reference=plan.reference_arm,
+                               outcome=outcome))  # fmt: skip
     step()
-    skipped.extend(Skipped("Endpoint", r) for r in tables.skipped_endpoints(trial))
-    if tables.default_endpoints(trial):
-        keep(tables.endpoint_table(trial, missing=options.endpoint_missing))
+    with not_analysed(skipped, "Table 3: binary endpoints"):
+        skipped.extend(Skipped("Endpoint", r) for r in tables.skipped_endpoints(trial))
+        if tables.default_endpoints(trial):
+            keep(tables.endpoint_table(trial, missing=options.endpoint_missing))
     step()
     relapse = None
     relapse_reason = (endpoint_reason(trial, endpoint_preset(settings.relapse_preset),
@@ -208,17 +213,20 @@ def write_report(
         skipped.append(Skipped("Time to relapse (table and Kaplan-Meier figure)",
                                relapse_reason))
     else:
-        relapse = time_to_event(trial, settings.relapse_preset)
-        keep(tables.survival_table(relapse.table, order=arms, group_labels=labels,
-                                   title=f"Time to relapse ({settings.relapse_preset})"))
+        with not_analysed(skipped, "Time to relapse (table and Kaplan-Meier figure)"):
+            relapse = time_to_event(trial, settings.relapse_preset)
+            keep(tables.survival_table(relapse.table, order=arms, group_labels=labels,
+                                       title=f"Time to relapse ({settings.relapse_preset})"))
     step()
     if has_exercise:
-        keep(tables.adherence_table(trial))
+        with not_analysed(skipped, "Table 5: adherence"):
+            keep(tables.adherence_table(trial))
     else:
         skipped.append(Skipped("Exercise adherence and dose (table and figures)",
                                "the trial has no exercise sessions (no exercise table)"))
     step()
-    skipped.extend(_safety_tables(trial, keep, labels))
+    with not_analysed(skipped, "Safety tables"):
+        skipped.extend(_safety_tables(trial, keep, labels))
 
     figure_items: dict[str, FigureItem] = {}
 
@@ -233,40 +241,46 @@ def write_report(
     adqs = analysis_dataset(trial)
     adqs["ARM"] = pd.Categorical(adqs["ARM"].astype(str), arms)
     step()
-    fig, axes = new_figure("double", 75, ncols=2)
-    fg.plot_trajectory(adqs, ax=axes[0], labels=labels, legend=False)
-    fg.plot_trajectory(mmrm_data, value=plan.outcome, fit=fit, ax=axes[1], labels=labels,
-                       legend=False)  # fmt: skip
-    with publication_style():
-        axes[0].set_title("a  Observed score", loc="left")
-        axes[1].set_title("b  Change from baseline: LS mean (\u25a0), observed (\u25cb)",
-                          loc="left")  # fmt: skip
-        handles, names = axes[0].get_legend_handles_labels()
-        fig.legend(handles, names, loc="outside upper center", ncols=len(arms))
-    save(fig, "figure1_trajectories", f"Figure 1. {protocol.primary_scale} by arm. Left: "
-         "observed mean total score with 95% CI at every scheduled visit. Right: LS-mean "
-         "change from baseline (squares, 95% CI) from the primary MMRM, with the observed "
-         "mean change (open circles). Points are offset slightly to avoid overlap.")
-    step()
-    fig, axes = new_figure("double", 70, ncols=len(arms), sharey=True, squeeze=False)
-    for ax, code in zip(axes[0], arms, strict=True):
-        fg.plot_spaghetti(adqs, trial.infusions, arm=code, ax=ax)
+    with not_analysed(skipped, "Figure 1: mean trajectories"):
+        if primary is None:
+            raise KetexError("it shows the primary analysis, which was not analysed")
+        fig, axes = new_figure("double", 75, ncols=2)
+        fg.plot_trajectory(adqs, ax=axes[0], labels=labels, legend=False)
+        fg.plot_trajectory(mmrm_data, value=plan.outcome, fit=fit, ax=axes[1], labels=labels,
+                           legend=False)  # fmt: skip
         with publication_style():
-            ax.set_title(labels[code], loc="left", fontsize=7.5)
-    drugs = " or ".join(dict.fromkeys(d for arm in protocol.arms for d in arm.drugs))
-    drugs = drugs or "study drug"
-    save(fig, "figure2_individual", f"Figure 2. Individual {protocol.primary_scale} "
-         "trajectories by arm (thin lines), observed mean (black)"
-         + (f"; triangles mark {drugs} infusions" if has_infusions else "")
-         + ". The day axis is stretched over the first two weeks (asinh scale).")
+            axes[0].set_title("a  Observed score", loc="left")
+            axes[1].set_title("b  Change from baseline: LS mean (\u25a0), observed (\u25cb)",
+                              loc="left")  # fmt: skip
+            handles, names = axes[0].get_legend_handles_labels()
+            fig.legend(handles, names, loc="outside upper center", ncols=len(arms))
+        save(fig, "figure1_trajectories", f"Figure 1. {protocol.primary_scale} by arm. Left: "
+             "observed mean total score with 95% CI at every scheduled visit. Right: LS-mean "
+             "change from baseline (squares, 95% CI) from the primary MMRM, with the observed "
+             "mean change (open circles). Points are offset slightly to avoid overlap.")
+    step()
+    with not_analysed(skipped, "Figure 2: individual trajectories"):
+        fig, axes = new_figure("double", 70, ncols=len(arms), sharey=True, squeeze=False)
+        for ax, code in zip(axes[0], arms, strict=True):
+            fg.plot_spaghetti(adqs, trial.infusions, arm=code, ax=ax)
+            with publication_style():
+                ax.set_title(labels[code], loc="left", fontsize=7.5)
+        drugs = " or ".join(dict.fromkeys(d for arm in protocol.arms for d in arm.drugs))
+        drugs = drugs or "study drug"
+        save(fig, "figure2_individual", f"Figure 2. Individual {protocol.primary_scale} "
+             "trajectories by arm (thin lines), observed mean (black)"
+             + (f"; triangles mark {drugs} infusions" if has_infusions else "")
+             + ". The day axis is stretched over the first two weeks (asinh scale).")
     step()
     if relapse is not None and len(relapse.table):
-        ax = fg.plot_kaplan_meier(relapse.table, order=arms, labels=labels,
-                                  xlabel="Days since response (entry)",
-                                  ylabel="Proportion free of relapse")  # fmt: skip
-        save(ax, "figure3_relapse_km", f"Figure 3. Time to relapse ({settings.relapse_preset}) "
-             "among participants who responded, Kaplan-Meier estimates with 95% pointwise "
-             "bands (log-log); ticks mark censoring; numbers at risk below.")
+        with not_analysed(skipped, "Figure 3: time to relapse"):
+            ax = fg.plot_kaplan_meier(relapse.table, order=arms, labels=labels,
+                                      xlabel="Days since response (entry)",
+                                      ylabel="Proportion free of relapse")  # fmt: skip
+            save(ax, "figure3_relapse_km", "Figure 3. Time to relapse "
+                 f"({settings.relapse_preset}) among participants who responded, "
+                 "Kaplan-Meier estimates with 95% pointwise bands (log-log); ticks mark "
+                 "censoring; numbers at risk below.")
     step()
     subgroups = []
     for name in options.subgroups:
@@ -275,45 +289,51 @@ def write_report(
             subgroups.append(name)
         else:
             skipped.append(Skipped("Subgroup", reason))
-    effects = analysis.subgroup_effects(trial, subgroups)
-    ax = fg.plot_forest(effects, xlabel=f"Difference in {protocol.primary_scale} change at "
-                        f"{settings.primary_visit} (95% CI)",
-                        favours=(f"{arms[-1]} better", f"{arms[0]} better"))  # fmt: skip
-    save(ax, "figure4_subgroups", f"Figure 4. Difference {arms[-1]} - {arms[0]} in LS-mean "
-         f"change from baseline at {settings.primary_visit}, overall and within subgroups "
-         "(one MMRM per subgroup variable with its interactions); squares scale with n. "
-         "Subgroup results are exploratory.")
+    with not_analysed(skipped, "Figure 4: subgroup forest plot"):
+        effects = analysis.subgroup_effects(trial, subgroups)
+        ax = fg.plot_forest(effects, xlabel=f"Difference in {protocol.primary_scale} change at "
+                            f"{settings.primary_visit} (95% CI)",
+                            favours=(f"{arms[-1]} better", f"{arms[0]} better"))  # fmt: skip
+        save(ax, "figure4_subgroups", f"Figure 4. Difference {arms[-1]} - {arms[0]} in "
+             f"LS-mean change from baseline at {settings.primary_visit}, overall and within "
+             "subgroups (one MMRM per subgroup variable with its interactions); squares scale "
+             "with n. Subgroup results are exploratory.")
     step()
-    ax = fg.plot_swimmer(trial, labels=labels)
-    marks = [m for m, shown in (("infusions", has_infusions),
-                                ("exercise sessions attended", has_exercise),
-                                ("first response", True), ("relapse", relapse is not None),
-                                ("discontinuation",
-                                 bool((trial.events["event"] == "discontinuation").any())
-                                 if len(trial.events) else False)) if shown]
-    save(ax, "figure5_swimmer", "Figure 5. Each participant's course: line from "
-         f"randomisation to the last record, {', '.join(marks[:-1])} and {marks[-1]}.")
+    with not_analysed(skipped, "Figure 5: swimmer plot"):
+        ax = fg.plot_swimmer(trial, labels=labels)
+        marks = [m for m, shown in (("infusions", has_infusions),
+                                    ("exercise sessions attended", has_exercise),
+                                    ("first response", True), ("relapse", relapse is not None),
+                                    ("discontinuation",
+                                     bool((trial.events["event"] == "discontinuation").any())
+                                     if len(trial.events) else False)) if shown]
+        save(ax, "figure5_swimmer", "Figure 5. Each participant's course: line from "
+             f"randomisation to the last record, {', '.join(marks[:-1])} and {marks[-1]}.")
     step()
-    ax = fg.plot_consort(trial, labels=labels)
-    save(ax, "figure6_consort", "Figure 6. CONSORT flow from randomisation, computed from "
-         "the data (screening is not part of the data set).")
+    with not_analysed(skipped, "Figure 6: CONSORT flow"):
+        ax = fg.plot_consort(trial, labels=labels)
+        save(ax, "figure6_consort", "Figure 6. CONSORT flow from randomisation, computed "
+             "from the data (screening is not part of the data set).")
     step()
     if has_exercise:
-        weekly = exercise_dose(trial, by="week")
-        ax = fg.plot_adherence_heatmap(weekly, order=arms, labels=labels)
-        save(ax, "figure7_adherence", "Figure 7. Share of prescribed exercise sessions "
-             "attended, per participant (rows, grouped by arm, most adherent first) and "
-             "programme week; grey: nothing prescribed (after discontinuation).")
+        with not_analysed(skipped, "Figure 7: adherence heat map"):
+            weekly = exercise_dose(trial, by="week")
+            ax = fg.plot_adherence_heatmap(weekly, order=arms, labels=labels)
+            save(ax, "figure7_adherence", "Figure 7. Share of prescribed exercise sessions "
+                 "attended, per participant (rows, grouped by arm, most adherent first) and "
+                 "programme week; grey: nothing prescribed (after discontinuation).")
     step()
-    dose = analysis.dose_outcome_data(trial) if has_exercise else None
-    if dose is not None and dose[["kkw", "CHG"]].dropna().shape[0] >= 3:
-        ax = fg.plot_dose_response(dose, labels=labels,
-                                   ylabel=f"{protocol.primary_scale} change at "
-                                          f"{settings.primary_visit}")  # fmt: skip
-        save(ax, "figure8_dose_response", "Figure 8. Exercise dose achieved (KKW) against "
-             f"{protocol.primary_scale} change from baseline at {settings.primary_visit}, "
-             "with the least-squares line and its 95% confidence band (all participants; "
-             "observational, not randomised).")
+    with not_analysed(skipped, "Figure 8: exercise dose vs outcome"):
+        dose = analysis.dose_outcome_data(trial) if has_exercise else None
+        if dose is not None and dose[["kkw", "CHG"]].dropna().shape[0] >= 3:
+            ax = fg.plot_dose_response(dose, labels=labels,
+                                       ylabel=f"{protocol.primary_scale} change at "
+                                              f"{settings.primary_visit}")  # fmt: skip
+            save(ax, "figure8_dose_response", "Figure 8. Exercise dose achieved (KKW) "
+                 f"against {protocol.primary_scale} change from baseline at "
+                 f"{settings.primary_visit}, with the least-squares line and its 95% "
+                 "confidence band (all participants; observational, not randomised).")
+    plt.close("all")  # the figures of parts left out
     step()
     html_path = out / "report.html"
     page = _page(trial, made, figure_items, primary, source, tuple(skipped))
@@ -364,11 +384,14 @@ def _page(trial: Trial, made: dict[str, ManuscriptTable], figs: dict[str, Figure
         f"{len(arms)} arms ({', '.join(f'{c}: {labels[c]}' for c in arms)}).",
         f"Written {dt.datetime.now().strftime('%Y-%m-%d %H:%M')} by ketex {__version__}.",
     ]
-    plan, fit = primary_result.plan, primary_result.fit
-    mmrm = made["table2_mmrm"].data
-    primary = mmrm[(mmrm["visit"] == plan.primary_visit)]
-    diff = primary[primary["kind"] == "difference"]
+    plan = primary_result.plan if primary_result is not None else None
+    fit = primary_result.fit if primary_result is not None else None
     summary = []
+    diff = pd.DataFrame()
+    if plan is not None and "table2_mmrm" in made:
+        mmrm = made["table2_mmrm"].data
+        primary = mmrm[(mmrm["visit"] == plan.primary_visit)]
+        diff = primary[primary["kind"] == "difference"]
     if len(diff):
         d = diff.iloc[0]
         ls = primary[primary["kind"] == "lsmean"].set_index("arm")["estimate"]
@@ -416,7 +439,9 @@ def _page(trial: Trial, made: dict[str, ManuscriptTable], figs: dict[str, Figure
         f"{'change from baseline' if plan.outcome == 'CHG' else 'score'}, {plan.formula}, "
         f"{plan_in_words(plan, fit.covariance)}, visits {', '.join(plan.visits)}; "
         f"contrasts are arm - {plan.reference_arm} at {plan.primary_visit}. "
-        f"Converged: {fit.converged}.",
+        f"Converged: {fit.converged}." if plan is not None else
+        "Primary analysis (study.toml [analysis.primary]): not analysed; the reason is in "
+        "the Not analysed section.",
         "Missing data: the MMRM uses every observed visit (valid under missing at random); "
         "binary endpoints are analysed as observed cases unless stated otherwise.",
     )

@@ -89,6 +89,7 @@ RULES = MappingProxyType(
         # plausibility (ketex.study.plausibility)
         "beyond_schedule": "error",
         "event_beyond_schedule": "warning",
+        "infusion_off_schedule": "warning",
         "implausible_bmi": "warning",
         "implausible_watts": "warning",
         # safety tables: adverse events, vital signs, medications

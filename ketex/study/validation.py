@@ -153,7 +153,9 @@ def _prepare(name: str, frame: pd.DataFrame | None, log: ProblemLog,
         )
         log.rejected.setdefault(name, set()).update(frame.index)
         return _with_provenance(empty_table(name))
-    frame = frame.apply(lambda values: _blank_to_na(values, declared.get(values.name)))
+    none_codes = _NONE_IS_A_CODE.get(name, ())
+    frame = frame.apply(lambda values: _blank_to_na(values, declared.get(values.name),
+                                                    values.name in none_codes))
     for column in schema.required:
         if column not in frame.columns:
             continue  # day, to be derived from date
@@ -178,16 +180,22 @@ def _with_provenance(frame: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def _blank_to_na(values: pd.Series, declared: frozenset[str] | None = None) -> pd.Series:
+# columns where "none" is a code (no relation, no action taken), not a missing value
+_NONE_IS_A_CODE = {"adverse_events": ("related", "action")}
+
+
+def _blank_to_na(values: pd.Series, declared: frozenset[str] | None = None,
+                 none_is_code: bool = False) -> pd.Series:
     """Strip text and turn the usual spellings of 'missing' into NA.
 
     A value that is one of the ``declared`` codes (an arm coded ``NONE``, a visit ``NA``)
-    is a code, not a missing value.
+    is a code, not a missing value; so is ``none`` where ``none_is_code``.
     """
     if values.name in (SOURCE_FILE, LINE) or values.dtype.kind in "biufcmM":
         return values
     text = values.astype("string").str.strip()
-    missing = text.str.lower().isin(MISSING_TOKENS)
+    tokens = MISSING_TOKENS - {"none"} if none_is_code else MISSING_TOKENS
+    missing = text.str.lower().isin(tokens)
     if declared:
         missing &= ~text.isin(declared)
     return text.mask(missing)

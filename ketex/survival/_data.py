@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ketex.errors import DataValidationError
+from ketex.models._frame_checks import check_frame, missing_columns
 
 __all__ = ["SurvivalData", "check_columns", "ordered_levels", "survival_data"]
 
@@ -34,33 +35,13 @@ def _first_rows(index: pd.Index, mask) -> list:
 
 def check_columns(data, roles: dict[str, str | list[str] | None], analysis: str) -> None:
     """Every column role must name a column of ``data``; all problems are reported together."""
-    if not isinstance(data, pd.DataFrame):
-        raise TypeError(f"data must be a pandas DataFrame, got {type(data).__name__}.")
-    problems = []
-    for role, columns in roles.items():
-        if columns is None:
-            continue
-        for column in [columns] if isinstance(columns, str) else columns:
-            if not isinstance(column, str):
-                problems.append(f"{role} must be a column name (str), got {column!r}")
-            elif column not in data.columns:
-                problems.append(f"{role} column {column!r} is not in the data")
-    if problems:
-        raise DataValidationError(
-            f"Cannot run {analysis}: "
-            + "; ".join(problems)
-            + f". Columns are: {list(data.columns)}."
-        )
+    missing_columns(data, roles, f"run {analysis}")
 
 
-def _numeric(data: pd.DataFrame, column: str, role: str, problems: list[str]) -> np.ndarray:
+def _numeric(data: pd.DataFrame, column: str) -> np.ndarray:
     values = data[column]
-    if pd.api.types.is_bool_dtype(values) or not pd.api.types.is_numeric_dtype(values):
-        problems.append(
-            f"{role} column {column!r} must be numeric, its dtype is {values.dtype}; "
-            "convert it (e.g. pd.to_numeric) and check the rows that fail"
-        )
-        return np.full(len(values), np.nan)
+    if pd.api.types.is_bool_dtype(values):
+        return values.astype("boolean").to_numpy(dtype=float, na_value=np.nan)
     return values.to_numpy(dtype=float, na_value=np.nan)
 
 
@@ -92,17 +73,25 @@ def survival_data(
     event: str,
     start: str | None = None,
     other: tuple[str, ...] = (),
+    ids: tuple[str, ...] = (),
+    roles: dict[str, str | list[str] | None] | None = None,
     analysis: str,
 ) -> SurvivalData:
     """Validate time, event (and start) and drop rows missing any used column.
 
-    ``other`` are further columns (group, strata, cluster, covariates) whose missing
-    values also drop a row; they are checked by the caller.
+    ``other`` are further columns (group, strata, covariates) whose missing values
+    also drop a row; ``ids`` (a cluster) may have no missing value. ``roles`` names
+    the role of each ``other`` column in messages (default "covariate"). The values of
+    all are checked by :func:`ketex.models._frame_checks.check_frame`.
     """
+    check_frame(data, analysis=f"run {analysis}",
+                numbers={"time": time, "event": event, "start": start},
+                ids={"cluster": list(ids)},
+                variables=roles or {"covariate": [c for c in other if c not in ids]})
     problems: list[str] = []
-    stop = _numeric(data, time, "time", problems)
+    stop = _numeric(data, time)
     status = _event_values(data, event, problems)
-    begin = _numeric(data, start, "start", problems) if start is not None else None
+    begin = _numeric(data, start) if start is not None else None
     if problems:
         raise DataValidationError(f"Cannot run {analysis}: " + "; ".join(problems) + ".")
 

@@ -19,6 +19,7 @@ from scipy import linalg, stats
 
 from ketex.errors import ConvergenceError, ConvergenceWarning, DataValidationError
 from ketex.models._design import formula_variables
+from ketex.models._frame_checks import check_design_finite, check_levels, formula_error
 from ketex.survival import _cox_engine as engine
 from ketex.survival._data import check_columns, combined_codes, survival_data
 
@@ -244,10 +245,14 @@ def cox(
     variables = formula_variables(rhs, list(data.columns))
     roles = [*strata_columns, *([cluster] if cluster else [])]
     clean = survival_data(
-        data, time=time, event=event, start=start, other=(*variables, *roles), analysis="cox"
+        data, time=time, event=event, start=start, other=(*variables, *roles),
+        ids=(cluster,) if cluster else (), roles={"covariate": variables, "strata": strata_columns},
+        analysis="cox",
     )
     used = _categorise(data.loc[clean.rows], variables)
     x_frame, design_info = _design(rhs, used)
+    check_levels(used, analysis="run cox", factors=variables, design_info=design_info)
+    check_design_finite(x_frame, used.index, "run cox")
     names = tuple(str(c) for c in x_frame.columns)
     x = x_frame.to_numpy(dtype=float)
     x = x - x.mean(axis=0)
@@ -378,7 +383,7 @@ def _design(rhs: str, used: pd.DataFrame) -> tuple[pd.DataFrame, patsy.DesignInf
     try:
         x_frame = patsy.dmatrix(rhs, used, NA_action="raise", return_type="dataframe")
     except patsy.PatsyError as error:
-        raise ValueError(f"Cannot build the design from formula {rhs!r}: {error}") from error
+        raise formula_error(error, rhs, used.columns, "run cox") from error
     if "Intercept" not in x_frame.columns:
         raise ValueError(
             f"formula {rhs!r} removes the intercept; a Cox model has none to remove, so "

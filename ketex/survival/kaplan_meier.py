@@ -105,7 +105,8 @@ def kaplan_meier(
     if not 0 < conf_level < 1:
         raise ValueError(f"conf_level must be between 0 and 1, got {conf_level!r}.")
     clean = survival_data(
-        data, time=time, event=event, other=(group,) if group else (), analysis="kaplan_meier"
+        data, time=time, event=event, other=(group,) if group else (),
+        roles={"group": group}, analysis="kaplan_meier",
     )
     if group is None:
         labels, levels = np.zeros(clean.stop.size, dtype=np.int64), ["all"]

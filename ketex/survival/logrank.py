@@ -129,7 +129,8 @@ def logrank_test(
     if not np.isfinite(rho) or rho < 0:
         raise ValueError(f"rho must be a finite number >= 0, got {rho!r}.")
     clean = survival_data(
-        data, time=time, event=event, other=(group, *strata_columns), analysis="logrank_test"
+        data, time=time, event=event, other=(group, *strata_columns),
+        roles={"group": group, "strata": strata_columns}, analysis="logrank_test",
     )
     used = data.loc[clean.rows]
     group_codes, levels = codes(used[group])

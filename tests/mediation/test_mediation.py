@@ -97,8 +97,8 @@ def test_a_cell_that_is_not_a_number_is_an_error_not_a_dropped_row():
     df = _data().astype({"m": object})
     df.loc[7, "m"] = "1,5"
     with pytest.raises(ketex.DataValidationError,
-                       match=r"column 'm' holds 1 value\(s\) that are not numbers, first "
-                             r"'1,5' at row 7"):
+                       match=r"mediator column 'm' holds 1 value that is not a number, the "
+                             r"first '1,5' \(decimal comma\? use a point: 1.5\) at row 7"):
         mediation(df, exposure="a", mediator="m", outcome="y")
 
 

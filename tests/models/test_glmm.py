@@ -249,7 +249,7 @@ def test_input_problems_are_reported(trial):
         glmm(trial.assign(never=0), "never ~ week", groups="id")
     missing_group = trial.copy()
     missing_group.loc[5, "id"] = None
-    with pytest.raises(DataValidationError, match="missing values"):
+    with pytest.raises(DataValidationError, match="1 missing value, the first at row 5"):
         glmm(missing_group, formula, groups="id")
     with pytest.raises(ValueError, match="control.start needs 3 values"):
         glmm(trial, formula, groups="id", control=GLMMControl(start=(0.0, 0.0)))

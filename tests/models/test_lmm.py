@@ -146,7 +146,7 @@ def test_input_problems(data):
         lmm(data, FORMULA, groups="site")
     with pytest.raises(ValueError, match="control.start needs 3 values"):
         lmm(data, FORMULA, groups="id", control=LMMControl(start=(1.0,)))
-    with pytest.raises(ValueError, match="not in the data: pass re_formula"):
+    with pytest.raises(ValueError, match="names 'time', which is not a column.*Pass re_formula="):
         lmm(data.rename(columns={"time": "week"}), "y ~ arm * week", groups="id")
     with pytest.raises(ValueError, match="no random effect"):
         lmm(data, FORMULA, groups="id", re_formula="0")

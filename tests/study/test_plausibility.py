@@ -104,3 +104,61 @@ def test_the_sample_study_is_plausible():
     trial = ketex.load_trial(ketex.sample_study_path())
     rules = set(trial.report["rule"])
     assert not rules & {"implausible_bmi", "beyond_schedule", "implausible_watts"}
+
+
+@pytest.mark.parametrize(("line", "day", "what"), [
+    (2, "3000", "2999 days after its last, day 1"),  # M01, SINGLE: day 1 only
+    (4, "30", "18 days after its last, day 12"),  # M02, SERIES: days 1-12
+])
+def test_an_infusion_off_its_arms_schedule_is_a_warning(mini_folder, line, day, what):
+    edit_cell(mini_folder / "infusions.csv", line, "day", day)
+    trial = ketex.load_trial(mini_folder)  # a warning: a deviation may have happened
+    who = "M01" if line == 2 else "M02"
+    assert _rows(trial.report) == [
+        ("infusions", "infusions.csv", line, who, "day", day, "infusion_off_schedule",
+         "warning")]
+    message = trial.report["message"].iloc[0]
+    assert what in message and "study.toml" in message and "Kept as written" in message
+    assert float(day) in set(trial.infusions["day"])
+
+
+def test_an_infusion_within_the_window_of_a_planned_day_is_fine(mini_folder):
+    window = PLAUSIBLE["infusion_window_days"]
+    edit_cell(mini_folder / "infusions.csv", 2, "day", str(1 + window))  # M01: day 1 planned
+    edit_cell(mini_folder / "infusions.csv", 4, "day", str(12 + window))  # M02: day 12 last
+    assert ketex.load_trial(mini_folder).report.empty
+    edit_cell(mini_folder / "infusions.csv", 2, "day", str(1 + window + 1))
+    assert ketex.load_trial(mini_folder).report["rule"].tolist() == ["infusion_off_schedule"]
+
+
+def test_the_schedule_is_the_drugs_own(mini_folder):
+    """Another drug's days do not count: an arm giving ketamine on day 1 and midazolam on
+    day 20 plans no ketamine on day 20."""
+    toml = mini_folder / "study.toml"
+    text = toml.read_text(encoding="utf-8")
+    text = text.replace('days = [1]\n', 'days = [1]\n\n[[arms.treatments]]\ndrug = "midazolam"\n'
+                        'dose = 0.045\ndose_unit = "mg/kg"\ndays = [20]\nrole = "active_placebo"'
+                        '\n', 1)
+    toml.write_text(text, encoding="utf-8")
+    edit_cell(mini_folder / "infusions.csv", 2, "day", "20")
+    assert ketex.load_trial(mini_folder).report["rule"].tolist() == ["infusion_off_schedule"]
+    edit_cell(mini_folder / "infusions.csv", 2, "drug", "midazolam")
+    edit_cell(mini_folder / "infusions.csv", 2, "dose", "0.045")
+    assert ketex.load_trial(mini_folder).report.empty
+    edit_cell(mini_folder / "infusions.csv", 2, "day", "5")
+    report = ketex.load_trial(mini_folder).report
+    assert report["rule"].tolist() == ["infusion_off_schedule"]
+    assert "15 days from the nearest" in report["message"].iloc[0]
+
+
+@pytest.mark.parametrize(("load", "where"), [
+    (ketex.load_trial, "sample"),
+    (ketex.load_trial, "sample_factorial"),
+    (lambda p: ketex.load_redcap(p / "records.csv", p / "dictionary.csv", p / "mapping.toml"),
+     "sample_redcap"),
+    (ketex.load_sdtm, "sample_sdtm"),
+])
+def test_the_samples_keep_to_their_infusion_schedules(load, where):
+    trial = load(ketex.sample_study_path().parent / where)
+    assert "infusion_off_schedule" not in set(trial.report["rule"])
+    assert len(trial.infusions) > 0

@@ -143,7 +143,8 @@ def test_missing_rows_are_dropped_and_counted(tiny):
     [
         ({"relapsed": [2] + [1] * 11}, "event column 'relapsed' must be 1"),
         ({"days": [-1] + [1] * 11}, "must not be negative"),
-        ({"days": ["x"] * 12}, "time column 'days' must be numeric"),
+        ({"days": ["x"] * 12}, "time column 'days' holds 12 values that are not a "
+                               "number, the first 'x' at row 0"),
     ],
 )
 def test_bad_input_names_the_column(tiny, change, message):
