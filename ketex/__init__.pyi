@@ -91,6 +91,7 @@ from .models import (
 )
 from .primary import PrimaryResult, primary_analysis
 from .report import ManuscriptTable, figures, tables
+from .report.context import AnalysisContext
 from .report.run import ReportOptions, write_report
 from .scales import INSTRUMENTS, Instrument, get_instrument, score, severity
 from .simulate import (
@@ -176,6 +177,7 @@ __all__ = [
     "gee",
     "GEEResult",
     "write_report",
+    "AnalysisContext",
     "tables",
     "figures",
     "ReportOptions",

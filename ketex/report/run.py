@@ -19,15 +19,12 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from ketex.derive.analysis import analysis_dataset
-from ketex.derive.endpoints import endpoint_preset
-from ketex.derive.exercise import exercise_dose
-from ketex.derive.time_to_event import time_to_event
-from ketex.primary import plan_in_words, primary_analysis
+from ketex.primary import plan_in_words
 from ketex.report import analysis, tables
 from ketex.report import figures as fg
 from ketex.report._table import FORMATS, ManuscriptTable, format_p
-from ketex.report.applicability import Skipped, endpoint_reason, subgroup_reason
+from ketex.report.applicability import Skipped, subgroup_reason
+from ketex.report.context import AnalysisContext
 from ketex.report.html import FigureItem, ReportSection, embed_png, render_html
 from ketex.report.style import FIGURE_FORMATS, new_figure, publication_style, save_figure
 from ketex.study.trial import Trial
@@ -129,6 +126,7 @@ def write_report(
     options: ReportOptions | None = None,
     progress: Progress | None = None,
     source: str | None = None,
+    context: AnalysisContext | None = None,
 ) -> ReportResult:
     """Run the pre-specified analysis and write every table, figure and ``report.html``.
 
@@ -143,6 +141,10 @@ def write_report(
         once more with ``step = total + 1`` and name ``"done"``.
     source : str, optional
         Where the data came from, for the report's header.
+    context : AnalysisContext, optional
+        The trial's analysis context, when you have one already (a notebook): what it
+        has computed is not computed again. Default: a new one. Each derived table and
+        each model of the report is computed once.
 
     Returns
     -------
@@ -159,9 +161,21 @@ def write_report(
     ...     print(result.html.name, len(result.tables), result.html.stat().st_size > 10_000)
     report.html 5 True
     """
-    options = options or ReportOptions()
-    progress = progress or _quiet
     started = time.perf_counter()
+    if context is None:
+        context = AnalysisContext(trial)
+    elif context.trial is not trial:
+        raise ValueError("context: an AnalysisContext of another trial; build it with "
+                         "AnalysisContext(trial) from the trial you report")
+    with context:
+        return _write(context, out, options or ReportOptions(), progress or _quiet, source,
+                      started)
+
+
+def _write(context: AnalysisContext, out: str | Path, options: ReportOptions,
+           progress: Progress, source: str | None, started: float) -> ReportResult:
+    """:func:`write_report` with the context entered."""
+    trial = context.trial
     out = Path(out)
     table_dir, figure_dir = out / "tables", out / "figures"
     files: list[Path] = []
@@ -175,7 +189,7 @@ def write_report(
     protocol = trial.protocol
     settings = protocol.endpoints
     arms = list(protocol.arm_codes)
-    labels = {a.code: a.label or a.code for a in protocol.arms}
+    labels = context.labels
     made: dict[str, ManuscriptTable] = {}
     skipped: list[Skipped] = []
     has_exercise, has_infusions = len(trial.exercise) > 0, len(trial.infusions) > 0
@@ -189,7 +203,7 @@ def write_report(
     keep(tables.table_one(trial, options=tables.TableOneOptions(
         pvalues=options.table_one_pvalues)))  # fmt: skip
     step()
-    primary = primary_analysis(trial)
+    primary = context.primary
     fit, mmrm_data, plan = primary.fit, primary.data, primary.plan
     outcome = f"{plan.scale} {'change from baseline' if plan.outcome == 'CHG' else 'score'}"
     keep(tables.mmrm_table(fit, primary_visit=plan.primary_visit, group_labels=labels,
@@ -200,15 +214,11 @@ def write_report(
     if tables.default_endpoints(trial):
         keep(tables.endpoint_table(trial, missing=options.endpoint_missing))
     step()
-    relapse = None
-    relapse_reason = (endpoint_reason(trial, endpoint_preset(settings.relapse_preset),
-                                      f"relapse rule {settings.relapse_preset}")
-                      if settings.relapse_preset else "no [endpoints] relapse_preset")
-    if relapse_reason is not None:
+    relapse = context.relapse
+    if relapse is None:
         skipped.append(Skipped("Time to relapse (table and Kaplan-Meier figure)",
-                               relapse_reason))
+                               context.relapse_reason))
     else:
-        relapse = time_to_event(trial, settings.relapse_preset)
         keep(tables.survival_table(relapse.table, order=arms, group_labels=labels,
                                    title=f"Time to relapse ({settings.relapse_preset})"))
     step()
@@ -230,8 +240,7 @@ def write_report(
             figure_items[name] = FigureItem(embed_png(fig, options.html_dpi), caption, name)
         plt.close(fig)
 
-    adqs = analysis_dataset(trial)
-    adqs["ARM"] = pd.Categorical(adqs["ARM"].astype(str), arms)
+    adqs = context.dataset
     step()
     fig, axes = new_figure("double", 75, ncols=2)
     fg.plot_trajectory(adqs, ax=axes[0], labels=labels, legend=False)
@@ -299,7 +308,7 @@ def write_report(
          "the data (screening is not part of the data set).")
     step()
     if has_exercise:
-        weekly = exercise_dose(trial, by="week")
+        weekly = context.exercise_dose("week")
         ax = fg.plot_adherence_heatmap(weekly, order=arms, labels=labels)
         save(ax, "figure7_adherence", "Figure 7. Share of prescribed exercise sessions "
              "attended, per participant (rows, grouped by arm, most adherent first) and "
