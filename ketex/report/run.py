@@ -10,6 +10,7 @@ exercise prescription. The primary analysis is the protocol's plan
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import time
 from collections.abc import Callable
@@ -20,7 +21,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from ketex.primary import plan_in_words
-from ketex.report import analysis, tables
+from ketex.report import analysis, layout, tables
 from ketex.report import figures as fg
 from ketex.report._table import FORMATS, ManuscriptTable, format_p
 from ketex.report.applicability import Skipped, subgroup_reason
@@ -195,8 +196,7 @@ def _write(context: AnalysisContext, out: str | Path, options: ReportOptions,
     has_exercise, has_infusions = len(trial.exercise) > 0, len(trial.infusions) > 0
 
     def keep(table: ManuscriptTable) -> ManuscriptTable:
-        made[table.name] = table
-        files.extend(table.save(table_dir, options.table_formats))
+        made[table.name] = table  # saved once numbered, with the report
         return table
 
     step()
@@ -252,7 +252,7 @@ def _write(context: AnalysisContext, out: str | Path, options: ReportOptions,
                           loc="left")  # fmt: skip
         handles, names = axes[0].get_legend_handles_labels()
         fig.legend(handles, names, loc="outside upper center", ncols=len(arms))
-    save(fig, "figure1_trajectories", f"Figure 1. {protocol.primary_scale} by arm. Left: "
+    save(fig, "figure1_trajectories", f"{protocol.primary_scale} by arm. Left: "
          "observed mean total score with 95% CI at every scheduled visit. Right: LS-mean "
          "change from baseline (squares, 95% CI) from the primary MMRM, with the observed "
          "mean change (open circles). Points are offset slightly to avoid overlap.")
@@ -264,7 +264,7 @@ def _write(context: AnalysisContext, out: str | Path, options: ReportOptions,
             ax.set_title(labels[code], loc="left", fontsize=7.5)
     drugs = " or ".join(dict.fromkeys(d for arm in protocol.arms for d in arm.drugs))
     drugs = drugs or "study drug"
-    save(fig, "figure2_individual", f"Figure 2. Individual {protocol.primary_scale} "
+    save(fig, "figure2_individual", f"Individual {protocol.primary_scale} "
          "trajectories by arm (thin lines), observed mean (black)"
          + (f"; triangles mark {drugs} infusions" if has_infusions else "")
          + ". The day axis is stretched over the first two weeks (asinh scale).")
@@ -273,7 +273,7 @@ def _write(context: AnalysisContext, out: str | Path, options: ReportOptions,
         ax = fg.plot_kaplan_meier(relapse.table, order=arms, labels=labels,
                                   xlabel="Days since response (entry)",
                                   ylabel="Proportion free of relapse")  # fmt: skip
-        save(ax, "figure3_relapse_km", f"Figure 3. Time to relapse ({settings.relapse_preset}) "
+        save(ax, "figure3_relapse_km", f"Time to relapse ({settings.relapse_preset}) "
              "among participants who responded, Kaplan-Meier estimates with 95% pointwise "
              "bands (log-log); ticks mark censoring; numbers at risk below.")
     step()
@@ -288,7 +288,7 @@ def _write(context: AnalysisContext, out: str | Path, options: ReportOptions,
     ax = fg.plot_forest(effects, xlabel=f"Difference in {protocol.primary_scale} change at "
                         f"{settings.primary_visit} (95% CI)",
                         favours=(f"{arms[-1]} better", f"{arms[0]} better"))  # fmt: skip
-    save(ax, "figure4_subgroups", f"Figure 4. Difference {arms[-1]} - {arms[0]} in LS-mean "
+    save(ax, "figure4_subgroups", f"Difference {arms[-1]} - {arms[0]} in LS-mean "
          f"change from baseline at {settings.primary_visit}, overall and within subgroups "
          "(one MMRM per subgroup variable with its interactions); squares scale with n. "
          "Subgroup results are exploratory.")
@@ -300,17 +300,17 @@ def _write(context: AnalysisContext, out: str | Path, options: ReportOptions,
                                 ("discontinuation",
                                  bool((trial.events["event"] == "discontinuation").any())
                                  if len(trial.events) else False)) if shown]
-    save(ax, "figure5_swimmer", "Figure 5. Each participant's course: line from "
+    save(ax, "figure5_swimmer", "Each participant's course: line from "
          f"randomisation to the last record, {', '.join(marks[:-1])} and {marks[-1]}.")
     step()
     ax = fg.plot_consort(trial, labels=labels)
-    save(ax, "figure6_consort", "Figure 6. CONSORT flow from randomisation, computed from "
+    save(ax, "figure6_consort", "CONSORT flow from randomisation, computed from "
          "the data (screening is not part of the data set).")
     step()
     if has_exercise:
         weekly = context.exercise_dose("week")
         ax = fg.plot_adherence_heatmap(weekly, order=arms, labels=labels)
-        save(ax, "figure7_adherence", "Figure 7. Share of prescribed exercise sessions "
+        save(ax, "figure7_adherence", "Share of prescribed exercise sessions "
              "attended, per participant (rows, grouped by arm, most adherent first) and "
              "programme week; grey: nothing prescribed (after discontinuation).")
     step()
@@ -319,13 +319,15 @@ def _write(context: AnalysisContext, out: str | Path, options: ReportOptions,
         ax = fg.plot_dose_response(dose, labels=labels,
                                    ylabel=f"{protocol.primary_scale} change at "
                                           f"{settings.primary_visit}")  # fmt: skip
-        save(ax, "figure8_dose_response", "Figure 8. Exercise dose achieved (KKW) against "
+        save(ax, "figure8_dose_response", "Exercise dose achieved (KKW) against "
              f"{protocol.primary_scale} change from baseline at {settings.primary_visit}, "
              "with the least-squares line and its 95% confidence band (all participants; "
              "observational, not randomised).")
     step()
     html_path = out / "report.html"
     page = _page(trial, made, figure_items, primary, source, tuple(skipped))
+    for table in made.values():
+        files.extend(table.save(table_dir, options.table_formats))
     out.mkdir(parents=True, exist_ok=True)
     html_path.write_text(page, encoding="utf-8")
     files.append(html_path)
@@ -430,36 +432,28 @@ def _page(trial: Trial, made: dict[str, ManuscriptTable], figs: dict[str, Figure
         "binary endpoints are analysed as observed cases unless stated otherwise.",
     )
 
-    def tables_of(*names: str) -> tuple[str, ...]:
-        return tuple(made[n].to_html() for n in names if n in made)
-
-    def figures_of(*names: str) -> tuple[FigureItem, ...]:
-        return tuple(figs[n] for n in names if n in figs)
-
-    sections = [section for section in [
-        ReportSection("Methods", methods, anchor="methods"),
-        ReportSection("Participants", (), tables_of("table1_baseline"),
-                      figures_of("figure6_consort"), anchor="participants"),
-        ReportSection("Primary analysis", (), tables_of("table2_mmrm"),
-                      figures_of("figure1_trajectories", "figure2_individual",
-                                 "figure4_subgroups"), anchor="primary"),  # fmt: skip
-        ReportSection("Response, remission, sustained response and relapse", (),
-                      tables_of("table3_endpoints", "table4_survival"),
-                      figures_of("figure3_relapse_km", "figure5_swimmer"), anchor="endpoints"),
-        ReportSection("Treatment adherence and exercise dose", (),
-                      tables_of("table5_adherence"),
-                      figures_of("figure7_adherence", "figure8_dose_response"),
-                      anchor="adherence"),  # fmt: skip
-        *([ReportSection("Safety", (),
-                         tables_of("safety1_teae_overview", "safety2_teae_soc_pt",
-                                   "safety3_infusion_vitals"), anchor="safety")]
-          if trial.has_safety_data else []),
-        *([ReportSection("Not analysed", tuple(str(s) for s in skipped), anchor="not-analysed")]
-          if skipped else []),
-        ReportSection("Files", ("Every table is in tables/ (CSV of the printed table and of "
-                                "its numbers, Markdown, LaTeX, HTML, Word); every figure in "
-                                "figures/ (PDF and SVG with embedded fonts, 600-dpi PNG).",),
-                      anchor="files"),  # fmt: skip
-    ] if section.paragraphs or section.tables or section.figures]
+    labels_of = layout.numbers([*made, *figs])
+    for name, label in labels_of.items():  # numbered in order of first citation
+        if name in made:
+            made[name] = dataclasses.replace(made[name],
+                                             title=layout.renumbered(made[name].title, label))
+    sections = [ReportSection("Methods", methods, anchor="methods")]
+    for part in layout.PARTS:
+        tables_in = [n for n in part.tables if n in made]
+        figures_in = [n for n in part.figures if n in figs]
+        if tables_in or figures_in:
+            sections.append(ReportSection(
+                part.title, (layout.citation([*tables_in, *figures_in], labels_of),),
+                tuple(made[n].to_html() for n in tables_in),
+                tuple(dataclasses.replace(figs[n], caption=f"{labels_of[n]}. {figs[n].caption}")
+                      for n in figures_in), anchor=part.anchor))
+    if skipped:
+        sections.append(ReportSection("Not analysed", tuple(str(s) for s in skipped),
+                                      anchor="not-analysed"))
+    figure_files = "; ".join(f"{labels_of[n]}: {n}" for n in labels_of if n in figs)
+    sections.append(ReportSection("Files", (
+        "Every table is in tables/ (CSV of the printed table and of its numbers, Markdown, "
+        "LaTeX, HTML, Word); every figure in figures/ (PDF and SVG with embedded fonts, "
+        f"600-dpi PNG), named {figure_files}.",), anchor="files"))
     title = f"{protocol.study_id}: pre-specified analysis"
-    return render_html(title, meta, [s for s in sections if s is not None], summary)
+    return render_html(title, meta, sections, summary)

@@ -184,3 +184,14 @@ def test_a_plan_in_study_toml_is_what_report_api_and_power_analysis_run(tmp_path
     page = (out / "report.html").read_text(encoding="utf-8")
     assert "Kenward-Roger degrees of freedom (SAS DDFM=KR)" in page
     assert "contrasts are arm - SERIES at WEEK12" in page
+
+
+def test_tables_and_figures_are_numbered_in_order_of_first_citation(report_dir,
+                                                                    check_numbering):
+    page = (report_dir / "report.html").read_text(encoding="utf-8")
+    series = check_numbering(page)
+    assert len(series["Figure"]) == 8 and len(series["Table"]) == 5
+    assert series["Figure"][0].startswith("Figure 1. CONSORT flow")  # the first one shown
+    assert "Figure 1: figure6_consort" in page  # which file is which figure
+    assert (report_dir / "tables" / "table1_baseline.md").read_text(
+        encoding="utf-8").startswith("**Table 1. Baseline")
