@@ -3,8 +3,9 @@ one self-contained ``report.html``.
 
 What runs is read from ``study.toml``: the primary scale, the primary visit, the response
 reduction, the remission and relapse presets and the sustained-response window
-(``[endpoints]``), the arms (the first is the reference of every comparison) and the
-exercise prescription. The primary analysis is the protocol's plan
+(``[endpoints]``), the arms (the primary analysis's ``reference_arm``, by default the
+first, is the reference of every comparison and comes first in every table and figure)
+and the exercise prescription. The primary analysis is the protocol's plan
 (``[analysis.primary]``), run by :func:`ketex.primary_analysis`.
 """
 
@@ -189,7 +190,7 @@ def _write(context: AnalysisContext, out: str | Path, options: ReportOptions,
 
     protocol = trial.protocol
     settings = protocol.endpoints
-    arms = list(protocol.arm_codes)
+    arms = list(context.arms)  # the reference arm first
     labels = context.labels
     made: dict[str, ManuscriptTable] = {}
     skipped: list[Skipped] = []
@@ -285,11 +286,12 @@ def _write(context: AnalysisContext, out: str | Path, options: ReportOptions,
         else:
             skipped.append(Skipped("Subgroup", reason))
     effects = analysis.subgroup_effects(trial, subgroups)
-    ax = fg.plot_forest(effects, xlabel=f"Difference in {protocol.primary_scale} change at "
-                        f"{settings.primary_visit} (95% CI)",
-                        favours=(f"{arms[-1]} better", f"{arms[0]} better"))  # fmt: skip
-    save(ax, "figure4_subgroups", f"Difference {arms[-1]} - {arms[0]} in LS-mean "
-         f"change from baseline at {settings.primary_visit}, overall and within subgroups "
+    compared, reference = primary.contrast["arm"].iloc[0], plan.reference_arm
+    ax = fg.plot_forest(effects, xlabel=f"Difference in {plan.scale} change at "
+                        f"{plan.primary_visit} (95% CI)",
+                        favours=(f"{compared} better", f"{reference} better"))  # fmt: skip
+    save(ax, "figure4_subgroups", f"Difference {compared} - {reference} in LS-mean "
+         f"change from baseline at {plan.primary_visit}, overall and within subgroups "
          "(one MMRM per subgroup variable with its interactions); squares scale with n. "
          "Subgroup results are exploratory.")
     step()
@@ -366,7 +368,9 @@ def _page(trial: Trial, made: dict[str, ManuscriptTable], figs: dict[str, Figure
 
     protocol = trial.protocol
     settings = protocol.endpoints
-    arms = list(protocol.arm_codes)
+    from ketex.derive.analysis import arm_order
+
+    arms = arm_order(protocol)
     labels = {a.code: a.label or a.code for a in protocol.arms}
     meta = [
         f"Study {protocol.study_id}: {protocol.title}" if protocol.title else

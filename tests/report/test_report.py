@@ -184,6 +184,10 @@ def test_a_plan_in_study_toml_is_what_report_api_and_power_analysis_run(tmp_path
     page = (out / "report.html").read_text(encoding="utf-8")
     assert "Kenward-Roger degrees of freedom (SAS DDFM=KR)" in page
     assert "contrasts are arm - SERIES at WEEK12" in page
+    # the reference arm first in the tables, and the reference of the forest plot
+    table_one = pd.read_csv(out / "tables" / "table1_baseline.csv")
+    assert table_one.columns[1].startswith("Six ketamine infusions")
+    assert "Difference SINGLE - SERIES in LS-mean change" in page
 
 
 def test_tables_and_figures_are_numbered_in_order_of_first_citation(report_dir,
