@@ -20,9 +20,9 @@ from ketex.report.figures.consort import consort_counts
 REFERENCE = {"yale": "SERIES", "factorial": "MID_STR"}
 
 
-def _with_reference(trial, reference: str):
+def _with_reference(trial, control: str):
     protocol = trial.protocol
-    primary = dataclasses.replace(protocol.analysis.primary, reference_arm=reference)
+    primary = dataclasses.replace(protocol.analysis.primary, reference_arm=control)
     analysis_plan = dataclasses.replace(protocol.analysis, primary=primary)
     return dataclasses.replace(trial, protocol=dataclasses.replace(protocol,
                                                                    analysis=analysis_plan))
