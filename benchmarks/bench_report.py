@@ -18,7 +18,10 @@ runs alternate; the median of ``--runs`` runs is reported. Results go to
 
 Usage (from the repository root)::
 
-    python benchmarks/bench_report.py [--runs 3] [--samples yale factorial]
+    python benchmarks/bench_report.py [--runs 3] [--samples yale factorial simulated:2000]
+
+``simulated:N`` is a trial simulated with the sample's design and N participants
+(``ketex.simulate_trial``, seed 7).
 """
 
 from __future__ import annotations
@@ -76,7 +79,16 @@ def child(study: str, mode: str) -> dict:
     ketex.models.mmrm = timed_fit
     if mode == "before":
         _cache.DerivationCache.get = lambda self, name, key, compute, copy: compute()
-    trial = ketex.load_trial(ketex.sample_study_path(study=study))
+    if study.startswith("simulated:"):  # the sample's design at another size
+        import dataclasses
+
+        from ketex.simulate.design import TrialDesign
+
+        n = int(study.split(":", 1)[1])
+        trial = ketex.simulate_trial(dataclasses.replace(TrialDesign(), n_per_arm=n // 2),
+                                     seed=7)
+    else:
+        trial = ketex.load_trial(ketex.sample_study_path(study=study))
     with tempfile.TemporaryDirectory() as out, warnings.catch_warnings():
         warnings.simplefilter("ignore")
         start, cpu = time.perf_counter(), time.process_time()
@@ -92,6 +104,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--samples", nargs="+", default=["yale", "factorial"])
+    parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--child", nargs=2, metavar=("STUDY", "MODE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -126,7 +139,7 @@ def main() -> None:
         print(f"{row['study']:>9} {row['mode']:<6} median {row['median_seconds']:6.1f} s "
               f"({row['median_cpu_seconds']:6.1f} s CPU) "
               f"(MMRM {row['median_mmrm_seconds']:5.1f} s in {row['mmrm_fits']} fits)")
-    RESULTS.write_text(json.dumps({
+    args.out.write_text(json.dumps({
         "machine": f"{platform.processor() or platform.machine()}, "
                    f"Python {platform.python_version()}",
         "runs": runs, "summary": summary}, indent=1) + "\n", encoding="utf-8")
