@@ -94,6 +94,7 @@ from .models import (
 )
 from .primary import PrimaryResult, primary_analysis
 from .report import ManuscriptTable, figures, tables
+from .report.context import AnalysisContext
 from .report.factorial_table import consort_factorial_table
 from .report.figures.factorial import plot_factorial_forest, plot_interaction
 from .report.figures.tipping import plot_tipping_point
@@ -183,6 +184,7 @@ __all__ = [
     "gee",
     "GEEResult",
     "write_report",
+    "AnalysisContext",
     "tables",
     "figures",
     "ReportOptions",

@@ -8,6 +8,7 @@ simulated trial, or on the change scores of its fast path) all fit the model wit
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -131,7 +132,21 @@ def primary_analysis(trial: Trial, plan: PrimaryAnalysis | None = None, *,
               contrast   visit  estimate     se
     0  SERIES - SINGLE  WEEK12    -1.276  1.595
     """
+    from ketex.derive._cache import cached
+
     plan = _resolved(trial, plan)
+    return cached(trial, "primary_analysis", (plan, control),
+                  lambda: _primary_analysis(trial, plan, control), _copy_result)
+
+
+def _copy_result(result: PrimaryResult) -> PrimaryResult:
+    """The same fit (read-only), copies of the tables."""
+    return dataclasses.replace(result, contrast=result.contrast.copy(),
+                               data=result.data.copy())
+
+
+def _primary_analysis(trial: Trial, plan: PrimaryAnalysis, control) -> PrimaryResult:
+    """:func:`primary_analysis` of a resolved plan, computed."""
     data = primary_dataset(trial, plan)
     fit, contrast = fit_plan(data, plan, trial.protocol.arm_codes, control=control,
                              source=f"the analysis dataset of {trial.protocol.study_id}")

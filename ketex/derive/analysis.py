@@ -16,6 +16,7 @@ from types import MappingProxyType
 import numpy as np
 import pandas as pd
 
+from ketex.derive._cache import cached, copy_frame
 from ketex.derive.endpoints import DEFAULT_REMISSION, PRESETS, Remission, Response
 from ketex.scales import get_instrument
 from ketex.study.protocol import Protocol, Visit
@@ -204,6 +205,16 @@ def analysis_dataset(
         raise ValueError(f"tie must be one of {', '.join(TIE_RULES)}, got {tie!r}")
     if isinstance(baseline_day, bool) or not isinstance(baseline_day, int | np.integer):
         raise ValueError(f"baseline_day must be a whole study day, got {baseline_day!r}")
+    return cached(trial, "analysis_dataset",
+                  (code, baseline, int(baseline_day), tie, response, remission),
+                  lambda: _analysis_dataset(trial, code, baseline, int(baseline_day), tie,
+                                            response, remission), copy_frame)
+
+
+def _analysis_dataset(trial: Trial, code: str, baseline: str, baseline_day: int, tie: str,
+                      response: Response | None, remission: Remission | None) -> pd.DataFrame:
+    """:func:`analysis_dataset` of a checked scale code and options, computed."""
+    protocol = trial.protocol
     visits = scheduled_visits(protocol, code)
     if not visits:
         raise ValueError(

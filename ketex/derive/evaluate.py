@@ -14,6 +14,7 @@ from types import MappingProxyType
 
 import pandas as pd
 
+from ketex.derive._cache import cached, copy_frame
 from ketex.derive.analysis import analysis_dataset, scheduled_visits
 from ketex.derive.endpoints import (
     PRESETS,
@@ -114,6 +115,14 @@ def evaluate_endpoint(
     >>> int(early["met"].sum())
     51
     """
+    return cached(trial, "evaluate_endpoint", (rule, baseline, baseline_day, tie),
+                  lambda: _evaluate_endpoint(trial, rule, baseline=baseline,
+                                             baseline_day=baseline_day, tie=tie), copy_frame)
+
+
+def _evaluate_endpoint(trial: Trial, rule: Rule, *, baseline: str, baseline_day: int,
+                       tie: str) -> pd.DataFrame:
+    """:func:`evaluate_endpoint`, computed."""
     context = _Context(trial, baseline=baseline, baseline_day=baseline_day, tie=tie)
     if isinstance(rule, Response | Remission):
         rule = Achieved(rule)

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ketex.derive._cache import cached, copy_frame
 from ketex.derive.heart_rate import HeartRateOptions, heart_rate_zones
 from ketex.derive.mets import MetOptions, session_mets
 from ketex.study.protocol import ExercisePrescription
@@ -300,6 +301,12 @@ def exercise_dose(
     if by not in BY_CHOICES:
         raise ValueError(f"by must be one of {', '.join(BY_CHOICES)}; got {by!r}")
     options = options or ExerciseDoseOptions()
+    return cached(trial, "exercise_dose", (by, options),
+                  lambda: _exercise_dose(trial, by, options), copy_frame)
+
+
+def _exercise_dose(trial: Trial, by: str, options: ExerciseDoseOptions) -> pd.DataFrame:
+    """:func:`exercise_dose`, computed."""
     prescriptions = _prescriptions(trial, options)
     people = _participants(trial, prescriptions, options)
     sessions = _sessions(trial, people, options)

@@ -11,6 +11,7 @@ from types import MappingProxyType
 
 import pandas as pd
 
+from ketex.derive._cache import cached
 from ketex.derive.endpoints import (
     Achieved,
     ConsistentRemission,
@@ -136,6 +137,18 @@ def time_to_event(
         from ketex.derive.endpoints import endpoint_preset
 
         rule = endpoint_preset(rule)
+    return cached(trial, "time_to_event", (rule, baseline, baseline_day, tie),
+                  lambda: _time_to_event(trial, rule, baseline=baseline,
+                                         baseline_day=baseline_day, tie=tie), _copy)
+
+
+def _copy(tte: TimeToEvent) -> TimeToEvent:
+    return dataclasses.replace(tte, table=tte.table.copy(), excluded=tte.excluded.copy())
+
+
+def _time_to_event(trial: Trial, rule: object, *, baseline: str, baseline_day: int,
+                   tie: str) -> TimeToEvent:
+    """:func:`time_to_event` of a rule (not a preset name), computed."""
     paramcd, evaluated = _evaluated(rule)
     outcomes = evaluate_endpoint(trial, evaluated, baseline=baseline,
                                  baseline_day=baseline_day, tie=tie)

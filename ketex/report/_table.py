@@ -21,6 +21,8 @@ __all__ = ["FORMATS", "ManuscriptTable", "format_p"]
 
 FORMATS = ("csv", "md", "tex", "html", "docx")
 INDENT = "    "  # a level under its variable: four spaces in the display table
+#: Cells longer than this (an NNT with its interval) may wrap in HTML; shorter ones do not.
+WRAP_CHARS = 20
 
 
 def format_p(p: float) -> str:
@@ -139,7 +141,8 @@ class ManuscriptTable:
 
     def to_html(self) -> str:
         """The table as an HTML fragment (``<table>`` with caption and notes), no styles
-        beyond classes ``ketex-table``, ``level`` and ``notes``."""
+        beyond classes ``ketex-table``, ``level`` (a level under its variable), ``wrap``
+        (a cell longer than :data:`WRAP_CHARS` characters, which may wrap) and ``notes``."""
         head = "".join(f"<th>{html.escape(str(c))}</th>" for c in self.display.columns)
         body = []
         for row in self.display.itertuples(index=False):
@@ -148,7 +151,8 @@ class ManuscriptTable:
             first = f'<td class="level">{html.escape(cells[0].strip())}</td>' if level else (
                 f"<td>{html.escape(cells[0])}</td>"
             )
-            rest = "".join(f"<td>{html.escape(c)}</td>" for c in cells[1:])
+            rest = "".join(f'<td class="wrap">{html.escape(c)}</td>' if len(c) > WRAP_CHARS
+                           else f"<td>{html.escape(c)}</td>" for c in cells[1:])
             body.append(f"<tr>{first}{rest}</tr>")
         notes = "".join(f"<p>{html.escape(n)}</p>" for n in self.notes)
         return (

@@ -84,13 +84,14 @@ def subgroup_effects(
     subgroups: Sequence[str] = ("sex", "age", "baseline", "site"),
     *,
     visit: str | None = None,
+    arm: str | None = None,
 ) -> pd.DataFrame:
     """Treatment effect at the primary visit overall and within subgroups (forest plot).
 
     Each subgroup variable gets one MMRM of the protocol's primary plan with the subgroup
     and its interactions added (by default ``CHG ~ BASE + ARM * AVISIT * SUB``, with the
     plan's covariance, method and df); the effect within a level is the LS-means
-    difference of the other arm minus the reference arm at ``visit``.
+    difference of ``arm`` minus the plan's reference arm at ``visit``.
 
     Parameters
     ----------
@@ -101,6 +102,9 @@ def subgroup_effects(
         ``"beta_blocker"``, ...).
     visit : str, optional
         Default: the protocol's primary visit.
+    arm : str, optional
+        The arm compared with the reference arm; default: the first other arm (protocol
+        order), the first row of ``ketex.primary_analysis(trial).contrast``.
 
     Returns
     -------
@@ -125,7 +129,13 @@ def subgroup_effects(
     visit = plan.primary_visit
     columns = ["subgroup", "level", "label", "n", "estimate", "se", "df", "ci_low",
                "ci_high", "p_value"]  # fmt: skip
-    first = primary.contrast.iloc[0]
+    others = primary.contrast.set_index("arm")
+    arm = others.index[0] if arm is None else arm
+    if arm not in others.index:
+        raise ValueError(f"arm {arm!r} is not compared with the reference arm "
+                         f"{plan.reference_arm!r}; choose one of {', '.join(others.index)}")
+    first = others.loc[arm]
+    label = f"{arm} - {plan.reference_arm}"
     if "ARM * AVISIT" in plan.formula:
         formula = plan.formula.replace("ARM * AVISIT", "ARM * AVISIT * SUB")
     else:
@@ -143,7 +153,8 @@ def subgroup_effects(
                    method=plan.method, df=plan.df)
         effects = fit.contrast("ARM", by=["AVISIT", "SUB"], method="trt_vs_ctrl",
                                reference=plan.reference_arm)
-        effects = effects[effects["AVISIT"].astype(str) == visit]
+        effects = effects[(effects["AVISIT"].astype(str) == visit)
+                          & (effects["contrast"] == label)]
         sizes = frame.drop_duplicates("USUBJID")["SUB"].value_counts()
         title = {"age": "Age", "baseline": "Baseline score"}.get(name, name.replace("_", " ")
                                                                 .capitalize())
@@ -200,6 +211,7 @@ def dose_outcome_data(trial: Trial, visit: str | None = None) -> pd.DataFrame:
     >>> len(d), int(d["CHG"].notna().sum())
     (80, 75)
     """
+    from ketex.derive.analysis import arm_order
     from ketex.derive.endpoints import SustainedResponse
     from ketex.derive.evaluate import evaluate_endpoint
     from ketex.derive.exercise import exercise_dose
@@ -208,7 +220,7 @@ def dose_outcome_data(trial: Trial, visit: str | None = None) -> pd.DataFrame:
     dose = exercise_dose(trial, by="participant")
     frame = dose[["participant_id", "arm", "kkw", "attendance", "dose_adherence"]].copy()
     frame["participant_id"] = frame["participant_id"].astype(str)
-    frame["arm"] = pd.Categorical(frame["arm"].astype(str), list(trial.protocol.arm_codes))
+    frame["arm"] = pd.Categorical(frame["arm"].astype(str), arm_order(trial.protocol))
     ds = mmrm_dataset(trial, visits=[visit])
     outcome = ds.set_index(ds["USUBJID"].astype(str))[["BASE", "AVAL", "CHG"]]
     frame = frame.join(outcome, on="participant_id")

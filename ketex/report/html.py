@@ -32,6 +32,8 @@ table.ketex-table thead th { border-top: 2px solid #222; border-bottom: 1px soli
 table.ketex-table tbody tr:last-child td { border-bottom: 2px solid #222; }
 table.ketex-table td.level { padding-left: 1.6rem; }
 table.ketex-table td:not(:first-child) { white-space: nowrap; }
+table.ketex-table td.wrap { white-space: normal; min-width: 9rem; }
+table.ketex-table td:first-child { min-width: 9rem; }
 .notes { font-size: 0.78rem; color: #444; max-width: 55rem; }
 .notes p { margin: 0.15rem 0; }
 figure { margin: 1.2rem 0; }

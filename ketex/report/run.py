@@ -3,13 +3,15 @@ one self-contained ``report.html``.
 
 What runs is read from ``study.toml``: the primary scale, the primary visit, the response
 reduction, the remission and relapse presets and the sustained-response window
-(``[endpoints]``), the arms (the first is the reference of every comparison) and the
-exercise prescription. The primary analysis is the protocol's plan
+(``[endpoints]``), the arms (the primary analysis's ``reference_arm``, by default the
+first, is the reference of every comparison and comes first in every table and figure)
+and the exercise prescription. The primary analysis is the protocol's plan
 (``[analysis.primary]``), run by :func:`ketex.primary_analysis`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import time
 from collections.abc import Callable
@@ -19,16 +21,13 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from ketex.derive.analysis import analysis_dataset
-from ketex.derive.endpoints import endpoint_preset
-from ketex.derive.exercise import exercise_dose
-from ketex.derive.time_to_event import time_to_event
 from ketex.errors import KetexError
-from ketex.primary import plan_in_words, primary_analysis
-from ketex.report import analysis, tables
+from ketex.primary import plan_in_words
+from ketex.report import analysis, layout, tables
 from ketex.report import figures as fg
 from ketex.report._table import FORMATS, ManuscriptTable, format_p
-from ketex.report.applicability import Skipped, endpoint_reason, not_analysed, subgroup_reason
+from ketex.report.applicability import Skipped, not_analysed, subgroup_reason
+from ketex.report.context import AnalysisContext
 from ketex.report.html import FigureItem, ReportSection, embed_png, render_html
 from ketex.report.style import FIGURE_FORMATS, new_figure, publication_style, save_figure
 from ketex.study.trial import Trial
@@ -130,6 +129,7 @@ def write_report(
     options: ReportOptions | None = None,
     progress: Progress | None = None,
     source: str | None = None,
+    context: AnalysisContext | None = None,
 ) -> ReportResult:
     """Run the pre-specified analysis and write every table, figure and ``report.html``.
 
@@ -144,6 +144,10 @@ def write_report(
         once more with ``step = total + 1`` and name ``"done"``.
     source : str, optional
         Where the data came from, for the report's header.
+    context : AnalysisContext, optional
+        The trial's analysis context, when you have one already (a notebook): what it
+        has computed is not computed again. Default: a new one. Each derived table and
+        each model of the report is computed once.
 
     Returns
     -------
@@ -160,9 +164,21 @@ def write_report(
     ...     print(result.html.name, len(result.tables), result.html.stat().st_size > 10_000)
     report.html 5 True
     """
-    options = options or ReportOptions()
-    progress = progress or _quiet
     started = time.perf_counter()
+    if context is None:
+        context = AnalysisContext(trial)
+    elif context.trial is not trial:
+        raise ValueError("context: an AnalysisContext of another trial; build it with "
+                         "AnalysisContext(trial) from the trial you report")
+    with context:
+        return _write(context, out, options or ReportOptions(), progress or _quiet, source,
+                      started)
+
+
+def _write(context: AnalysisContext, out: str | Path, options: ReportOptions,
+           progress: Progress, source: str | None, started: float) -> ReportResult:
+    """:func:`write_report` with the context entered."""
+    trial = context.trial
     out = Path(out)
     table_dir, figure_dir = out / "tables", out / "figures"
     files: list[Path] = []
@@ -175,58 +191,19 @@ def write_report(
 
     protocol = trial.protocol
     settings = protocol.endpoints
-    arms = list(protocol.arm_codes)
-    labels = {a.code: a.label or a.code for a in protocol.arms}
+    arms = list(context.arms)  # the reference arm first
+    labels = context.labels
     made: dict[str, ManuscriptTable] = {}
     skipped: list[Skipped] = []
     has_exercise, has_infusions = len(trial.exercise) > 0, len(trial.infusions) > 0
 
     def keep(table: ManuscriptTable) -> ManuscriptTable:
-        made[table.name] = table
-        files.extend(table.save(table_dir, options.table_formats))
+        made[table.name] = table  # saved once numbered, with the report
         return table
 
-    step()
-    with not_analysed(skipped, "Table 1: baseline characteristics"):
-        keep(tables.table_one(trial, options=tables.TableOneOptions(
-            pvalues=options.table_one_pvalues)))  # fmt: skip
-    step()
-    primary = None
-    with not_analysed(skipped, "Primary analysis (MMRM, Table 2)"):
-        primary = primary_analysis(trial)
+    primary, relapse = _result_tables(context, options, keep, skipped, step)
+    if primary is not None:
         fit, mmrm_data, plan = primary.fit, primary.data, primary.plan
-        outcome = f"{plan.scale} {'change from baseline' if plan.outcome == 'CHG' else 'score'}"
-        keep(tables.mmrm_table(fit, primary_visit=plan.primary_visit, group_labels=labels,
-                               reference=plan.reference_arm,
-                               outcome=outcome))  # fmt: skip
-    step()
-    with not_analysed(skipped, "Table 3: binary endpoints"):
-        skipped.extend(Skipped("Endpoint", r) for r in tables.skipped_endpoints(trial))
-        if tables.default_endpoints(trial):
-            keep(tables.endpoint_table(trial, missing=options.endpoint_missing))
-    step()
-    relapse = None
-    relapse_reason = (endpoint_reason(trial, endpoint_preset(settings.relapse_preset),
-                                      f"relapse rule {settings.relapse_preset}")
-                      if settings.relapse_preset else "no [endpoints] relapse_preset")
-    if relapse_reason is not None:
-        skipped.append(Skipped("Time to relapse (table and Kaplan-Meier figure)",
-                               relapse_reason))
-    else:
-        with not_analysed(skipped, "Time to relapse (table and Kaplan-Meier figure)"):
-            relapse = time_to_event(trial, settings.relapse_preset)
-            keep(tables.survival_table(relapse.table, order=arms, group_labels=labels,
-                                       title=f"Time to relapse ({settings.relapse_preset})"))
-    step()
-    if has_exercise:
-        with not_analysed(skipped, "Table 5: adherence"):
-            keep(tables.adherence_table(trial))
-    else:
-        skipped.append(Skipped("Exercise adherence and dose (table and figures)",
-                               "the trial has no exercise sessions (no exercise table)"))
-    step()
-    with not_analysed(skipped, "Safety tables"):
-        skipped.extend(_safety_tables(trial, keep, labels))
 
     figure_items: dict[str, FigureItem] = {}
 
@@ -238,10 +215,9 @@ def write_report(
             figure_items[name] = FigureItem(embed_png(fig, options.html_dpi), caption, name)
         plt.close(fig)
 
-    adqs = analysis_dataset(trial)
-    adqs["ARM"] = pd.Categorical(adqs["ARM"].astype(str), arms)
+    adqs = context.dataset
     step()
-    with not_analysed(skipped, "Figure 1: mean trajectories"):
+    with not_analysed(skipped, "Mean trajectories (figure)"):
         if primary is None:
             raise KetexError("it shows the primary analysis, which was not analysed")
         fig, axes = new_figure("double", 75, ncols=2)
@@ -254,12 +230,12 @@ def write_report(
                               loc="left")  # fmt: skip
             handles, names = axes[0].get_legend_handles_labels()
             fig.legend(handles, names, loc="outside upper center", ncols=len(arms))
-        save(fig, "figure1_trajectories", f"Figure 1. {protocol.primary_scale} by arm. Left: "
+        save(fig, "figure1_trajectories", f"{protocol.primary_scale} by arm. Left: "
              "observed mean total score with 95% CI at every scheduled visit. Right: LS-mean "
              "change from baseline (squares, 95% CI) from the primary MMRM, with the observed "
              "mean change (open circles). Points are offset slightly to avoid overlap.")
     step()
-    with not_analysed(skipped, "Figure 2: individual trajectories"):
+    with not_analysed(skipped, "Individual trajectories (figure)"):
         fig, axes = new_figure("double", 70, ncols=len(arms), sharey=True, squeeze=False)
         for ax, code in zip(axes[0], arms, strict=True):
             fg.plot_spaghetti(adqs, trial.infusions, arm=code, ax=ax)
@@ -267,20 +243,19 @@ def write_report(
                 ax.set_title(labels[code], loc="left", fontsize=7.5)
         drugs = " or ".join(dict.fromkeys(d for arm in protocol.arms for d in arm.drugs))
         drugs = drugs or "study drug"
-        save(fig, "figure2_individual", f"Figure 2. Individual {protocol.primary_scale} "
+        save(fig, "figure2_individual", f"Individual {protocol.primary_scale} "
              "trajectories by arm (thin lines), observed mean (black)"
              + (f"; triangles mark {drugs} infusions" if has_infusions else "")
              + ". The day axis is stretched over the first two weeks (asinh scale).")
     step()
     if relapse is not None and len(relapse.table):
-        with not_analysed(skipped, "Figure 3: time to relapse"):
+        with not_analysed(skipped, "Time to relapse (Kaplan-Meier figure)"):
             ax = fg.plot_kaplan_meier(relapse.table, order=arms, labels=labels,
                                       xlabel="Days since response (entry)",
                                       ylabel="Proportion free of relapse")  # fmt: skip
-            save(ax, "figure3_relapse_km", "Figure 3. Time to relapse "
-                 f"({settings.relapse_preset}) among participants who responded, "
-                 "Kaplan-Meier estimates with 95% pointwise bands (log-log); ticks mark "
-                 "censoring; numbers at risk below.")
+            save(ax, "figure3_relapse_km", f"Time to relapse ({settings.relapse_preset}) "
+                 "among participants who responded, Kaplan-Meier estimates with 95% pointwise "
+                 "bands (log-log); ticks mark censoring; numbers at risk below.")
     step()
     subgroups = []
     for name in options.subgroups:
@@ -289,17 +264,20 @@ def write_report(
             subgroups.append(name)
         else:
             skipped.append(Skipped("Subgroup", reason))
-    with not_analysed(skipped, "Figure 4: subgroup forest plot"):
+    with not_analysed(skipped, "Subgroup forest plot"):
+        if primary is None:
+            raise KetexError("it shows the primary analysis, which was not analysed")
         effects = analysis.subgroup_effects(trial, subgroups)
-        ax = fg.plot_forest(effects, xlabel=f"Difference in {protocol.primary_scale} change at "
-                            f"{settings.primary_visit} (95% CI)",
-                            favours=(f"{arms[-1]} better", f"{arms[0]} better"))  # fmt: skip
-        save(ax, "figure4_subgroups", f"Figure 4. Difference {arms[-1]} - {arms[0]} in "
-             f"LS-mean change from baseline at {settings.primary_visit}, overall and within "
-             "subgroups (one MMRM per subgroup variable with its interactions); squares scale "
-             "with n. Subgroup results are exploratory.")
+        compared, reference = primary.contrast["arm"].iloc[0], plan.reference_arm
+        ax = fg.plot_forest(effects, xlabel=f"Difference in {plan.scale} change at "
+                            f"{plan.primary_visit} (95% CI)",
+                            favours=(f"{compared} better", f"{reference} better"))  # fmt: skip
+        save(ax, "figure4_subgroups", f"Difference {compared} - {reference} in LS-mean "
+             f"change from baseline at {plan.primary_visit}, overall and within subgroups "
+             "(one MMRM per subgroup variable with its interactions); squares scale with n. "
+             "Subgroup results are exploratory.")
     step()
-    with not_analysed(skipped, "Figure 5: swimmer plot"):
+    with not_analysed(skipped, "Swimmer plot"):
         ax = fg.plot_swimmer(trial, labels=labels)
         marks = [m for m, shown in (("infusions", has_infusions),
                                     ("exercise sessions attended", has_exercise),
@@ -307,36 +285,38 @@ def write_report(
                                     ("discontinuation",
                                      bool((trial.events["event"] == "discontinuation").any())
                                      if len(trial.events) else False)) if shown]
-        save(ax, "figure5_swimmer", "Figure 5. Each participant's course: line from "
+        save(ax, "figure5_swimmer", "Each participant's course: line from "
              f"randomisation to the last record, {', '.join(marks[:-1])} and {marks[-1]}.")
     step()
-    with not_analysed(skipped, "Figure 6: CONSORT flow"):
+    with not_analysed(skipped, "CONSORT flow"):
         ax = fg.plot_consort(trial, labels=labels)
-        save(ax, "figure6_consort", "Figure 6. CONSORT flow from randomisation, computed "
-             "from the data (screening is not part of the data set).")
+        save(ax, "figure6_consort", "CONSORT flow from randomisation, computed from "
+             "the data (screening is not part of the data set).")
     step()
     if has_exercise:
-        with not_analysed(skipped, "Figure 7: adherence heat map"):
-            weekly = exercise_dose(trial, by="week")
+        with not_analysed(skipped, "Adherence heat map"):
+            weekly = context.exercise_dose("week")
             ax = fg.plot_adherence_heatmap(weekly, order=arms, labels=labels)
-            save(ax, "figure7_adherence", "Figure 7. Share of prescribed exercise sessions "
+            save(ax, "figure7_adherence", "Share of prescribed exercise sessions "
                  "attended, per participant (rows, grouped by arm, most adherent first) and "
                  "programme week; grey: nothing prescribed (after discontinuation).")
     step()
-    with not_analysed(skipped, "Figure 8: exercise dose vs outcome"):
+    with not_analysed(skipped, "Exercise dose vs outcome (figure)"):
         dose = analysis.dose_outcome_data(trial) if has_exercise else None
         if dose is not None and dose[["kkw", "CHG"]].dropna().shape[0] >= 3:
             ax = fg.plot_dose_response(dose, labels=labels,
                                        ylabel=f"{protocol.primary_scale} change at "
                                               f"{settings.primary_visit}")  # fmt: skip
-            save(ax, "figure8_dose_response", "Figure 8. Exercise dose achieved (KKW) "
-                 f"against {protocol.primary_scale} change from baseline at "
-                 f"{settings.primary_visit}, with the least-squares line and its 95% "
-                 "confidence band (all participants; observational, not randomised).")
+            save(ax, "figure8_dose_response", "Exercise dose achieved (KKW) against "
+                 f"{protocol.primary_scale} change from baseline at {settings.primary_visit}, "
+                 "with the least-squares line and its 95% confidence band (all participants; "
+                 "observational, not randomised).")
     plt.close("all")  # the figures of parts left out
     step()
     html_path = out / "report.html"
     page = _page(trial, made, figure_items, primary, source, tuple(skipped))
+    for table in made.values():
+        files.extend(table.save(table_dir, options.table_formats))
     out.mkdir(parents=True, exist_ok=True)
     html_path.write_text(page, encoding="utf-8")
     files.append(html_path)
@@ -369,13 +349,65 @@ def _safety_tables(trial: Trial, keep: Callable[[ManuscriptTable], ManuscriptTab
     return skipped
 
 
+
+def _result_tables(context: AnalysisContext, options: ReportOptions, keep, skipped, step):
+    """The tables of results and safety, each part under :func:`not_analysed`.
+
+    Returns the primary analysis and the time-to-relapse table (None: not analysed).
+    """
+    trial = context.trial
+    settings = trial.protocol.endpoints
+    arms, labels = list(context.arms), context.labels
+    has_exercise = len(trial.exercise) > 0
+    step()
+    with not_analysed(skipped, "Baseline characteristics (table)"):
+        keep(tables.table_one(trial, options=tables.TableOneOptions(
+            pvalues=options.table_one_pvalues)))  # fmt: skip
+    step()
+    primary = None
+    with not_analysed(skipped, "Primary analysis (MMRM)"):
+        primary = context.primary
+        fit, plan = primary.fit, primary.plan
+        outcome = f"{plan.scale} {'change from baseline' if plan.outcome == 'CHG' else 'score'}"
+        keep(tables.mmrm_table(fit, primary_visit=plan.primary_visit, group_labels=labels,
+                               reference=plan.reference_arm,
+                               outcome=outcome))  # fmt: skip
+    step()
+    with not_analysed(skipped, "Binary endpoints"):
+        skipped.extend(Skipped("Endpoint", r) for r in tables.skipped_endpoints(trial))
+        if tables.default_endpoints(trial):
+            keep(tables.endpoint_table(trial, missing=options.endpoint_missing))
+    step()
+    relapse = None
+    with not_analysed(skipped, "Time to relapse (table and Kaplan-Meier figure)"):
+        relapse = context.relapse
+        if relapse is None:
+            skipped.append(Skipped("Time to relapse (table and Kaplan-Meier figure)",
+                                   context.relapse_reason))
+        else:
+            keep(tables.survival_table(relapse.table, order=arms, group_labels=labels,
+                                       title=f"Time to relapse ({settings.relapse_preset})"))
+    step()
+    if has_exercise:
+        with not_analysed(skipped, "Exercise adherence"):
+            keep(tables.adherence_table(trial))
+    else:
+        skipped.append(Skipped("Exercise adherence and dose (table and figures)",
+                               "the trial has no exercise sessions (no exercise table)"))
+    step()
+    with not_analysed(skipped, "Safety tables"):
+        skipped.extend(_safety_tables(trial, keep, labels))
+    return primary, relapse
+
 def _page(trial: Trial, made: dict[str, ManuscriptTable], figs: dict[str, FigureItem],
           primary_result, source: str | None, skipped: tuple[Skipped, ...] = ()) -> str:
     from ketex import __version__
 
     protocol = trial.protocol
     settings = protocol.endpoints
-    arms = list(protocol.arm_codes)
+    from ketex.derive.analysis import arm_order
+
+    arms = arm_order(protocol)
     labels = {a.code: a.label or a.code for a in protocol.arms}
     meta = [
         f"Study {protocol.study_id}: {protocol.title}" if protocol.title else
@@ -446,36 +478,28 @@ def _page(trial: Trial, made: dict[str, ManuscriptTable], figs: dict[str, Figure
         "binary endpoints are analysed as observed cases unless stated otherwise.",
     )
 
-    def tables_of(*names: str) -> tuple[str, ...]:
-        return tuple(made[n].to_html() for n in names if n in made)
-
-    def figures_of(*names: str) -> tuple[FigureItem, ...]:
-        return tuple(figs[n] for n in names if n in figs)
-
-    sections = [section for section in [
-        ReportSection("Methods", methods, anchor="methods"),
-        ReportSection("Participants", (), tables_of("table1_baseline"),
-                      figures_of("figure6_consort"), anchor="participants"),
-        ReportSection("Primary analysis", (), tables_of("table2_mmrm"),
-                      figures_of("figure1_trajectories", "figure2_individual",
-                                 "figure4_subgroups"), anchor="primary"),  # fmt: skip
-        ReportSection("Response, remission, sustained response and relapse", (),
-                      tables_of("table3_endpoints", "table4_survival"),
-                      figures_of("figure3_relapse_km", "figure5_swimmer"), anchor="endpoints"),
-        ReportSection("Treatment adherence and exercise dose", (),
-                      tables_of("table5_adherence"),
-                      figures_of("figure7_adherence", "figure8_dose_response"),
-                      anchor="adherence"),  # fmt: skip
-        *([ReportSection("Safety", (),
-                         tables_of("safety1_teae_overview", "safety2_teae_soc_pt",
-                                   "safety3_infusion_vitals"), anchor="safety")]
-          if trial.has_safety_data else []),
-        *([ReportSection("Not analysed", tuple(str(s) for s in skipped), anchor="not-analysed")]
-          if skipped else []),
-        ReportSection("Files", ("Every table is in tables/ (CSV of the printed table and of "
-                                "its numbers, Markdown, LaTeX, HTML, Word); every figure in "
-                                "figures/ (PDF and SVG with embedded fonts, 600-dpi PNG).",),
-                      anchor="files"),  # fmt: skip
-    ] if section.paragraphs or section.tables or section.figures]
+    labels_of = layout.numbers([*made, *figs])
+    for name, label in labels_of.items():  # numbered in order of first citation
+        if name in made:
+            made[name] = dataclasses.replace(made[name],
+                                             title=layout.renumbered(made[name].title, label))
+    sections = [ReportSection("Methods", methods, anchor="methods")]
+    for part in layout.PARTS:
+        tables_in = [n for n in part.tables if n in made]
+        figures_in = [n for n in part.figures if n in figs]
+        if tables_in or figures_in:
+            sections.append(ReportSection(
+                part.title, (layout.citation([*tables_in, *figures_in], labels_of),),
+                tuple(made[n].to_html() for n in tables_in),
+                tuple(dataclasses.replace(figs[n], caption=f"{labels_of[n]}. {figs[n].caption}")
+                      for n in figures_in), anchor=part.anchor))
+    if skipped:
+        sections.append(ReportSection("Not analysed", tuple(str(s) for s in skipped),
+                                      anchor="not-analysed"))
+    figure_files = "; ".join(f"{labels_of[n]}: {n}" for n in labels_of if n in figs)
+    sections.append(ReportSection("Files", (
+        "Every table is in tables/ (CSV of the printed table and of its numbers, Markdown, "
+        "LaTeX, HTML, Word); every figure in figures/ (PDF and SVG with embedded fonts, "
+        f"600-dpi PNG), named {figure_files}.",), anchor="files"))
     title = f"{protocol.study_id}: pre-specified analysis"
-    return render_html(title, meta, [s for s in sections if s is not None], summary)
+    return render_html(title, meta, sections, summary)

@@ -57,7 +57,9 @@ def _severe(events: pd.DataFrame) -> pd.Series:
 
 
 def _arms(trial: Trial, group_labels: Mapping[str, str] | None):
-    order = list(trial.protocol.arm_codes)
+    from ketex.derive.analysis import arm_order
+
+    order = arm_order(trial.protocol)  # the reference arm first
     labels = {a.code: a.label or a.code for a in trial.protocol.arms} | dict(group_labels or {})
     n = trial.participants["arm"].astype(str).value_counts()
     return order, labels, {arm: int(n.get(arm, 0)) for arm in order}

@@ -7,8 +7,10 @@ Every function returns a :class:`~ketex.report.ManuscriptTable`: ``.data`` holds
 numbers (a tidy DataFrame), ``.display`` the table as printed, and the table writes
 itself to CSV, Markdown, LaTeX, HTML and Word (``.save(folder)``).
 
-Arms appear in the protocol's order; the first arm is the reference of every
-comparison (differences are *other arm minus first arm*).
+Arms appear with the reference arm of the primary analysis first (``[analysis.primary]
+reference_arm``, default the first arm of ``study.toml``), then in the protocol's order;
+the reference arm is the reference of every comparison (differences are *other arm minus
+reference arm*).
 """
 
 from __future__ import annotations
@@ -114,7 +116,10 @@ class TableOneOptions:
 
 
 def _arm_order(trial: Trial) -> list[str]:
-    return list(trial.protocol.arm_codes)
+    """The reference arm first, then protocol order (every table, every figure)."""
+    from ketex.derive.analysis import arm_order
+
+    return arm_order(trial.protocol)
 
 
 def _arm_labels(trial: Trial) -> dict[str, str]:

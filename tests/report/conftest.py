@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from html.parser import HTMLParser
+
 import matplotlib
 import pytest
 
@@ -28,3 +31,70 @@ def _close_figures():
     import matplotlib.pyplot as plt
 
     plt.close("all")
+
+
+class _Numbered(HTMLParser):
+    """Captions of tables and figures and the text outside them, in document order."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.captions: list[str] = []  # "Table 1. ...", "Figure 1. ...", in order
+        self.mentions: list[tuple[str, bool]] = []  # (label, is the caption's own)
+        self._caption: list[str] | None = None
+        self._skip = 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag in ("caption", "figcaption"):
+            self._caption = []
+        elif tag in ("style", "title"):
+            self._skip += 1
+
+    def handle_endtag(self, tag):
+        if tag in ("caption", "figcaption") and self._caption is not None:
+            text = "".join(self._caption)
+            self.captions.append(text)
+            own = _LABEL.match(text)
+            if own:
+                self.mentions.append((own.group(0), True))
+            self._caption = None
+        elif tag in ("style", "title"):
+            self._skip -= 1
+
+    def handle_data(self, data):
+        if self._caption is not None:
+            self._caption.append(data)
+        elif not self._skip:
+            self.mentions += [(m.group(0), False) for m in _LABEL.finditer(data)]
+
+
+_LABEL = re.compile(r"\b(?:Safety table|Table|Figure) \d+")
+
+
+def _check_numbering(page: str) -> dict[str, list[str]]:
+    """Assert that tables and figures are numbered in order of first citation; return the
+    captions by series."""
+    parser = _Numbered()
+    parser.feed(page)
+    series: dict[str, list[str]] = {}
+    for caption in parser.captions:
+        label = _LABEL.match(caption)
+        assert label, f"caption without a number: {caption[:60]!r}"
+        kind = label.group(0).rsplit(" ", 1)[0]
+        series.setdefault(kind, []).append(caption)
+    for kind, captions in series.items():
+        for n, caption in enumerate(captions, start=1):
+            assert caption.startswith(f"{kind} {n}. "), (kind, n, caption[:60])
+    labels = {_LABEL.match(c).group(0) for c in parser.captions}
+    cited = [label for label, own in parser.mentions if not own]
+    assert set(cited) <= labels, f"cited but not in the report: {set(cited) - labels}"
+    first = list(dict.fromkeys(label for label, _ in parser.mentions))
+    for kind in series:
+        numbers = [int(label.rsplit(" ", 1)[1]) for label in first
+                   if label.rsplit(" ", 1)[0] == kind]
+        assert numbers == list(range(1, len(series[kind]) + 1)), (kind, numbers)
+    return series
+
+
+@pytest.fixture(scope="session")
+def check_numbering():
+    return _check_numbering

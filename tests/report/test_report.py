@@ -184,3 +184,53 @@ def test_a_plan_in_study_toml_is_what_report_api_and_power_analysis_run(tmp_path
     page = (out / "report.html").read_text(encoding="utf-8")
     assert "Kenward-Roger degrees of freedom (SAS DDFM=KR)" in page
     assert "contrasts are arm - SERIES at WEEK12" in page
+    # the reference arm first in the tables, and the reference of the forest plot
+    table_one = pd.read_csv(out / "tables" / "table1_baseline.csv")
+    assert table_one.columns[1].startswith("Six ketamine infusions")
+    assert "Difference SINGLE - SERIES in LS-mean change" in page
+
+
+def test_tables_and_figures_are_numbered_in_order_of_first_citation(report_dir,
+                                                                    check_numbering):
+    page = (report_dir / "report.html").read_text(encoding="utf-8")
+    series = check_numbering(page)
+    assert len(series["Figure"]) == 8 and len(series["Table"]) == 5
+    assert series["Figure"][0].startswith("Figure 1. CONSORT flow")  # the first one shown
+    assert "Figure 1: figure6_consort" in page  # which file is which figure
+    assert (report_dir / "tables" / "table1_baseline.md").read_text(
+        encoding="utf-8").startswith("**Table 1. Baseline")
+
+
+_MEASURE = """<script>window.addEventListener("load", () => {
+  const body = document.body, box = body.getBoundingClientRect();
+  const right = box.right - parseFloat(getComputedStyle(body).paddingRight);
+  const rows = [...document.querySelectorAll("table.ketex-table")].map(t => [
+    t.querySelector("caption").textContent, t.getBoundingClientRect().right - right]);
+  const out = document.createElement("pre");
+  out.id = "overflow";
+  out.textContent = JSON.stringify(rows);
+  body.appendChild(out);
+});</script>"""
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="headless check needs Debian's chromium at "
+                    "/usr/bin/chromium (apt-get install chromium)")
+def test_every_table_fits_the_page_width_in_chromium(report_dir, tmp_path):
+    """Long cells (Table 3's NNT with its interval) wrap instead of widening the table past
+    the text column (a probe script is added to a copy; the report itself has none)."""
+    import json
+
+    page = (report_dir / "report.html").read_text(encoding="utf-8")
+    probe = tmp_path / "probe.html"
+    probe.write_text(page.replace("</body>", _MEASURE + "</body>"), encoding="utf-8")
+    command = [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu",
+               "--window-size=1280,4000", "--dump-dom", probe.resolve().as_uri()]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120,
+                          cwd=tmp_path, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    found = re.search(r'<pre id="overflow">(.*?)</pre>', done.stdout, flags=re.S)
+    assert found, done.stdout[-2000:]
+    overflow = json.loads(found.group(1))
+    assert len(overflow) == 5
+    assert any(caption.startswith("Table 3. ") for caption, _ in overflow)
+    assert {caption: px for caption, px in overflow if px > 0.5} == {}

@@ -92,3 +92,10 @@ def test_dose_outcome_data_without_a_sustained_window():
     dose = dose_outcome_data(trial)
     assert len(dose) == 80 and dose["sustained_response"].isna().all()
     assert int(dose["CHG"].notna().sum()) == 75
+
+
+def test_numbers_have_no_gaps_where_parts_are_left_out(report, check_numbering):
+    page = (report / "report.html").read_text(encoding="utf-8")
+    series = check_numbering(page)
+    assert [c.split(".")[0] for c in series["Figure"]] == [f"Figure {n}" for n in range(1, 6)]
+    assert len(series["Table"]) == 3 and "Safety table" not in series

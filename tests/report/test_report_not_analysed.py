@@ -54,9 +54,9 @@ def failing_report(sample_trial, tmp_path_factory):
 def test_a_failing_analysis_is_listed_with_its_reason(failing_report):
     _, page = failing_report
     listed = _not_analysed(page)
-    assert ("Figure 4: subgroup forest plot: the subgroup MMRM did not converge "
+    assert ("Subgroup forest plot: the subgroup MMRM did not converge "
             "(monkeypatched)") in listed
-    assert ("Figure 5: swimmer plot: TypeError: unsupported operand (monkeypatched) (an error "
+    assert ("Swimmer plot: TypeError: unsupported operand (monkeypatched) (an error "
             "inside ketex, not in the data; please report it)") in listed
 
 
@@ -82,10 +82,10 @@ def test_a_valid_study_whose_primary_mmrm_cannot_be_estimated_gets_a_report(
     assert "Traceback" not in capsys.readouterr().err
     page = (out / "report.html").read_text(encoding="utf-8")
     listed = _not_analysed(page)
-    assert any(line.startswith("Primary analysis (MMRM, Table 2): The fixed-effects design "
+    assert any(line.startswith("Primary analysis (MMRM): The fixed-effects design "
                                "is rank deficient") and "ARM[T.SERIES]:AVISIT[T.WEEK4]" in line
                for line in listed), listed
-    assert ("Figure 1: mean trajectories: it shows the primary analysis, which was not "
+    assert ("Mean trajectories (figure): it shows the primary analysis, which was not "
             "analysed") in listed
     assert "Primary analysis (study.toml [analysis.primary]): not analysed" in page
     assert (out / "tables" / "table1_baseline.csv").exists()

@@ -248,3 +248,19 @@ def test_adherence_table_counts_infusions_from_the_raw_table(sample_trial):
     attendance = 100 * dose.loc[dose["arm"] == "SERIES", "attendance"]
     assert _row(t, "attendance_pct", "SERIES")["mean"] == pytest.approx(attendance.mean())
     assert "smd" not in t.data.columns
+
+
+def test_long_cells_may_wrap_in_html_short_ones_do_not():
+    from ketex.report._table import WRAP_CHARS
+    from ketex.report.html import _CSS
+
+    nnt = "NNTB 18.0 (95% CI NNTH 6.6 to infinity to NNTB 4.0)"
+    table = ManuscriptTable(pd.DataFrame(), pd.DataFrame({"": ["Response"], "Risk": ["5.6"],
+                                                          "NNT": [nnt]}), "T", (), "t")
+    fragment = table.to_html()
+    assert f'<td class="wrap">{nnt}</td>' in fragment
+    assert "<td>5.6</td>" in fragment and "<td>Response</td>" in fragment
+    assert len("10/36 (27.8%) [15.8, 44.0]") > WRAP_CHARS >= len("-1.3 (-4.5 to 1.9)")
+    assert "table.ketex-table td.wrap { white-space: normal;" in _CSS
+    # the rule for wrapping cells comes after the one keeping numbers on one line
+    assert _CSS.index("td.wrap") > _CSS.index("td:not(:first-child) { white-space: nowrap")

@@ -75,8 +75,10 @@ def consort_counts(trial: Trial) -> pd.DataFrame:
         "analysis": ["included in the primary MMRM", "excluded from the primary MMRM"],
         "randomisation": ["randomised"],
     }  # fmt: skip
+    from ketex.derive.analysis import arm_order
+
     rows = []
-    for code in protocol.arm_codes:
+    for code in arm_order(protocol):  # the reference arm first
         in_arm = arm == code
         for stage, status in stages.items():
             if stage == "allocation" and not protocol.arm(code).treatments:
@@ -145,7 +147,7 @@ def plot_consort(trial: Trial, *, ax=None, labels: dict[str, str] | None = None)
     >>> plt.close("all")
     """
     counts = consort_counts(trial)
-    arms = list(trial.protocol.arm_codes)
+    arms = list(dict.fromkeys(counts["arm"]))  # the reference arm first
     names = {a.code: a.label or a.code for a in trial.protocol.arms} | dict(labels or {})
     if ax is None:
         fig, ax = new_figure("double", 68)

@@ -106,7 +106,9 @@ def plot_swimmer(
     """
     data = swimmer_data(trial)
     ax = axes_or_new(ax, "double", 20 + 2.2 * len(data))
-    groups = group_order(pd.Series(pd.Categorical(data["arm"], list(trial.protocol.arm_codes))),
+    from ketex.derive.analysis import arm_order
+
+    groups = group_order(pd.Series(pd.Categorical(data["arm"], arm_order(trial.protocol))),
                          None)  # fmt: skip
     colour = palette(groups, colors)
     names = {a.code: a.label or a.code for a in trial.protocol.arms} | dict(labels or {})
