@@ -20,7 +20,7 @@ demo: $(VENV)/.installed-dev
 	$(BIN)/ketex report ketex/data/sample --out report
 
 test: $(VENV)/.installed-dev
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check ketex tests

@@ -59,11 +59,13 @@ from .errors import (
     KetexError,
 )
 from .estimands import (
+    EstimandAnalyses,
     EstimandSpec,
     PooledEstimate,
     ReferenceBasedResult,
     TippingPointResult,
     delta_template,
+    estimand_analyses,
     estimand_spec,
     intercurrent_events,
     read_estimand_spec,
@@ -72,6 +74,7 @@ from .estimands import (
     tipping_point,
 )
 from .factorial import AdditiveInteraction, additive_interaction
+from .factorial_mmrm import factorial_contrasts
 from .io.adam import actual_treatment, write_adam
 from .io.folder import load_trial, write_excel, write_trial
 from .io.redcap import load_redcap, write_redcap
@@ -91,6 +94,9 @@ from .models import (
 )
 from .primary import PrimaryResult, primary_analysis
 from .report import ManuscriptTable, figures, tables
+from .report.factorial_table import consort_factorial_table
+from .report.figures.factorial import plot_factorial_forest, plot_interaction
+from .report.figures.tipping import plot_tipping_point
 from .report.run import ReportOptions, write_report
 from .scales import INSTRUMENTS, Instrument, get_instrument, score, severity
 from .simulate import (
@@ -159,6 +165,7 @@ __all__ = [
     "MediationResult",
     "additive_interaction",
     "AdditiveInteraction",
+    "factorial_contrasts",
     "power",
     "plot_power",
     "null_design",
@@ -259,6 +266,12 @@ __all__ = [
     "EstimandSpec",
     "estimand_spec",
     "read_estimand_spec",
+    "EstimandAnalyses",
+    "estimand_analyses",
+    "plot_tipping_point",
+    "plot_interaction",
+    "plot_factorial_forest",
+    "consort_factorial_table",
     "treatment_emergent",
     "TreatmentEmergence",
     "infusion_vitals",

@@ -10,6 +10,7 @@ written out in ``docs/endpoints-response-remission.md``.
 from __future__ import annotations
 
 import dataclasses
+import re
 from types import MappingProxyType
 
 import numpy as np
@@ -26,6 +27,7 @@ __all__ = [
     "PARAMCD",
     "analysis_dataset",
     "covariates",
+    "factor_columns",
     "scheduled_visits",
 ]
 
@@ -142,7 +144,11 @@ def analysis_dataset(
     Returns
     -------
     pandas.DataFrame
-        Columns :data:`ANALYSIS_COLUMNS`, then the participants' baseline covariates
+        Columns :data:`ANALYSIS_COLUMNS`, then one column per factor the arms declare
+        (``factors`` in ``[[arms]]``, see :func:`factor_columns`: named as the factor in
+        upper case, e.g. ``DRUG``, ``EXERCISE``; an ordered Categorical of the levels in
+        the order the arms first declare them, holding the level of the participant's
+        arm), then the participants' baseline covariates
         (``site`` as ``SITEID``, ``age`` as ``AGE``, ... see :data:`COVARIATE_NAMES`;
         other columns keep their names). Rows: for each participant, every scheduled
         visit of the scale for the participant's arm, plus records not analysed,
@@ -151,7 +157,8 @@ def analysis_dataset(
     Raises
     ------
     ValueError
-        When the scale is unknown or no protocol visit rates it, or an option is invalid.
+        When the scale is unknown or no protocol visit rates it, or an option is invalid,
+        or a factor's column would repeat another column of the dataset.
 
     Notes
     -----
@@ -447,7 +454,57 @@ def _finish(rows: pd.DataFrame, trial: Trial, protocol: Protocol, code: str,
     out = out.reset_index(drop=True)
     extra = covariates(trial.participants).reindex(out["USUBJID"].astype(object))
     extra = extra.reset_index(drop=True)
-    return pd.concat([out, extra], axis=1)
+    factors = _factor_frame(protocol, out["ARM"], [*out.columns, *extra.columns])
+    return pd.concat([out, factors, extra], axis=1)
+
+
+def factor_columns(protocol: Protocol) -> dict[str, str]:
+    """Column name -> factor name, for every factor the arms declare (``[[arms]] factors``).
+
+    The column is the factor's name in upper case, other characters than letters, digits
+    and ``_`` replaced by ``_`` (the names ADSL, ADQS and :func:`analysis_dataset` use).
+
+    Raises
+    ------
+    ValueError
+        When two factors give the same column name.
+
+    Examples
+    --------
+    >>> from ketex.study.protocol import Arm, Protocol, Visit
+    >>> arms = (Arm("KA", factors={"drug": "ketamine", "exercise": "aerobic"}),
+    ...         Arm("MS", factors={"drug": "midazolam", "exercise": "stretching"}))
+    >>> factor_columns(Protocol("F", arms, (Visit("BASELINE", 0, (-7, 0)),)))
+    {'DRUG': 'drug', 'EXERCISE': 'exercise'}
+    """
+    columns: dict[str, str] = {}
+    for factor in protocol.factors:
+        name = re.sub(r"[^A-Z0-9_]", "_", factor.upper())
+        if name in columns:
+            raise ValueError(
+                f"study.toml: factors {columns[name]!r} and {factor!r} of [[arms]] factors "
+                f"both give the column {name}; rename one of them"
+            )
+        columns[name] = factor
+    return columns
+
+
+def _factor_frame(protocol: Protocol, arms: pd.Series, taken: list[str]) -> pd.DataFrame:
+    """One ordered Categorical per declared factor: the level of each row's arm."""
+    out = pd.DataFrame(index=arms.index)
+    levels_of = protocol.factors
+    for column, factor in factor_columns(protocol).items():
+        if column in taken:
+            raise ValueError(
+                f"study.toml: factor {factor!r} of [[arms]] factors gives the analysis "
+                f"dataset column {column}, which another column already has; rename the "
+                "factor"
+            )
+        level = {arm.code: dict(arm.factors).get(factor) for arm in protocol.arms}
+        values = arms.astype(object).map(level)
+        out[column] = pd.Categorical(values.where(values.notna(), None),
+                                     categories=list(levels_of[factor]), ordered=True)
+    return out
 
 
 def arm_order(protocol: Protocol) -> list[str]:

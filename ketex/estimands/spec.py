@@ -6,7 +6,7 @@ reads the rest of the file)::
     [estimands]
     references = { SERIES = "SINGLE", SINGLE = "SINGLE" }
     method = "condmean_jackknife"          # or condmean_bootstrap / approx_bayes (+ n_samples)
-    visits = ["WEEK4", "WEEK8", "WEEK12"]  # analysis visits; default: all after baseline
+    visits = ["WEEK4", "WEEK8", "WEEK12"]  # analysis visits; default: the primary analysis's
     sensitivity = ["CR", "CIR"]            # each replaces every non-MAR strategy in turn
 
     [estimands.strategies]                 # reason of the ICE -> strategy
@@ -59,7 +59,8 @@ class EstimandSpec:
     method : str
     n_samples, seed : int or None
     visits : tuple of str
-        Analysis visits; empty: the primary scale's visits after baseline.
+        Analysis visits; empty: the primary analysis's (``[analysis.primary]`` visits,
+        by default every visit after baseline that every arm has).
     formula : str
         The imputation model (default :data:`DEFAULT_FORMULA`).
     analysis_covariates : tuple of str

@@ -18,6 +18,7 @@ from ketex.derive.analysis import (
     COVARIATE_NAMES,
     analysis_dataset,
     covariates,
+    factor_columns,
     scheduled_visits,
 )
 from ketex.derive.endpoints import PRESETS, Remission, Response
@@ -137,15 +138,13 @@ def _factor_columns(protocol) -> dict[str, str]:
     >>> _factor_columns(Protocol("F", arms, (Visit("BASELINE", 0, (-7, 0)),)))
     {'DRUG': 'drug', 'EXERCISE': 'exercise'}
     """
-    columns: dict[str, str] = {}
-    for factor in protocol.factors:
-        name = re.sub(r"[^A-Z0-9_]", "_", factor.upper())
-        if name in columns or name in _ADSL_COLUMNS:
+    columns = factor_columns(protocol)
+    for name, factor in columns.items():
+        if name in _ADSL_COLUMNS:
             raise ValueError(
                 f"study.toml: factor {factor!r} of [[arms]] factors gives the ADSL column "
                 f"{name}, which another column already has; rename the factor"
             )
-        columns[name] = factor
     return columns
 
 
@@ -231,7 +230,9 @@ def write_adam(trial: Trial, folder: str | Path, *, xpt: bool = False) -> dict[s
     Notes
     -----
     - ADQS: :func:`ketex.analysis_dataset` of every scale the protocol schedules and the
-      trial rated, stacked (one ``PARAMCD`` per scale), with the default options.
+      trial rated, stacked (one ``PARAMCD`` per scale), with the default options; it
+      carries the factor columns of ADSL (``DRUG``, ``EXERCISE``, ...) when the arms
+      declare factors.
     - ADTTE: time to relapse (the protocol's ``relapse_preset``, ``TTRELAPS``), to
       response (``TTRESP``) and to remission (the protocol's ``remission_preset``,
       ``TTREMIS``) on the primary scale; participants left out are listed with their
@@ -266,13 +267,14 @@ def write_adam(trial: Trial, folder: str | Path, *, xpt: bool = False) -> dict[s
     factors = _factor_columns(trial.protocol)
     for name, frame in datasets.items():
         names = _xpt_names(frame.columns)
-        define += _define(name, frame, names, factors if name == "ADSL" else {})
+        define += _define(name, frame, names, factors if name in ("ADSL", "ADQS") else {})
         path = folder / f"{name.lower()}.csv"
         csv_safe(_csv(frame)).to_csv(path, index=False)
         written[path.name] = path
         if xpt:
             path = folder / f"{name.lower()}.xpt"
-            _write_xpt(frame, names, name, path, factors if name == "ADSL" else {})
+            _write_xpt(frame, names, name, path,
+                       factors if name in ("ADSL", "ADQS") else {})
             written[path.name] = path
     path = folder / "adtte_excluded.csv"
     csv_safe(excluded).to_csv(path, index=False)
@@ -349,7 +351,7 @@ def _kind(series: pd.Series) -> str:
 
 
 def _describe(dataset: str, column: str, factors: dict[str, str]) -> str:
-    if dataset == "ADSL" and column in factors:
+    if dataset in ("ADSL", "ADQS") and column in factors:
         return (f"factor '{factors[column]}': the level of the participant's arm "
                 "(study.toml [[arms]] factors)")
     if dataset == "ADSL" and column in _ADSL_COLUMNS:

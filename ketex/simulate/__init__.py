@@ -35,11 +35,13 @@ from ketex.simulate.design import (
     TrialDesign,
 )
 from ketex.simulate.power import PowerResult, null_design, plot_power, power
+from ketex.simulate.safety import AdverseEventDesign, SafetyDesign
 from ketex.simulate.trial import TRUTH_COLUMNS, simulate_trial
 
 __all__ = [
     "TRUTH_COLUMNS",
     "AddedEffectDesign",
+    "AdverseEventDesign",
     "ArmDesign",
     "BaselineDesign",
     "CourseDesign",
@@ -54,6 +56,7 @@ __all__ = [
     "PowerResult",
     "RelapseAnalysis",
     "RelapseDesign",
+    "SafetyDesign",
     "TrialDesign",
     "null_design",
     "plot_power",

@@ -23,6 +23,7 @@ import numpy as np
 import tomli_w
 
 from ketex.simulate import _config
+from ketex.simulate.safety import SafetyDesign
 from ketex.study.protocol import (
     Arm,
     EndpointSettings,
@@ -579,6 +580,9 @@ class TrialDesign:
     population, baseline, course, ketamine, exercise, relapse, measurement, dropout,
     hospitalisation, endpoints
         The parts of the model; see each class.
+    safety : SafetyDesign, optional
+        Adverse events, vital signs on infusion days and medications
+        (:mod:`ketex.simulate.safety`); None (default): the trial has no safety data.
     added_effects : tuple of AddedEffectDesign, optional
         Known effects added to arms' courses (for power analyses); None: none.
 
@@ -622,6 +626,7 @@ class TrialDesign:
     endpoints: EndpointDesign = field(default_factory=EndpointDesign)
     # None rather than () so that designs without one write the same TOML as before
     added_effects: tuple[AddedEffectDesign, ...] | None = None
+    safety: SafetyDesign | None = None
 
     def __post_init__(self) -> None:
         _require(bool(self.study_id.strip()), "TrialDesign.study_id", "must not be empty")

@@ -11,6 +11,7 @@ import pandas as pd
 from ketex.simulate.design import TrialDesign
 from ketex.simulate.exercise import exercise_kkw, simulate_sessions
 from ketex.simulate.items import blank_items, madrs_items, qids_items
+from ketex.simulate.safety import simulate_safety
 from ketex.simulate.trajectories import MADRS_MAX, Course, latent_course
 from ketex.study.protocol import Protocol, Visit
 from ketex.study.trial import Trial
@@ -21,8 +22,10 @@ __all__ = ["TRUTH_COLUMNS", "simulate_trial"]
 QIDS_MAX = 27.0
 DAYS_PER_YEAR = 365.25
 _MAX_SCREENING_ROUNDS = 200
+# a new stream goes last: the children of a seed are drawn by position, so the others
+# (and every trial simulated without safety data) stay the same
 _STREAMS = ("population", "baseline", "effects", "exercise", "visits", "items", "dropout",
-            "hospitalisation")
+            "hospitalisation", "safety")
 
 #: Columns of ``trial.truth`` (besides one ``true_madrs_<VISIT>`` per protocol visit).
 TRUTH_COLUMNS = {
@@ -115,6 +118,11 @@ class _Simulation:
             "assessments": self._assessments(),
             "events": self._events(),
         }
+        if self.design.safety is not None:
+            active = {arm.code for arm in self.design.arms if arm.active}
+            raw.update(simulate_safety(self.design.safety, self.participants, active,
+                                       raw["infusions"], raw["exercise"], self.dropout_day,
+                                       self.rngs["safety"]))
         trial = build_trial(protocol, raw, source=f"simulated {self.design.study_id}")
         return dataclasses.replace(trial, truth=self._truth())
 

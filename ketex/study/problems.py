@@ -70,6 +70,7 @@ RULES = MappingProxyType(
         "impossible_duration": "error",
         "duplicate_infusion": "error",
         "drug_not_in_arm": "warning",
+        "exercise_not_in_arm": "warning",
         "duplicate_session": "error",
         # assessments
         "unknown_instrument": "error",

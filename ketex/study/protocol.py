@@ -19,6 +19,7 @@ from typing import Any
 
 import tomli_w
 
+from ketex.errors import KetexError
 from ketex.study.plan import AnalysisPlan, plan_problems, read_plan
 
 if sys.version_info >= (3, 11):
@@ -42,7 +43,7 @@ DOSE_UNITS = ("mg/kg", "mg")
 ROLES = ("active", "placebo", "active_placebo")
 
 
-class ProtocolError(ValueError):
+class ProtocolError(KetexError, ValueError):
     """``study.toml`` is malformed; the message names the file, the key and what to do.
 
     ``problems`` holds every problem found (each ``"<file>: <key>: <what to do>"``); the

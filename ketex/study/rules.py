@@ -62,6 +62,7 @@ def check_all(protocol: Protocol, tables: dict[str, pd.DataFrame], log: ProblemL
         _check_days(name, frame, log)
     _check_infusions(protocol, tables["infusions"], valid, log)
     _check_exercise(tables["exercise"], log)
+    _check_exercise_of_arm(protocol, tables["exercise"], valid, log)
     _check_assessments(protocol, tables["assessments"], valid, log)
     _check_events(tables["events"], log)
     for name in SAFETY_TABLES:
@@ -382,6 +383,37 @@ def _check_exercise(frame: pd.DataFrame, log: ProblemLog) -> None:
         f"exact session on day {row['_value']:g} (line "
         f"{first.get(tuple(row[c] for c in values))}); a copy would count twice in the "
         "exercise dose. Remove the duplicate row",
+    )
+
+
+def _check_exercise_of_arm(protocol: Protocol, frame: pd.DataFrame, participants: pd.DataFrame,
+                           log) -> None:
+    """A session of a participant whose arm prescribes no exercise: a warning, row kept.
+
+    Checked only when the protocol prescribes exercise to some arm: a protocol that
+    prescribes none at all says nothing to check against.
+    """
+    if frame.empty:
+        return
+    none = {a.code for a in protocol.arms if protocol.exercise_for(a.code) is None}
+    if not none or len(none) == len(protocol.arms):
+        return
+    arm = frame["participant_id"].map(
+        participants.drop_duplicates("participant_id").set_index("participant_id")["arm"]
+    )
+    log.flag(
+        "exercise",
+        frame,
+        arm.isin(none).fillna(False).astype(bool),
+        "participant_id",
+        "exercise_not_in_arm",
+        lambda row: f"{_where(row)}: participant {row['_value']} of arm {arm[row.name]} has an "
+        f"exercise session on day {row['day']:g}, but arm {arm[row.name]} prescribes no exercise "
+        "(exercise = false in study.toml); correct the participant's arm, "
+        "or give the arm its [arms.exercise]. The row is kept (exercise_dose lists it by "
+        "session, not counted towards a programme the arm does not have): if it happened, "
+        "it is a protocol deviation",
+        severity="warning",
     )
 
 

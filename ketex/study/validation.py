@@ -74,7 +74,8 @@ def build_trial(
     if on_error not in ON_ERROR:
         raise ValueError(f"on_error must be one of {ON_ERROR}, got {on_error!r}")
     log = log if log is not None else ProblemLog()
-    tables = {name: _prepare(name, raw.get(name), log) for name in TABLES}
+    declared = _declared_codes(protocol)
+    tables = {name: _prepare(name, raw.get(name), log, declared) for name in TABLES}
     rules.check_all(protocol, tables, log)
     report = log.report()
     if on_error == "raise":
@@ -102,7 +103,14 @@ def _strip(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.drop(columns=[c for c in frame.columns if c.startswith("_")])
 
 
-def _prepare(name: str, frame: pd.DataFrame | None, log: ProblemLog) -> pd.DataFrame:
+def _declared_codes(protocol: Protocol) -> dict[str, frozenset[str]]:
+    """Column -> the codes study.toml declares; such a code is never read as missing."""
+    return {"arm": frozenset(arm.code for arm in protocol.arms),
+            "visit": frozenset(visit.name for visit in protocol.visits)}
+
+
+def _prepare(name: str, frame: pd.DataFrame | None, log: ProblemLog,
+             declared: dict[str, frozenset[str]]) -> pd.DataFrame:
     """Check the columns of one table and convert its values to their kinds."""
     schema = TABLES[name]
     if frame is None:
@@ -145,7 +153,9 @@ def _prepare(name: str, frame: pd.DataFrame | None, log: ProblemLog) -> pd.DataF
         )
         log.rejected.setdefault(name, set()).update(frame.index)
         return _with_provenance(empty_table(name))
-    frame = frame.apply(_blank_to_na)
+    none_codes = _NONE_IS_A_CODE.get(name, ())
+    frame = frame.apply(lambda values: _blank_to_na(values, declared.get(values.name),
+                                                    values.name in none_codes))
     for column in schema.required:
         if column not in frame.columns:
             continue  # day, to be derived from date
@@ -170,12 +180,25 @@ def _with_provenance(frame: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def _blank_to_na(values: pd.Series) -> pd.Series:
-    """Strip text and turn the usual spellings of 'missing' into NA."""
+# columns where "none" is a code (no relation, no action taken), not a missing value
+_NONE_IS_A_CODE = {"adverse_events": ("related", "action")}
+
+
+def _blank_to_na(values: pd.Series, declared: frozenset[str] | None = None,
+                 none_is_code: bool = False) -> pd.Series:
+    """Strip text and turn the usual spellings of 'missing' into NA.
+
+    A value that is one of the ``declared`` codes (an arm coded ``NONE``, a visit ``NA``)
+    is a code, not a missing value; so is ``none`` where ``none_is_code``.
+    """
     if values.name in (SOURCE_FILE, LINE) or values.dtype.kind in "biufcmM":
         return values
     text = values.astype("string").str.strip()
-    return text.mask(text.str.lower().isin(MISSING_TOKENS))
+    tokens = MISSING_TOKENS - {"none"} if none_is_code else MISSING_TOKENS
+    missing = text.str.lower().isin(tokens)
+    if declared:
+        missing &= ~text.isin(declared)
+    return text.mask(missing)
 
 
 _DATE_TIME = re.compile(

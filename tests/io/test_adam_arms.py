@@ -117,3 +117,16 @@ def test_sample_actual_equals_planned():
     table = adsl(ketex.load_trial(ketex.sample_study_path()))
     assert (table["TRT01A"] == table["TRT01P"]).all()
     assert "DRUG" not in table.columns  # the sample declares no factors
+
+
+def test_adqs_carries_the_factor_columns(trial, tmp_path):
+    write_adam(trial, tmp_path)
+    adqs = pd.read_csv(tmp_path / "adqs.csv")
+    people = adsl(trial).set_index("USUBJID")
+    by_subject = adqs.drop_duplicates("USUBJID").set_index("USUBJID")
+    for column in ("DRUG", "EXERCISE"):
+        assert by_subject[column].to_dict() == people[column].astype(str).to_dict()
+    define = pd.read_csv(tmp_path / "define.csv")
+    adqs_define = define[define["dataset"] == "ADQS"].set_index("variable")
+    assert adqs_define.loc["DRUG", "label"] == "Factor: drug"
+    assert "factor 'drug'" in adqs_define.loc["DRUG", "description"]

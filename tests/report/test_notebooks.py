@@ -35,6 +35,7 @@ def test_the_notebooks_are_there():
         "03_relapse_and_sustained_response",
         "04_exercise_dose_response",
         "05_manuscript_figures",
+        "06_does_exercise_add_to_ketamine",
         "07_mechanism",
     ]
 

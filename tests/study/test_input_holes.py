@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import shutil
+
 import pandas as pd
+import pytest
 
 import ketex
 from ketex.study.validation import parse_dates
@@ -171,3 +174,32 @@ def test_case_only_participant_ids_collide(mini_folder):
             "m01", "participant_id_case_collision", "error") in _rows(trial.report)
     assert "M01 on line 2" in trial.report["message"].iloc[0]
     assert "m01" not in set(trial.participants["participant_id"])
+
+
+@pytest.mark.parametrize("code", ["NONE", "NA", "None"])
+def test_an_arm_code_that_spells_missing_is_a_code(tmp_path, code):
+    """An arm coded NONE (no exercise, say) is the arm, not a missing value."""
+    folder = tmp_path / "study"
+    shutil.copytree(ketex.sample_study_path(), folder)
+    for name in ("study.toml", "participants.csv"):
+        path = folder / name
+        text = path.read_text(encoding="utf-8")
+        text = text.replace('code = "SINGLE"', f'code = "{code}"').replace(",SINGLE,", f",{code},")
+        path.write_text(text, encoding="utf-8")
+    trial = ketex.load_trial(folder)
+    assert not (trial.report["severity"] == "error").any()
+    assert trial.participants["arm"].eq(code).sum() == 40
+    assert trial.participants["arm"].notna().all()
+
+
+def test_a_missing_spelling_that_is_not_a_code_is_still_missing(tmp_path):
+    folder = tmp_path / "study"
+    shutil.copytree(ketex.sample_study_path(), folder)
+    path = folder / "participants.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines[1] = lines[1].replace(",SINGLE,", ",NA,")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(ketex.DataValidationError) as caught:
+        ketex.load_trial(folder)
+    report = caught.value.report
+    assert ((report["rule"] == "missing_value") & (report["column"] == "arm")).any()

@@ -68,3 +68,10 @@ def test_invalid_protocols_name_file_and_key(text, message):
     with pytest.raises(ProtocolError, match=message) as caught:
         Protocol.from_toml_text(text, source="trial/study.toml")
     assert str(caught.value).startswith("trial/study.toml: ")
+
+
+def test_protocol_error_is_a_ketex_error_and_a_value_error():
+    from ketex.errors import KetexError
+    from ketex.study.protocol import ProtocolError
+
+    assert issubclass(ProtocolError, KetexError) and issubclass(ProtocolError, ValueError)

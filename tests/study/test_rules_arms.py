@@ -111,3 +111,40 @@ def test_older_infusions_plan_names_the_arms_drug(plan_drug):
     arms = (Arm("KET", infusions=InfusionPlan(drug=plan_drug, days=DAYS)), *ARMS[1:])
     trial = _trial([("K1", 1, "ketamine", 0.5, "mg/kg")], arms=arms)
     assert _problems(trial, "drug_not_in_arm").empty
+
+
+def test_exercise_in_an_arm_without_exercise_is_a_warning_and_kept():
+    from ketex.study.protocol import ExercisePrescription
+
+    arms = (Arm("AEX", exercise=ExercisePrescription()), Arm("NOEX", exercise=False))
+    protocol = Protocol("RULES", arms, (Visit("BASELINE", 0, (-7, 0)),))
+    raw = {
+        "participants": pd.DataFrame([("A1", "AEX"), ("N1", "NOEX")],
+                                     columns=["participant_id", "arm"]),
+        "exercise": pd.DataFrame({"participant_id": ["A1", "N1", "N1"], "day": [3, 3, 5],
+                                  "duration_min": 45.0}),
+        "assessments": pd.DataFrame({"participant_id": ["A1", "N1"], "day": 0,
+                                     "visit": "BASELINE", "instrument": "MADRS",
+                                     "total": 30}),
+    }
+    trial = build_trial(protocol, raw, on_error="raise")
+    found = _problems(trial, "exercise_not_in_arm")
+    assert list(found["line"]) == [3, 4] and set(found["severity"]) == {"warning"}
+    assert found["message"][0] == (
+        "exercise line 3: participant N1 of arm NOEX has an exercise session on day 3, but "
+        "arm NOEX prescribes no exercise (exercise = false in study.toml); "
+        "correct the participant's arm, or give the arm its [arms.exercise]. The row is kept "
+        "(exercise_dose lists it by session, not counted towards a programme the arm does "
+        "not have): if it happened, it is a protocol deviation")
+    assert len(trial.exercise) == 3
+
+
+def test_no_exercise_check_when_no_arm_prescribes_exercise():
+    protocol = Protocol("RULES", (Arm("A"), Arm("B")), (Visit("BASELINE", 0, (-7, 0)),))
+    raw = {
+        "participants": pd.DataFrame([("A1", "A")], columns=["participant_id", "arm"]),
+        "exercise": pd.DataFrame({"participant_id": ["A1"], "day": [3], "duration_min": 45.0}),
+        "assessments": pd.DataFrame({"participant_id": ["A1"], "day": 0, "visit": "BASELINE",
+                                     "instrument": "MADRS", "total": 30}),
+    }
+    assert _problems(build_trial(protocol, raw), "exercise_not_in_arm").empty

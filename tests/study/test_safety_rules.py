@@ -218,3 +218,10 @@ def test_empty_safety_tables_are_not_written(mini_folder, tmp_path):
     trial = ketex.load_trial(mini_folder)
     written = ketex.write_trial(trial, tmp_path / "copy")
     assert not (written / "adverse_events.csv").exists()
+
+
+def test_none_is_a_code_of_relation_and_action(safety_folder):
+    # "none" is also a missing-value token; in these two columns it is a code
+    events = ketex.load_trial(safety_folder).adverse_events.set_index("term")
+    assert events.loc["headache", "related"] == "none"
+    assert events.loc["feeling spaced out", "action"] == "none"

@@ -23,14 +23,15 @@ __all__ = ["DOMAIN_TABLES", "Dataset", "find_datasets", "numbers", "texts"]
 # the ketex table each domain's records go to (named in the report)
 DOMAIN_TABLES = {
     "DM": "participants",
-    "VS": "participants",
+    "VS": "participants, vitals",
     "EX": "infusions, exercise",
     "QS": "assessments",
     "RS": "assessments",
     "HO": "events",
     "CE": "events",
-    "AE": "events",
+    "AE": "adverse_events",
     "DS": "events",
+    "CM": "medications",
 }
 SUPPORTED = (*DOMAIN_TABLES, *(f"SUPP{d}" for d in DOMAIN_TABLES))
 TRIAL_DESIGN = ("TA", "TE", "TV", "TI", "TS", "TD", "TM")

@@ -12,16 +12,18 @@ from ketex.io.folder import read_protocol
 from ketex.io.sdtm.datasets import Dataset, find_datasets
 from ketex.io.sdtm.provenance import RawTable, relocate, relocated_error
 from ketex.io.sdtm.records import read_events, read_ex, read_scales
+from ketex.io.sdtm.safety_read import finish_adverse_events, read_ae, read_cm, read_vitals
 from ketex.io.sdtm.subjects import Subjects, read_dm, read_randomisation, read_vs
 from ketex.io.sdtm.supp import attach_supp
 from ketex.study.problems import ProblemLog
 from ketex.study.protocol import Protocol
+from ketex.study.tables import SAFETY_TABLES
 from ketex.study.trial import Trial
 from ketex.study.validation import ON_ERROR, build_trial
 
 __all__ = ["load_sdtm"]
 
-_EVENT_DOMAINS = ("HO", "CE", "AE", "DS")
+_EVENT_DOMAINS = ("HO", "CE", "DS")
 
 
 def load_sdtm(folder: str | Path, *, protocol: Protocol | str | Path | None = None,
@@ -33,7 +35,7 @@ def load_sdtm(folder: str | Path, *, protocol: Protocol | str | Path | None = No
     folder : str or Path
         A folder of SDTM datasets, one file per domain, named after the domain in any
         case (``dm.xpt``, ``DM.csv``): DM (required), DS, VS, EX, QS and/or RS, HO, CE,
-        AE and their SUPP-- datasets. Other domains are reported and not read.
+        AE, CM and their SUPP-- datasets. Other domains are reported and not read.
     protocol : Protocol or path, optional
         The study protocol; by default ``study.toml`` in ``folder``.
     on_error : {"raise", "drop"}
@@ -108,9 +110,9 @@ def read_sdtm_tables(folder: Path, protocol: Protocol | str | Path | None = None
     everything = [subjects.table, *tables]
     if "assessments" not in log.unreadable and raw.get("assessments") is None:
         raw["assessments"] = RawTable("assessments").frame()
-    # The records flagged so far were left out of the tables by their masks; what the log
-    # remembers of them are positions in the datasets, not rows of the tables, and would
-    # reject unrelated rows (SUPPDM record 3 would drop participant 3 without a word).
+    # the readers left out every record they reported as an error; the rows their
+    # errors marked are dataset records, not rows of the tables built from them (they
+    # would reject unrelated rows: SUPPDM record 3 would drop participant 3 unnamed)
     log.rejected.clear()
     return protocol, raw, log, everything
 
@@ -161,9 +163,9 @@ def _participants(datasets: dict[str, Dataset],
 def _records(datasets: dict[str, Dataset], subjects: Subjects,
              randomised: pd.Series | None, protocol: Protocol,
              log: ProblemLog) -> list[RawTable]:
-    """EX, QS, RS and event domains, each followed by its SUPP-- dataset."""
+    """EX, QS, RS, event and safety domains, each followed by its SUPP-- dataset."""
     tables = {name: RawTable(name) for name in ("infusions", "exercise", "assessments",
-                                                 "events")}
+                                                 "events", *SAFETY_TABLES)}
     placements: dict[str, dict] = {}
     if "EX" in datasets:
         placements["EX"] = read_ex(datasets["EX"], subjects, tables["infusions"],
@@ -181,8 +183,22 @@ def _records(datasets: dict[str, Dataset], subjects: Subjects,
         if domain in datasets:
             placements[domain] = read_events(datasets[domain], subjects, tables["events"], log,
                                              skip=randomised if domain == "DS" else None)
-    for domain in ("EX", "QS", "RS", *_EVENT_DOMAINS):
+    _safety(datasets, subjects, tables, placements, log)
+    for domain in ("EX", "QS", "RS", *_EVENT_DOMAINS, "AE", "VS", "CM"):
         if f"SUPP{domain}" in datasets:
             attach_supp(datasets[f"SUPP{domain}"], datasets.get(domain),
                         placements.get(domain, {}), subjects, log)
+    finish_adverse_events(tables["adverse_events"])
     return list(tables.values())
+
+
+def _safety(datasets: dict[str, Dataset], subjects: Subjects, tables: dict[str, RawTable],
+            placements: dict[str, dict], log: ProblemLog) -> None:
+    """AE (after the event domains: suicidal AEs become events unless already there), VS, CM."""
+    if "AE" in datasets:
+        placements["AE"] = read_ae(datasets["AE"], subjects, tables["adverse_events"],
+                                   tables["events"], log)
+    if "VS" in datasets:
+        placements["VS"] = read_vitals(datasets["VS"], subjects, tables["vitals"], log)
+    if "CM" in datasets:
+        placements["CM"] = read_cm(datasets["CM"], subjects, tables["medications"], log)

@@ -18,10 +18,11 @@ import pandas as pd
 from ketex.errors import DataValidationError
 from ketex.io.sdtm.datasets import Dataset, numbers
 from ketex.io.sdtm.provenance import RawTable
+from ketex.io.sdtm.safety_terms import vital_test
 from ketex.io.sdtm.terms import DS_RANDOMIZED, day_from_sdtm
 from ketex.study.problems import LINE, ProblemLog
 
-__all__ = ["Subjects", "read_dm", "read_randomisation", "read_vs", "study_days"]
+__all__ = ["Subjects", "read_dm", "read_randomisation", "read_vs", "study_days", "timed_vitals"]
 
 SCREEN_FAILURE_ARMS = ("SCRNFAIL", "NOTASSGN")
 _FULL_DATE = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:T.*)?$")
@@ -205,6 +206,7 @@ def read_randomisation(ds: Dataset, subjects: Subjects, log: ProblemLog) -> pd.S
 
 
 # -- VS: baseline weight, height, resting heart rate --------------------------------
+# (timed records of the vital-sign tests also go to the vitals table: safety_read)
 
 _VITALS = {
     "WEIGHT": ("weight_kg", {"KG": 1.0, "LB": 0.45359237, "G": 0.001}),
@@ -223,19 +225,21 @@ def read_vs(ds: Dataset, subjects: Subjects, log: ProblemLog) -> None:
         return
     keep = subjects.keep(ds, table, log, strict=True)
     codes = ds.text("VSTESTCD").str.upper()
-    unknown = log.flag(
-        table, ds.frame, keep & ~codes.isin(list(_VITALS)), "VSTESTCD", "unread_vital_sign",
+    timed = timed_vitals(ds)
+    characteristic = codes.isin(list(_VITALS)).fillna(False).astype(bool)
+    log.flag(
+        table, ds.frame, keep & ~characteristic & ~timed, "VSTESTCD", "unread_vital_sign",
         lambda row: f"{location(row)}: VSTESTCD {row['_value']!r} is not read (ketex reads "
-        f"baseline {', '.join(_VITALS)}); the record was not loaded", severity="warning",
-        values=codes)
+        f"baseline {', '.join(_VITALS)}, and {', '.join(_TIMED_TESTS)} with a study day in "
+        "VSDY or VSDTC); the record was not loaded", severity="warning", values=codes)
     flag = ds.text("VSBLFL").str.upper().fillna(ds.text("VSLOBXFL").str.upper())
     baseline = (flag == "Y").fillna(False).astype(bool)
-    later = log.flag(
-        table, ds.frame, keep & ~unknown & ~baseline, "VSBLFL", "not_baseline",
+    log.flag(
+        table, ds.frame, keep & characteristic & ~baseline & ~timed, "VSBLFL", "not_baseline",
         lambda row: f"{location(row)}: {row['VSTESTCD']} is not flagged as baseline (VSBLFL or "
-        "VSLOBXFL = Y); ketex keeps baseline vital signs only, the record was not loaded",
-        severity="warning")
-    use = keep & ~unknown & ~later
+        "VSLOBXFL = Y) and has no study day (VSDY or VSDTC) to place it among the vital "
+        "signs; the record was not loaded", severity="warning")
+    use = keep & characteristic & baseline
     value, unit = _vital_values(ds)
     number, bad = numbers(value)
     records = zip(ds.text("USUBJID")[use], codes[use], value[use], number[use], bad[use],
@@ -244,6 +248,21 @@ def read_vs(ds: Dataset, subjects: Subjects, log: ProblemLog) -> None:
         where = (ds.file, int(line))
         result = None if not_number or pd.isna(parsed) else float(parsed)
         _set_vital(where, participant, code, given, result, unit_text, subjects, log)
+
+
+_TIMED_TESTS = ("SYSBP", "DIASBP", "HR", "PULSE", "OXYSAT", "TEMP", "WEIGHT")
+
+
+def timed_vitals(ds: Dataset) -> pd.Series:
+    """Mask of the VS records that go to the vitals table: a vital-sign test with a day.
+
+    The tests are those of :data:`ketex.io.sdtm.safety_terms.VS_TESTS` (also spelled as
+    ketex spells them); the day is ``VSDY`` or ``VSDTC``.
+    """
+    codes = ds.text("VSTESTCD")
+    tests = codes.map(lambda c: False if pd.isna(c) else vital_test(c) is not None)
+    timed = ds.text("VSDY").notna() | ds.text("VSDTC").notna()
+    return (tests.astype(bool) & timed).fillna(False).astype(bool)
 
 
 def _vital_values(ds: Dataset) -> tuple[pd.Series, pd.Series]:

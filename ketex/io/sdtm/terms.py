@@ -376,6 +376,11 @@ SUPP_COLUMNS: dict[str, dict[str, tuple[str, str]]] = {
         "WATTS": ("watts", "Mean Power on Ergometer (W)"),
         "METS": ("met", "Metabolic Equivalents of Session"),
     },
+    "adverse_events": {
+        "AERELTRT": ("related_to", "Related Study Treatment"),
+        "PREEXIST": ("pre_existing", "Present Before First Treatment"),
+        "BLSEV": ("baseline_severity", "Severity Before First Treatment"),
+    },
 }
 _COLUMN_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 

@@ -26,7 +26,8 @@ XPT_MAX_TEXT = 200
 _DATASET_LABELS = {
     "DM": "Demographics", "VS": "Vital Signs", "EX": "Exposure", "QS": "Questionnaires",
     "RS": "Disease Response and Clin Classification", "HO": "Healthcare Encounters",
-    "DS": "Disposition", "CE": "Clinical Events",
+    "DS": "Disposition", "CE": "Clinical Events", "AE": "Adverse Events",
+    "CM": "Concomitant/Prior Medications",
 }
 _LABELS = {
     "STUDYID": "Study Identifier", "DOMAIN": "Domain Abbreviation",
@@ -50,8 +51,16 @@ _SUFFIX_LABELS = {
     "STDTC": "Start Date/Time", "STDY": "Study Day of Start", "TRT": "Name of Treatment",
     "DOSE": "Dose", "DOSU": "Dose Units", "ROUTE": "Route of Administration",
     "DUR": "Duration", "TERM": "Reported Term", "DECOD": "Standardized Term",
+    "BODSYS": "Body System or Organ Class", "SEV": "Severity/Intensity",
+    "SER": "Serious Event", "ACN": "Action Taken with Study Treatment",
+    "ACNOTH": "Other Action Taken", "REL": "Causality", "OUT": "Outcome of Adverse Event",
+    "TOXGR": "Standard Toxicity Grade", "ENDTC": "End Date/Time", "ENDY": "Study Day of End",
+    "TPT": "Planned Time Point Name", "TPTNUM": "Planned Time Point Number",
+    "ELTM": "Planned Elapsed Time from Time Point Ref", "TPTREF": "Time Point Reference",
+    "CLAS": "Medication Class", "INDC": "Indication",
 }
-_NUMERIC = re.compile(r"^(AGE|VISITNUM|\w\wSEQ|\w\wSTRESN|\w\wDOSE|\w\wDY|\w\wSTDY)$")
+_NUMERIC = re.compile(
+    r"^(AGE|VISITNUM|\w\wSEQ|\w\wSTRESN|\w\wDOSE|\w\wDY|\w\wSTDY|\w\wENDY|\w\wTPTNUM)$")
 
 
 def write_sdtm(trial: Trial, folder: str | Path, *, format: str = "csv") -> Path:
@@ -118,11 +127,15 @@ def sdtm_datasets(trial: Trial) -> dict[str, pd.DataFrame]:
     2     M01  MADRS03       3.0  BASELINE    -3
     """
     study = trial.protocol.study_id
-    builders = {d: _Builder(d, study) for d in ("DM", "DS", "VS", "EX", "QS", "RS", "HO", "CE")}
+    from ketex.io.sdtm.safety_write import write_safety  # it builds on this module
+
+    domains = ("DM", "DS", "VS", "EX", "QS", "RS", "HO", "CE", "AE", "CM")
+    builders = {d: _Builder(d, study) for d in domains}
     _participants(trial, builders)
     _exposure(trial, builders["EX"])
     _assessments(trial, builders)
     _events(trial, builders)
+    write_safety(trial, builders)
     datasets = {}
     for domain, builder in builders.items():
         main, supp = builder.frames()
@@ -273,7 +286,7 @@ def _vital_signs(row: pd.Series, builder: _Builder) -> None:
         if not _present(value):
             continue
         text = terms.number_text(value)
-        builder.add((order,), {
+        builder.add((0, order), {
             "USUBJID": row["participant_id"], "VSTESTCD": code, "VSTEST": name,
             "VSORRES": text, "VSORRESU": unit, "VSSTRESC": text, "VSSTRESN": float(value),
             "VSSTRESU": unit, "VSBLFL": "Y"})
