@@ -682,3 +682,21 @@ def test_the_randomised_record_of_a_participant_rejected_for_rfstdtc_is_named(tm
     error = report[report["table"] == "participants"]
     assert error[["source_file", "line", "rule"]].values.tolist() == [["dm.csv", 3, "bad_date"]]
     assert "ds.csv line 3;" in error["message"].iloc[0]
+
+
+@pytest.mark.parametrize(("line", "cell", "value"), [
+    (0, 4, ""),  # the QSCAT header cell emptied: no category at all (was ArrowInvalid)
+    (1, 3, ","),  # a first record shifted by one cell: an unknown test code (was KeyError)
+])
+def test_a_damaged_qs_dataset_is_reported_not_a_traceback(tmp_path, line, cell, value):
+    write_sdtm(load_trial(MINI), tmp_path, format="csv")
+    shutil.copy(MINI / "study.toml", tmp_path)
+    lines = (tmp_path / "qs.csv").read_text().splitlines()
+    cells = lines[line].split(",")
+    cells[cell] = value
+    lines[line] = ",".join(cells)
+    (tmp_path / "qs.csv").write_text("\n".join(lines) + "\n")
+    trial = load_sdtm(tmp_path, on_error="drop")
+    assert len(trial.assessments) > 0
+    if line == 1:
+        assert "unknown_test_code" in set(trial.report["rule"])
