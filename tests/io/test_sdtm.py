@@ -648,3 +648,55 @@ def test_supp_of_a_parent_without_usubjid_is_reported_not_a_crash(tmp_path):
     supp = problems[problems["source_file"] == "suppex.csv"]
     assert supp["rule"].tolist() == ["missing_dataset"]
     assert "no usable USUBJID" in supp["message"].iloc[0]
+
+
+def test_a_rejected_supplemental_record_rejects_no_other_participant(tmp_path):
+    """A SUPPDM record of an unknown participant is reported; it used to reject the
+    participant whose row number equalled the record's position, without a word (found
+    by tests/io/test_fuzz.py)."""
+    trial = load_trial(MINI)
+    write_sdtm(trial, tmp_path, format="csv")
+    shutil.copy(MINI / "study.toml", tmp_path)
+    lines = (tmp_path / "suppdm.csv").read_text().splitlines()
+    cells = lines[2].split(",")
+    cells[2] = "X9"  # the second record's USUBJID
+    lines[2] = ",".join(cells)
+    (tmp_path / "suppdm.csv").write_text("\n".join(lines) + "\n")
+    loaded = load_sdtm(tmp_path, on_error="drop")
+    assert loaded.participants["participant_id"].tolist() == ["M01", "M02", "M03", "M04"]
+    assert loaded.report[["source_file", "line", "rule"]].values.tolist() == [
+        ["suppdm.csv", 3, "unknown_participant"]]
+
+
+def test_the_randomised_record_of_a_participant_rejected_for_rfstdtc_is_named(tmp_path):
+    """DS RANDOMIZED of a participant whose RFSTDTC is no date went down with the row
+    unnamed (found by tests/io/test_fuzz.py); the error now lists it with the rest."""
+    write_sdtm(load_trial(MINI), tmp_path, format="csv")
+    shutil.copy(MINI / "study.toml", tmp_path)
+    lines = (tmp_path / "dm.csv").read_text().splitlines()
+    header, cells = lines[0].split(","), lines[2].split(",")
+    cells[header.index("RFSTDTC")] = "3."
+    lines[2] = ",".join(cells)
+    (tmp_path / "dm.csv").write_text("\n".join(lines) + "\n")
+    report = load_sdtm(tmp_path, on_error="drop").report
+    error = report[report["table"] == "participants"]
+    assert error[["source_file", "line", "rule"]].values.tolist() == [["dm.csv", 3, "bad_date"]]
+    assert "ds.csv line 3;" in error["message"].iloc[0]
+
+
+@pytest.mark.parametrize(("line", "cell", "value"), [
+    (0, 4, ""),  # the QSCAT header cell emptied: no category at all (was ArrowInvalid)
+    (1, 3, ","),  # a first record shifted by one cell: an unknown test code (was KeyError)
+])
+def test_a_damaged_qs_dataset_is_reported_not_a_traceback(tmp_path, line, cell, value):
+    write_sdtm(load_trial(MINI), tmp_path, format="csv")
+    shutil.copy(MINI / "study.toml", tmp_path)
+    lines = (tmp_path / "qs.csv").read_text().splitlines()
+    cells = lines[line].split(",")
+    cells[cell] = value
+    lines[line] = ",".join(cells)
+    (tmp_path / "qs.csv").write_text("\n".join(lines) + "\n")
+    trial = load_sdtm(tmp_path, on_error="drop")
+    assert len(trial.assessments) > 0
+    if line == 1:
+        assert "unknown_test_code" in set(trial.report["rule"])

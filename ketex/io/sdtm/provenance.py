@@ -59,6 +59,12 @@ class RawTable:
             self.sources[row].append(where)
         return True
 
+    def gather(self, row: int, where: Location) -> None:
+        """Count the record at ``where`` among the row's records without taking a value
+        from it: it is loaded with the row, and named with it when the row is rejected."""
+        if where not in self.sources[row]:
+            self.sources[row].append(where)
+
     def cell_source(self, row: int, column: str) -> Location:
         """The record a cell came from (the row's first record when not set by hand)."""
         return self.cells.get((row, column), self.anchors[row])

@@ -88,6 +88,18 @@ def load_sdtm(folder: str | Path, *, protocol: Protocol | str | Path | None = No
         if folder.exists():
             raise DataValidationError(f"{folder} is a file; give the folder of SDTM datasets")
         raise FileNotFoundError(f"{folder} does not exist; give the folder of SDTM datasets")
+    protocol, raw, log, everything = read_sdtm_tables(folder, protocol)
+    try:
+        trial = build_trial(protocol, raw, on_error=on_error, source=str(folder), log=log)
+    except DataValidationError as exc:
+        raise relocated_error(exc, everything, str(folder)) from None
+    return replace(trial, report=relocate(trial.report, everything))
+
+
+def read_sdtm_tables(folder: Path, protocol: Protocol | str | Path | None = None
+                     ) -> tuple[Protocol, dict, ProblemLog, list[RawTable]]:
+    """The protocol, the raw trial tables, the problems found reading them, and the
+    :class:`RawTable` of each table (the records every row came from)."""
     protocol = _protocol(folder, protocol)
     log = ProblemLog()
     datasets = find_datasets(folder, log)
@@ -99,13 +111,10 @@ def load_sdtm(folder: str | Path, *, protocol: Protocol | str | Path | None = No
     if "assessments" not in log.unreadable and raw.get("assessments") is None:
         raw["assessments"] = RawTable("assessments").frame()
     # the readers left out every record they reported as an error; the rows their
-    # errors marked are dataset records, not rows of the tables built from them
+    # errors marked are dataset records, not rows of the tables built from them (they
+    # would reject unrelated rows: SUPPDM record 3 would drop participant 3 unnamed)
     log.rejected.clear()
-    try:
-        trial = build_trial(protocol, raw, on_error=on_error, source=str(folder), log=log)
-    except DataValidationError as exc:
-        raise relocated_error(exc, everything, str(folder)) from None
-    return replace(trial, report=relocate(trial.report, everything))
+    return protocol, raw, log, everything
 
 
 def _protocol(folder: Path, protocol: Protocol | str | Path | None) -> Protocol:

@@ -162,7 +162,11 @@ def _scale_targets(ds: Dataset, log: ProblemLog) -> pd.Series:
     p = ds.domain
     codes = ds.text(f"{p}TESTCD").str.upper()
     categories = ds.text(f"{p}CAT")
-    instruments = categories.map(lambda c: None if pd.isna(c) else terms.scale_of_category(c))
+    # object dtype with None: a dataset without --CAT maps to Arrow's null type, which no
+    # fillna takes
+    instruments = categories.map(
+        lambda c: None if pd.isna(c) else terms.scale_of_category(c)).astype(object)
+    instruments = instruments.where(instruments.notna(), None)
     unsupported = log.flag(
         "assessments", ds.frame, categories.notna() & instruments.isna(), f"{p}CAT",
         "unsupported_instrument",
@@ -184,7 +188,7 @@ def _scale_targets(ds: Dataset, log: ProblemLog) -> pd.Series:
 
 
 def _expected_codes(instrument: str | None) -> str:
-    if instrument is None:
+    if instrument is None or pd.isna(instrument):
         return ("a test code of a scale ketex scores (e.g. MADRS01-MADRS10, MADRSTOT); give "
                 "--CAT as well")
     from ketex.scales import INSTRUMENTS

@@ -196,7 +196,10 @@ def read_randomisation(ds: Dataset, subjects: Subjects, log: ProblemLog) -> pd.S
         row = subjects.rows[participant]
         current = subjects.table.rows[row].get("randomization_date")
         if isinstance(current, str) and full_date(current) is None:
-            continue  # an RFSTDTC that is no date stays, so that validation rejects it
+            # an RFSTDTC that is no date stays, so that validation rejects the row; this
+            # record goes with it (and is named when it is rejected)
+            subjects.table.gather(row, (ds.file, line))
+            continue
         subjects.table.rows[row].pop("randomization_date", None)
         subjects.table.set(row, "randomization_date", date, (ds.file, line))
     return randomised
