@@ -19,7 +19,10 @@ import patsy
 from ketex.errors import DataValidationError
 from ketex.estimands._longdata import LongData
 from ketex.models._design import ModelFrame, build_model_frame
-from ketex.models.mmrm import MMRMControl, fit_model_frame
+from ketex.models._likelihood import Likelihood
+from ketex.models._optimize import newton_from
+from ketex.models._patterns import build_patterns
+from ketex.models.mmrm import MMRMControl, _structure, _weighted_least_squares, fit_model_frame
 
 __all__ = ["ImputationModel", "ModelParameters"]
 
@@ -86,9 +89,60 @@ class ImputationModel:
     def fit(
         self, rows: np.ndarray | None = None, start: np.ndarray | None = None
     ) -> ModelParameters:
-        """Fit to participants ``rows`` (indices, repeats allowed; default: all)."""
-        long = self.long
+        """Fit to participants ``rows`` (indices, repeats allowed; default: all).
+
+        With ``start`` (the full-data ``theta``) a resample is refitted by Newton steps
+        from it, computing only ``beta`` and the covariance matrices; should they not
+        converge, by the MMRM engine's optimisers, as the full data.
+        """
         frame = self.frame if rows is None else self._subset(np.asarray(rows))
+        if start is not None:
+            fast = self._refit(frame, np.asarray(start, dtype=float))
+            if fast is not None:
+                return fast
+        return self._fit_frame(frame, start)
+
+    def _refit(self, frame: ModelFrame, start: np.ndarray) -> ModelParameters | None:
+        centre = _weighted_least_squares(frame)
+        patterns = build_patterns(
+            frame.x,
+            frame.y - frame.x @ centre,
+            frame.weights,
+            frame.subject_codes,
+            frame.visit_codes,
+            frame.group_codes,
+        )
+        structure = _structure(self.covariance, frame)
+        likelihood = Likelihood(
+            patterns,
+            tuple(structure for _ in frame.group_levels),
+            reml=(self.method == "reml"),
+        )
+        outcome = newton_from(likelihood, start, MMRMControl().tolerance)
+        if not outcome.converged:
+            return None
+        ev = outcome.evaluation
+        return self._parameters(centre + ev.beta, ev.sigmas, frame, outcome.theta)
+
+    def _parameters(self, beta, sigmas, frame: ModelFrame, theta) -> ModelParameters:
+        """``sigmas`` (one per covariance group, visits in frame order) per arm, in the
+        order of ``long.visits``."""
+        long = self.long
+        index = pd.Index([str(v) for v in frame.visit_levels])
+        order = index.get_indexer([str(v) for v in long.visits])
+        if len(frame.group_levels) == 1:
+            per_arm = [sigmas[0] for _ in long.arms]
+        else:
+            levels = list(frame.group_levels)
+            per_arm = [sigmas[levels.index(a)] for a in long.arms]
+        return ModelParameters(
+            beta=np.asarray(beta, dtype=float),
+            sigmas=tuple(np.asarray(s)[np.ix_(order, order)] for s in per_arm),
+            theta=np.asarray(theta, dtype=float),
+        )
+
+    def _fit_frame(self, frame: ModelFrame, start: np.ndarray | None) -> ModelParameters:
+        long = self.long
         control = MMRMControl(start=None if start is None else tuple(start))
         result = fit_model_frame(frame, (self.covariance,), self.method, "residual", control)
         beta = result.coef["estimate"].to_numpy(dtype=float)
