@@ -21,7 +21,7 @@ from ketex.estimands._longdata import LongData
 from ketex.models._design import ModelFrame, build_model_frame
 from ketex.models._likelihood import Likelihood
 from ketex.models._optimize import newton_from
-from ketex.models._patterns import build_patterns
+from ketex.models._patterns import SubjectGrams
 from ketex.models.mmrm import MMRMControl, _structure, _weighted_least_squares, fit_model_frame
 
 __all__ = ["ImputationModel", "ModelParameters"]
@@ -48,6 +48,8 @@ class ImputationModel:
     frame: ModelFrame  # the engine's frame of all MAR outcomes; subject = participant index
     row_start: np.ndarray  # (n,) first frame row of each participant
     row_count: np.ndarray  # (n,) its number of frame rows
+    centre: np.ndarray  # (k,) the full data's least-squares fit, which centres the outcome
+    grams: SubjectGrams  # each participant's Gram tensor of the centred frame
 
     @classmethod
     def build(
@@ -75,6 +77,15 @@ class ImputationModel:
         of_row = frame.data[long.subject].to_numpy()
         row_start = np.searchsorted(of_row, np.arange(n))
         row_count = np.searchsorted(of_row, np.arange(n), side="right") - row_start
+        centre = _weighted_least_squares(frame)
+        grams = SubjectGrams.build(
+            frame.x,
+            frame.y - frame.x @ centre,
+            frame.weights,
+            frame.subject_codes,
+            frame.visit_codes,
+            frame.group_codes,
+        )
         return cls(
             long=long,
             covariance=covariance,
@@ -84,6 +95,8 @@ class ImputationModel:
             frame=frame,
             row_start=row_start,
             row_count=row_count,
+            centre=centre,
+            grams=grams,
         )
 
     def fit(
@@ -95,23 +108,23 @@ class ImputationModel:
         from it, computing only ``beta`` and the covariance matrices; should they not
         converge, by the MMRM engine's optimisers, as the full data.
         """
-        frame = self.frame if rows is None else self._subset(np.asarray(rows))
-        if start is not None:
-            fast = self._refit(frame, np.asarray(start, dtype=float))
+        if rows is not None and start is not None:
+            rows = np.asarray(rows)
+            fast = self._refit(rows, np.asarray(start, dtype=float))
             if fast is not None:
                 return fast
-        return self._fit_frame(frame, start)
+        return self._fit_frame(self.frame if rows is None else self._subset(rows), start)
 
-    def _refit(self, frame: ModelFrame, start: np.ndarray) -> ModelParameters | None:
-        centre = _weighted_least_squares(frame)
-        patterns = build_patterns(
-            frame.x,
-            frame.y - frame.x @ centre,
-            frame.weights,
-            frame.subject_codes,
-            frame.visit_codes,
-            frame.group_codes,
-        )
+    def _refit(self, rows: np.ndarray, start: np.ndarray) -> ModelParameters | None:
+        """Newton steps from ``start`` on the resample's patterns, summed from the
+        participants' Gram tensors (the full data's centring: the fit does not depend
+        on it)."""
+        # participants without a MAR outcome are not subjects of the frame
+        participant = np.asarray(self.frame.subject_labels, dtype=int)
+        counts = np.bincount(rows, minlength=self.long.n_subjects)[participant]
+        patterns = self.grams.resample(counts)
+        self._check_estimable(patterns)
+        frame = self.frame
         structure = _structure(self.covariance, frame)
         likelihood = Likelihood(
             patterns,
@@ -122,7 +135,28 @@ class ImputationModel:
         if not outcome.converged:
             return None
         ev = outcome.evaluation
-        return self._parameters(centre + ev.beta, ev.sigmas, frame, outcome.theta)
+        return self._parameters(self.centre + ev.beta, ev.sigmas, frame, outcome.theta)
+
+    def _check_estimable(self, patterns) -> None:
+        """The resample's ``X' W X`` (from the Gram tensors) has full rank."""
+        k = patterns.n_columns
+        inner = np.zeros((k + 1) * (k + 2) // 2)
+        for visits, gram in zip(patterns.visits, patterns.gram, strict=True):
+            rows, cols = np.triu_indices(visits.size)
+            inner += gram[rows == cols].sum(axis=0)
+        full = np.zeros((k + 1, k + 1))
+        full[np.triu_indices(k + 1)] = inner
+        xtx = full[:k, :k]
+        xtx = np.triu(xtx) + np.triu(xtx, 1).T
+        scale = np.sqrt(np.diag(xtx))
+        if np.any(scale == 0) or np.linalg.matrix_rank(
+            xtx / np.outer(scale, scale), hermitian=True
+        ) < k:
+            raise DataValidationError(
+                "The imputation model is not estimable in a resample of the participants "
+                "(a factor level or arm x visit cell has no MAR outcome in it). Simplify "
+                "the formula or merge rare levels."
+            )
 
     def _parameters(self, beta, sigmas, frame: ModelFrame, theta) -> ModelParameters:
         """``sigmas`` (one per covariance group, visits in frame order) per arm, in the
