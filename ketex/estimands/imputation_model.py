@@ -3,8 +3,10 @@
 The model is fitted by the MMRM engine (:mod:`ketex.models.mmrm`: any covariance
 structure, REML or ML) to the outcomes that are observed and missing at random: values
 after an intercurrent event handled by a non-MAR strategy are left out.  The engine's
-model frame is built once; a resample (jackknife, bootstrap) takes its rows, each
-occurrence of a participant a new subject.  Each participant's mean at every visit is
+model frame is built once; a resample (jackknife, bootstrap) is refitted from the
+participants' statistics by :mod:`ketex.estimands._refit`, warm started from the
+full-data fit, and falls back to the engine on the resample's rows (each occurrence
+of a participant a new subject) should that not converge.  Each participant's mean at every visit is
 predicted twice, in the own arm and in the reference arm.
 """
 
@@ -18,11 +20,9 @@ import patsy
 
 from ketex.errors import DataValidationError
 from ketex.estimands._longdata import LongData
+from ketex.estimands._refit import Refitter
 from ketex.models._design import ModelFrame, build_model_frame
-from ketex.models._likelihood import Likelihood
-from ketex.models._optimize import newton_from
-from ketex.models._patterns import SubjectGrams
-from ketex.models.mmrm import MMRMControl, _structure, _weighted_least_squares, fit_model_frame
+from ketex.models.mmrm import MMRMControl, fit_model_frame
 
 __all__ = ["ImputationModel", "ModelParameters"]
 
@@ -48,8 +48,7 @@ class ImputationModel:
     frame: ModelFrame  # the engine's frame of all MAR outcomes; subject = participant index
     row_start: np.ndarray  # (n,) first frame row of each participant
     row_count: np.ndarray  # (n,) its number of frame rows
-    centre: np.ndarray  # (k,) the full data's least-squares fit, which centres the outcome
-    grams: SubjectGrams  # each participant's Gram tensor of the centred frame
+    refitter: Refitter  # the fast refits to resamples
 
     @classmethod
     def build(
@@ -77,15 +76,6 @@ class ImputationModel:
         of_row = frame.data[long.subject].to_numpy()
         row_start = np.searchsorted(of_row, np.arange(n))
         row_count = np.searchsorted(of_row, np.arange(n), side="right") - row_start
-        centre = _weighted_least_squares(frame)
-        grams = SubjectGrams.build(
-            frame.x,
-            frame.y - frame.x @ centre,
-            frame.weights,
-            frame.subject_codes,
-            frame.visit_codes,
-            frame.group_codes,
-        )
         return cls(
             long=long,
             covariance=covariance,
@@ -95,8 +85,7 @@ class ImputationModel:
             frame=frame,
             row_start=row_start,
             row_count=row_count,
-            centre=centre,
-            grams=grams,
+            refitter=Refitter.build(frame, covariance, method, long.visits, long.arms),
         )
 
     def fit(
@@ -110,70 +99,11 @@ class ImputationModel:
         """
         if rows is not None and start is not None:
             rows = np.asarray(rows)
-            fast = self._refit(rows, np.asarray(start, dtype=float))
+            fast = self.refitter.fit(rows, self.long.n_subjects, np.asarray(start, dtype=float))
             if fast is not None:
-                return fast
+                beta, sigmas, theta = fast
+                return ModelParameters(beta=beta, sigmas=sigmas, theta=theta)
         return self._fit_frame(self.frame if rows is None else self._subset(rows), start)
-
-    def _refit(self, rows: np.ndarray, start: np.ndarray) -> ModelParameters | None:
-        """Newton steps from ``start`` on the resample's patterns, summed from the
-        participants' Gram tensors (the full data's centring: the fit does not depend
-        on it)."""
-        # participants without a MAR outcome are not subjects of the frame
-        participant = np.asarray(self.frame.subject_labels, dtype=int)
-        counts = np.bincount(rows, minlength=self.long.n_subjects)[participant]
-        patterns = self.grams.resample(counts)
-        self._check_estimable(patterns)
-        frame = self.frame
-        structure = _structure(self.covariance, frame)
-        likelihood = Likelihood(
-            patterns,
-            tuple(structure for _ in frame.group_levels),
-            reml=(self.method == "reml"),
-        )
-        outcome = newton_from(likelihood, start, MMRMControl().tolerance)
-        if not outcome.converged:
-            return None
-        ev = outcome.evaluation
-        return self._parameters(self.centre + ev.beta, ev.sigmas, frame, outcome.theta)
-
-    def _check_estimable(self, patterns) -> None:
-        """The resample's ``X' W X`` (from the Gram tensors) has full rank."""
-        k = patterns.n_columns
-        inner = np.zeros((k + 1) * (k + 2) // 2)
-        for visits, gram in zip(patterns.visits, patterns.gram, strict=True):
-            rows, cols = np.triu_indices(visits.size)
-            inner += gram[rows == cols].sum(axis=0)
-        full = np.zeros((k + 1, k + 1))
-        full[np.triu_indices(k + 1)] = inner
-        xtx = full[:k, :k]
-        xtx = np.triu(xtx) + np.triu(xtx, 1).T
-        scale = np.sqrt(np.diag(xtx))
-        if np.any(scale == 0) or np.linalg.matrix_rank(
-            xtx / np.outer(scale, scale), hermitian=True
-        ) < k:
-            raise DataValidationError(
-                "The imputation model is not estimable in a resample of the participants "
-                "(a factor level or arm x visit cell has no MAR outcome in it). Simplify "
-                "the formula or merge rare levels."
-            )
-
-    def _parameters(self, beta, sigmas, frame: ModelFrame, theta) -> ModelParameters:
-        """``sigmas`` (one per covariance group, visits in frame order) per arm, in the
-        order of ``long.visits``."""
-        long = self.long
-        index = pd.Index([str(v) for v in frame.visit_levels])
-        order = index.get_indexer([str(v) for v in long.visits])
-        if len(frame.group_levels) == 1:
-            per_arm = [sigmas[0] for _ in long.arms]
-        else:
-            levels = list(frame.group_levels)
-            per_arm = [sigmas[levels.index(a)] for a in long.arms]
-        return ModelParameters(
-            beta=np.asarray(beta, dtype=float),
-            sigmas=tuple(np.asarray(s)[np.ix_(order, order)] for s in per_arm),
-            theta=np.asarray(theta, dtype=float),
-        )
 
     def _fit_frame(self, frame: ModelFrame, start: np.ndarray | None) -> ModelParameters:
         long = self.long
