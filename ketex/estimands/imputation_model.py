@@ -3,8 +3,10 @@
 The model is fitted by the MMRM engine (:mod:`ketex.models.mmrm`: any covariance
 structure, REML or ML) to the outcomes that are observed and missing at random: values
 after an intercurrent event handled by a non-MAR strategy are left out.  The engine's
-model frame is built once; a resample (jackknife, bootstrap) takes its rows, each
-occurrence of a participant a new subject.  Each participant's mean at every visit is
+model frame is built once; a resample (jackknife, bootstrap) is refitted from the
+participants' statistics by :mod:`ketex.estimands._refit`, warm started from the
+full-data fit, and falls back to the engine on the resample's rows (each occurrence
+of a participant a new subject) should that not converge.  Each participant's mean at every visit is
 predicted twice, in the own arm and in the reference arm.
 """
 
@@ -18,6 +20,7 @@ import patsy
 
 from ketex.errors import DataValidationError
 from ketex.estimands._longdata import LongData
+from ketex.estimands._refit import Refitter
 from ketex.models._design import ModelFrame, build_model_frame
 from ketex.models.mmrm import MMRMControl, fit_model_frame
 
@@ -45,6 +48,7 @@ class ImputationModel:
     frame: ModelFrame  # the engine's frame of all MAR outcomes; subject = participant index
     row_start: np.ndarray  # (n,) first frame row of each participant
     row_count: np.ndarray  # (n,) its number of frame rows
+    refitter: Refitter  # the fast refits to resamples
 
     @classmethod
     def build(
@@ -81,14 +85,28 @@ class ImputationModel:
             frame=frame,
             row_start=row_start,
             row_count=row_count,
+            refitter=Refitter.build(frame, covariance, method, long.visits, long.arms),
         )
 
     def fit(
         self, rows: np.ndarray | None = None, start: np.ndarray | None = None
     ) -> ModelParameters:
-        """Fit to participants ``rows`` (indices, repeats allowed; default: all)."""
+        """Fit to participants ``rows`` (indices, repeats allowed; default: all).
+
+        With ``start`` (the full-data ``theta``) a resample is refitted by Newton steps
+        from it, computing only ``beta`` and the covariance matrices; should they not
+        converge, by the MMRM engine's optimisers, as the full data.
+        """
+        if rows is not None and start is not None:
+            rows = np.asarray(rows)
+            fast = self.refitter.fit(rows, self.long.n_subjects, np.asarray(start, dtype=float))
+            if fast is not None:
+                beta, sigmas, theta = fast
+                return ModelParameters(beta=beta, sigmas=sigmas, theta=theta)
+        return self._fit_frame(self.frame if rows is None else self._subset(rows), start)
+
+    def _fit_frame(self, frame: ModelFrame, start: np.ndarray | None) -> ModelParameters:
         long = self.long
-        frame = self.frame if rows is None else self._subset(np.asarray(rows))
         control = MMRMControl(start=None if start is None else tuple(start))
         result = fit_model_frame(frame, (self.covariance,), self.method, "residual", control)
         beta = result.coef["estimate"].to_numpy(dtype=float)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Patterns", "build_patterns"]
+__all__ = ["Patterns", "SubjectGrams", "build_patterns"]
 
 
 @dataclass(frozen=True)
@@ -109,12 +109,75 @@ def build_patterns(
     )
 
 
+@dataclass(frozen=True)
+class SubjectGrams:
+    """Every subject's own Gram tensor, so that resamples of the subjects (the jackknife,
+    the bootstrap) get their :class:`Patterns` by a weighted sum, without the rows.
+
+    A resample is a count per subject (0 leaves it out, 2 takes it twice, each copy a
+    subject of its own).  The patterns are the full data's; those left empty by a
+    resample are dropped.
+    """
+
+    patterns: Patterns
+    members: tuple[np.ndarray, ...]  # subjects of each pattern
+    grams: tuple[np.ndarray, ...]  # (n_p, packed rows, packed columns) per pattern
+    log_weights: np.ndarray  # sum of log weights of each subject
+
+    @classmethod
+    def build(cls, x, y, weights, subject, visit, group) -> SubjectGrams:
+        """As :func:`build_patterns` (same arguments and row order)."""
+        patterns = build_patterns(x, y, weights, subject, visit, group)
+        n_rows, k = x.shape
+        z = np.empty((n_rows, k + 1))
+        root_w = np.sqrt(weights)
+        z[:, :k] = x * root_w[:, None]
+        z[:, k] = y * root_w
+        row_pattern = patterns.subject_pattern[subject]
+        members, grams = [], []
+        for p, visit_set in enumerate(patterns.visits):
+            t_p = visit_set.size
+            block = z[row_pattern == p].reshape(-1, t_p, k + 1)
+            outer = np.einsum("iak,ibl->iabkl", block, block)
+            grams.append(_pack(outer))
+            members.append(np.flatnonzero(patterns.subject_pattern == p))
+        log_weights = np.bincount(subject, weights=np.log(weights))
+        return cls(patterns, tuple(members), tuple(grams), log_weights)
+
+    def resample(self, counts: np.ndarray) -> Patterns:
+        """The patterns of the resample taking subject ``i`` ``counts[i]`` times."""
+        counts = np.asarray(counts)
+        full = self.patterns
+        kept, grams, n_subjects = [], [], []
+        for p, (members, gram) in enumerate(zip(self.members, self.grams, strict=True)):
+            c = counts[members]
+            total = int(c.sum())
+            if total == 0:
+                continue
+            kept.append(p)
+            grams.append(np.tensordot(c.astype(float), gram, axes=1))
+            n_subjects.append(total)
+        kept = np.asarray(kept, dtype=int)
+        renumber = np.full(full.n_patterns, -1)
+        renumber[kept] = np.arange(kept.size)
+        return Patterns(
+            group=full.group[kept],
+            visits=tuple(full.visits[p] for p in kept),
+            n_subjects=np.asarray(n_subjects),
+            gram=tuple(grams),
+            n_columns=full.n_columns,
+            sum_log_weights=float(counts @ self.log_weights),
+            subject_pattern=np.repeat(renumber[full.subject_pattern], counts),
+        )
+
+
 def _pack(gram: np.ndarray) -> np.ndarray:
-    """``(t, t, K, K)`` Gram tensor to its packed symmetric form (see :class:`Patterns`)."""
-    t, _, size, _ = gram.shape
-    summed = gram + gram.transpose(1, 0, 2, 3)
+    """``(..., t, t, K, K)`` Gram tensors to their packed symmetric form (see
+    :class:`Patterns`)."""
+    t, size = gram.shape[-4], gram.shape[-1]
+    summed = gram + np.swapaxes(gram, -4, -3)
     rows, cols = np.triu_indices(t)
     inner_rows, inner_cols = np.triu_indices(size)
-    packed = summed[rows, cols][:, inner_rows, inner_cols]
-    packed[rows == cols] *= 0.5
+    packed = summed[..., rows, cols, :, :][..., inner_rows, inner_cols]
+    packed[..., rows == cols, :] *= 0.5
     return np.ascontiguousarray(packed)
