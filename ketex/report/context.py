@@ -135,6 +135,23 @@ class AnalysisContext:
             return None
         return self.time_to_event(self.trial.protocol.endpoints.relapse_preset)
 
+    @cached_property
+    def factorial(self):
+        """The factorial analysis of a trial whose arms declare two factors
+        (:func:`ketex.report.factorial_section.factorial_outputs`); None when
+        :func:`~ketex.report.factorial_section.factorial_reason` says why not.
+
+        Returns
+        -------
+        FactorialOutputs or None
+        """
+        from ketex.report.factorial_section import factorial_outputs, factorial_reason
+
+        if factorial_reason(self.trial) is not None:
+            return None
+        with self:
+            return factorial_outputs(self.trial)
+
     def analysis_dataset(self, scale: str | None = None, **options) -> pd.DataFrame:
         """:func:`ketex.analysis_dataset` of the trial, computed once per arguments (a copy)."""
         from ketex.derive.analysis import analysis_dataset

@@ -106,6 +106,7 @@ _STEPS = (
     "Time to relapse: survival table",
     "Table 5: adherence",
     "Safety tables",
+    "Factorial analysis",
     "Figure: mean trajectories",
     "Figure: individual trajectories",
     "Figure: Kaplan-Meier",
@@ -215,6 +216,8 @@ def _write(context: AnalysisContext, out: str | Path, options: ReportOptions,
             figure_items[name] = FigureItem(embed_png(fig, options.html_dpi), caption, name)
         plt.close(fig)
 
+    step()
+    factorial = _factorial_part(context, keep, save, skipped)
     adqs = context.dataset
     step()
     with not_analysed(skipped, "Mean trajectories (figure)"):
@@ -314,7 +317,7 @@ def _write(context: AnalysisContext, out: str | Path, options: ReportOptions,
     plt.close("all")  # the figures of parts left out
     step()
     html_path = out / "report.html"
-    page = _page(trial, made, figure_items, primary, source, tuple(skipped))
+    page = _page(trial, made, figure_items, primary, source, tuple(skipped), factorial)
     for table in made.values():
         files.extend(table.save(table_dir, options.table_formats))
     out.mkdir(parents=True, exist_ok=True)
@@ -322,6 +325,27 @@ def _write(context: AnalysisContext, out: str | Path, options: ReportOptions,
     files.append(html_path)
     progress(total + 1, total, "done")
     return ReportResult(html_path, made, tuple(files), time.perf_counter() - started)
+
+
+def _factorial_part(context: AnalysisContext, keep, save, skipped: list[Skipped]):
+    """The factorial analysis of a trial whose arms declare two factors: its table and
+    figures kept and saved; None (and a line in "Not analysed" when the arms declare
+    factors) otherwise."""
+    from ketex.report.factorial_section import factorial_reason
+
+    reason = factorial_reason(context.trial)
+    if reason is not None:
+        if context.trial.protocol.factors:
+            skipped.append(Skipped("Factorial analysis", reason))
+        return None
+    with not_analysed(skipped, "Factorial analysis"):
+        factorial = context.factorial
+        keep(dataclasses.replace(factorial.table, name="table_factorial"))
+        save(factorial.interaction, "figure_factorial_interaction",
+             factorial.captions["interaction"])
+        save(factorial.forest, "figure_factorial_forest", factorial.captions["forest"])
+        return factorial
+    return None
 
 
 def _safety_tables(trial: Trial, keep: Callable[[ManuscriptTable], ManuscriptTable],
@@ -399,8 +423,48 @@ def _result_tables(context: AnalysisContext, options: ReportOptions, keep, skipp
         skipped.extend(_safety_tables(trial, keep, labels))
     return primary, relapse
 
+def _factor_names(protocol, factorial) -> tuple[str, str]:
+    """The protocol's names of the two factors (``drug``, ``exercise``)."""
+    from ketex.derive.analysis import factor_columns
+
+    names = factor_columns(protocol)
+    return names[factorial.factor_a], names[factorial.factor_b]
+
+
+def _factorial_methods(protocol, factorial) -> str:
+    """The Methods sentence of the factorial analysis."""
+    a, b = _factor_names(protocol, factorial)
+    return (f"Factorial analysis: the primary MMRM with the arm replaced by the factors {a} "
+            f"and {b} and their interaction, {factorial.formula} (the same visits, "
+            f"covariance, estimation and df); reference levels {a} = "
+            f"{factorial.reference_a} and {b} = {factorial.reference_b}. Main effects "
+            "compare the levels of one factor averaged over the other with equal weights; "
+            f"simple effects compare them within each level of the other; the interaction "
+            f"is the difference of the simple effects, at {factorial.visit}; none is "
+            "adjusted for multiplicity.")
+
+
+def _factorial_summary(protocol, data: pd.DataFrame, factorial) -> str:
+    """The key results line of the factorial analysis: main effects and interaction."""
+    a, b = _factor_names(protocol, factorial)
+
+    def effect(r) -> str:
+        return (f"{r['estimate']:.1f} (95% CI {r['ci_low']:.1f} to {r['ci_high']:.1f}), "
+                f"p = {format_p(r['p_value'])}")
+
+    mains = data[data["part"] == "main effect"]
+    named = {factorial.factor_a: a, factorial.factor_b: b}
+    parts = [f"main effect of {named.get(r['factor'], r['factor'])} ({r['contrast']}) "
+             f"{effect(r)}" for _, r in mains.iterrows()]
+    inter = data[data["part"] == "interaction"]
+    if len(inter):
+        parts.append(f"interaction {a} x {b} {effect(inter.iloc[0])}")
+    return f"Factorial analysis at {factorial.visit} (MMRM): " + "; ".join(parts) + "."
+
+
 def _page(trial: Trial, made: dict[str, ManuscriptTable], figs: dict[str, FigureItem],
-          primary_result, source: str | None, skipped: tuple[Skipped, ...] = ()) -> str:
+          primary_result, source: str | None, skipped: tuple[Skipped, ...] = (),
+          factorial=None) -> str:
     from ketex import __version__
 
     protocol = trial.protocol
@@ -435,6 +499,8 @@ def _page(trial: Trial, made: dict[str, ManuscriptTable], figs: dict[str, Figure
             + f"; difference {d['arm']} {d['estimate']:.1f} (95% CI {d['ci_low']:.1f} to "
             f"{d['ci_high']:.1f}), p = {format_p(d['p_value'])}."
         )
+    if factorial is not None and "table_factorial" in made:
+        summary.append(_factorial_summary(protocol, made["table_factorial"].data, factorial))
     ends = made["table3_endpoints"].data if "table3_endpoints" in made else pd.DataFrame(
         columns=["kind"])
     for _, r in ends[ends["kind"] == "risk difference"].iterrows():
@@ -474,6 +540,7 @@ def _page(trial: Trial, made: dict[str, ManuscriptTable], figs: dict[str, Figure
         f"Converged: {fit.converged}." if plan is not None else
         "Primary analysis (study.toml [analysis.primary]): not analysed; the reason is in "
         "the Not analysed section.",
+        *((_factorial_methods(protocol, factorial),) if factorial is not None else ()),
         "Missing data: the MMRM uses every observed visit (valid under missing at random); "
         "binary endpoints are analysed as observed cases unless stated otherwise.",
     )

@@ -103,7 +103,9 @@ def test_each_derivation_and_model_is_computed_once_per_report(runs):
     assert set(names) == set(COMPUTED) | {"mmrm"}
     assert names["primary_analysis"] == 1
     n_subgroups = len(SAMPLES[name].subgroups)
-    assert names["mmrm"] == 1 + n_subgroups  # the primary model and one per subgroup
+    n_factorial = int(name == "factorial")  # the factorial model (the factors for ARM)
+    # the primary model, one per subgroup and the factorial model
+    assert names["mmrm"] == 1 + n_subgroups + n_factorial
     primary = context.primary.plan.formula
     assert [key[0] for kind, key in cached if kind == "mmrm"].count(primary) == 1
     # one analysis dataset per scale Table 1 summarises at baseline
@@ -142,3 +144,16 @@ def test_context_is_read_only_and_serves_copies(sample_trial, tmp_path):
     assert context.computed["analysis_dataset"] == 1
     with pytest.raises(ValueError, match="another trial"):
         write_report(other, tmp_path, context=context)
+
+
+def test_only_the_factorial_sample_has_a_factorial_part(runs):
+    name, trial, context, *_, page, _ = runs
+    if name == "factorial":
+        # the whole plan (fifteen visits): the table and both figures
+        assert '<section id="factorial"><h2>Factorial analysis</h2>' in page
+        for stem in ("figure_factorial_interaction", "figure_factorial_forest"):
+            assert f'<figure id="{stem}">' in page
+        assert context.factorial.table.title in page
+    else:
+        assert context.factorial is None
+        assert "actorial" not in page

@@ -1,0 +1,173 @@
+"""The report's factorial part: on the bundled 2 x 2 factorial it shows the CONSORT-factorial
+table (the numbers of :func:`factorial_outputs`), the interaction plot and the factorial
+forest, numbered in citation order; a trial that declares factors it cannot analyse lists
+the part under "Not analysed"; a trial without factors gets no factorial part.
+
+The plan's fifteen visits are cut to three to keep the fits quick (the full sample's report
+runs in tests/report/test_report_context.py)."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import warnings
+from html.parser import HTMLParser
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import ketex
+from ketex.report.context import AnalysisContext
+from ketex.report.factorial_section import factorial_outputs
+from ketex.report.run import ReportOptions, _factorial_part, write_report
+from ketex.study.protocol import Arm
+
+VISITS = ("WEEK2", "WEEK4", "WEEK12")
+OPTIONS = ReportOptions(table_formats=("csv",), figure_formats=("png",), png_dpi=30,
+                        html_dpi=30, subgroups=())  # fmt: skip
+
+
+def _with_visits(trial, visits):
+    protocol = trial.protocol
+    primary = dataclasses.replace(protocol.analysis.primary, visits=visits)
+    analysis = dataclasses.replace(protocol.analysis, primary=primary)
+    return dataclasses.replace(trial, protocol=dataclasses.replace(protocol, analysis=analysis))
+
+
+@pytest.fixture(scope="module")
+def trial():
+    return _with_visits(ketex.load_trial(ketex.sample_study_path(study="factorial")), VISITS)
+
+
+@pytest.fixture(scope="module")
+def report(trial, tmp_path_factory):
+    with warnings.catch_warnings():
+        # the Cox model of time to relapse: no relapse in the midazolam arms
+        warnings.filterwarnings("ignore", "The log-likelihood converged before",
+                                ketex.errors.ConvergenceWarning)
+        result = write_report(trial, tmp_path_factory.mktemp("factorial"), options=OPTIONS)
+    return result, result.html.read_text(encoding="utf-8")
+
+
+class _Section(HTMLParser):
+    """The text of each table cell and the figure ids of one section of the page."""
+
+    def __init__(self, anchor: str) -> None:
+        super().__init__()
+        self.anchor, self.inside, self.depth = anchor, False, 0
+        self.cells: list[str] = []
+        self.figures: list[str] = []
+        self.text: list[str] = []
+        self._cell: list[str] | None = None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "section":
+            if attrs.get("id") == self.anchor:
+                self.inside = True
+            elif self.inside:
+                self.depth += 1
+        if not self.inside:
+            return
+        if tag in ("td", "th"):
+            self._cell = []
+        elif tag == "figure":
+            self.figures.append(attrs["id"])
+
+    def handle_endtag(self, tag):
+        if tag == "section" and self.inside:
+            if self.depth:
+                self.depth -= 1
+            else:
+                self.inside = False
+        elif tag in ("td", "th") and self._cell is not None:
+            self.cells.append("".join(self._cell).strip())
+            self._cell = None
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell.append(data)
+        elif self.inside:
+            self.text.append(data)
+
+
+def _section(page: str, anchor: str) -> _Section:
+    parser = _Section(anchor)
+    parser.feed(page)
+    return parser
+
+
+def test_the_factorial_table_holds_the_numbers_of_factorial_outputs(trial, report):
+    result, page = report
+    expected = factorial_outputs(trial).table
+    shown = result.tables["table_factorial"]
+    pd.testing.assert_frame_equal(shown.data, expected.data)
+    pd.testing.assert_frame_equal(shown.display, expected.display)
+    assert expected.data["part"].tolist().count("cell") == 4
+    assert np.isfinite(expected.data["estimate"]).all()
+    section = _section(page, "factorial")
+    cells = set(section.cells)
+    for value in expected.display.to_numpy().ravel():
+        if str(value).strip():
+            assert str(value).strip() in cells, value
+    for _, row in expected.data[expected.data["part"] != "cell"].iterrows():
+        assert any(f"{row['estimate']:.1f} ({row['ci_low']:.1f} to " in c for c in cells), row
+    assert (result.html.parent / "tables" / "table_factorial.csv").exists()
+
+
+def test_both_figures_are_shown_and_numbered_in_citation_order(report, check_numbering):
+    result, page = report
+    section = _section(page, "factorial")
+    assert section.figures == ["figure_factorial_interaction", "figure_factorial_forest"]
+    series = check_numbering(page)
+    titles = [c.split(". ", 1)[1] for c in series["Table"]]
+    assert titles.index(result.tables["table_factorial"].title.split(". ", 1)[1]) == 2
+    opening = "".join(section.text)
+    # Table 1 baseline, Table 2 the MMRM, then the factorial table; the figures of the
+    # participants' and the primary sections come before
+    before = len(_section(page, "participants").figures) + len(_section(page, "primary").figures)
+    assert before == 4
+    cited = re.findall(r"\((Table \d+|Figure \d+)\)", opening)
+    assert cited == ["Table 3", f"Figure {before + 1}", f"Figure {before + 2}"]
+    figures = [c for c in series["Figure"] if c.startswith(("Figure 5.", "Figure 6."))]
+    assert "one panel per drug, one line per exercise" in figures[0]
+    assert figures[1].startswith("Figure 6. Factorial effects at WEEK12")
+    for stem in ("figure_factorial_interaction", "figure_factorial_forest"):
+        assert (result.html.parent / "figures" / f"{stem}.png").exists()
+
+
+def test_methods_and_key_results_name_the_model(trial, report):
+    result, page = report
+    data = result.tables["table_factorial"].data
+    assert ("Factorial analysis: the primary MMRM with the arm replaced by the factors drug "
+            "and exercise and their interaction, CHG ~ BASE + (DRUG * EXERCISE) * AVISIT") \
+        in page
+    assert "reference levels drug = midazolam and exercise = stretching" in page
+    interaction = data[data["part"] == "interaction"].iloc[0]
+    assert (f"interaction drug x exercise {interaction['estimate']:.1f} (95% CI "
+            f"{interaction['ci_low']:.1f} to {interaction['ci_high']:.1f})") in page
+    assert '<a href="#factorial">Factorial analysis</a>' in page
+    assert page.index('id="primary"') < page.index('id="factorial"') < page.index(
+        'id="endpoints"')
+
+
+def test_factors_that_cannot_be_analysed_are_listed(trial):
+    # one factor only: the arms keep their drug, the exercise factor is dropped
+    arms = tuple(dataclasses.replace(a, factors=tuple(f for f in a.factors if f[0] == "drug"))
+                 for a in trial.protocol.arms)
+    assert all(isinstance(a, Arm) and len(a.factors) == 1 for a in arms)
+    one = dataclasses.replace(trial, protocol=dataclasses.replace(trial.protocol, arms=arms))
+    skipped, kept, saved = [], [], []
+    out = _factorial_part(AnalysisContext(one), kept.append,
+                          lambda *a: saved.append(a), skipped)  # fmt: skip
+    assert out is None and not kept and not saved
+    assert [str(s) for s in skipped] == [
+        "Factorial analysis: the arms declare 1 factor(s) (drug); the factorial table and "
+        "figures are for two"]
+
+
+def test_a_trial_without_factors_has_no_factorial_part(sample_trial):
+    skipped, kept = [], []
+    assert _factorial_part(AnalysisContext(sample_trial), kept.append, None, skipped) is None
+    assert skipped == [] and kept == []
