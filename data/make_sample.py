@@ -12,7 +12,10 @@ crossed with 12 weeks of aerobic cycling (the trial's programme, 16.1 KKW) or a 
 control (2.3 METs, 5.4 KKW); 40 per cell. Its known synergy: the simulator's exercise
 lengthens the ketamine effect and lowers the relapse hazard (ketamine arms only), and
 ketamine + aerobic exercise has an added -2 MADRS from day 28 (``added_effects``). The
-true course of every participant is in ``truth.csv``.
+control cell, midazolam + stretching (:data:`FACTORIAL_REFERENCE`), is the primary
+analysis's ``reference_arm`` (``[analysis.primary]``), so every comparison of the report
+is with it and the factorial analysis's reference levels are midazolam and stretching.
+The true course of every participant is in ``truth.csv``.
 
 The folder holds the study (``study.toml`` and the five tables, as written by
 :func:`ketex.io.folder.write_trial`), plus ``design.toml`` (the simulator's design, its
@@ -22,6 +25,7 @@ readers ignore those two.
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from pathlib import Path
 
@@ -76,6 +80,8 @@ FACTORIAL_DESIGN = TrialDesign(
     added_effects=(AddedEffectDesign("KET_AEX", -2.0, onset_days=28),),
 )
 FACTORIAL = "sample_factorial"
+#: The factorial's control cell: the reference arm of its primary analysis.
+FACTORIAL_REFERENCE = "MID_STR"
 
 
 def make_sample(root: Path = DATA) -> Trial:
@@ -100,9 +106,18 @@ def write_other_forms(trial: Trial, root: Path) -> None:
     write_sdtm(trial, root / "sample_sdtm", format="csv")
 
 
+def factorial_trial() -> Trial:
+    """The simulated 2 x 2 factorial, its primary analysis compared with the control cell."""
+    trial = simulate_trial(FACTORIAL_DESIGN, seed=FACTORIAL_SEED)
+    protocol = trial.protocol
+    primary = dataclasses.replace(protocol.analysis.primary, reference_arm=FACTORIAL_REFERENCE)
+    analysis = dataclasses.replace(protocol.analysis, primary=primary)
+    return dataclasses.replace(trial, protocol=dataclasses.replace(protocol, analysis=analysis))
+
+
 def make_factorial_sample(root: Path = DATA) -> Trial:
     """Simulate the 2 x 2 factorial sample and write its study folder under ``root``."""
-    trial = simulate_trial(FACTORIAL_DESIGN, seed=FACTORIAL_SEED)
+    trial = factorial_trial()
     folder = write_trial(trial, root / FACTORIAL, format="csv")
     FACTORIAL_DESIGN.write(folder / "design.toml")
     trial.truth.to_csv(folder / "truth.csv", index=False, lineterminator="\n")

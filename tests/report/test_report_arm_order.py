@@ -15,8 +15,8 @@ from ketex.report import analysis, tables
 from ketex.report.context import AnalysisContext
 from ketex.report.figures.consort import consort_counts
 
-# the sample, and the reference its study.toml does not name: the last arm (the control
-# arm of the factorial: midazolam + stretching)
+# the sample, and a reference arm other than the first: the Yale sample's second arm, the
+# factorial's control cell (midazolam + stretching, which its study.toml names)
 REFERENCE = {"yale": "SERIES", "factorial": "MID_STR"}
 
 

@@ -144,6 +144,11 @@ def test_methods_and_key_results_name_the_model(trial, report):
             "and exercise and their interaction, CHG ~ BASE + (DRUG * EXERCISE) * AVISIT") \
         in page
     assert "reference levels drug = midazolam and exercise = stretching" in page
+    # they are the levels of the control cell study.toml names as the reference arm
+    assert trial.protocol.analysis.primary.reference_arm == "MID_STR"
+    mmrm = result.tables["table2_mmrm"].data
+    assert set(mmrm.loc[mmrm["kind"] == "difference", "arm"]) == {
+        "KET_AEX - MID_STR", "KET_STR - MID_STR", "MID_AEX - MID_STR"}
     interaction = data[data["part"] == "interaction"].iloc[0]
     assert (f"interaction drug x exercise {interaction['estimate']:.1f} (95% CI "
             f"{interaction['ci_low']:.1f} to {interaction['ci_high']:.1f})") in page

@@ -28,7 +28,7 @@ def script():
 
 @pytest.fixture(scope="module")
 def fresh(script):
-    return simulate_trial(script.FACTORIAL_DESIGN, seed=script.FACTORIAL_SEED)
+    return script.factorial_trial()
 
 
 @pytest.fixture(scope="module")
@@ -40,6 +40,11 @@ def test_committed_factorial_equals_a_fresh_simulation(script, sample, fresh):
     assert ketex.sample_study_path(study="factorial") == FOLDER
     assert TrialDesign.read(FOLDER / "design.toml") == script.FACTORIAL_DESIGN
     assert sample.differences(fresh) == []
+    # the simulated trial, its primary analysis compared with the control cell
+    simulated = simulate_trial(script.FACTORIAL_DESIGN, seed=script.FACTORIAL_SEED)
+    assert fresh.participants.equals(simulated.participants)
+    assert simulated.protocol.analysis.primary.reference_arm is None
+    assert sample.protocol.analysis.primary.reference_arm == "MID_STR"
     strings = {"participant_id": "string", "arm": "string", "site": "string"}
     committed = pd.read_csv(FOLDER / "truth.csv", dtype=strings)
     pd.testing.assert_frame_equal(committed, fresh.truth, check_exact=False, rtol=1e-12)

@@ -41,6 +41,7 @@ def _factorial(p):
     assert p.factors == {"drug": ("ketamine", "midazolam"), "exercise": ("aerobic", "stretching")}
     assert _roles(p)["MID_STR"] == [("midazolam", "active_placebo")]
     assert p.exercise_for("KET_STR").hrr_fraction == (0.10, 0.30)
+    assert p.analysis.primary.reference_arm == "MID_STR"
 
 
 def _dose_arms(p):
