@@ -107,6 +107,7 @@ _STEPS = (
     "Table 5: adherence",
     "Safety tables",
     "Factorial analysis",
+    "Estimands and sensitivity analyses",
     "Figure: mean trajectories",
     "Figure: individual trajectories",
     "Figure: Kaplan-Meier",
@@ -131,6 +132,7 @@ def write_report(
     progress: Progress | None = None,
     source: str | None = None,
     context: AnalysisContext | None = None,
+    estimands=None,
 ) -> ReportResult:
     """Run the pre-specified analysis and write every table, figure and ``report.html``.
 
@@ -149,6 +151,12 @@ def write_report(
         The trial's analysis context, when you have one already (a notebook): what it
         has computed is not computed again. Default: a new one. Each derived table and
         each model of the report is computed once.
+    estimands : EstimandSpec, str or Path, optional
+        The estimand settings (:func:`ketex.estimand_spec`), or the study folder (or its
+        ``study.toml``) whose ``[estimands]`` table to read (``ketex report`` passes the
+        folder). With them the report has a section "Estimands and sensitivity analyses"
+        (:func:`ketex.estimand_analyses`); without, that section is listed as not
+        analysed.
 
     Returns
     -------
@@ -173,11 +181,12 @@ def write_report(
                          "AnalysisContext(trial) from the trial you report")
     with context:
         return _write(context, out, options or ReportOptions(), progress or _quiet, source,
-                      started)
+                      started, estimands)
 
 
 def _write(context: AnalysisContext, out: str | Path, options: ReportOptions,
-           progress: Progress, source: str | None, started: float) -> ReportResult:
+           progress: Progress, source: str | None, started: float,
+           estimands=None) -> ReportResult:
     """:func:`write_report` with the context entered."""
     trial = context.trial
     out = Path(out)
@@ -218,6 +227,8 @@ def _write(context: AnalysisContext, out: str | Path, options: ReportOptions,
 
     step()
     factorial = _factorial_part(context, keep, save, skipped)
+    step()
+    estimand = _estimands_part(context, estimands, primary, keep, save, skipped)
     adqs = context.dataset
     step()
     with not_analysed(skipped, "Mean trajectories (figure)"):
@@ -317,7 +328,8 @@ def _write(context: AnalysisContext, out: str | Path, options: ReportOptions,
     plt.close("all")  # the figures of parts left out
     step()
     html_path = out / "report.html"
-    page = _page(trial, made, figure_items, primary, source, tuple(skipped), factorial)
+    page = _page(trial, made, figure_items, primary, source, tuple(skipped), factorial,
+                 estimand)
     for table in made.values():
         files.extend(table.save(table_dir, options.table_formats))
     out.mkdir(parents=True, exist_ok=True)
@@ -346,6 +358,47 @@ def _factorial_part(context: AnalysisContext, keep, save, skipped: list[Skipped]
         save(factorial.forest, "figure_factorial_forest", factorial.captions["forest"])
         return factorial
     return None
+
+
+def _estimands_part(context: AnalysisContext, estimands, primary, keep, save,
+                    skipped: list[Skipped]):
+    """The estimand analyses of ``[estimands]``: the ICE and sensitivity tables kept, the
+    tipping-point figure saved; None (and a line in "Not analysed") without them."""
+    from ketex.estimands.analyses import estimand_analyses
+    from ketex.report.estimands_section import estimand_spec_of, ice_table, sensitivity_table
+    from ketex.report.figures.tipping import plot_tipping_point
+
+    part = "Estimands and sensitivity analyses"
+    spec = estimand_spec_of(context.trial, estimands)
+    if spec is None:
+        skipped.append(Skipped(part, "no [estimands] table in study.toml"))
+        return None
+    with not_analysed(skipped, part):
+        with context:
+            analyses = estimand_analyses(context.trial, spec)
+        outcome = f"{context.trial.protocol.primary_scale} change from baseline"
+        if primary is not None and primary.plan.outcome != "CHG":
+            outcome = f"{primary.plan.scale} score"
+        keep(ice_table(analyses, context.trial, context.labels))
+        keep(sensitivity_table(analyses, primary.contrast if primary is not None else None,
+                               outcome=outcome))  # fmt: skip
+        if analyses.tipping_grid is not None:
+            ax = plot_tipping_point(analyses)
+            save(ax, "figure_tipping_point", _tipping_caption(analyses))
+        return analyses
+    return None
+
+
+def _tipping_caption(analyses) -> str:
+    """The caption of the tipping-point figure."""
+    spec = analyses.spec
+    point = ("the conclusion does not change on the grid" if analyses.tipping_point is None
+             else f"the conclusion changes at delta = {analyses.tipping_point:.2f}")
+    return (f"Tipping-point analysis at {analyses.primary_visit}: the difference "
+            f"{analyses.tipping_contrast} (95% CI) of the estimand analysis when delta is "
+            f"added to every imputed value of arm {spec.tipping_arm} (deltas "
+            f"{', '.join(f'{d:g}' for d in spec.tipping_deltas)}); filled markers: "
+            f"significant at alpha = {spec.alpha:g}; {point}.")
 
 
 def _safety_tables(trial: Trial, keep: Callable[[ManuscriptTable], ManuscriptTable],
@@ -462,9 +515,25 @@ def _factorial_summary(protocol, data: pd.DataFrame, factorial) -> str:
     return f"Factorial analysis at {factorial.visit} (MMRM): " + "; ".join(parts) + "."
 
 
+def _estimands_methods(analyses) -> str:
+    """The Methods sentence of the estimand analyses."""
+    from ketex.report.estimands_section import _METHODS
+
+    spec = analyses.spec
+    strategies = "; ".join(f"{reason}: {s}" for reason, s in spec.strategies.items())
+    return (f"Estimands (study.toml [estimands]): intercurrent events handled as {strategies}; "
+            f"references {', '.join(f'{a} -> {r}' for a, r in spec.references.items())}; "
+            f"{_METHODS.get(spec.method, spec.method)}, imputation model {spec.formula}, "
+            f"visits {', '.join(analyses.visits)}"
+            + (f"; sensitivity analyses with every non-MAR strategy replaced by "
+               f"{', '.join(spec.sensitivity)}" if spec.sensitivity else "")
+            + (f"; tipping point over deltas added to arm {spec.tipping_arm}"
+               if analyses.tipping_grid is not None else "") + ".")
+
+
 def _page(trial: Trial, made: dict[str, ManuscriptTable], figs: dict[str, FigureItem],
           primary_result, source: str | None, skipped: tuple[Skipped, ...] = (),
-          factorial=None) -> str:
+          factorial=None, estimand=None) -> str:
     from ketex import __version__
 
     protocol = trial.protocol
@@ -541,6 +610,7 @@ def _page(trial: Trial, made: dict[str, ManuscriptTable], figs: dict[str, Figure
         "Primary analysis (study.toml [analysis.primary]): not analysed; the reason is in "
         "the Not analysed section.",
         *((_factorial_methods(protocol, factorial),) if factorial is not None else ()),
+        *((_estimands_methods(estimand),) if estimand is not None else ()),
         "Missing data: the MMRM uses every observed visit (valid under missing at random); "
         "binary endpoints are analysed as observed cases unless stated otherwise.",
     )
