@@ -578,7 +578,7 @@ def _page(trial: Trial, made: dict[str, ManuscriptTable], figs: dict[str, Figure
                        f"{100 * r['ci_low']:.1f} to {100 * r['ci_high']:.1f}).")
     if "table4_survival" in made:
         s = made["table4_survival"].data
-        hr = s[s["kind"] == "hazard ratio"]
+        hr = s[(s["kind"] == "hazard ratio") & s["estimate"].notna()]
         if len(hr):
             h = hr.iloc[0]
             summary.append(f"Time to relapse: hazard ratio {h['group']} {h['estimate']:.2f} "

@@ -900,7 +900,9 @@ def survival_table(
         comparison = f"{arm} - {order[0]}"
         hr_text = "1 (reference)" if arm == order[0] else (
             f"{hr.loc[comparison, 'hazard_ratio']:.2f} ({hr.loc[comparison, 'ci_low']:.2f} to "
-            f"{hr.loc[comparison, 'ci_high']:.2f})" if comparison in hr.index else "")
+            f"{hr.loc[comparison, 'ci_high']:.2f})" if comparison in hr.index
+            and pd.notna(hr.loc[comparison, "hazard_ratio"]) else
+            "not estimable" if comparison in hr.index else "")
         display_rows.append({
             "Arm": labels.get(arm, arm),
             "N": str(r["n"]),
@@ -908,8 +910,9 @@ def survival_table(
             if r["n"] else "0",
             "Median, days (95% CI)": _median_text(r),
             "Hazard ratio (95% CI)": hr_text,
-            "p": "" if arm == order[0] else format_p(
-                hr.loc[comparison, "p_value"]) if comparison in hr.index else "",
+            "p": "" if arm == order[0] or comparison not in hr.index
+            or pd.isna(hr.loc[comparison, "p_value"]) else format_p(hr.loc[comparison,
+                                                                            "p_value"]),
         })  # fmt: skip
     level = f"{100 * conf_level:g}%"
     notes = (
@@ -917,6 +920,8 @@ def survival_table(
         "NR: not reached.",
         f"Hazard ratio from a Cox model with arm as the only covariate (Efron ties), {level} "
         f"Wald CI and p; log-rank p = {format_p(logrank_p)}.",
+        *(("Not estimable: the arm or the reference arm has no event (the Cox "
+           "likelihood has no maximum).",) if hazard["hazard_ratio"].isna().any() else ()),
     )
     return ManuscriptTable(table, pd.DataFrame(display_rows), f"Table 4. {title}", notes,
                            "table4_survival")  # fmt: skip

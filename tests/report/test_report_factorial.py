@@ -176,3 +176,18 @@ def test_a_trial_without_factors_has_no_factorial_part(sample_trial):
     skipped, kept = [], []
     assert _factorial_part(AnalysisContext(sample_trial), kept.append, None, skipped) is None
     assert skipped == [] and kept == []
+
+
+def test_hazard_ratios_against_an_arm_without_relapse_are_not_estimable(report):
+    # no relapse in the midazolam arms (the reference, midazolam + stretching, included):
+    # the Cox likelihood has no maximum, so no number is printed (not 2e9 with CI 0 to inf)
+    result, page = report
+    survival = result.tables["table4_survival"]
+    events = survival.data[survival.data["kind"] == "median"].set_index("group")["events"]
+    assert events["MID_STR"] == events["MID_AEX"] == 0 and events["KET_AEX"] > 0
+    hr = survival.data[survival.data["kind"] == "hazard ratio"]
+    assert hr["group"].tolist() == ["KET_AEX - MID_STR", "KET_STR - MID_STR",
+                                    "MID_AEX - MID_STR"]
+    assert hr[["estimate", "ci_low", "ci_high", "p_value"]].isna().all().all()
+    assert survival.display["Hazard ratio (95% CI)"].tolist()[1:] == ["not estimable"] * 3
+    assert "Time to relapse: hazard ratio" not in page and " to inf)" not in page
