@@ -16,7 +16,7 @@ import pandas as pd
 from ketex.report._table import ManuscriptTable, format_p
 
 __all__ = ["ICE_TABLE_COLUMNS", "SENSITIVITY_TABLE_COLUMNS", "estimand_spec_of", "ice_table",
-           "sensitivity_table"]
+           "methods_sentence", "sensitivity_table", "tipping_caption"]
 
 #: Columns of ``ice_table(...).data``.
 ICE_TABLE_COLUMNS = ("arm", "ice_type", "strategy", "n", "N")
@@ -145,3 +145,29 @@ def sensitivity_table(analyses, primary_contrast: pd.DataFrame | None = None,
     return ManuscriptTable(data, display, f"{outcome} at {visit}: primary analysis and "
                            "sensitivity analyses under other missing-data assumptions",
                            notes, "table_estimand_sensitivity")
+
+
+def methods_sentence(analyses) -> str:
+    """The report's Methods sentence of the estimand analyses."""
+    spec = analyses.spec
+    strategies = "; ".join(f"{reason}: {s}" for reason, s in spec.strategies.items())
+    return (f"Estimands (study.toml [estimands]): intercurrent events handled as {strategies}; "
+            f"references {', '.join(f'{a} -> {r}' for a, r in spec.references.items())}; "
+            f"{_METHODS.get(spec.method, spec.method)}, imputation model {spec.formula}, "
+            f"visits {', '.join(analyses.visits)}"
+            + (f"; sensitivity analyses with every non-MAR strategy replaced by "
+               f"{', '.join(spec.sensitivity)}" if spec.sensitivity else "")
+            + (f"; tipping point over deltas added to arm {spec.tipping_arm}"
+               if analyses.tipping_grid is not None else "") + ".")
+
+
+def tipping_caption(analyses) -> str:
+    """The caption of the report's tipping-point figure."""
+    spec = analyses.spec
+    point = ("the conclusion does not change on the grid" if analyses.tipping_point is None
+             else f"the conclusion changes at delta = {analyses.tipping_point:.2f}")
+    return (f"Tipping-point analysis at {analyses.primary_visit}: the difference "
+            f"{analyses.tipping_contrast} (95% CI) of the estimand analysis when delta is "
+            f"added to every imputed value of arm {spec.tipping_arm} (deltas "
+            f"{', '.join(f'{d:g}' for d in spec.tipping_deltas)}); filled markers: "
+            f"significant at alpha = {spec.alpha:g}; {point}.")

@@ -365,7 +365,12 @@ def _estimands_part(context: AnalysisContext, estimands, primary, keep, save,
     """The estimand analyses of ``[estimands]``: the ICE and sensitivity tables kept, the
     tipping-point figure saved; None (and a line in "Not analysed") without them."""
     from ketex.estimands.analyses import estimand_analyses
-    from ketex.report.estimands_section import estimand_spec_of, ice_table, sensitivity_table
+    from ketex.report.estimands_section import (
+        estimand_spec_of,
+        ice_table,
+        sensitivity_table,
+        tipping_caption,
+    )
     from ketex.report.figures.tipping import plot_tipping_point
 
     part = "Estimands and sensitivity analyses"
@@ -384,21 +389,9 @@ def _estimands_part(context: AnalysisContext, estimands, primary, keep, save,
                                outcome=outcome))  # fmt: skip
         if analyses.tipping_grid is not None:
             ax = plot_tipping_point(analyses)
-            save(ax, "figure_tipping_point", _tipping_caption(analyses))
+            save(ax, "figure_tipping_point", tipping_caption(analyses))
         return analyses
     return None
-
-
-def _tipping_caption(analyses) -> str:
-    """The caption of the tipping-point figure."""
-    spec = analyses.spec
-    point = ("the conclusion does not change on the grid" if analyses.tipping_point is None
-             else f"the conclusion changes at delta = {analyses.tipping_point:.2f}")
-    return (f"Tipping-point analysis at {analyses.primary_visit}: the difference "
-            f"{analyses.tipping_contrast} (95% CI) of the estimand analysis when delta is "
-            f"added to every imputed value of arm {spec.tipping_arm} (deltas "
-            f"{', '.join(f'{d:g}' for d in spec.tipping_deltas)}); filled markers: "
-            f"significant at alpha = {spec.alpha:g}; {point}.")
 
 
 def _safety_tables(trial: Trial, keep: Callable[[ManuscriptTable], ManuscriptTable],
@@ -515,26 +508,11 @@ def _factorial_summary(protocol, data: pd.DataFrame, factorial) -> str:
     return f"Factorial analysis at {factorial.visit} (MMRM): " + "; ".join(parts) + "."
 
 
-def _estimands_methods(analyses) -> str:
-    """The Methods sentence of the estimand analyses."""
-    from ketex.report.estimands_section import _METHODS
-
-    spec = analyses.spec
-    strategies = "; ".join(f"{reason}: {s}" for reason, s in spec.strategies.items())
-    return (f"Estimands (study.toml [estimands]): intercurrent events handled as {strategies}; "
-            f"references {', '.join(f'{a} -> {r}' for a, r in spec.references.items())}; "
-            f"{_METHODS.get(spec.method, spec.method)}, imputation model {spec.formula}, "
-            f"visits {', '.join(analyses.visits)}"
-            + (f"; sensitivity analyses with every non-MAR strategy replaced by "
-               f"{', '.join(spec.sensitivity)}" if spec.sensitivity else "")
-            + (f"; tipping point over deltas added to arm {spec.tipping_arm}"
-               if analyses.tipping_grid is not None else "") + ".")
-
-
 def _page(trial: Trial, made: dict[str, ManuscriptTable], figs: dict[str, FigureItem],
           primary_result, source: str | None, skipped: tuple[Skipped, ...] = (),
           factorial=None, estimand=None) -> str:
     from ketex import __version__
+    from ketex.report.estimands_section import methods_sentence
 
     protocol = trial.protocol
     settings = protocol.endpoints
@@ -610,7 +588,7 @@ def _page(trial: Trial, made: dict[str, ManuscriptTable], figs: dict[str, Figure
         "Primary analysis (study.toml [analysis.primary]): not analysed; the reason is in "
         "the Not analysed section.",
         *((_factorial_methods(protocol, factorial),) if factorial is not None else ()),
-        *((_estimands_methods(estimand),) if estimand is not None else ()),
+        *((methods_sentence(estimand),) if estimand is not None else ()),
         "Missing data: the MMRM uses every observed visit (valid under missing at random); "
         "binary endpoints are analysed as observed cases unless stated otherwise.",
     )
