@@ -156,3 +156,16 @@ def test_every_model_result_takes_adjust(three_arms):
         _check(out, "visit")
         assert "p_value_adjusted" not in fit.contrast("arm", by="visit", method="trt_vs_ctrl",
                                                       reference="CTRL")
+
+
+def test_the_mmrm_guide_multi_arm_example_runs_and_prints_what_the_page_says():
+    import doctest
+    from pathlib import Path
+
+    page = (Path(__file__).resolve().parents[2] / "docs" / "mmrm.md").read_text()
+    section = page[page.index("## Multi-arm trials"):page.index("## Factorial trials")]
+    flags = doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS
+    test = doctest.DocTestParser().get_doctest(section, {}, "mmrm.md", "docs/mmrm.md", 0)
+    result = doctest.DocTestRunner(optionflags=flags).run(test)
+    assert result.attempted >= 8
+    assert result.failed == 0, "docs/mmrm.md 'Multi-arm trials' failed (run with -s to see)"
