@@ -12,6 +12,7 @@ from scipy import stats
 from ketex.models._design import ModelFrame
 from ketex.models._gee_engine import Family, Fit, WorkingCorrelation
 from ketex.models.lsmeans import ReferenceGrid
+from ketex.models.multiplicity import adjust_contrasts
 from ketex.models.result import _as_list, _pairs
 
 __all__ = ["GEEResult", "VCOV_TYPES"]
@@ -297,6 +298,7 @@ class GEEResult:
         method: str = "revpairwise",
         reference=None,
         weights: str = "equal",
+        adjust: str | None = None,
     ) -> pd.DataFrame:
         """Differences of reference-grid means on the link scale: log odds ratios.
 
@@ -310,6 +312,9 @@ class GEEResult:
             ``reference``.
         reference : optional
             Control level for ``trt_vs_ctrl`` (default: the first level).
+        adjust : {None, "dunnett", "holm", "bonferroni", "none"}
+            Multiplicity adjustment within each ``by`` level, as
+            :meth:`ketex.MMRMResult.contrast` (on the link scale).
 
         Returns
         -------
@@ -317,12 +322,17 @@ class GEEResult:
             ``by..., contrast, estimate, se, df, statistic, p_value, ci_low, ci_high``,
             then ``odds_ratio, or_ci_low, or_ci_high`` (binomial) or ``rate_ratio,
             rr_ci_low, rr_ci_high`` (Poisson): population-averaged ratios, as
-            ``pairs(emmeans(fit, ~ arm | visit), reverse = TRUE)``.
+            ``pairs(emmeans(fit, ~ arm | visit), reverse = TRUE)``; with ``adjust``
+            also ``adjust, p_value_adjusted, ci_low_adjusted, ci_high_adjusted``.
         """
         names, by_rows, rows = self._pair_rows(specs, by, method, reference, weights)
-        table = _wald(np.vstack(rows), self._beta, self._vcov, self.df, self.conf_level)
-        table = self._label(table, names, by_rows, _as_list(by))
-        return _with_ratios(table, self.link)
+        matrix = np.vstack(rows)
+        table = _wald(matrix, self._beta, self._vcov, self.df, self.conf_level)
+        table = _with_ratios(self._label(table, names, by_rows, _as_list(by)), self.link)
+        if adjust is None:
+            return table
+        return adjust_contrasts(table, matrix @ self._vcov @ matrix.T, by_rows, adjust,
+                                self.conf_level)
 
     def probability_differences(
         self,

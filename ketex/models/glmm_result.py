@@ -14,6 +14,7 @@ from ketex.models._glmm_likelihood import GLMMLikelihood
 from ketex.models._grouped_frame import GroupedFrame
 from ketex.models._inference import Inference
 from ketex.models.lsmeans import ReferenceGrid
+from ketex.models.multiplicity import adjust_contrasts
 from ketex.models.quadrature import gauss_hermite
 from ketex.models.result import _as_list, _pairs
 
@@ -374,6 +375,7 @@ class GLMMResult:
         method: str = "revpairwise",
         reference=None,
         weights: str = "equal",
+        adjust: str | None = None,
     ) -> pd.DataFrame:
         """Differences of reference-grid means on the link scale: log odds ratios.
 
@@ -385,6 +387,10 @@ class GLMMResult:
             As :meth:`ketex.MMRMResult.contrast`.
         reference : optional
             Control level for ``trt_vs_ctrl``.
+        adjust : {None, "dunnett", "holm", "bonferroni", "none"}
+            Multiplicity adjustment within each ``by`` level, as
+            :meth:`ketex.MMRMResult.contrast` (on the link scale); adds ``adjust,
+            p_value_adjusted, ci_low_adjusted, ci_high_adjusted``.
 
         Returns
         -------
@@ -410,13 +416,17 @@ class GLMMResult:
                 by_rows.append(key)
         if not rows:
             raise ValueError("No contrast to compute: the specs have a single level.")
-        table = self._inference.t_tests(np.vstack(rows))
+        matrix = np.vstack(rows)
+        table = self._inference.t_tests(matrix)
         table.insert(0, "contrast", names)
         for position, name in enumerate(by_list):
             table.insert(position, name, [k[position] for k in by_rows])
         if self.link in _RATIO_COLUMNS:
             _add_ratios(table, self.link)
-        return table
+        if adjust is None:
+            return table
+        return adjust_contrasts(table, matrix @ self._inference.beta_vcov @ matrix.T, by_rows,
+                                adjust, self._inference.confidence_level)
 
     def summary(self) -> str:
         """A short text summary."""

@@ -12,6 +12,7 @@ from ketex.models._design import ModelFrame
 from ketex.models._inference import Inference
 from ketex.models.covariance import CovarianceStructure
 from ketex.models.lsmeans import ReferenceGrid
+from ketex.models.multiplicity import adjust_contrasts
 
 __all__ = ["MMRMResult"]
 
@@ -206,8 +207,9 @@ class MMRMResult:
         method: str = "revpairwise",
         reference=None,
         weights: str = "equal",
+        adjust: str | None = None,
     ) -> pd.DataFrame:
-        """Differences of LS-means with df, CI and p-values (no multiplicity adjustment).
+        """Differences of LS-means with df, CI and p-values, optionally multiplicity-adjusted.
 
         Parameters
         ----------
@@ -219,11 +221,36 @@ class MMRMResult:
             ``trt_vs_ctrl``: every other level minus ``reference``.
         reference : optional
             Control level for ``trt_vs_ctrl`` (default: the first level).
+        adjust : {None, "dunnett", "holm", "bonferroni", "none"}
+            Multiplicity adjustment within each ``by`` level (the family): ``"dunnett"``
+            is emmeans's ``adjust = "mvt"`` (multivariate t with the contrasts'
+            correlation; simultaneous intervals), ``"holm"`` the step-down procedure,
+            ``"bonferroni"``; see :mod:`ketex.models.multiplicity`. None (default): the
+            unadjusted table without the extra columns.
 
         Returns
         -------
         pandas.DataFrame
-            ``by..., contrast, estimate, se, df, statistic, p_value, ci_low, ci_high``.
+            ``by..., contrast, estimate, se, df, statistic, p_value, ci_low, ci_high``;
+            with ``adjust`` also ``adjust, p_value_adjusted, ci_low_adjusted,
+            ci_high_adjusted`` (``p_value`` and ``ci_*`` stay unadjusted).
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> from ketex.models import mmrm
+        >>> rng = np.random.default_rng(5)
+        >>> d = pd.DataFrame({"id": np.repeat(np.arange(60), 2),
+        ...                   "visit": np.tile(["W1", "W2"], 60),
+        ...                   "arm": np.repeat(np.tile(["CTRL", "A", "B"], 20), 2)})
+        >>> d["y"] = rng.normal(size=120) - 1.0 * (d["arm"] == "A")
+        >>> fit = mmrm(d, "y ~ arm * visit", subject="id", visit="visit")
+        >>> out = fit.contrast("arm", by="visit", method="trt_vs_ctrl", reference="CTRL",
+        ...                    adjust="dunnett")
+        >>> out[["visit", "contrast", "adjust"]].values.tolist()[:2]
+        [['W1', 'A - CTRL', 'dunnett'], ['W1', 'B - CTRL', 'dunnett']]
+        >>> bool((out["p_value_adjusted"] >= out["p_value"]).all())
+        True
         """
         specs_list, by_list = _as_list(specs), _as_list(by)
         grid = self._grid()
@@ -244,11 +271,17 @@ class MMRMResult:
                 by_rows.append(key)
         if not rows:
             raise ValueError("No contrast to compute: the specs have a single level.")
-        table = self._inference.t_tests(np.vstack(rows))
+        matrix = np.vstack(rows)
+        table = self._inference.t_tests(matrix)
         table.insert(0, "contrast", names)
         for position, name in enumerate(by_list):
             table.insert(position, name, [k[position] for k in by_rows])
-        return table
+        if adjust is None:
+            return table
+        return adjust_contrasts(
+            table, matrix @ self._inference.beta_vcov @ matrix.T, by_rows, adjust,
+            self._inference.confidence_level,
+        )
 
     def anova(self) -> pd.DataFrame:
         """Type III F tests of each model term (SAS Type 3 Tests of Fixed Effects).
