@@ -20,6 +20,7 @@ where ``H`` is ``r r'`` (ML) or ``r r' + X Phi X'`` (REML), ``Phi = A^-1``,
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -78,9 +79,9 @@ class Likelihood:
         self.n_obs = n_obs
         self.constant = (n_obs - (self.k if self.reml else 0)) * _LOG_2PI
         # index pairs of the packed Gram tensors (see Patterns.gram)
-        self._pairs = tuple(np.triu_indices(v.size) for v in patterns.visits)
+        self._pairs = tuple(_triu_indices(v.size) for v in patterns.visits)
         self._blocks = tuple(np.ix_(v, v) for v in patterns.visits)
-        self._inner = np.triu_indices(self.k + 1)
+        self._inner = _triu_indices(self.k + 1)
         self._inner_weight = np.where(self._inner[0] == self._inner[1], 1.0, 2.0)
 
     def _unpack(self, packed: np.ndarray) -> np.ndarray:
@@ -267,8 +268,18 @@ def _cholesky_parts(matrix: np.ndarray):
     lower, info = dpotri(chol, lower=1)
     if info != 0:
         return None, None, None
-    inverse = np.tril(lower) + np.tril(lower, -1).T
-    return chol, inverse, logdet
+    upper = _triu_indices(lower.shape[0], 1)
+    lower[upper] = lower.T[upper]  # potri fills the lower triangle only
+    return chol, lower, logdet
+
+
+@functools.lru_cache(maxsize=64)
+def _triu_indices(size: int, offset: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """``numpy.triu_indices(size, offset)``, made once per size (read-only)."""
+    rows, cols = np.triu_indices(size, offset)
+    rows.flags.writeable = False
+    cols.flags.writeable = False
+    return rows, cols
 
 
 def _symmetric_from_pairs(packed: np.ndarray, rows, cols, size: int) -> np.ndarray:
