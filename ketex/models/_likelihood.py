@@ -20,10 +20,11 @@ where ``H`` is ``r r'`` (ML) or ``r r' + X Phi X'`` (REML), ``Phi = A^-1``,
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.linalg import LinAlgError, cho_solve, cholesky
+from scipy.linalg.lapack import dpotrf, dpotri, dpotrs
 
 from ketex.models._patterns import Patterns
 from ketex.models.covariance import CovarianceStructure
@@ -78,8 +79,9 @@ class Likelihood:
         self.n_obs = n_obs
         self.constant = (n_obs - (self.k if self.reml else 0)) * _LOG_2PI
         # index pairs of the packed Gram tensors (see Patterns.gram)
-        self._pairs = tuple(np.triu_indices(v.size) for v in patterns.visits)
-        self._inner = np.triu_indices(self.k + 1)
+        self._pairs = tuple(_triu_indices(v.size) for v in patterns.visits)
+        self._blocks = tuple(np.ix_(v, v) for v in patterns.visits)
+        self._inner = _triu_indices(self.k + 1)
         self._inner_weight = np.where(self._inner[0] == self._inner[1], 1.0, 2.0)
 
     def _unpack(self, packed: np.ndarray) -> np.ndarray:
@@ -100,15 +102,15 @@ class Likelihood:
 
     def _factorise(self, covariances):
         """Inverse and log-determinant of every pattern's covariance (None if not PD)."""
+        if not all(np.all(np.isfinite(c[0])) for c in covariances):
+            return None, None
         inverses, logdets = [], []
-        for g, visits in zip(self.patterns.group, self.patterns.visits, strict=True):
-            block = covariances[g][0][np.ix_(visits, visits)]
-            try:
-                chol = cholesky(block, lower=True, check_finite=True)
-            except (LinAlgError, ValueError):
+        for g, block in zip(self.patterns.group, self._blocks, strict=True):
+            _, inverse, logdet = _cholesky_parts(covariances[g][0][block])
+            if inverse is None:
                 return None, None
-            inverses.append(cho_solve((chol, True), np.eye(visits.size)))
-            logdets.append(2.0 * np.sum(np.log(np.diag(chol))))
+            inverses.append(inverse)
+            logdets.append(logdet)
         return inverses, np.asarray(logdets)
 
     # -------------------------------------------------------------- evaluate
@@ -127,20 +129,19 @@ class Likelihood:
         for inverse, gram, (rows, cols) in zip(inverses, pats.gram, self._pairs, strict=True):
             total += inverse[rows, cols] @ gram
         total = self._unpack(total)
-        try:
-            chol_a = cholesky(total[:k, :k], lower=True)
-        except (LinAlgError, ValueError):
+        if not np.all(np.isfinite(total)):
             return Evaluation(objective=np.inf)
-        beta = cho_solve((chol_a, True), total[:k, k])
-        phi = cho_solve((chol_a, True), np.eye(k))
-        phi = 0.5 * (phi + phi.T)
+        chol_a, phi, logdet_a = _cholesky_parts(total[:k, :k])
+        if phi is None:
+            return Evaluation(objective=np.inf)
+        beta = dpotrs(chol_a, total[:k, k], lower=1)[0]
         weighted_rss = total[k, k] - total[:k, k] @ beta
         objective = (
             self.constant
             + float(pats.n_subjects @ logdets)
             - pats.sum_log_weights
             + weighted_rss
-            + (2.0 * np.sum(np.log(np.diag(chol_a))) if self.reml else 0.0)
+            + (logdet_a if self.reml else 0.0)
         )
         sigmas = tuple(c[0] for c in covariances)
         if order == 0:
@@ -155,13 +156,20 @@ class Likelihood:
         t = [s.n_visits for s in self.structures]
         w_by_group = [np.zeros((tg, tg)) for tg in t]
         h_blocks = []
-        for g, visits, n, inverse, gram, (rows, cols) in zip(
-            pats.group, pats.visits, pats.n_subjects, inverses, pats.gram, self._pairs, strict=True
+        for g, visits, block, n, inverse, gram, (rows, cols) in zip(
+            pats.group,
+            pats.visits,
+            self._blocks,
+            pats.n_subjects,
+            inverses,
+            pats.gram,
+            self._pairs,
+            strict=True,
         ):
             h_packed = gram @ quad_packed
             h_p = _symmetric_from_pairs(h_packed, rows, cols, visits.size)
             h_blocks.append(h_p)
-            w_by_group[g][np.ix_(visits, visits)] += n * inverse - inverse @ h_p @ inverse
+            w_by_group[g][block] += n * inverse - inverse @ h_p @ inverse
         gradient = np.concatenate(
             [
                 np.einsum("jab,ab->j", cov[1], w)
@@ -182,9 +190,9 @@ class Likelihood:
         contracted = np.zeros((m, pats.gram[0].shape[1]))
         for g, sl in enumerate(self.slices):
             hessian[sl, sl] += np.einsum("jkab,ab->jk", covariances[g][2], w_by_group[g])
-        for g, visits, n, inverse, h_p, gram, (rows, cols) in zip(
+        for g, block, n, inverse, h_p, gram, (rows, cols) in zip(
             pats.group,
-            pats.visits,
+            self._blocks,
             pats.n_subjects,
             inverses,
             h_blocks,
@@ -193,8 +201,8 @@ class Likelihood:
             strict=True,
         ):
             sl = self.slices[g]
-            sigma_p = covariances[g][0][np.ix_(visits, visits)]
-            d1 = covariances[g][1][:, visits][:, :, visits]
+            sigma_p = covariances[g][0][block]
+            d1 = covariances[g][1][(slice(None), *block)]
             t_mat = inverse @ (2.0 * h_p - n * sigma_p) @ inverse
             d1_inv = d1 @ inverse
             hessian[sl, sl] += np.einsum("jac,kca->jk", d1_inv, d1 @ t_mat)
@@ -246,6 +254,32 @@ class Likelihood:
                 middle -= 0.25 * inverse @ np.einsum("jk,jkab->ab", w, d2) @ inverse
             total += (0.5 * (middle + middle.T))[rows, cols] @ gram
         return self._unpack(total)[:k, :k]
+
+
+def _cholesky_parts(matrix: np.ndarray):
+    """Lower Cholesky factor (upper triangle not cleared), inverse and log-determinant
+    of a symmetric matrix (its lower triangle), by LAPACK ``potrf``/``potri`` called
+    directly (these matrices are small and many); ``(None, None, None)`` when it is not
+    positive definite.  ``matrix`` must be finite."""
+    chol, info = dpotrf(matrix, lower=1, clean=0)
+    if info != 0:
+        return None, None, None
+    logdet = 2.0 * float(np.sum(np.log(np.diagonal(chol))))
+    lower, info = dpotri(chol, lower=1)
+    if info != 0:
+        return None, None, None
+    upper = _triu_indices(lower.shape[0], 1)
+    lower[upper] = lower.T[upper]  # potri fills the lower triangle only
+    return chol, lower, logdet
+
+
+@functools.lru_cache(maxsize=64)
+def _triu_indices(size: int, offset: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """``numpy.triu_indices(size, offset)``, made once per size (read-only)."""
+    rows, cols = np.triu_indices(size, offset)
+    rows.flags.writeable = False
+    cols.flags.writeable = False
+    return rows, cols
 
 
 def _symmetric_from_pairs(packed: np.ndarray, rows, cols, size: int) -> np.ndarray:
