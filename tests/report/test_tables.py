@@ -224,6 +224,8 @@ def test_endpoint_table_prints_the_nnt_rounded_up_and_keeps_it_unrounded_in_data
         kind, value = unrounded.split(" (")[0].split(" ")
         if kind != "no":
             assert cell.startswith(f"{kind} {math.ceil(float(value) - 1e-9)} ")
+    if any("\u221e" in cell for cell in printed):
+        assert "$\\infty$" in t.to_latex() and "\u221e" not in t.to_latex()
 
 
 def test_endpoint_table_missing_as_failure_keeps_everyone_in_the_denominator(sample_trial):
