@@ -12,6 +12,7 @@ pass through infinity and so gets a small result object.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Literal
 
@@ -316,8 +317,8 @@ class NNTResult:
     Attributes
     ----------
     nnt : float
-        ``1 / |benefit|``, rounded by nobody (report it rounded up); ``inf`` when the
-        risk difference is 0.
+        ``1 / |benefit|``, unrounded (:attr:`rounded_text` prints it rounded up);
+        ``inf`` when the risk difference is 0.
     kind : str
         ``"NNTB"`` (benefit: treatment improves the outcome), ``"NNTH"`` (harm) or
         ``"none"`` (no difference).
@@ -358,8 +359,9 @@ class NNTResult:
 
     @property
     def text(self) -> str:
-        """The result as Altman (1998) writes it, e.g. ``NNTB 10.0 (95% CI NNTH 25.0 to
-        infinity to NNTB 4.0)``."""
+        """The result unrounded (one decimal) in Altman's (1998) form, e.g. ``NNTB 10.3
+        (95% CI NNTH 25.0 to infinity to NNTB 4.2)``; :attr:`rounded_text` is the form
+        a table prints."""
         level = f"{100 * self.conf_level:g}% CI"
         head = (
             "no difference (NNT infinite)" if self.kind == "none" else f"{self.kind} {self.nnt:.1f}"
@@ -371,6 +373,35 @@ class NNTResult:
             )
         return f"{head} ({level} {self.kind} {self.ci_low:.1f} to {self.ci_high:.1f})"
 
+    @property
+    def rounded_text(self) -> str:
+        """The result as journals print it: the NNT and its limits rounded up to whole
+        participants, infinity as ``\u221e`` (Altman 1998), e.g. ``NNTB 11 (95% CI NNTH
+        25 to \u221e to NNTB 5)``.
+
+        Examples
+        --------
+        >>> from ketex.effects import number_needed_to_treat
+        >>> number_needed_to_treat(30, 50, 18, 50, outcome="desirable").rounded_text
+        'NNTB 5 (95% CI NNTB 3 to 23)'
+        >>> number_needed_to_treat(12, 40, 15, 40, outcome="undesirable").rounded_text
+        'NNTB 14 (95% CI NNTH 8 to \u221e to NNTB 4)'
+        """
+        level = f"{100 * self.conf_level:g}% CI"
+        head = (
+            "no difference (NNT \u221e)" if self.kind == "none"
+            else f"{self.kind} {_whole_up(self.nnt)}"
+        )  # fmt: skip
+        if self.ci_includes_infinity:
+            return (
+                f"{head} ({level} NNTH {_whole_up(self.nnth_limit)} to \u221e to "
+                f"NNTB {_whole_up(self.nntb_limit)})"
+            )
+        return (
+            f"{head} ({level} {self.kind} {_whole_up(self.ci_low)} to "
+            f"{_whole_up(self.ci_high)})"
+        )
+
     def to_frame(self) -> pd.DataFrame:
         """One row: ``kind, nnt, ci_low, ci_high, nntb_limit, nnth_limit,
         risk_difference, rd_ci_low, rd_ci_high, text``."""
@@ -381,6 +412,16 @@ class NNTResult:
               "rd_ci_low": self.rd_ci_low, "rd_ci_high": self.rd_ci_high,
               "text": self.text}]
         )  # fmt: skip
+
+
+def _whole_up(value: float | None) -> str:
+    """``value`` rounded up to a whole number (``\u221e`` for infinity); a reciprocal
+    that is whole up to rounding error (``1 / (1 / 18)``) stays that whole number."""
+    if value is None or math.isnan(value):
+        return "\u2013"
+    if math.isinf(value):
+        return "\u221e"
+    return str(math.ceil(round(value, 9)))
 
 
 def _reciprocal(value: float) -> float:

@@ -159,6 +159,26 @@ class TestNumberNeededToTreat:
         result = number_needed_to_treat(10, 50, 10, 50, outcome="desirable")
         assert result.kind == "none" and result.nnt == np.inf
         assert result.ci_includes_infinity
+        assert result.rounded_text.startswith("no difference (NNT \u221e) (95% CI NNTH ")
+
+    def test_rounded_text_rounds_up_to_whole_participants_altman_1998(self):
+        """NNT and its limits rounded up: 30/50 vs 18/50 gives NNTB 4.17 (2.430 to 22.578)
+        -> NNTB 5 (3 to 23); infinity is printed as the symbol."""
+        result = number_needed_to_treat(30, 50, 18, 50, outcome="desirable")
+        assert (result.ci_low, result.ci_high) == pytest.approx((2.430, 22.578), abs=5e-4)
+        assert result.rounded_text == "NNTB 5 (95% CI NNTB 3 to 23)"
+        through = number_needed_to_treat(12, 40, 15, 40, outcome="undesirable")
+        assert through.rounded_text == "NNTB 14 (95% CI NNTH 8 to \u221e to NNTB 4)"
+        assert through.nnt == pytest.approx(1 / 0.075)  # unrounded on the result
+
+    def test_rounded_text_keeps_a_whole_nnt_whole(self):
+        """3/10 vs 2/10: RD 0.3 - 0.2 = 0.09999999999999998 in floating point, whose
+        reciprocal 10.000000000000002 is NNTB 10, not 11; RD -0.4 prints 3 (2.5 up)."""
+        result = number_needed_to_treat(3, 10, 2, 10, outcome="desirable")
+        assert result.nnt > 10
+        assert result.rounded_text.startswith("NNTB 10 ")
+        assert number_needed_to_treat(10, 50, 30, 50, outcome="desirable"
+                                      ).rounded_text.startswith("NNTH 3 (")  # fmt: skip
 
     def test_outcome_must_be_given_and_valid(self):
         with pytest.raises(TypeError):

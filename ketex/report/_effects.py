@@ -7,7 +7,7 @@ import math
 
 from ketex import effects
 
-__all__ = ["nnt_text", "risk_difference", "wilson"]
+__all__ = ["nnt", "risk_difference", "wilson"]
 
 
 def wilson(x: int, n: int, conf_level: float = 0.95) -> tuple[float, float, float]:
@@ -41,20 +41,22 @@ def risk_difference(
     return float(row["estimate"]), float(row["ci_low"]), float(row["ci_high"])
 
 
-def nnt_text(
+def nnt(
     x_treated: int, n_treated: int, x_control: int, n_control: int, *, desirable: bool,
     conf_level: float = 0.95,
-) -> str:
-    """The number needed to treat as Altman (1998) writes it ('' when an arm is empty).
+) -> effects.NNTResult | None:
+    """The number needed to treat (Altman 1998); None when an arm is empty.
 
     Examples
     --------
-    >>> nnt_text(30, 50, 18, 50, desirable=True)
-    'NNTB 4.2 (95% CI NNTB 2.4 to 22.6)'
+    >>> r = nnt(30, 50, 18, 50, desirable=True)
+    >>> r.text, r.rounded_text
+    ('NNTB 4.2 (95% CI NNTB 2.4 to 22.6)', 'NNTB 5 (95% CI NNTB 3 to 23)')
     """
     if min(n_treated, n_control) == 0:
-        return ""
+        return None
     return effects.number_needed_to_treat(
         x_treated, n_treated, x_control, n_control,
         outcome="desirable" if desirable else "undesirable", conf_level=conf_level,
-    ).text  # fmt: skip
+    )  # fmt: skip
+

@@ -227,7 +227,7 @@ _LATEX = {"\\": "\\textbackslash{}", "&": "\\&", "%": "\\%", "$": "\\$", "#": "\
           "_": "\\_", "{": "\\{", "}": "\\}", "~": "\\textasciitilde{}",
           "^": "\\textasciicircum{}", "<": "\\textless{}", ">": "\\textgreater{}",
           "\u2265": "$\\geq$", "\u2264": "$\\leq$", "\u2212": "$-$", "\u2013": "--",
-          "\u00b1": "$\\pm$"}  # fmt: skip
+          "\u00b1": "$\\pm$", "\u221e": "$\\infty$"}  # fmt: skip
 
 
 def _latex(text: str) -> str:

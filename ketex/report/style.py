@@ -19,6 +19,7 @@ from pathlib import Path
 
 import matplotlib as mpl
 import matplotlib.pyplot as plt
+import numpy as np
 
 __all__ = [
     "DOUBLE_COLUMN_MM",
@@ -30,6 +31,7 @@ __all__ = [
     "new_figure",
     "publication_style",
     "save_figure",
+    "wrap_titles",
 ]
 
 SINGLE_COLUMN_MM = 85.0
@@ -154,8 +156,28 @@ def new_figure(width: str | float = "single", height_mm: float | None = None,
     w = _width_mm(width)
     h = 0.75 * w if height_mm is None else float(height_mm)
     with publication_style():
-        return plt.subplots(nrows, ncols, figsize=(w / MM_PER_INCH, h / MM_PER_INCH),
-                            layout="constrained", **kwargs)  # fmt: skip
+        fig, axes = plt.subplots(nrows, ncols, figsize=(w / MM_PER_INCH, h / MM_PER_INCH),
+                                 layout="constrained", **kwargs)  # fmt: skip
+        for ax in np.atleast_1d(axes).flat:
+            wrap_titles(ax)
+    return fig, axes
+
+
+def wrap_titles(ax) -> None:
+    """Let the titles of ``ax`` (centre, left, right) wrap at the figure's edge instead
+    of running off it: a long left-aligned title of a right-hand panel breaks onto a
+    second line, and constrained layout makes room for it.
+
+    Examples
+    --------
+    >>> fig, ax = plt.subplots()
+    >>> wrap_titles(ax)
+    >>> ax.set_title("b  a long title", loc="left").get_wrap()
+    True
+    >>> plt.close(fig)
+    """
+    for loc in ("center", "left", "right"):
+        ax.set_title("", loc=loc, wrap=True)
 
 
 def save_figure(

@@ -727,7 +727,7 @@ def endpoint_table(
         ``data``: ``endpoint, kind, group, events, n, n_missing, n_not_eligible,
         estimate, ci_low, ci_high, nnt`` with ``kind = "rate"`` (per arm; Wilson CI)
         or ``"risk difference"`` (other arm minus the first; Newcombe CI; ``nnt`` as
-        Altman writes it).
+        Altman writes it, unrounded; the printed table rounds it up).
 
     Examples
     --------
@@ -749,6 +749,7 @@ def endpoint_table(
     labels = _arm_labels(trial) | dict(group_labels or {})
     reference = order[0]
     rows = []
+    printed: dict[tuple[str, str], str] = {}  # the NNT as the table prints it, rounded up
     for endpoint in endpoints:
         rule = endpoint_preset(endpoint.rule) if isinstance(endpoint.rule, str) else endpoint.rule
         result = evaluate_endpoint(trial, rule)
@@ -770,17 +771,21 @@ def endpoint_table(
         for arm in order[1:]:
             x1, n1 = counts[arm]
             d, low, high = _effects.risk_difference(x1, n1, x0, n0, conf_level)
+            nnt = _effects.nnt(x1, n1, x0, n0, desirable=endpoint.desirable,
+                               conf_level=conf_level)  # fmt: skip
+            printed[(endpoint.label, f"{arm} - {reference}")] = (
+                "" if nnt is None else nnt.rounded_text
+            )
             rows.append({"endpoint": endpoint.label, "kind": "risk difference",
                          "group": f"{arm} - {reference}", "events": pd.NA, "n": pd.NA,
                          "n_missing": pd.NA, "n_not_eligible": pd.NA, "estimate": d,
                          "ci_low": low, "ci_high": high,
-                         "nnt": _effects.nnt_text(x1, n1, x0, n0, desirable=endpoint.desirable,
-                                                  conf_level=conf_level)})  # fmt: skip
+                         "nnt": "" if nnt is None else nnt.text})  # fmt: skip
     data = pd.DataFrame(rows)
     for column in ("events", "n", "n_missing", "n_not_eligible"):
         data[column] = data[column].astype("Int64")
     data["nnt"] = data["nnt"].astype("string")
-    display = _endpoint_display(data, order, labels, len(order) > 2)
+    display = _endpoint_display(data, order, labels, len(order) > 2, printed)
     level = f"{100 * conf_level:g}%"
     notes = [
         f"n/N (%) [{level} Wilson CI]; N = participants "
@@ -788,7 +793,8 @@ def endpoint_table(
            else "eligible, a missing outcome counted as not met") + ".",
         f"Risk difference: {', '.join(f'{a} - {reference}' for a in order[1:])}, in "
         f"percentage points, {level} Newcombe hybrid score CI. NNT: number needed to treat "
-        "(NNTB benefit, NNTH harm; Altman 1998).",
+        "(NNTB benefit, NNTH harm; Altman 1998), rounded up to whole participants; "
+        "\u221e: the interval includes no difference.",
     ]  # fmt: skip
     if any(not e.desirable for e in endpoints):
         notes.append("Relapse is counted among participants who met the relapse rule's entry "
@@ -798,7 +804,7 @@ def endpoint_table(
 
 
 def _endpoint_display(data: pd.DataFrame, order: list[str], labels: Mapping[str, str],
-                      many: bool) -> pd.DataFrame:
+                      many: bool, printed: Mapping[tuple[str, str], str]) -> pd.DataFrame:
     rows = []
     for endpoint, block in data.groupby("endpoint", sort=False):
         row = {"Endpoint": endpoint}
@@ -816,7 +822,7 @@ def _endpoint_display(data: pd.DataFrame, order: list[str], labels: Mapping[str,
                 f"{100 * r['estimate']:.1f} ({100 * r['ci_low']:.1f} to "
                 f"{100 * r['ci_high']:.1f})" if not math.isnan(r["estimate"]) else "\u2013"
             )
-            row[f"NNT{suffix}"] = r["nnt"]
+            row[f"NNT{suffix}"] = printed[(endpoint, r["group"])]
         rows.append(row)
     return pd.DataFrame(rows)
 

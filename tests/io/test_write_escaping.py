@@ -149,3 +149,24 @@ def test_markdown_text_examples():
 def test_html_table_escapes_labels():
     text = _table("<script>alert(1)</script>").to_html()
     assert "<script>" not in text and "&lt;script&gt;" in text
+
+
+@pytest.mark.parametrize("text", ["=1+1", "-2+3", "@SUM(A1)", "+1+1", "-5.6 (-7.1 to -4.0)",
+                                  "-1.3 (-4.2 to 1.5)", "-5.6 (-7.1 to -4.0) =1"])
+def test_formulas_and_printed_intervals_with_words_keep_the_apostrophe(text):
+    """OWASP: no cell may begin with a formula character. A printed interval with "to"
+    is text a spreadsheet would parse as a formula (docs/report.md, Table CSVs)."""
+    assert escape_formula(text) == "'" + text
+
+
+def test_report_table_csv_marks_printed_intervals_and_data_csv_keeps_numbers(tmp_path):
+    display = pd.DataFrame({"Visit": ["WEEK2"], "LS mean (SE)": ["-8.7 (1.20)"],
+                            "Difference (95% CI)": ["-14.5 (-17.9 to -11.1)"]})  # fmt: skip
+    data = pd.DataFrame({"visit": ["WEEK2"], "estimate": [-14.5], "ci_low": [-17.9],
+                         "ci_high": [-11.1]})  # fmt: skip
+    table = ManuscriptTable(data, display, "Table 2", (), "t2")
+    assert _cells(table.to_csv(tmp_path / "t2.csv"))[1] == [
+        "WEEK2", "-8.7 (1.20)", "'-14.5 (-17.9 to -11.1)"]
+    rows = _cells(table.to_csv(tmp_path / "t2_data.csv", which="data"))
+    assert rows[1] == ["WEEK2", "-14.5", "-17.9", "-11.1"]
+    assert pd.read_csv(tmp_path / "t2_data.csv")["estimate"].iloc[0] == -14.5

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pandas as pd
@@ -205,6 +206,26 @@ def test_endpoint_table_response_counts_and_wilson_intervals(sample_trial):
     r = rates.set_index("group")["estimate"]
     assert d["estimate"] == pytest.approx(r["SERIES"] - r["SINGLE"])
     assert d["nnt"].startswith(("NNTB", "NNTH", "no difference"))
+
+
+def test_endpoint_table_prints_the_nnt_rounded_up_and_keeps_it_unrounded_in_data(sample_trial):
+    """Altman (1998): the printed NNT and its limits are whole numbers rounded up,
+    infinity as the symbol; the tidy data keep the unrounded NNT."""
+    t = endpoint_table(sample_trial)
+    data = t.data.query("kind == 'risk difference'").reset_index(drop=True)
+    printed = t.display["NNT"].tolist()
+    assert len(printed) == len(data) > 0
+    number = r"(\d+|\u221e)"
+    pattern = (rf"^(NNT[BH] \d+|no difference \(NNT \u221e\)) \(95% CI "
+               rf"(NNT[BH] {number} to {number}|NNTH {number} to \u221e to NNTB {number})\)$")
+    for cell, unrounded in zip(printed, data["nnt"], strict=True):
+        assert re.fullmatch(pattern, cell), cell
+        assert re.search(r"\d\.\d", unrounded), unrounded  # one decimal in the data
+        kind, value = unrounded.split(" (")[0].split(" ")
+        if kind != "no":
+            assert cell.startswith(f"{kind} {math.ceil(float(value) - 1e-9)} ")
+    if any("\u221e" in cell for cell in printed):
+        assert "$\\infty$" in t.to_latex() and "\u221e" not in t.to_latex()
 
 
 def test_endpoint_table_missing_as_failure_keeps_everyone_in_the_denominator(sample_trial):

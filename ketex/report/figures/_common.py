@@ -7,10 +7,13 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TypeVar
 
 import pandas as pd
+from matplotlib.font_manager import FontProperties
+from matplotlib.textpath import TextPath
 
 from ketex.report.style import arm_colors, new_figure, publication_style
 
-__all__ = ["axes_or_new", "group_order", "palette", "styled"]
+__all__ = ["axes_or_new", "fit_text", "group_order", "palette", "styled", "text_width_pt",
+           "wrap_text"]
 
 F = TypeVar("F", bound=Callable)
 
@@ -46,3 +49,55 @@ def group_order(values: pd.Series, order: Sequence[str] | None) -> list[str]:
 
 def palette(groups: Sequence[str], colors: Mapping[str, str] | None) -> dict[str, str]:
     return arm_colors(groups) | dict(colors or {})
+
+
+def text_width_pt(text: str, fontsize: float, **font) -> float:
+    """The width of one line of ``text`` in points (its outline, the same at any dpi).
+
+    Examples
+    --------
+    >>> round(text_width_pt("exercise", 10) / text_width_pt("exercise", 5), 3)
+    2.0
+    """
+    if not text:
+        return 0.0
+    prop = FontProperties(size=fontsize, **font)
+    return float(TextPath((0, 0), text, prop=prop).get_extents().x1)
+
+
+def wrap_text(text: str, width_pt: float, fontsize: float, **font) -> str:
+    """``text`` broken between words into lines at most ``width_pt`` wide (a word longer
+    than that stays whole on its own line).
+
+    Examples
+    --------
+    >>> wrap_text("Six ketamine infusions over two weeks + exercise", 100, 7)
+    'Six ketamine infusions over\\ntwo weeks + exercise'
+    >>> wrap_text("SINGLE", 100, 7)
+    'SINGLE'
+    """
+    lines: list[str] = []
+    for word in text.split():
+        candidate = f"{lines[-1]} {word}" if lines else word
+        if lines and text_width_pt(candidate, fontsize, **font) <= width_pt:
+            lines[-1] = candidate
+        else:
+            lines.append(word)
+    return "\n".join(lines)
+
+
+def fit_text(text: str, width_pt: float, fontsize: float, **font) -> str:
+    """``text`` on one line, cut with an ellipsis if it is wider than ``width_pt``.
+
+    Examples
+    --------
+    >>> fit_text("Six ketamine infusions over two weeks + exercise", 100, 7)
+    'Six ketamine infusions ov\u2026'
+    >>> fit_text("SINGLE", 100, 7)
+    'SINGLE'
+    """
+    if text_width_pt(text, fontsize, **font) <= width_pt:
+        return text
+    while text and text_width_pt(text.rstrip() + "\u2026", fontsize, **font) > width_pt:
+        text = text[:-1]
+    return text.rstrip() + "\u2026"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import textwrap
 from collections.abc import Mapping, Sequence
 
 import matplotlib as mpl
@@ -10,7 +9,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ketex.report.figures._common import axes_or_new, group_order, palette, styled
+from ketex.report.figures._common import axes_or_new, group_order, palette, styled, wrap_text
 
 __all__ = ["adherence_matrix", "plot_adherence_heatmap", "plot_dose_response"]
 
@@ -110,8 +109,9 @@ def plot_adherence_heatmap(
         rows = np.flatnonzero(arms == g)
         if rows[0] > 0:
             ax.axhline(rows[0] - 0.5, color="white", linewidth=1.5)
-        share_of_rows = rows.size / len(arms)
-        label = textwrap.fill(names.get(g, g), max(12, int(60 * share_of_rows)))
+        # the label runs along the arm's rows: wrapped to their height (measured)
+        rows_pt = _axes_height_pt(ax) * rows.size / len(arms)
+        label = wrap_text(str(names.get(g, g)), rows_pt, 6.5)
         ax.text(-0.02, rows.mean(), label, transform=ax.get_yaxis_transform(), rotation=90,
                 ha="right", va="center", fontsize=6.5, multialignment="center")  # fmt: skip
     ax.set_yticks([])
@@ -201,3 +201,8 @@ def plot_dose_response(
     ax.set_ylabel(ylabel)
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncols=1)
     return ax
+
+
+def _axes_height_pt(ax) -> float:
+    """The height of ``ax`` in points before constrained layout (which only adds room)."""
+    return ax.figure.get_size_inches()[1] * ax.get_position().height * 72

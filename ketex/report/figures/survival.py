@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+import matplotlib as mpl
 import pandas as pd
+from matplotlib.font_manager import FontProperties
 
-from ketex.report.figures._common import group_order, palette, styled
+from ketex.report.figures._common import fit_text, group_order, palette, styled, wrap_text
 from ketex.report.style import new_figure
 
 __all__ = ["plot_kaplan_meier", "risk_table_axes"]
@@ -79,10 +81,14 @@ def plot_kaplan_meier(
                                          height_ratios=[58, 3.6 * lines])  # fmt: skip
     colour = palette(groups, colors)
     names = {g: g for g in groups} | dict(labels or {})
-    draw_curves(ax, km.table, groups, colours=colour, labels=names, ci=ci)
     ax.set_ylim(0, 1.02)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
+    # long arm labels wrap in the legend and are cut in the risk table, never run off
+    width_pt = _axes_width_pt(ax)
+    size = FontProperties(size=mpl.rcParams["legend.fontsize"]).get_size_in_points()
+    legend = {g: wrap_text(str(names[g]), width_pt - 4.5 * size, size) for g in groups}
+    draw_curves(ax, km.table, groups, colours=colour, labels=legend, ci=ci)
     ax.legend(loc="lower left")
     right = float(frame[time].max())
     ax.set_xlim(0, right * 1.02)
@@ -109,6 +115,7 @@ def risk_table_axes(ax):
 
 def _risk_table(table, km, groups, names, colour, times) -> None:
     at_risk = km.number_at_risk(times)
+    width_pt = _axes_width_pt(table, laid_out=False)
     lines = 1 + 2 * len(groups)
     table.set_gid("risk-table")
     table.set_ylim(lines, 0)
@@ -117,9 +124,20 @@ def _risk_table(table, km, groups, names, colour, times) -> None:
     table.text(0, 0.5, "Number at risk", transform=side, ha="left", va="center",
                fontweight="bold", fontsize=6.5)  # fmt: skip
     for k, g in enumerate(groups):
-        table.text(0, 1.5 + 2 * k, names[g], transform=side, ha="left", va="center",
+        table.text(0, 1.5 + 2 * k, fit_text(str(names[g]), 0.95 * width_pt, 6.5),
+                   transform=side, ha="left", va="center",
                    color=colour[g], fontsize=6.5)  # fmt: skip
         counts = at_risk[at_risk["group"] == g]
         for t, n in zip(counts["time"], counts["n_risk"], strict=True):
             table.text(t, 2.5 + 2 * k, str(int(n)), ha="center", va="center", fontsize=6.5,
                        gid=f"at-risk:{g}:{t:g}")  # fmt: skip
+
+
+
+def _axes_width_pt(ax, *, laid_out: bool = True) -> float:
+    """The width of ``ax`` in points once its figure is laid out (constrained layout
+    run first unless ``laid_out`` is False, the figure's layout being current)."""
+    fig = ax.get_figure(root=True)
+    if laid_out:
+        fig.draw_without_rendering()
+    return max(ax.get_window_extent().width * 72 / fig.dpi, 36.0)

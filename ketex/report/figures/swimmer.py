@@ -8,7 +8,13 @@ import numpy as np
 import pandas as pd
 from matplotlib.lines import Line2D
 
-from ketex.report.figures._common import axes_or_new, group_order, palette, styled
+from ketex.report.figures._common import (
+    axes_or_new,
+    group_order,
+    palette,
+    styled,
+    wrap_text,
+)
 from ketex.study.trial import Trial
 
 __all__ = ["plot_swimmer", "swimmer_data"]
@@ -105,7 +111,8 @@ def plot_swimmer(
     >>> plt.close("all")
     """
     data = swimmer_data(trial)
-    ax = axes_or_new(ax, "double", 20 + 2.2 * len(data))
+    # at least room for the legend above and the day axis below a few participants
+    ax = axes_or_new(ax, "double", max(_MIN_HEIGHT_MM, 20 + 2.2 * len(data)))
     from ketex.derive.analysis import arm_order
 
     groups = group_order(pd.Series(pd.Categorical(data["arm"], arm_order(trial.protocol))),
@@ -144,11 +151,15 @@ def plot_swimmer(
     ax.tick_params(axis="y", length=0)
     ax.set_xlabel("Study day")
     ax.set_xlim(left=-2)
+    row_mm = _axes_height_mm(ax) / max(len(data), 1)
     for g in groups:
         rows = y[data["arm"].to_numpy() == g]
         if rows.size:
-            ax.text(1.005, rows.mean(), names.get(g, g), transform=ax.get_yaxis_transform(),
-                    rotation=270, ha="left", va="center", color=colour[g], fontsize=7)
+            # the label runs down the arm's rows: wrapped to their height, never beyond
+            label = wrap_text(names.get(g, g), rows.size * row_mm * 72 / 25.4, 7)
+            ax.text(1.005, rows.mean(), label, transform=ax.get_yaxis_transform(),
+                    rotation=270, ha="left", va="center", color=colour[g], fontsize=7,
+                    multialignment="center")  # fmt: skip
     handles = [Line2D([], [], color=colour[g], linewidth=2.2, alpha=0.55, label=names.get(g, g))
                for g in groups]
     if len(inf):
@@ -162,3 +173,14 @@ def plot_swimmer(
     ax.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=4,
               fontsize=6.5, handlelength=1.5)  # fmt: skip
     return ax
+
+
+
+_MIN_HEIGHT_MM = 70.0
+
+
+def _axes_height_mm(ax) -> float:
+    """The height of ``ax`` in millimetres, as laid out before constrained layout runs
+    (the figure height less the legend and the day axis, about 20 mm)."""
+    height_in = ax.figure.get_size_inches()[1] * ax.get_position().height
+    return max(height_in * 25.4 - 20.0, 5.0)
