@@ -12,10 +12,13 @@
 # one (MID_AEX too: three). emmeans's "mvt" calls mvtnorm::pmvt / qmvt with its default
 # GenzBretz(abseps = 1e-3) and each contrast's own df made an integer (emmeans:::.fix.df);
 # to have numbers accurate beyond that, the script also recomputes the same probabilities
-# with mvtnorm at abseps = 1e-7 (maxpts = 5e6; column p_mvt_precise) and the critical
-# values at abseps = 1e-6 (maxpts = 1e6) with qmvt's ptol = 1e-6 (column
-# cv_mvt_precise). For two contrasts mvtnorm's MVTDST is deterministic (the bivariate t
-# by the Dunnett-Sobel / Genz BVTL formula), so both agree to rounding.
+# with mvtnorm at abseps = 3e-7 (maxpts = 5e6; column p_mvt_precise), and the critical
+# values (column cv_mvt_precise) as the root of the quadratic through the same precise
+# probability at three points, emmeans's critical value and -+ 0.01 from it (an
+# interpolation error near 1e-6 in probability; qmvt itself cannot be asked for a root
+# finer than its probabilities' Monte Carlo noise). For two contrasts mvtnorm's MVTDST is
+# deterministic (the bivariate t by the Dunnett-Sobel / Genz BVTL formula), so emmeans's
+# values and these agree to rounding.
 #
 # mmrm is not a Debian package: build it from its public source into a library
 # (R CMD INSTALL -l <lib> <source>) and run, in this folder,
@@ -56,23 +59,25 @@ reference <- function(arms) {
   s <- mvt$table
   s$p_mvt_precise <- NA_real_
   s$cv_mvt_precise <- NA_real_
-  algorithm <- GenzBretz(maxpts = 5e6, abseps = 1e-7, releps = 0)
-  quantile_algorithm <- GenzBretz(maxpts = 1e6, abseps = 1e-6, releps = 0)
+  algorithm <- GenzBretz(maxpts = 5e6, abseps = 3e-7, releps = 0)
   set.seed(1)
   for (v in unique(s$AVISIT)) {
     rows <- which(s$AVISIT == v)
     k <- length(rows)
     r <- corr[rows, rows]
+    box <- function(q, nu) pmvt(rep(-q, k), rep(q, k), df = nu, corr = r,
+                                algorithm = algorithm)
     for (i in rows) {
-      nu <- fix_df(s$df[i])
-      tt <- abs(s$t.ratio[i])
-      s$p_mvt_precise[i] <- 1 - pmvt(rep(-tt, k), rep(tt, k), df = nu, corr = r,
-                                    algorithm = algorithm)
+      s$p_mvt_precise[i] <- 1 - box(abs(s$t.ratio[i]), fix_df(s$df[i]))
     }
     for (nu in unique(fix_df(s$df[rows]))) {
       same <- rows[fix_df(s$df[rows]) == nu]
-      s$cv_mvt_precise[same] <- qmvt(0.95, tail = "both.tails", df = nu, corr = r,
-                                     algorithm = quantile_algorithm, ptol = 1e-6)$quantile
+      start <- (s$upper.CL[same[1]] - s$estimate[same[1]]) / s$SE[same[1]]
+      q <- start + c(-0.01, 0, 0.01)
+      f <- sapply(q, box, nu = nu) - 0.95
+      fit_q <- lm(f ~ I(q - start) + I((q - start)^2))$coefficients  # exact through 3 points
+      roots <- Re(polyroot(fit_q))
+      s$cv_mvt_precise[same] <- start + roots[which.min(abs(roots))]
     }
   }
   cols <- c("AVISIT", "contrast", "estimate", "SE", "df", "t.ratio", "p.value",
