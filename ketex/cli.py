@@ -9,7 +9,7 @@ Commands
     Participants by arm, assessments, infusions, exercise sessions, attendance.
 ``ketex report PATH --out DIR``
     The protocol's pre-specified analysis: every table and figure, and ``report.html``.
-``ketex simulate DESIGN.toml --out FOLDER [--seed N] [--n-per-arm N]``
+``ketex simulate DESIGN.toml --out FOLDER [--seed N] [--n-per-arm N] [--force]``
     Simulate a trial from the ``[design]`` section of a TOML file and write it as a
     study folder (plus ``design.toml`` and the latent truth, ``truth.csv``).
 ``ketex power DESIGN.toml --n-per-arm 30 40 50 [--n-sims 1000] [--out summary.csv] ...``
@@ -72,6 +72,8 @@ def _simulate_parser(commands) -> None:
     simulate.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     simulate.add_argument("--n-per-arm", type=int, help="participants per arm (default: "
                           "the design's)")
+    simulate.add_argument("--force", action="store_true", help="write into --out even when "
+                          "it is a folder that holds files (they are replaced or kept)")
 
 
 def _power_parser(commands) -> None:
@@ -218,6 +220,12 @@ def _simulate(args: argparse.Namespace) -> int:
     from ketex.io.folder import write_trial
     from ketex.simulate import simulate_trial
 
+    out = Path(args.out)
+    if out.exists() and not args.force and (not out.is_dir() or any(out.iterdir())):
+        what = "a folder that holds files" if out.is_dir() else "a file"
+        print(f"ketex: {out} is {what}; choose an empty or new folder for --out, or add "
+              "--force to write into it", file=sys.stderr)
+        return 2
     try:
         design = _read_design(args.design)
         if args.n_per_arm is not None:

@@ -25,6 +25,20 @@ def test_simulate_writes_a_study_folder_that_reads_back_equal(tmp_path, capsys):
     assert truth["participant_id"].tolist() == expected.truth["participant_id"].tolist()
 
 
+def test_simulate_does_not_write_into_a_folder_with_files_without_force(tmp_path, capsys):
+    path = dataclasses.replace(TrialDesign(), n_per_arm=4).write(tmp_path / "design.toml")
+    out = tmp_path / "study"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine", encoding="utf-8")
+    assert main(["simulate", str(path), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert f"{out} is a folder that holds files" in err and "--force" in err
+    assert sorted(p.name for p in out.iterdir()) == ["notes.txt"]  # nothing written
+    assert main(["simulate", str(path), "--out", str(out), "--force"]) == 0
+    assert (out / "participants.csv").exists() and (out / "notes.txt").exists()
+    assert main(["simulate", str(path), "--out", str(tmp_path / "new")]) == 0
+
+
 def test_simulate_reports_a_bad_design(tmp_path, capsys):
     path = tmp_path / "design.toml"
     path.write_text("[design]\nn_per_arm = 0\n")
