@@ -354,10 +354,14 @@ def _cell_text(row: pd.Series, digits: int) -> str:
     return f"{_fmt(row['median'], digits)} [{q}]"
 
 
-def _level_text(level: Any) -> str:
-    return {True: "Yes", False: "No"}.get(level, str(level)) if isinstance(level, bool) else (
-        str(level)
-    )
+#: How a printed table spells the codes of a participants column (the data keep the codes).
+LEVEL_LABELS = {"sex": {"F": "Female", "M": "Male"}}
+
+
+def _level_text(level: Any, variable: str | None = None) -> str:
+    if isinstance(level, bool):
+        return {True: "Yes", False: "No"}[level]
+    return LEVEL_LABELS.get(variable, {}).get(str(level), str(level))
 
 
 def _display(described: pd.DataFrame, columns: list[str], header: dict[str, str],
@@ -381,7 +385,7 @@ def _display(described: pd.DataFrame, columns: list[str], header: dict[str, str]
                     [header[g] for g in columns], "") | extras)
                 for level in levels:
                     cells = block[block["level"] == level].set_index("group")
-                    rows.append({"": INDENT + _level_text(level)} | {
+                    rows.append({"": INDENT + _level_text(level, variable)} | {
                         header[g]: _cell_text(cells.loc[g], digits) for g in columns}
                         | dict.fromkeys(extra_names, ""))  # fmt: skip
             missing = block.drop_duplicates("group").set_index("group")["n_missing"]

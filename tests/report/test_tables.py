@@ -86,7 +86,8 @@ def test_table_one_display_layout(sample_trial):
     ]
     age = t1.data.query("variable == 'age' and group == 'SINGLE'").iloc[0]
     assert d.iloc[0, 1] == f"{age['mean']:.1f} ({age['sd']:.1f})"
-    assert "    F" in d[""].tolist()  # levels indented under their variable
+    assert "    Female" in d[""].tolist()  # levels indented under their variable, decoded
+    assert set(t1.data.query("variable == 'sex'")["level"]) == {"F", "M"}  # data keep codes
     assert "p" not in d.columns and t1.data["p_value"].isna().all()
 
 
