@@ -7,8 +7,10 @@ Commands
     problem; exit 1 on errors.
 ``ketex summary PATH``
     Participants by arm, assessments, infusions, exercise sessions, attendance.
-``ketex report PATH --out DIR``
-    The protocol's pre-specified analysis: every table and figure, and ``report.html``.
+``ketex report PATH --out DIR [--subgroups NAME ...] [--table-formats ...] ...``
+    The protocol's pre-specified analysis: every table and figure, and ``report.html``;
+    ``ketex report --help`` lists the options (subgroups, file formats, PNG resolution,
+    Table 1 p-values, missing binary outcomes).
 ``ketex simulate DESIGN.toml --out FOLDER [--seed N] [--n-per-arm N] [--force]``
     Simulate a trial from the ``[design]`` section of a TOML file and write it as a
     study folder (plus ``design.toml`` and the latent truth, ``truth.csv``).
@@ -54,14 +56,47 @@ def _parser() -> argparse.ArgumentParser:
     validate.add_argument("--out", help="write the problem table to this CSV file too")
     summary = commands.add_parser("summary", help="participants, visits, infusions, exercise")
     summary.add_argument("path", help="study folder, .xlsx workbook, REDCap or SDTM folder")
+    _report_parser(commands)
+    _simulate_parser(commands)
+    _power_parser(commands)
+    return parser
+
+
+def _report_parser(commands) -> None:
     report = commands.add_parser(
         "report", help="run the pre-specified analysis; write tables, figures, report.html"
     )
     report.add_argument("path", help="study folder, .xlsx workbook, REDCap or SDTM folder")
     report.add_argument("--out", required=True, help="folder to write the report into")
-    _simulate_parser(commands)
-    _power_parser(commands)
-    return parser
+    report.add_argument("--subgroups", nargs="*", metavar="NAME",
+                        help="subgroups of the forest plot: participants columns, 'age' and "
+                        "'baseline' (split at the median); default: sex age baseline site; "
+                        "none: no forest plot")
+    report.add_argument("--table-formats", nargs="+", metavar="FORMAT",
+                        help="table files to write, among csv md tex html docx (default: all)")
+    report.add_argument("--figure-formats", nargs="+", metavar="FORMAT",
+                        help="figure files to write, among pdf svg png (default: all)")
+    report.add_argument("--png-dpi", type=int, help="resolution of the PNG files "
+                        "(default 600)")
+    report.add_argument("--table-one-pvalues", action="store_true",
+                        help="add p-values to Table 1 (off by default: CONSORT item 15)")
+    report.add_argument("--endpoint-missing", choices=("exclude", "failure"),
+                        help="missing binary outcomes: observed cases (exclude, default) or "
+                        "counted as not met (failure)")
+
+
+def _report_options(args: argparse.Namespace):
+    """The ReportOptions the command line asks for (defaults where it says nothing)."""
+    from ketex.report.run import ReportOptions
+
+    given = {"subgroups": args.subgroups, "table_formats": args.table_formats,
+             "figure_formats": args.figure_formats, "png_dpi": args.png_dpi,
+             "endpoint_missing": args.endpoint_missing}  # fmt: skip
+    chosen = {k: tuple(v) if isinstance(v, list) else v for k, v in given.items()
+              if v is not None}
+    if args.table_one_pvalues:
+        chosen["table_one_pvalues"] = True
+    return ReportOptions(**chosen)
 
 
 def _simulate_parser(commands) -> None:
@@ -185,6 +220,11 @@ def _report(args: argparse.Namespace) -> int:
     from ketex.report.cli import run_report
 
     try:
+        options = _report_options(args)
+    except ValueError as exc:
+        print(f"ketex: {exc}", file=sys.stderr)
+        return 2
+    try:
         trial = open_trial(args.path)
     except (DataValidationError, ProtocolError) as exc:
         errors = getattr(exc, "errors", None)
@@ -198,7 +238,7 @@ def _report(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 1
     try:
-        return run_report(trial, args.out, source=str(args.path))
+        return run_report(trial, args.out, source=str(args.path), options=options)
     except (DataValidationError, ProtocolError) as exc:  # the plan does not fit the data
         print(f"ketex: {_one_line(exc)}", file=sys.stderr)
         return 1

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -89,3 +90,34 @@ def test_report_with_a_formula_column_the_data_lack_names_the_key(mini_folder, c
     err = capsys.readouterr().err
     assert "study.toml: analysis.primary.formula: column(s) SMOKER of" in err
     assert "Traceback" not in err
+
+
+def test_report_options_on_the_command_line_reach_write_report(tmp_path, monkeypatch):
+    from ketex.report import run
+
+    seen = {}
+
+    def fake(trial, out, *, options=None, **kwargs):
+        seen["options"] = options
+        return run.ReportResult(html=Path(out) / "report.html", tables={}, files=())
+
+    monkeypatch.setattr(run, "write_report", fake)
+    assert main(["report", str(ketex.sample_study_path()), "--out", str(tmp_path / "r"),
+                 "--subgroups", "sex", "site", "--table-formats", "csv", "docx",
+                 "--figure-formats", "png", "--png-dpi", "150", "--table-one-pvalues",
+                 "--endpoint-missing", "failure"]) == 0
+    assert seen["options"] == run.ReportOptions(
+        subgroups=("sex", "site"), table_formats=("csv", "docx"), figure_formats=("png",),
+        png_dpi=150, table_one_pvalues=True, endpoint_missing="failure")
+    assert main(["report", str(ketex.sample_study_path()), "--out", str(tmp_path / "r"),
+                 "--subgroups"]) == 0
+    assert seen["options"] == run.ReportOptions(subgroups=())
+    assert main(["report", str(ketex.sample_study_path()), "--out", str(tmp_path / "r")]) == 0
+    assert seen["options"] == run.ReportOptions()
+
+
+def test_report_option_with_a_bad_format_is_one_line(tmp_path, capsys):
+    assert main(["report", str(ketex.sample_study_path()), "--out", str(tmp_path / "r"),
+                 "--table-formats", "xls"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("ketex: unknown table formats ['xls']") and err.count("\n") == 1

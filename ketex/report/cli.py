@@ -49,11 +49,12 @@ class ProgressBar:
 
 
 def run_report(trial: Trial, out: str | Path, *, source: str | None = None,
-               stream: TextIO | None = None, estimands=None) -> int:
+               stream: TextIO | None = None, estimands=None, options=None) -> int:
     """Write the report with a progress bar; print where it went. Returns the exit status.
 
     ``estimands``: as :func:`ketex.write_report` takes it; default: the ``[estimands]``
     table of ``source/study.toml`` when ``source`` is a study folder that has one.
+    ``options``: a :class:`ketex.ReportOptions` (default: its defaults).
     """
     import matplotlib
 
@@ -62,8 +63,8 @@ def run_report(trial: Trial, out: str | Path, *, source: str | None = None,
     matplotlib.use("Agg")  # no display needed, nothing pops up
     if estimands is None and source is not None and (Path(source) / "study.toml").is_file():
         estimands = Path(source)  # its [estimands] table, if any (none: not analysed)
-    result = write_report(trial, out, progress=ProgressBar(stream), source=source,
-                          estimands=estimands)
+    result = write_report(trial, out, options=options, progress=ProgressBar(stream),
+                          source=source, estimands=estimands)
     n_tables = sum(1 for p in result.files if p.parent.name == "tables")
     n_figures = sum(1 for p in result.files if p.parent.name == "figures")
     print(f"wrote {result.html} ({n_tables} table files, {n_figures} figure files in "
