@@ -40,7 +40,10 @@ def test_safety_section_with_the_safety_data(safety_trial, tmp_path):
     assert '<section id="safety"><h2>Safety</h2>' in page
     assert "Safety table 2. Treatment-emergent adverse events by system organ class" in page
     assert "Participants with a treatment-emergent adverse event:" in page
-    assert 'id="not-analysed"' not in page
+    not_analysed = page[page.index('<section id="not-analysed">'):]
+    not_analysed = not_analysed[:not_analysed.index("</section>")]
+    assert "Safety" not in not_analysed  # only the estimands line (no [estimands] table)
+    assert not_analysed.count("<p>") == 1 and "no [estimands] table" in not_analysed
     soc_pt = result.tables["safety2_teae_soc_pt"].data
     nausea = soc_pt[(soc_pt["pt"] == "Nausea") & (soc_pt["n_events"] > 0)]
     assert nausea[["n_participants", "n_events"]].values.tolist() == [[1, 2]]
