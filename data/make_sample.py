@@ -40,6 +40,7 @@ from ketex.simulate import (  # noqa: E402
     AddedEffectDesign,
     ArmDesign,
     ExerciseDesign,
+    SafetyDesign,
     TrialDesign,
     simulate_trial,
 )
@@ -78,6 +79,9 @@ FACTORIAL_DESIGN = TrialDesign(
         _cell("MID_STR", "Midazolam + stretching", "midazolam", "stretching"),
     ),
     added_effects=(AddedEffectDesign("KET_AEX", -2.0, onset_days=28),),
+    # adverse events, infusion-day vital signs and medications: ketamine against its
+    # active placebo is the safety comparison such a trial reports
+    safety=SafetyDesign(),
 )
 FACTORIAL = "sample_factorial"
 #: The factorial's control cell: the reference arm of its primary analysis.
