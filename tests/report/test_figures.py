@@ -280,3 +280,19 @@ def test_consort_boxes_of_six_arms_neither_overlap_nor_clip(monkeypatch):
     _check_consort_layout(ax, 6)
     text = "\n".join(t.get_text() for t in ax.texts)
     assert "(n = 720)" in text
+
+
+@pytest.mark.parametrize("x_scale", ["asinh", "linear"])
+def test_spaghetti_day_tick_labels_do_not_overlap(adqs, sample_trial, x_scale):
+    fig, axes = new_figure("double", 70, ncols=4, sharey=True, squeeze=False)
+    for ax in axes[0]:
+        plot_spaghetti(adqs, sample_trial.infusions, arm="SERIES", ax=ax, x_scale=x_scale)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    for ax in axes[0]:
+        shown = [t for t in ax.get_xticklabels() if t.get_visible() and t.get_text()]
+        assert {"0", "84"} <= {t.get_text() for t in shown}
+        extents = sorted((t.get_window_extent(renderer) for t in shown), key=lambda b: b.x0)
+        assert len(extents) >= 3
+        for left, right in zip(extents[:-1], extents[1:], strict=True):
+            assert left.x1 < right.x0, (left, right)
