@@ -218,3 +218,81 @@ def test_publication_style_keeps_interactive_mode_switched_on_inside():
         assert mpl.is_interactive()
     finally:
         mpl.interactive(before)
+
+
+def _consort_boxes_and_texts(ax):
+    from matplotlib.patches import FancyBboxPatch
+
+    fig = ax.figure
+    renderer = fig.canvas.get_renderer()
+    boxes = [p.get_window_extent(renderer) for p in ax.patches
+             if isinstance(p, FancyBboxPatch)]  # fmt: skip
+    texts = [(t, t.get_window_extent(renderer)) for t in ax.texts if t.get_text()]
+    return fig.bbox, boxes, texts
+
+
+def _check_consort_layout(ax, n_arms):
+    figure, boxes, texts = _consort_boxes_and_texts(ax)
+    assert len(boxes) == 1 + 3 * n_arms
+    for i, a in enumerate(boxes):
+        assert figure.x0 <= a.x0 and a.x1 <= figure.x1 and figure.y0 <= a.y0
+        assert a.y1 <= figure.y1
+        for b in boxes[i + 1:]:
+            overlap_x = min(a.x1, b.x1) - max(a.x0, b.x0)
+            overlap_y = min(a.y1, b.y1) - max(a.y0, b.y0)
+            assert overlap_x <= 0 or overlap_y <= 0, (a, b)
+    for text, extent in texts:
+        inside = [b for b in boxes if b.x0 <= extent.x0 and extent.x1 <= b.x1
+                  and b.y0 <= extent.y0 and extent.y1 <= b.y1]  # fmt: skip
+        assert inside, text.get_text()
+        assert figure.x0 <= extent.x0 and extent.x1 <= figure.x1
+        assert figure.y0 <= extent.y0 and extent.y1 <= figure.y1
+
+
+def test_consort_boxes_of_four_arms_neither_overlap_nor_clip():
+    trial = ketex.load_trial(ketex.sample_study_path().parent / "sample_factorial")
+    ax = plot_consort(trial)
+    _check_consort_layout(ax, 4)
+
+
+def test_consort_boxes_of_six_arms_neither_overlap_nor_clip(monkeypatch):
+    from types import SimpleNamespace
+
+    import ketex.report.figures.consort as consort
+
+    codes = [f"ARM{i}" for i in range(6)]
+    rows = []
+    for code in codes:
+        rows += [(code, "randomisation", "randomised", 120),
+                 (code, "allocation", "received allocated infusions", 118),
+                 (code, "allocation", "did not receive allocated infusions", 2),
+                 (code, "follow-up", "assessed at WEEK12", 100),
+                 (code, "follow-up", "discontinued before WEEK12", 15),
+                 (code, "follow-up", "missed WEEK12", 5),
+                 (code, "analysis", "included in the primary MMRM", 110),
+                 (code, "analysis", "excluded from the primary MMRM", 10)]
+    counts = pd.DataFrame(rows, columns=["arm", "stage", "status", "n"])
+    monkeypatch.setattr(consort, "consort_counts", lambda trial: counts)
+    arms = [SimpleNamespace(code=c, label=f"Ketamine 0.{i} mg/kg + supervised aerobic "
+                            "exercise three times a week") for i, c in enumerate(codes)]
+    trial = SimpleNamespace(protocol=SimpleNamespace(arms=arms))
+    ax = consort.plot_consort(trial)
+    _check_consort_layout(ax, 6)
+    text = "\n".join(t.get_text() for t in ax.texts)
+    assert "(n = 720)" in text
+
+
+@pytest.mark.parametrize("x_scale", ["asinh", "linear"])
+def test_spaghetti_day_tick_labels_do_not_overlap(adqs, sample_trial, x_scale):
+    fig, axes = new_figure("double", 70, ncols=4, sharey=True, squeeze=False)
+    for ax in axes[0]:
+        plot_spaghetti(adqs, sample_trial.infusions, arm="SERIES", ax=ax, x_scale=x_scale)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    for ax in axes[0]:
+        shown = [t for t in ax.get_xticklabels() if t.get_visible() and t.get_text()]
+        assert {"0", "84"} <= {t.get_text() for t in shown}
+        extents = sorted((t.get_window_extent(renderer) for t in shown), key=lambda b: b.x0)
+        assert len(extents) >= 3
+        for left, right in zip(extents[:-1], extents[1:], strict=True):
+            assert left.x1 < right.x0, (left, right)

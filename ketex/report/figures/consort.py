@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import textwrap
+import re
 
 import pandas as pd
+from matplotlib.font_manager import FontProperties
 from matplotlib.patches import FancyBboxPatch
 
 from ketex.report.figures._common import styled
@@ -92,42 +93,96 @@ def consort_counts(trial: Trial) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _line_height(ax) -> float:
-    """A 6.5 pt text line (with spacing, ~3.5 mm) in axes fraction."""
-    height_mm = ax.get_position().height * ax.figure.get_figheight() * 25.4
-    return 3.5 / height_mm
+_TITLE = {"fontsize": 6.5, "fontweight": "bold", "linespacing": 1.3}
+_BODY = {"fontsize": 6.2, "linespacing": 1.45}
+_PAD_PT = 4.0  # inside a box, around its text
+_GAP_PT = 8.0  # between the boxes of neighbouring arms
+_STEP_PT = 14.0  # between the boxes of consecutive stages (room for an arrow)
+_MARGIN_PT = 3.0  # around the diagram
 
 
-def _box(ax, x, top, w, title, body, *, gid=None) -> float:
-    """Draw a box hanging from ``top``; returns its bottom."""
-    line = _line_height(ax)
-    title_lines = textwrap.wrap(title, 46)
-    h = line * (len(title_lines) + len(body)) + 0.7 * line
-    ax.add_patch(FancyBboxPatch((x - w / 2, top - h), w, h, boxstyle="round,pad=0.004",
-                                facecolor="white", edgecolor="0.2", linewidth=0.6))  # fmt: skip
-    ax.text(x - w / 2 + 0.012, top - 0.4 * line, "\n".join(title_lines), ha="left", va="top",
-            fontweight="bold", fontsize=6.5, linespacing=1.3, gid=gid)  # fmt: skip
-    if body:
-        ax.text(x - w / 2 + 0.012, top - 0.4 * line - line * len(title_lines), "\n".join(body),
-                ha="left", va="top", fontsize=6.2, linespacing=1.45)  # fmt: skip
-    return top - h
+def _wrap(text: str, width_px: float, renderer, **font) -> str:
+    """``text`` broken between words into lines at most ``width_px`` wide, measured with
+    ``renderer`` (a word wider than that is broken inside, with a hyphen); a count
+    ``(n = 40)`` stays on one line."""
+    prop = FontProperties(size=font["fontsize"], weight=font.get("fontweight", "normal"))
+
+    def wide(s: str) -> bool:
+        return renderer.get_text_width_height_descent(s, prop, ismath=False)[0] > width_px
+
+    out: list[str] = []
+    for paragraph in text.split("\n"):
+        lines: list[str] = []
+        for word in re.findall(r"\(n = \d+\)|\S+", paragraph):  # counts kept whole
+            while len(word) > 1 and wide(word):  # hyphenate a word too wide on its own
+                cut = next(i for i in range(len(word) - 1, 0, -1)
+                           if not wide(word[:i] + "-"))  # fmt: skip
+                lines.append(word[:cut] + "-")
+                word = word[cut:]
+            candidate = f"{lines[-1]} {word}" if lines else word
+            if lines and not lines[-1].endswith("-") and not wide(candidate):
+                lines[-1] = candidate
+            else:
+                lines.append(word)
+        out.extend(lines or [""])
+    return "\n".join(out)
+
+
+class _Box:
+    """A box of wrapped text: a bold title and optional body lines."""
+
+    def __init__(self, ax, renderer, width_pt, title, body, gid):
+        scale = ax.figure.dpi / 72  # points to pixels
+        inner = (width_pt - 2 * _PAD_PT) * scale
+        self.ax, self.width_pt = ax, width_pt
+        self.title = ax.text(0, 0, _wrap(title, inner, renderer, **_TITLE), ha="left",
+                             va="top", gid=gid, **_TITLE)  # fmt: skip
+        self.body = None
+        if body:
+            text = "\n".join(_wrap(line, inner, renderer, **_BODY) for line in body)
+            self.body = ax.text(0, 0, text, ha="left", va="top", **_BODY)
+        self.title_pt = self.title.get_window_extent(renderer).height / scale
+        self.body_pt = 0.0 if self.body is None else (
+            self.body.get_window_extent(renderer).height / scale)
+        self.gap_pt = 1.5 if self.body is not None else 0.0
+        self.height_pt = self.title_pt + self.gap_pt + self.body_pt + 2 * _PAD_PT
+
+    def place(self, x_pt, top_pt, height_pt):
+        """Draw the frame of ``height_pt`` centred on ``x_pt`` hanging from ``top_pt``."""
+        left = x_pt - self.width_pt / 2
+        self.title.set_position((left + _PAD_PT, top_pt - _PAD_PT))
+        if self.body is not None:
+            self.body.set_position((left + _PAD_PT,
+                                    top_pt - _PAD_PT - self.title_pt - self.gap_pt))
+        self.ax.add_patch(FancyBboxPatch(
+            (left, top_pt - height_pt), self.width_pt, height_pt,
+            boxstyle="round,pad=0,rounding_size=2.5", facecolor="white", edgecolor="0.2",
+            linewidth=0.6, zorder=1))  # fmt: skip
+        self.title.set_zorder(2)
+        if self.body is not None:
+            self.body.set_zorder(2)
 
 
 def _arrow(ax, x0, y0, x1, y1):
     ax.annotate("", xy=(x1, y1), xytext=(x0, y0),
                 arrowprops={"arrowstyle": "-|>", "color": "0.2", "linewidth": 0.6,
-                            "mutation_scale": 6})  # fmt: skip
+                            "mutation_scale": 6, "shrinkA": 0, "shrinkB": 0})  # fmt: skip
 
 
 @styled
 def plot_consort(trial: Trial, *, ax=None, labels: dict[str, str] | None = None):
     """CONSORT flow diagram from randomisation to analysis, one column per arm.
 
+    The arms share the width; box text is wrapped to the box width (measured with the
+    figure's renderer) and the boxes are as tall as their text, so a new figure is as
+    tall as the diagram needs.
+
     Parameters
     ----------
     trial : Trial
     ax : matplotlib.axes.Axes, optional
-        Default: a new 175 mm wide figure.
+        Default: a new 175 mm wide figure, as tall as the diagram. The diagram is laid out
+        in the given Axes' width; an Axes shorter than the diagram squeezes it vertically.
     labels : mapping, optional
         Arm labels (default: the protocol's).
 
@@ -149,32 +204,57 @@ def plot_consort(trial: Trial, *, ax=None, labels: dict[str, str] | None = None)
     counts = consort_counts(trial)
     arms = list(dict.fromkeys(counts["arm"]))  # the reference arm first
     names = {a.code: a.label or a.code for a in trial.protocol.arms} | dict(labels or {})
-    if ax is None:
+    own = ax is None
+    if own:
         fig, ax = new_figure("double", 68)
         fig.set_layout_engine("none")
-        ax.set_position((0.01, 0.01, 0.98, 0.98))
-    ax.set_xlim(0, 1)
-    ax.set_ylim(0, 1)
+        ax.set_position((0, 0, 1, 1))
+    fig = ax.figure
     ax.axis("off")
+    renderer = fig.canvas.get_renderer()
+    width_pt = ax.get_position().width * fig.get_figwidth() * 72
+    usable = width_pt - 2 * _MARGIN_PT
+    box_w = min((usable - (len(arms) - 1) * _GAP_PT) / len(arms), 0.42 * usable)
+    pitch = box_w + _GAP_PT
+    centres = [width_pt / 2 + (i - (len(arms) - 1) / 2) * pitch for i in range(len(arms))]
     total = int(counts[counts["stage"] == "randomisation"]["n"].sum())
-    bottom = _box(ax, 0.5, 0.99, 0.26, f"Randomised (n = {total})", [],
-                  gid="consort:all:randomised")  # fmt: skip
-    width = min(0.9 / len(arms), 0.42)
-    centres = [(i + 0.5) / len(arms) for i in range(len(arms))]
+    head = _Box(ax, renderer, max(box_w, min(0.3 * usable, 160.0)),
+                f"Randomised (n = {total})", [], "consort:all:randomised")
     titles = {"allocation": "Allocated to {label} (n = {n})", "follow-up": "Follow-up",
               "analysis": "Analysis"}  # fmt: skip
-    for code, x in zip(arms, centres, strict=True):
+    stages = ("allocation", "follow-up", "analysis")
+    grid: dict[str, list[_Box]] = {stage: [] for stage in stages}
+    for code in arms:
         rows = counts[counts["arm"] == code]
         n = int(rows.loc[rows["stage"] == "randomisation", "n"].sum())
-        top = bottom - 0.06
-        _arrow(ax, 0.5, bottom, x, top)
-        for stage in ("allocation", "follow-up", "analysis"):
+        for stage in stages:
             part = rows[rows["stage"] == stage]
             body = [f"{r.status[0].upper()}{r.status[1:]} (n = {r.n})"
                     for r in part.itertuples() if r.status != "allocated"]
             title = titles[stage].format(label=names.get(code, code), n=n)
-            end = _box(ax, x, top, width, title, body, gid=f"consort:{code}:{stage}")
-            if stage != "analysis":
-                _arrow(ax, x, end, x, end - 0.05)
-            top = end - 0.05
+            grid[stage].append(_Box(ax, renderer, box_w, title, body, f"consort:{code}:{stage}"))
+    heights = {stage: max(b.height_pt for b in boxes) for stage, boxes in grid.items()}
+    height_pt = (2 * _MARGIN_PT + head.height_pt + 1.5 * _STEP_PT + sum(heights.values())
+                 + (len(stages) - 1) * _STEP_PT)  # fmt: skip
+    if own:
+        fig.set_figheight(height_pt / 72)
+    axes_pt = ax.get_position().height * fig.get_figheight() * 72
+    ax.set_xlim(0, width_pt)
+    ax.set_ylim(-max(height_pt, axes_pt), 0)
+    top = -_MARGIN_PT
+    head.place(width_pt / 2, top, head.height_pt)
+    bottom = top - head.height_pt
+    top = bottom - 1.5 * _STEP_PT
+    split = bottom - 0.6 * _STEP_PT  # the head's line branches here to every arm
+    if len(arms) > 1:
+        ax.plot([width_pt / 2, width_pt / 2], [bottom, split], color="0.2", linewidth=0.6)
+        ax.plot([centres[0], centres[-1]], [split, split], color="0.2", linewidth=0.6)
+    for x in centres:
+        _arrow(ax, x, split if len(arms) > 1 else bottom, x, top)
+    for stage in stages:
+        for box, x in zip(grid[stage], centres, strict=True):
+            box.place(x, top, heights[stage])
+            if stage != stages[-1]:
+                _arrow(ax, x, top - heights[stage], x, top - heights[stage] - _STEP_PT)
+        top -= heights[stage] + _STEP_PT
     return ax

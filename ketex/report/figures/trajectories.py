@@ -4,15 +4,54 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+import matplotlib as mpl
 import numpy as np
 import pandas as pd
+from matplotlib.font_manager import FontProperties
+from matplotlib.ticker import FuncFormatter, Locator
 from scipy import stats
 
-from ketex.report.figures._common import axes_or_new, group_order, palette, styled
+from ketex.report.figures._common import (
+    axes_or_new,
+    group_order,
+    palette,
+    styled,
+    text_width_pt,
+)
 
 __all__ = ["observed_means", "plot_spaghetti", "plot_trajectory"]
 
-_DAY_TICKS = (-7, 0, 7, 14, 28, 56, 84, 112, 168)
+#: the day ticks, the first kept first when labels would collide
+_DAY_PRIORITY = (0, 84, 14, 168, 28, 7, 56, -7, 112)
+_TICK_GAP_PT = 3.0
+
+
+class _DayLocator(Locator):
+    """The day ticks whose labels fit side by side, measured when the axis is drawn: the
+    ticks of :data:`_DAY_PRIORITY` are taken in turn, each kept unless its label would
+    come closer than :data:`_TICK_GAP_PT` to a kept one."""
+
+    def __init__(self, fontsize_pt: float) -> None:
+        self.fontsize_pt = fontsize_pt
+
+    def __call__(self):
+        return self.tick_values(*self.axis.get_view_interval())
+
+    def tick_values(self, vmin, vmax):
+        low, high = sorted((vmin, vmax))
+        days = [d for d in _DAY_PRIORITY if low <= d <= high]
+        axes = None if self.axis is None else self.axis.axes
+        if axes is None or not days:
+            return days
+        scale = axes.figure.dpi / 72  # points to pixels
+        x = axes.transData.transform([(d, 0) for d in days])[:, 0]
+        kept: list[tuple[float, float, int]] = []  # (left, right) in pixels, day
+        for d, centre in zip(days, x, strict=True):
+            half = text_width_pt(str(d), self.fontsize_pt) * scale / 2
+            gap = _TICK_GAP_PT * scale
+            if all(centre + half + gap <= a or centre - half - gap >= b for a, b, _ in kept):
+                kept.append((centre - half, centre + half, d))
+        return sorted(d for _, _, d in kept)
 
 
 def observed_means(data: pd.DataFrame, *, value: str = "AVAL", arm: str = "ARM",
@@ -178,7 +217,8 @@ def plot_spaghetti(
         Line colour (default: the arm's).
     x_scale : {"asinh", "linear"}
         ``"asinh"`` spreads the first two weeks (where infusions fall) and compresses
-        the follow-up; ticks stay in days.
+        the follow-up; ticks stay in days (those whose labels would collide at the
+        drawn width are left out, day 0 and day 84 last).
     show_mean : bool
         Overlay the arm's observed mean by visit.
 
@@ -227,8 +267,9 @@ def plot_spaghetti(
                 label="observed mean")  # fmt: skip
     if x_scale == "asinh":
         ax.set_xscale("asinh", linear_width=7)
-    ax.set_xticks(list(_DAY_TICKS))
-    ax.set_xticklabels([str(d) for d in _DAY_TICKS])
+    size = FontProperties(size=mpl.rcParams["xtick.labelsize"]).get_size_in_points()
+    ax.xaxis.set_major_locator(_DayLocator(size))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
     ax.minorticks_off()
     ax.set_xlabel("Study day" + (" (asinh scale)" if x_scale == "asinh" else ""))
     ax.set_ylabel({"AVAL": "Score", "CHG": "Change from baseline"}.get(value, value))
