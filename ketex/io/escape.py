@@ -27,8 +27,16 @@ _ESCAPED = re.compile(r"'+[=+\-@\t\r]")
 
 
 def _numbers_only(text: str) -> bool:
-    tokens = [t for t in _SEPARATORS.split(text) if t]
-    return bool(tokens) and all(_NUMBER_TOKEN.fullmatch(t) for t in tokens)
+    """Numbers only, and no sign a spreadsheet would read as an operator: after the first
+    number a signed one must follow a parenthesis, comma or semicolon (``-1 (-2, 3)``),
+    never only a space (``-1 +2`` is the formula -1+2)."""
+    parts = _SEPARATORS.split(text)
+    separators = _SEPARATORS.findall(text)
+    tokens = [(t, separators[i - 1] if i else "") for i, t in enumerate(parts) if t]
+    if not tokens or not all(_NUMBER_TOKEN.fullmatch(t) for t, _ in tokens):
+        return False
+    return all(t[0] not in "+-" or set(before) & set("(),;")
+               for t, before in tokens[1:])
 
 
 def escape_formula(value: object) -> object:
@@ -44,6 +52,8 @@ def escape_formula(value: object) -> object:
     ('\\'=HYPERLINK("http://x")', '-3', 'M01')
     >>> escape_formula("-0.52 (-1.10, 0.06)"), escape_formula("-2+3+cmd|' /C calc'!A0")[:3]
     ('-0.52 (-1.10, 0.06)', "'-2")
+    >>> escape_formula("-1 +2")   # a spreadsheet would compute 1
+    "'-1 +2"
     """
     if not isinstance(value, str) or not value:
         return value

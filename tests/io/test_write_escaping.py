@@ -170,3 +170,16 @@ def test_report_table_csv_marks_printed_intervals_and_data_csv_keeps_numbers(tmp
     rows = _cells(table.to_csv(tmp_path / "t2_data.csv", which="data"))
     assert rows[1] == ["WEEK2", "-14.5", "-17.9", "-11.1"]
     assert pd.read_csv(tmp_path / "t2_data.csv")["estimate"].iloc[0] == -14.5
+
+
+@pytest.mark.parametrize(("value", "escaped"), [
+    ("-1 +2", True), ("-1 -2", True), ("+3 -1", True),        # operators between numbers
+    ("-0.52 (-1.10, 0.06)", False), ("-13.4 (1.00)", False), ("-1; -2", False),
+    ("1 2", False), ("-3", False),
+])
+def test_a_sign_after_a_space_is_an_operator(value, escaped):
+    from ketex.io.escape import escape_formula, unescape_formula
+
+    out = escape_formula(value)
+    assert (out == "'" + value) if escaped else (out == value)
+    assert unescape_formula(out) == value
