@@ -124,6 +124,19 @@ def _quiet(step: int, total: int, name: str) -> None:
     return None
 
 
+
+def _individual_figure(adqs, infusions, arms, labels):
+    """The report's individual-trajectories figure: one spaghetti panel per arm, sharing
+    the y axis (labelled on the first panel only), each titled with its arm's label
+    (wrapped within the panel)."""
+    fig, axes = new_figure("double", 70, ncols=len(arms), sharey=True, squeeze=False)
+    for ax, code in zip(axes[0], arms, strict=True):
+        fg.plot_spaghetti(adqs, infusions, arm=code, ax=ax)
+        with publication_style():
+            ax.set_title(labels[code], loc="left", fontsize=7.5)
+    return fig
+
+
 def write_report(
     trial: Trial,
     out: str | Path,
@@ -250,11 +263,7 @@ def _write(context: AnalysisContext, out: str | Path, options: ReportOptions,
              "mean change (open circles). Points are offset slightly to avoid overlap.")
     step()
     with not_analysed(skipped, "Individual trajectories (figure)"):
-        fig, axes = new_figure("double", 70, ncols=len(arms), sharey=True, squeeze=False)
-        for ax, code in zip(axes[0], arms, strict=True):
-            fg.plot_spaghetti(adqs, trial.infusions, arm=code, ax=ax)
-            with publication_style():
-                ax.set_title(labels[code], loc="left", fontsize=7.5)
+        fig = _individual_figure(adqs, trial.infusions, arms, labels)
         drugs = " or ".join(dict.fromkeys(d for arm in protocol.arms for d in arm.drugs))
         drugs = drugs or "study drug"
         save(fig, "figure2_individual", f"Individual {protocol.primary_scale} "

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 
 import matplotlib as mpl
@@ -140,7 +141,8 @@ def new_figure(width: str | float = "single", height_mm: float | None = None,
     height_mm : float, optional
         Default: 0.75 x the width.
     nrows, ncols, **kwargs
-        Passed to :func:`matplotlib.pyplot.subplots`.
+        Passed to :func:`matplotlib.pyplot.subplots`. With ``sharey`` (``True``,
+        ``"all"``, ``"row"``) only the first column shows its y label.
 
     Returns
     -------
@@ -160,13 +162,20 @@ def new_figure(width: str | float = "single", height_mm: float | None = None,
                                  layout="constrained", **kwargs)  # fmt: skip
         for ax in np.atleast_1d(axes).flat:
             wrap_titles(ax)
+        _hide_inner_ylabels(_grid(axes, nrows, ncols), kwargs.get("sharey", False))
     return fig, axes
 
 
+def _grid(axes, nrows: int, ncols: int):
+    """``subplots``' axes (one, a row, a column or a grid) as a nrows x ncols array."""
+    return np.asarray(axes, dtype=object).reshape(nrows, ncols)
+
+
 def wrap_titles(ax) -> None:
-    """Let the titles of ``ax`` (centre, left, right) wrap at the figure's edge instead
-    of running off it: a long left-aligned title of a right-hand panel breaks onto a
-    second line, and constrained layout makes room for it.
+    """Let the titles of ``ax`` (centre, left, right) wrap at the panel's own width
+    instead of running off it: a left-aligned title breaks before the next panel to its
+    right (or the figure's edge), a right-aligned one before the panel to its left, a
+    centred one within both; constrained layout makes room for the extra lines.
 
     Examples
     --------
@@ -177,7 +186,42 @@ def wrap_titles(ax) -> None:
     >>> plt.close(fig)
     """
     for loc in ("center", "left", "right"):
-        ax.set_title("", loc=loc, wrap=True)
+        title = ax.set_title("", loc=loc, wrap=True)
+        # matplotlib wraps at the figure's edge only; this instance measures to the panel
+        title._get_wrap_line_width = partial(_panel_line_width, title, ax)
+
+
+def _panel_line_width(title, ax) -> float:
+    """The width (pixels) a title of ``ax`` may take: matplotlib's (to the figure edge),
+    cut at the nearest panel beside ``ax`` in the direction the title runs."""
+    width = type(title)._get_wrap_line_width(title)
+    figure = ax.get_figure(root=False)
+    if figure is None:
+        return width
+    box = ax.bbox
+    x, _ = title.get_transform().transform(title.get_position())
+    beside = [other.bbox for other in figure.axes
+              if other is not ax and other.get_visible()
+              and other.bbox.y0 < box.y1 and other.bbox.y1 > box.y0]  # fmt: skip
+    right = min((b.x0 for b in beside if b.x0 >= box.x1 - 0.5), default=np.inf)
+    left = max((b.x1 for b in beside if b.x1 <= box.x0 + 0.5), default=-np.inf)
+    alignment = title.get_horizontalalignment()
+    if alignment == "left":
+        room = right - x
+    elif alignment == "right":
+        room = x - left
+    else:
+        room = 2 * min(right - x, x - left)
+    return max(1.0, min(width, room))
+
+
+def _hide_inner_ylabels(axes, sharey) -> None:
+    """With a shared y axis, only the first column keeps its y label (set later or not):
+    the others' label is made invisible, so it takes no room either."""
+    if sharey in (True, "all", "row"):
+        for row in axes:
+            for ax in row[1:]:
+                ax.yaxis.label.set_visible(False)
 
 
 def save_figure(

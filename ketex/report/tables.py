@@ -588,24 +588,11 @@ def mmrm_table(
     data["visit"] = data["visit"].astype(str)
     data["arm"] = data["arm"].astype(str)
     labels = {g: g for g in levels} | dict(group_labels or {})
-    rows = []
     comparisons = list(dict.fromkeys(data.loc[data["kind"] == "difference", "arm"]))
-    many = len(comparisons) > 1
-    for name, block in data.groupby("visit", sort=False):
-        mark = "*" if primary_visit is not None and name == primary_visit else ""
-        row = {"Visit": f"{name}{mark}"}
-        cells = block.set_index("arm")
-        for level in levels:
-            r = cells.loc[level]
-            row[f"{labels[level]}, LS mean (SE)"] = f"{r['estimate']:.1f} ({r['se']:.2f})"
-        for comparison in comparisons:
-            r = cells.loc[comparison]
-            suffix = f" {comparison}" if many else ""
-            row[f"Difference{suffix} (95% CI)"] = (
-                f"{r['estimate']:.1f} ({r['ci_low']:.1f} to {r['ci_high']:.1f})"
-            )
-            row[f"p{suffix}"] = format_p(r["p_value"])
-        rows.append(row)
+    if len(comparisons) > 1:
+        display = _mmrm_long(data, levels, reference, labels, primary_visit)
+    else:
+        display = _mmrm_wide(data, levels, comparisons, labels, primary_visit)
     notes = [
         f"LS means of {outcome[:1].lower() + outcome[1:] if outcome[1:2].islower() else outcome}"
         " from the mixed model for repeated measures "
@@ -615,10 +602,59 @@ def mmrm_table(
         "Differences: " + "; ".join(comparisons) + ", with 95% CI and two-sided p "
         "(not adjusted for multiplicity).",
     ]
+    if len(comparisons) > 1:
+        notes.append(f"One row per visit and arm: the arm's LS mean and its difference from "
+                     f"{labels[reference]} ({reference}).")
     if primary_visit is not None:
         notes.append(f"* Primary visit ({primary_visit}).")
-    return ManuscriptTable(data, pd.DataFrame(rows), f"Table 2. {outcome}: LS means by visit "
+    return ManuscriptTable(data, display, f"Table 2. {outcome}: LS means by visit "
                            "and arm", tuple(notes), "table2_mmrm")  # fmt: skip
+
+
+def _mmrm_wide(data: pd.DataFrame, levels: list[str], comparisons: list[str],
+               labels: Mapping[str, str], primary_visit: str | None) -> pd.DataFrame:
+    """Two arms: one row per visit, a column per arm's LS mean, then the difference and p."""
+    rows = []
+    for name, block in data.groupby("visit", sort=False):
+        mark = "*" if primary_visit is not None and name == primary_visit else ""
+        row = {"Visit": f"{name}{mark}"}
+        cells = block.set_index("arm")
+        for level in levels:
+            r = cells.loc[level]
+            row[f"{labels[level]}, LS mean (SE)"] = f"{r['estimate']:.1f} ({r['se']:.2f})"
+        for comparison in comparisons:
+            r = cells.loc[comparison]
+            row["Difference (95% CI)"] = (
+                f"{r['estimate']:.1f} ({r['ci_low']:.1f} to {r['ci_high']:.1f})"
+            )
+            row["p"] = format_p(r["p_value"])
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _mmrm_long(data: pd.DataFrame, levels: list[str], reference: str,
+               labels: Mapping[str, str], primary_visit: str | None) -> pd.DataFrame:
+    """More than two arms: one row per visit and arm (five columns, whatever the number of
+    arms, so the table keeps to the page): the LS mean and the difference from the
+    reference arm (blank on the reference's own row); the visit named on its first row."""
+    rows = []
+    for name, block in data.groupby("visit", sort=False):
+        mark = "*" if primary_visit is not None and name == primary_visit else ""
+        cells = block.set_index("arm")
+        for i, level in enumerate(levels):
+            r = cells.loc[level]
+            row = {"Visit": f"{name}{mark}" if i == 0 else "", "Arm": labels[level],
+                   "LS mean (SE)": f"{r['estimate']:.1f} ({r['se']:.2f})",
+                   "Difference (95% CI)": "", "p": ""}  # fmt: skip
+            comparison = f"{level} - {reference}"
+            if level != reference and comparison in cells.index:
+                d = cells.loc[comparison]
+                row["Difference (95% CI)"] = (
+                    f"{d['estimate']:.1f} ({d['ci_low']:.1f} to {d['ci_high']:.1f})"
+                )
+                row["p"] = format_p(d["p_value"])
+            rows.append(row)
+    return pd.DataFrame(rows)
 
 
 # -- endpoint table ----------------------------------------------------------------------------
@@ -800,6 +836,9 @@ def endpoint_table(
         "(NNTB benefit, NNTH harm; Altman 1998), rounded up to whole participants; "
         "\u221e: the interval includes no difference.",
     ]  # fmt: skip
+    if len(order) > 2:
+        notes.append(f"One row per endpoint and arm: the arm's rate and its risk difference "
+                     f"from {labels.get(reference, reference)} ({reference}).")
     if any(not e.desirable for e in endpoints):
         notes.append("Relapse is counted among participants who met the relapse rule's entry "
                      "condition.")
@@ -809,26 +848,53 @@ def endpoint_table(
 
 def _endpoint_display(data: pd.DataFrame, order: list[str], labels: Mapping[str, str],
                       many: bool, printed: Mapping[tuple[str, str], str]) -> pd.DataFrame:
+    if many:
+        return _endpoint_long(data, order, labels, printed)
     rows = []
     for endpoint, block in data.groupby("endpoint", sort=False):
         row = {"Endpoint": endpoint}
         rates = block[block["kind"] == "rate"].set_index("group")
         for arm in order:
-            r = rates.loc[arm]
-            row[labels.get(arm, arm)] = (
-                f"{r['events']}/{r['n']} ({100 * r['estimate']:.1f}%) "
-                f"[{100 * r['ci_low']:.1f}, {100 * r['ci_high']:.1f}]"
-                if r["n"] else "\u2013"
-            )
+            row[labels.get(arm, arm)] = _rate_text(rates.loc[arm])
         for _, r in block[block["kind"] == "risk difference"].iterrows():
-            suffix = f" {r['group']}" if many else ""
-            row[f"Risk difference{suffix} (95% CI)"] = (
-                f"{100 * r['estimate']:.1f} ({100 * r['ci_low']:.1f} to "
-                f"{100 * r['ci_high']:.1f})" if not math.isnan(r["estimate"]) else "\u2013"
-            )
-            row[f"NNT{suffix}"] = printed[(endpoint, r["group"])]
+            row["Risk difference (95% CI)"] = _difference_text(r)
+            row["NNT"] = printed[(endpoint, r["group"])]
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def _endpoint_long(data: pd.DataFrame, order: list[str], labels: Mapping[str, str],
+                   printed: Mapping[tuple[str, str], str]) -> pd.DataFrame:
+    """More than two arms: one row per endpoint and arm (five columns, whatever the number
+    of arms): the arm's rate, and its risk difference from the first arm and NNT (blank on
+    the first arm's own row); the endpoint named on its first row."""
+    rows = []
+    reference = order[0]
+    for endpoint, block in data.groupby("endpoint", sort=False):
+        rates = block[block["kind"] == "rate"].set_index("group")
+        differences = block[block["kind"] == "risk difference"].set_index("group")
+        for i, arm in enumerate(order):
+            r = rates.loc[arm]
+            row = {"Endpoint": endpoint if i == 0 else "", "Arm": labels.get(arm, arm),
+                   "n/N (%) [95% CI]": _rate_text(r), "Risk difference (95% CI)": "",
+                   "NNT": ""}  # fmt: skip
+            comparison = f"{arm} - {reference}"
+            if arm != reference and comparison in differences.index:
+                d = differences.loc[comparison]
+                row["Risk difference (95% CI)"] = _difference_text(d)
+                row["NNT"] = printed[(endpoint, comparison)]
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _rate_text(r) -> str:
+    return (f"{r['events']}/{r['n']} ({100 * r['estimate']:.1f}%) "
+            f"[{100 * r['ci_low']:.1f}, {100 * r['ci_high']:.1f}]" if r["n"] else "\u2013")
+
+
+def _difference_text(r) -> str:
+    return (f"{100 * r['estimate']:.1f} ({100 * r['ci_low']:.1f} to "
+            f"{100 * r['ci_high']:.1f})" if not math.isnan(r["estimate"]) else "\u2013")
 
 
 # -- survival table ---------------------------------------------------------------------------

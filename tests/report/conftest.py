@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import re
+import subprocess
 from html.parser import HTMLParser
+from pathlib import Path
 
 import matplotlib
 import pytest
@@ -11,6 +14,40 @@ import pytest
 import ketex
 
 matplotlib.use("Agg")
+
+CHROMIUM = Path("/usr/bin/chromium")
+needs_chromium = pytest.mark.skipif(
+    not CHROMIUM.exists(),
+    reason="headless check needs Debian's chromium at /usr/bin/chromium (apt-get install "
+    "chromium)")  # fmt: skip
+
+_MEASURE = """<script>window.addEventListener("load", () => {
+  const body = document.body, box = body.getBoundingClientRect();
+  const right = box.right - parseFloat(getComputedStyle(body).paddingRight);
+  const rows = [...document.querySelectorAll("table.ketex-table")].map(t => [
+    t.querySelector("caption").textContent, t.getBoundingClientRect().right - right]);
+  const out = document.createElement("pre");
+  out.id = "overflow";
+  out.textContent = JSON.stringify(rows);
+  body.appendChild(out);
+});</script>"""
+
+
+def table_overflow(html: Path, tmp_path: Path) -> list[tuple[str, float]]:
+    """Each table of the report ``html`` as headless Chromium lays it out at 1280 px:
+    (caption, pixels its right edge lies past the text column). A probe script is added to
+    a copy; the report itself has none."""
+    page = html.read_text(encoding="utf-8")
+    probe = tmp_path / "probe.html"
+    probe.write_text(page.replace("</body>", _MEASURE + "</body>"), encoding="utf-8")
+    command = [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu",
+               "--window-size=1280,4000", "--dump-dom", probe.resolve().as_uri()]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120,
+                          cwd=tmp_path, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    found = re.search(r'<pre id="overflow">(.*?)</pre>', done.stdout, flags=re.S)
+    assert found, done.stdout[-2000:]
+    return [tuple(row) for row in json.loads(found.group(1))]
 
 
 @pytest.fixture(scope="session")

@@ -18,6 +18,7 @@ import ketex
 from ketex.cli import main
 from ketex.report.cli import ProgressBar
 from ketex.report.run import ReportOptions
+from tests.report.conftest import table_overflow
 
 CHROMIUM = Path("/usr/bin/chromium")
 
@@ -201,36 +202,12 @@ def test_tables_and_figures_are_numbered_in_order_of_first_citation(report_dir,
         encoding="utf-8").startswith("**Table 1. Baseline")
 
 
-_MEASURE = """<script>window.addEventListener("load", () => {
-  const body = document.body, box = body.getBoundingClientRect();
-  const right = box.right - parseFloat(getComputedStyle(body).paddingRight);
-  const rows = [...document.querySelectorAll("table.ketex-table")].map(t => [
-    t.querySelector("caption").textContent, t.getBoundingClientRect().right - right]);
-  const out = document.createElement("pre");
-  out.id = "overflow";
-  out.textContent = JSON.stringify(rows);
-  body.appendChild(out);
-});</script>"""
-
-
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="headless check needs Debian's chromium at "
                     "/usr/bin/chromium (apt-get install chromium)")
 def test_every_table_fits_the_page_width_in_chromium(report_dir, tmp_path):
     """Long cells (Table 3's NNT with its interval) wrap instead of widening the table past
-    the text column (a probe script is added to a copy; the report itself has none)."""
-    import json
-
-    page = (report_dir / "report.html").read_text(encoding="utf-8")
-    probe = tmp_path / "probe.html"
-    probe.write_text(page.replace("</body>", _MEASURE + "</body>"), encoding="utf-8")
-    command = [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu",
-               "--window-size=1280,4000", "--dump-dom", probe.resolve().as_uri()]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=120,
-                          cwd=tmp_path, check=False)
-    assert done.returncode == 0, done.stderr[-2000:]
-    found = re.search(r'<pre id="overflow">(.*?)</pre>', done.stdout, flags=re.S)
-    assert found, done.stdout[-2000:]
-    overflow = json.loads(found.group(1))
+    the text column."""
+    overflow = table_overflow(report_dir / "report.html", tmp_path)
     assert len(overflow) == 5
     assert any(caption.startswith("Table 3. ") for caption, _ in overflow)
     assert {caption: px for caption, px in overflow if px > 0.5} == {}

@@ -58,8 +58,12 @@ def test_the_reference_arm_is_first_in_every_result_table(context):
         adherence = tables.adherence_table(trial)
     for table in (one, adherence):
         assert [c.split(" (N = ")[0] for c in table.display.columns[1:len(arms) + 1]] == labels
-    assert list(ends.display.columns[1:len(arms) + 1]) == labels
-    assert [c.split(", LS mean")[0] for c in mmrm.display.columns[1:len(arms) + 1]] == arms
+    if len(arms) == 2:  # a column per arm
+        assert list(ends.display.columns[1:len(arms) + 1]) == labels
+        assert [c.split(", LS mean")[0] for c in mmrm.display.columns[1:len(arms) + 1]] == arms
+    else:  # long: a row per arm within each endpoint (visit)
+        assert ends.display["Arm"].tolist()[:len(arms)] == labels
+        assert mmrm.display["Arm"].tolist()[:len(arms)] == arms
     differences = mmrm.data[mmrm.data["kind"] == "difference"]["arm"].unique().tolist()
     assert differences == [f"{a} - {reference}" for a in arms[1:]]
     risk = ends.data[ends.data["kind"] == "risk difference"]["group"].unique().tolist()

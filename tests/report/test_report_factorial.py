@@ -22,6 +22,7 @@ from ketex.report.context import AnalysisContext
 from ketex.report.factorial_section import factorial_outputs
 from ketex.report.run import ReportOptions, _factorial_part, write_report
 from ketex.study.protocol import Arm
+from tests.report.conftest import needs_chromium, table_overflow
 
 VISITS = ("WEEK2", "WEEK4", "WEEK12")
 OPTIONS = ReportOptions(table_formats=("csv",), figure_formats=("png",), png_dpi=30,
@@ -191,3 +192,48 @@ def test_hazard_ratios_against_an_arm_without_relapse_are_not_estimable(report):
     assert hr[["estimate", "ci_low", "ci_high", "p_value"]].isna().all().all()
     assert survival.display["Hazard ratio (95% CI)"].tolist()[1:] == ["not estimable"] * 3
     assert "Time to relapse: hazard ratio" not in page and " to inf)" not in page
+
+
+def test_four_arm_mmrm_and_endpoint_tables_are_long(trial, report):
+    """Four arms: Table 2 and the endpoint table have one row per visit (endpoint) and arm,
+    five columns whatever the number of arms; each arm's difference (risk difference, NNT)
+    from the reference is on its row, the reference's own row blank, the numbers those of
+    the tidy data."""
+    result, _ = report
+    arms = [a.code for a in trial.protocol.arms]
+    labels = {a.code: a.label or a.code for a in trial.protocol.arms}
+    mmrm = result.tables["table2_mmrm"]
+    assert list(mmrm.display.columns) == ["Visit", "Arm", "LS mean (SE)",
+                                          "Difference (95% CI)", "p"]  # fmt: skip
+    reference = mmrm.data.loc[mmrm.data["kind"] == "lsmean", "arm"].iloc[0]
+    order = list(dict.fromkeys(mmrm.data.loc[mmrm.data["kind"] == "lsmean", "arm"]))
+    assert len(mmrm.display) == len(VISITS) * 4
+    assert mmrm.display["Arm"].tolist() == [labels[a] for a in order] * len(VISITS)
+    assert [v.rstrip("*") for v in mmrm.display["Visit"] if v] == list(VISITS)
+    differences = mmrm.data[mmrm.data["kind"] == "difference"].set_index(["visit", "arm"])
+    for i, row in mmrm.display.iterrows():
+        visit, arm = VISITS[i // 4], order[i % 4]
+        if arm == reference:
+            assert row["Difference (95% CI)"] == row["p"] == ""
+        else:
+            d = differences.loc[(visit, f"{arm} - {reference}")]
+            assert row["Difference (95% CI)"] == (
+                f"{d['estimate']:.1f} ({d['ci_low']:.1f} to {d['ci_high']:.1f})")
+    endpoints = result.tables["table3_endpoints"]
+    assert list(endpoints.display.columns) == ["Endpoint", "Arm", "n/N (%) [95% CI]",
+                                               "Risk difference (95% CI)", "NNT"]  # fmt: skip
+    n = endpoints.data["endpoint"].nunique()
+    assert len(endpoints.display) == 4 * n and set(endpoints.display["Arm"]) == {
+        labels[a] for a in arms}
+    first = endpoints.display.iloc[0::4]
+    assert (first["Risk difference (95% CI)"] == "").all() and (first["NNT"] == "").all()
+    assert (endpoints.display.drop(first.index)["NNT"] != "").all()
+
+
+@needs_chromium
+def test_every_four_arm_table_fits_the_page_width_in_chromium(report, tmp_path):
+    result, _ = report
+    overflow = table_overflow(result.html, tmp_path)
+    assert any(caption.startswith("Table 2. ") for caption, _ in overflow)
+    assert any(caption.startswith("Table 3. ") for caption, _ in overflow)
+    assert {caption: px for caption, px in overflow if px > 0.5} == {}
