@@ -107,9 +107,8 @@ def write_other_forms(trial: Trial, root: Path, name: str = SAMPLE) -> None:
     The REDCap export (records, data dictionary, mapping) goes to
     ``root / f"{name}_redcap"``, the CDISC SDTM datasets (CSV) to ``root / f"{name}_sdtm"``;
     all forms are made from this same ``trial``, so every reader loads
-    an equal trial (``tests/io/test_sample_forms.py``). The REDCap export carries no
-    safety tables (adverse events, vitals, medications): its mapping has no forms for them,
-    so a REDCap load of the factorial sample equals the folder without those tables.
+    an equal trial (``tests/io/test_sample_forms.py``). The safety tables (the
+    factorial's adverse events, vitals, medications) go to both forms too.
     """
     write_redcap(trial, root / f"{name}_redcap")
     write_sdtm(trial, root / f"{name}_sdtm", format="csv")

@@ -26,8 +26,7 @@ def sample_study_path(form: str = "folder", study: str = "yale") -> Path:
         ``"factorial"``: the 2 x 2 factorial sample (ketamine vs midazolam x aerobic
         cycling vs stretching, 40 per cell, ``ketex/data/sample_factorial``, its REDCap
         export ``sample_factorial_redcap`` and SDTM datasets ``sample_factorial_sdtm``).
-        Its REDCap export carries no safety tables (adverse events, vitals, medications);
-        the folder and SDTM forms do.
+        Every form holds its safety tables (adverse events, vitals, medications).
 
     Returns
     -------
