@@ -20,7 +20,10 @@ The true course of every participant is in ``truth.csv``.
 The folder holds the study (``study.toml`` and the five tables, as written by
 :func:`ketex.io.folder.write_trial`), plus ``design.toml`` (the simulator's design, its
 ``[design]`` section) and ``truth.csv`` (the latent truth, one row per participant);
-readers ignore those two.
+readers ignore those two. Each sample is also written in its other source forms, from the
+same trial: a REDCap export (``sample_redcap/``, ``sample_factorial_redcap/``) and CDISC
+SDTM datasets (``sample_sdtm/``, ``sample_factorial_sdtm/``); ``tests/io/test_sample_forms.py``
+checks that every reader loads an equal trial.
 """
 
 from __future__ import annotations
@@ -98,16 +101,17 @@ def make_sample(root: Path = DATA) -> Trial:
     return trial
 
 
-def write_other_forms(trial: Trial, root: Path) -> None:
-    """Write the sample in its other source formats, beside ``ketex/data/sample``.
+def write_other_forms(trial: Trial, root: Path, name: str = SAMPLE) -> None:
+    """Write a sample in its other source formats, beside its study folder ``root / name``.
 
     The REDCap export (records, data dictionary, mapping) goes to
-    ``root / "sample_redcap"``, the CDISC SDTM datasets (CSV) to ``root / "sample_sdtm"``;
+    ``root / f"{name}_redcap"``, the CDISC SDTM datasets (CSV) to ``root / f"{name}_sdtm"``;
     all forms are made from this same ``trial``, so every reader loads
-    an equal trial (``tests/io/test_sample_forms.py``).
+    an equal trial (``tests/io/test_sample_forms.py``). The safety tables (the
+    factorial's adverse events, vitals, medications) go to both forms too.
     """
-    write_redcap(trial, root / "sample_redcap")
-    write_sdtm(trial, root / "sample_sdtm", format="csv")
+    write_redcap(trial, root / f"{name}_redcap")
+    write_sdtm(trial, root / f"{name}_sdtm", format="csv")
 
 
 def factorial_trial() -> Trial:
@@ -120,11 +124,12 @@ def factorial_trial() -> Trial:
 
 
 def make_factorial_sample(root: Path = DATA) -> Trial:
-    """Simulate the 2 x 2 factorial sample and write its study folder under ``root``."""
+    """Simulate the 2 x 2 factorial sample and write it, and its other forms, under ``root``."""
     trial = factorial_trial()
     folder = write_trial(trial, root / FACTORIAL, format="csv")
     FACTORIAL_DESIGN.write(folder / "design.toml")
     trial.truth.to_csv(folder / "truth.csv", index=False, lineterminator="\n")
+    write_other_forms(trial, root, FACTORIAL)
     return trial
 
 

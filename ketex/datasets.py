@@ -22,10 +22,11 @@ def sample_study_path(form: str = "folder", study: str = "yale") -> Path:
         (``ketex/data/sample_redcap``) or its SDTM datasets (``ketex/data/sample_sdtm``);
         they are package data, so they ship in the wheel.
     study : {"yale", "factorial"}
-        ``"yale"``: single ketamine infusion vs six, both with aerobic exercise (every
-        form). ``"factorial"``: the 2 x 2 factorial sample (ketamine vs midazolam x aerobic
-        cycling vs stretching, 40 per cell, ``ketex/data/sample_factorial``), as a study
-        folder only.
+        ``"yale"``: single ketamine infusion vs six, both with aerobic exercise.
+        ``"factorial"``: the 2 x 2 factorial sample (ketamine vs midazolam x aerobic
+        cycling vs stretching, 40 per cell, ``ketex/data/sample_factorial``, its REDCap
+        export ``sample_factorial_redcap`` and SDTM datasets ``sample_factorial_sdtm``).
+        Every form holds its safety tables (adverse events, vitals, medications).
 
     Returns
     -------
@@ -43,16 +44,16 @@ def sample_study_path(form: str = "folder", study: str = "yale") -> Path:
     True
     >>> ketex.sample_study_path(study="factorial").name
     'sample_factorial'
+    >>> ketex.sample_study_path("sdtm", study="factorial").name
+    'sample_factorial_sdtm'
     """
     folders = {"folder": "sample", "redcap": "sample_redcap", "sdtm": "sample_sdtm"}
     if form not in folders:
         raise ValueError(f"form must be one of {', '.join(folders)}, got {form!r}")
     if study not in ("yale", "factorial"):
         raise ValueError(f"study must be 'yale' or 'factorial', got {study!r}")
-    if study == "factorial" and form != "folder":
-        raise ValueError(f"the factorial sample is a study folder only; form={form!r} is not "
-                         "available, use form='folder'")
-    path = _ROOT / (folders[form] if study == "yale" else "sample_factorial")
+    path = _ROOT / (folders[form] if study == "yale"
+                    else folders[form].replace("sample", "sample_factorial", 1))
     if not path.is_dir() or not any(path.iterdir()):
         raise FileNotFoundError(
             f"the sample study is not at {path}; the installation lacks ketex's "

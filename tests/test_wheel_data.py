@@ -10,7 +10,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 FORMS = {"sample": "folder", "sample_redcap": "redcap", "sample_sdtm": "sdtm",
-         "sample_factorial": "folder"}
+         "sample_factorial": "folder", "sample_factorial_redcap": "redcap",
+         "sample_factorial_sdtm": "sdtm"}
 
 
 @pytest.fixture(scope="module")
@@ -46,9 +47,10 @@ def test_installed_ketex_finds_its_samples_outside_the_repository(wheel, tmp_pat
     )
     code = (
         "import ketex, pathlib\n"
-        "for form in ('folder', 'redcap', 'sdtm'):\n"
-        "    p = ketex.sample_study_path(form)\n"
-        "    print(form, p.is_relative_to(pathlib.Path(ketex.__file__).parent),"
+        "for study in ('yale', 'factorial'):\n"
+        "    for form in ('folder', 'redcap', 'sdtm'):\n"
+        "        p = ketex.sample_study_path(form, study=study)\n"
+        "        print(study, form, p.is_relative_to(pathlib.Path(ketex.__file__).parent),"
         " (p / 'study.toml').is_file())\n"
         "print(ketex.__file__)\n"
     )
@@ -56,5 +58,6 @@ def test_installed_ketex_finds_its_samples_outside_the_repository(wheel, tmp_pat
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          env=env, cwd=elsewhere, check=True)
     lines = run.stdout.splitlines()
-    assert lines[:3] == ["folder True True", "redcap True True", "sdtm True True"]
-    assert Path(lines[3]).is_relative_to(target)  # the installed copy, not the checkout
+    assert lines[:6] == [f"{study} {form} True True" for study in ("yale", "factorial")
+                         for form in ("folder", "redcap", "sdtm")]
+    assert Path(lines[6]).is_relative_to(target)  # the installed copy, not the checkout

@@ -640,3 +640,43 @@ def test_writer_keeps_extra_columns_clear_of_redcap_names(tmp_path):
     paths = write_redcap(odd, tmp_path)
     again = load_redcap(paths["records"], paths["dictionary"], paths["mapping"])
     assert odd.differences(again) == []
+
+
+def test_round_trip_of_the_safety_tables(tmp_path):
+    # adverse events, vital signs and medications become repeating forms of their own
+    # (every code of docs/safety.md, vitals in lb and F, ongoing medications)
+    from tests.io.test_sdtm_safety import ADVERSE_EVENTS, MEDICATIONS, VITALS
+
+    folder = tmp_path / "mini"
+    shutil.copytree(MINI, folder)
+    for name, text in (("adverse_events", ADVERSE_EVENTS), ("vitals", VITALS),
+                       ("medications", MEDICATIONS)):
+        (folder / f"{name}.csv").write_text(text, encoding="utf-8")
+    trial = load_trial(folder)
+    assert trial.report.empty and trial.has_safety_data
+    paths = write_redcap(trial, tmp_path / "export")
+    mapping = tomllib.loads(paths["mapping"].read_text(encoding="utf-8"))["redcap"]
+    assert {name: mapping[name]["form"] for name in ("adverse_events", "vitals",
+                                                     "medications")} == {
+        "adverse_events": "adverse_event", "vitals": "vital_signs",
+        "medications": "medication"}
+    dictionary = pd.read_csv(paths["dictionary"], dtype=str, keep_default_na=False)
+    types = dictionary.set_index("Variable / Field Name")["Field Type"]
+    assert types[["ae_severity", "ae_related", "ae_serious", "vs_test"]].tolist() == [
+        "radio", "radio", "yesno", "dropdown"]
+    again = load_redcap(paths["records"], paths["dictionary"], paths["mapping"])
+    assert trial.differences(again) == []
+    assert again.report.empty
+    assert len(again.adverse_events) == 8 and len(again.vitals) == 9
+
+
+def test_safety_table_mapping_missing_a_required_column_names_the_key(export):
+    mapping = mapping_dict(export)
+    mapping["medications"] = {"form": "adverse_event", "columns": {"start_day": "ae_day"}}
+    with pytest.raises(DataValidationError) as caught:
+        load(export, mapping)
+    report = caught.value.report
+    problem = report[report["rule"] == "bad_mapping"]
+    assert len(problem) == 1
+    assert problem["column"].iloc[0] == "redcap.medications.columns"
+    assert "required column 'name' is not mapped" in problem["message"].iloc[0]

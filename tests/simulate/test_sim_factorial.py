@@ -50,13 +50,20 @@ def test_committed_factorial_equals_a_fresh_simulation(script, sample, fresh):
     pd.testing.assert_frame_equal(committed, fresh.truth, check_exact=False, rtol=1e-12)
 
 
+FORMS = ["sample_factorial", "sample_factorial_redcap", "sample_factorial_sdtm"]
+
+
 def test_make_factorial_sample_is_byte_reproducible(script, tmp_path):
+    # the study folder and its REDCap and SDTM forms
     script.make_factorial_sample(tmp_path)
-    names = sorted(p.name for p in (tmp_path / "sample_factorial").iterdir())
-    assert names == sorted(p.name for p in FOLDER.iterdir())
-    for name in names:
-        assert (tmp_path / "sample_factorial" / name).read_bytes() == (
-            FOLDER / name).read_bytes(), name
+    assert sorted(p.name for p in tmp_path.iterdir()) == FORMS
+    for form in FORMS:
+        committed = FOLDER.parent / form
+        names = sorted(p.name for p in (tmp_path / form).iterdir())
+        assert names == sorted(p.name for p in committed.iterdir()), form
+        for name in names:
+            assert (tmp_path / form / name).read_bytes() == (
+                committed / name).read_bytes(), f"{form}/{name}"
 
 
 def test_loads_without_errors_as_a_2x2_factorial(sample):

@@ -151,12 +151,17 @@ def test_the_schedule_is_the_drugs_own(mini_folder):
     assert "15 days from the nearest" in report["message"].iloc[0]
 
 
+def _load_redcap(p):
+    return ketex.load_redcap(p / "records.csv", p / "dictionary.csv", p / "mapping.toml")
+
+
 @pytest.mark.parametrize(("load", "where"), [
     (ketex.load_trial, "sample"),
     (ketex.load_trial, "sample_factorial"),
-    (lambda p: ketex.load_redcap(p / "records.csv", p / "dictionary.csv", p / "mapping.toml"),
-     "sample_redcap"),
+    (_load_redcap, "sample_redcap"),
+    (_load_redcap, "sample_factorial_redcap"),
     (ketex.load_sdtm, "sample_sdtm"),
+    (ketex.load_sdtm, "sample_factorial_sdtm"),
 ])
 def test_the_samples_keep_to_their_infusion_schedules(load, where):
     trial = load(ketex.sample_study_path().parent / where)

@@ -30,7 +30,8 @@ else:  # pragma: no cover
 __all__ = ["ColumnMap", "FormMap", "RedcapMapping", "read_mapping"]
 
 #: Trial tables filled from one form each (assessments come from ``[[redcap.scales]]``).
-FORM_TABLES = ("participants", "infusions", "exercise", "events")
+FORM_TABLES = ("participants", "infusions", "exercise", "events", "adverse_events", "vitals",
+               "medications")
 _TOP_KEYS = ("study_toml", "protocol", "record_id", "decode", "visits", "scales", *FORM_TABLES)
 _FORM_KEYS = ("form", "event", "columns", "ignore")
 _SCALE_KEYS = ("form", "event", "instrument", "items", "columns", "ignore")

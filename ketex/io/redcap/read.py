@@ -48,7 +48,8 @@ def load_redcap(
     mapping : str, Path or mapping
         A TOML file with a ``[redcap]`` section, or that section as a dict: where the
         protocol is, which events are which visits, which forms and fields hold
-        participants, infusions, exercise sessions, scales and events. See
+        participants, infusions, exercise sessions, scales, events and the safety tables
+        (adverse events, vital signs, medications). See
         ``docs/loading-data.md``.
     on_error : {"raise", "drop"}
         ``"raise"`` (default): any error raises :class:`ketex.DataValidationError` with
@@ -102,7 +103,7 @@ def load_redcap(
 class RedcapTables:
     """The raw trial tables read from an export, before validation.
 
-    ``raw`` holds the five tables with values as read and provenance columns
+    ``raw`` holds the trial tables with values as read and provenance columns
     (``_source_file``, ``_line``); ``log`` the problems found so far. ``fields`` tells,
     for (table, line, column), the records column the value came from; ``blanked`` the
     required cells emptied because their value was rejected (already reported).

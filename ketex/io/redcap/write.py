@@ -2,8 +2,9 @@
 
 The export is laid out as a longitudinal REDCap project would export it: one event per
 protocol visit (``baseline_arm_1``, ...); the enrolment form and the repeating forms
-(infusions, exercise sessions, clinical events) in the first visit's event; one form per
-rating scale in the events of its visits. Coded fields show each way of reading codes:
+(infusions, exercise sessions, clinical events and, when the trial has them, adverse
+events, vital signs and medications) in the first visit's event; one form per rating
+scale in the events of its visits. Coded fields show each way of reading codes:
 the arm is a radio field whose codes the mapping turns into protocol arm codes, sex and
 the drug are decoded to their labels, ``completed`` keeps its 1/0 code, and the event
 type is a checkbox.
@@ -34,10 +35,14 @@ __all__ = ["write_redcap"]
 RECORD_ID = "record_id"
 ENROLMENT = "enrolment"
 _REPEATING = {"infusions": ("infusion", "inf"), "exercise": ("exercise_session", "ex"),
-              "events": ("clinical_event", "ev")}
+              "events": ("clinical_event", "ev"), "adverse_events": ("adverse_event", "ae"),
+              "vitals": ("vital_signs", "vs"), "medications": ("medication", "cm")}
 _DECODED = {("participants", "sex"): "radio", ("infusions", "drug"): "dropdown",
             ("infusions", "dose_unit"): "radio", ("infusions", "route"): "dropdown",
-            ("exercise", "modality"): "dropdown"}
+            ("exercise", "modality"): "dropdown", ("adverse_events", "severity"): "radio",
+            ("adverse_events", "related"): "radio", ("adverse_events", "action"): "dropdown",
+            ("adverse_events", "outcome"): "dropdown", ("vitals", "test"): "dropdown",
+            ("vitals", "unit"): "dropdown"}
 
 
 @dataclass
