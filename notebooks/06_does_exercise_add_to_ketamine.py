@@ -51,7 +51,7 @@ import ketex
 from ketex.report.factorial_table import consort_factorial_table
 from ketex.report.figures import plot_factorial_forest, plot_interaction
 
-folder = ketex.sample_study_path().parent / "sample_factorial"
+folder = ketex.sample_study_path(study="factorial")
 trial = ketex.load_trial(folder)
 primary = trial.protocol.endpoints.primary_visit
 pd.DataFrame([{"arm": arm.code, **dict(arm.factors),
