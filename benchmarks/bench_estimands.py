@@ -32,7 +32,6 @@ import argparse
 import dataclasses
 import json
 import os
-import platform
 import re
 import shutil
 import statistics
@@ -41,6 +40,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from _machine import machine  # benchmarks/ is the script's folder, first on sys.path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -61,18 +62,6 @@ ROLES = {"subject": "PATIENT", "visit": "VISIT", "group": "THERAPY"}
 REFERENCES = {"DRUG": "PLACEBO", "PLACEBO": "PLACEBO"}
 BOOT_VISITS = ("WEEK2", "WEEK4", "WEEK8", "WEEK12")
 SEED = 2026
-
-
-def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"
 
 
 def load() -> list[float]:

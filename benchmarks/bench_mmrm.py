@@ -21,14 +21,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import re
 import shutil
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
+
+from _machine import machine  # benchmarks/ is the script's folder, first on sys.path
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / ".." / "shared" / "reference" / "bcva_data.csv"
@@ -113,18 +113,6 @@ def max_deviation(ketex: dict, other: dict) -> float:
         estimate, se = ours[_r_term(term)]
         worst = max(worst, abs(estimate - value) / se)
     return worst
-
-
-def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"
 
 
 def to_markdown(results: list[dict]) -> str:
