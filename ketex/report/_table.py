@@ -38,6 +38,19 @@ def format_p(p: float) -> str:
     return "<0.001" if p < 0.001 else f"{p:.3f}"
 
 
+def format_estimate_ci(row) -> str:
+    """An estimate with its confidence interval, one decimal: ``-3.4 (-6.3 to -0.5)``.
+
+    ``row`` is anything indexed by ``estimate``, ``ci_low`` and ``ci_high``.
+
+    Examples
+    --------
+    >>> format_estimate_ci({"estimate": -3.41, "ci_low": -6.32, "ci_high": -0.49})
+    '-3.4 (-6.3 to -0.5)'
+    """
+    return f"{row['estimate']:.1f} ({row['ci_low']:.1f} to {row['ci_high']:.1f})"
+
+
 @dataclass(frozen=True)
 class ManuscriptTable:
     """A table of a manuscript: its numbers (tidy) and its printed form.

@@ -21,7 +21,7 @@ from collections.abc import Mapping
 import pandas as pd
 
 from ketex.errors import DataValidationError
-from ketex.report._table import INDENT, ManuscriptTable, format_p
+from ketex.report._table import INDENT, ManuscriptTable, format_estimate_ci, format_p
 from ketex.report.figures.factorial import factor_label
 
 __all__ = ["FACTORIAL_TABLE_COLUMNS", "consort_factorial_table"]
@@ -210,10 +210,6 @@ def _interaction_levels(contrast: str, levels_a, levels_b) -> tuple[str, str]:
     raise DataValidationError(f"consort_factorial_table: unexpected contrast {contrast!r}")
 
 
-def _interval(row) -> str:
-    return f"{row['estimate']:.1f} ({row['ci_low']:.1f} to {row['ci_high']:.1f})"
-
-
 def _display(data, factor_a, factor_b, levels_a, levels_b, labels) -> pd.DataFrame:
     name_a, name_b = factor_label(factor_a, labels), factor_label(factor_b, labels)
     a0, b0 = levels_a[0], levels_b[0]
@@ -247,9 +243,9 @@ def _display(data, factor_a, factor_b, levels_a, levels_b, labels) -> pd.DataFra
             if what == "n":
                 row[column] = "" if part not in ("cell", "margin") else str(numbers["n"])
             elif part in ("cell", "margin"):
-                row[column] = _interval(numbers)
+                row[column] = format_estimate_ci(numbers)
             else:
-                row[column] = f"{_interval(numbers)}; p = {format_p(numbers['p_value'])}"
+                row[column] = f"{format_estimate_ci(numbers)}; p = {format_p(numbers['p_value'])}"
         out.append(row)
 
     for a in levels_a:

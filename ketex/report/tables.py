@@ -26,7 +26,7 @@ from scipy import stats
 
 from ketex.primary import model_in_words
 from ketex.report import _effects
-from ketex.report._table import INDENT, ManuscriptTable, format_p
+from ketex.report._table import INDENT, ManuscriptTable, format_estimate_ci, format_p
 from ketex.report.safety_tables import (
     adverse_event_table,
     infusion_vitals_table,
@@ -624,9 +624,7 @@ def _mmrm_wide(data: pd.DataFrame, levels: list[str], comparisons: list[str],
             row[f"{labels[level]}, LS mean (SE)"] = f"{r['estimate']:.1f} ({r['se']:.2f})"
         for comparison in comparisons:
             r = cells.loc[comparison]
-            row["Difference (95% CI)"] = (
-                f"{r['estimate']:.1f} ({r['ci_low']:.1f} to {r['ci_high']:.1f})"
-            )
+            row["Difference (95% CI)"] = format_estimate_ci(r)
             row["p"] = format_p(r["p_value"])
         rows.append(row)
     return pd.DataFrame(rows)
@@ -649,9 +647,7 @@ def _mmrm_long(data: pd.DataFrame, levels: list[str], reference: str,
             comparison = f"{level} - {reference}"
             if level != reference and comparison in cells.index:
                 d = cells.loc[comparison]
-                row["Difference (95% CI)"] = (
-                    f"{d['estimate']:.1f} ({d['ci_low']:.1f} to {d['ci_high']:.1f})"
-                )
+                row["Difference (95% CI)"] = format_estimate_ci(d)
                 row["p"] = format_p(d["p_value"])
             rows.append(row)
     return pd.DataFrame(rows)

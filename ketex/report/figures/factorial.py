@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ketex.errors import DataValidationError
+from ketex.report._table import format_estimate_ci
 from ketex.report.figures._common import axes_or_new, palette, styled
 from ketex.report.style import OKABE_ITO, new_figure
 
@@ -498,7 +499,6 @@ def plot_factorial_forest(
                 fontsize=6.2, color="0.3")  # fmt: skip
     if annotate:
         for i, (_, row) in enumerate(rows.iterrows()):
-            ax.text(1.02, y[i], f"{row['estimate']:.1f} ({row['ci_low']:.1f} to "
-                    f"{row['ci_high']:.1f})", transform=side, ha="left", va="center",
+            ax.text(1.02, y[i], format_estimate_ci(row), transform=side, ha="left", va="center",
                     fontsize=6.5, gid=f"estimate:{row['contrast']}")  # fmt: skip
     return ax
