@@ -23,6 +23,7 @@ import numpy as np
 import tomli_w
 
 from ketex.simulate import _config
+from ketex.simulate._checks import ordered_range, positive, probability, require
 from ketex.simulate.safety import SafetyDesign
 from ketex.study.protocol import (
     Arm,
@@ -58,34 +59,6 @@ __all__ = [
 #: kcal per kg per minute for one MET (3.5 mL O2/kg/min x 5 kcal/L / 1000): KKW = 0.0175 x MET-min
 KCAL_PER_KG_PER_MET_MIN = 0.0175
 POST_INFUSION_VISIT = "INF{k}_24H"
-
-
-def _require(ok: bool, where: str, message: str) -> None:
-    if not ok:
-        raise ValueError(f"{where} {message}")
-
-
-def _positive(owner: object, *names: str, allow_zero: bool = False) -> None:
-    for name in names:
-        value = getattr(owner, name)
-        ok = value >= 0 if allow_zero else value > 0
-        bound = ">= 0" if allow_zero else "> 0"
-        _require(ok and math.isfinite(value), f"{type(owner).__name__}.{name}",
-                 f"must be {bound}, got {value!r}")
-
-
-def _probability(owner: object, *names: str, upper_open: bool = False) -> None:
-    for name in names:
-        value = getattr(owner, name)
-        ok = 0 <= value < 1 if upper_open else 0 <= value <= 1
-        _require(ok, f"{type(owner).__name__}.{name}",
-                 f"must be a probability in [0, 1{')' if upper_open else ']'}, got {value!r}")
-
-
-def _range(owner: object, name: str) -> None:
-    low, high = getattr(owner, name)
-    _require(low <= high, f"{type(owner).__name__}.{name}",
-             f"must be (low, high), got {(low, high)}")
 
 
 @dataclass(frozen=True)
@@ -136,16 +109,16 @@ class ArmDesign:
 
     def __post_init__(self) -> None:
         where = f"ArmDesign {self.code!r}:"
-        _require(bool(self.code.strip()), "ArmDesign.code", "must not be empty")
-        _require(self.role in (None, "active", "active_placebo", "placebo"), f"{where} role",
+        require(bool(self.code.strip()), "ArmDesign.code", "must not be empty")
+        require(self.role in (None, "active", "active_placebo", "placebo"), f"{where} role",
                  f"must be active, active_placebo or placebo, got {self.role!r}")
         days = self.infusion_days
-        _require(all(d >= 0 for d in days), f"{where} infusion_days", f"must be >= 0, got {days}")
-        _require(list(days) == sorted(set(days)), f"{where} infusion_days",
+        require(all(d >= 0 for d in days), f"{where} infusion_days", f"must be >= 0, got {days}")
+        require(list(days) == sorted(set(days)), f"{where} infusion_days",
                  f"must be increasing without repeats, got {days}")
-        _require(0 < self.dose_mg_per_kg <= 1.0, f"{where} dose_mg_per_kg",
+        require(0 < self.dose_mg_per_kg <= 1.0, f"{where} dose_mg_per_kg",
                  f"must lie in (0, 1] mg/kg (0.5 is standard), got {self.dose_mg_per_kg}")
-        _positive(self, "infusion_duration_min")
+        positive(self, "infusion_duration_min")
 
 
 @dataclass(frozen=True)
@@ -165,12 +138,12 @@ class PopulationDesign:
     beta_blocker_fraction: float = 0.05
 
     def __post_init__(self) -> None:
-        _positive(self, "age_sd_years", "weight_sd_kg", "height_sd_cm", "resting_hr_sd",
+        positive(self, "age_sd_years", "weight_sd_kg", "height_sd_cm", "resting_hr_sd",
                   allow_zero=True)
-        _positive(self, "age_mean_years", "resting_hr_mean")
-        _probability(self, "female_fraction", "beta_blocker_fraction")
-        _range(self, "age_range_years")
-        _require(self.age_range_years[0] >= 12, "PopulationDesign.age_range_years",
+        positive(self, "age_mean_years", "resting_hr_mean")
+        probability(self, "female_fraction", "beta_blocker_fraction")
+        ordered_range(self, "age_range_years")
+        require(self.age_range_years[0] >= 12, "PopulationDesign.age_range_years",
                  f"must start at 12 years or later, got {self.age_range_years}")
 
 
@@ -183,12 +156,12 @@ class BaselineDesign:
     eligibility_min_madrs: float = 22.0
 
     def __post_init__(self) -> None:
-        _positive(self, "sd_madrs", allow_zero=True)
-        _require(0 < self.mean_madrs < 60, "BaselineDesign.mean_madrs",
+        positive(self, "sd_madrs", allow_zero=True)
+        require(0 < self.mean_madrs < 60, "BaselineDesign.mean_madrs",
                  f"must lie in (0, 60), got {self.mean_madrs}")
-        _require(0 <= self.eligibility_min_madrs < 60, "BaselineDesign.eligibility_min_madrs",
+        require(0 <= self.eligibility_min_madrs < 60, "BaselineDesign.eligibility_min_madrs",
                  f"must lie in [0, 60), got {self.eligibility_min_madrs}")
-        _require(self.eligibility_min_madrs <= self.mean_madrs + 2 * self.sd_madrs,
+        require(self.eligibility_min_madrs <= self.mean_madrs + 2 * self.sd_madrs,
                  "BaselineDesign.eligibility_min_madrs",
                  f"{self.eligibility_min_madrs} leaves almost nobody eligible with mean "
                  f"{self.mean_madrs} and sd {self.sd_madrs}")
@@ -216,9 +189,9 @@ class CourseDesign:
     site_sd_madrs: float = 1.0
 
     def __post_init__(self) -> None:
-        _positive(self, "nonspecific_improvement_madrs", "intercept_sd_madrs", "site_sd_madrs",
+        positive(self, "nonspecific_improvement_madrs", "intercept_sd_madrs", "site_sd_madrs",
                   allow_zero=True)
-        _positive(self, "nonspecific_time_constant_days")
+        positive(self, "nonspecific_time_constant_days")
 
 
 @dataclass(frozen=True)
@@ -241,8 +214,8 @@ class KetamineDesign:
     max_total_effect_madrs: float = 20.0
 
     def __post_init__(self) -> None:
-        _positive(self, "acute_effect_madrs", "max_total_effect_madrs", allow_zero=True)
-        _positive(self, "half_life_days")
+        positive(self, "acute_effect_madrs", "max_total_effect_madrs", allow_zero=True)
+        positive(self, "half_life_days")
 
 
 @dataclass(frozen=True)
@@ -299,17 +272,17 @@ class ExerciseDesign:
 
     def __post_init__(self) -> None:
         offsets = self.session_offsets_days
-        _require(len(offsets) > 0 and list(offsets) == sorted(set(offsets))
+        require(len(offsets) > 0 and list(offsets) == sorted(set(offsets))
                  and offsets[0] >= 0 and offsets[-1] < 7,
                  "ExerciseDesign.session_offsets_days",
                  f"must be increasing days within a week (0-6), got {offsets}")
-        _positive(self, "duration_min", "weeks", "target_met", "adherence_alpha",
+        positive(self, "duration_min", "weeks", "target_met", "adherence_alpha",
                   "adherence_beta", "initial_met_mean", "effect_time_constant_days")
-        _positive(self, "initial_met_sd", "training_met_gain", "hrr_fraction_sd_between",
+        positive(self, "initial_met_sd", "training_met_gain", "hrr_fraction_sd_between",
                   "hrr_fraction_sd_within", "half_life_days_per_kkw", "effect_madrs_per_kkw",
                   "start_day", allow_zero=True)
-        _probability(self, "completion_probability", "hrr_fraction_mean")
-        _range(self, "hrr_fraction")
+        probability(self, "completion_probability", "hrr_fraction_mean")
+        ordered_range(self, "hrr_fraction")
 
     @property
     def sessions_per_week(self) -> int:
@@ -351,7 +324,7 @@ class RelapseDesign:
     onset_days: float = 7.0
 
     def __post_init__(self) -> None:
-        _positive(self, "median_days", "hazard_ratio_per_kkw", "onset_days")
+        positive(self, "median_days", "hazard_ratio_per_kkw", "onset_days")
 
 
 @dataclass(frozen=True)
@@ -400,22 +373,22 @@ class MeasurementDesign:
     visit_jitter_sd_days: float = 1.5
 
     def __post_init__(self) -> None:
-        _require(len(self.visits) > 0, "MeasurementDesign.visits", "must not be empty")
+        require(len(self.visits) > 0, "MeasurementDesign.visits", "must not be empty")
         for visit in self.visits:
             where = f"MeasurementDesign.visits {visit.name!r}:"
             low, high = visit.window
-            _require(low <= visit.day <= high, where,
+            require(low <= visit.day <= high, where,
                      f"window {visit.window} must contain its day {visit.day}")
             unknown = [i for i in visit.instruments if i not in ("MADRS", "QIDS-SR16")]
-            _require(not unknown, where, f"the simulator rates MADRS and QIDS-SR16, not "
+            require(not unknown, where, f"the simulator rates MADRS and QIDS-SR16, not "
                                          f"{', '.join(unknown)}")
-        _positive(self, "post_infusion_window_days", "residual_sd_madrs", "qids_per_madrs",
+        positive(self, "post_infusion_window_days", "residual_sd_madrs", "qids_per_madrs",
                   "residual_sd_qids", "visit_jitter_sd_days", allow_zero=True)
-        _probability(self, "residual_ar1_per_week", upper_open=True)
-        _require(self.missing_item_probability <= 0.2,
+        probability(self, "residual_ar1_per_week", upper_open=True)
+        require(self.missing_item_probability <= 0.2,
                  "MeasurementDesign.missing_item_probability",
                  f"must lie in [0, 0.2], got {self.missing_item_probability}")
-        _probability(self, "missing_item_probability")
+        probability(self, "missing_item_probability")
 
 
 @dataclass(frozen=True)
@@ -439,7 +412,7 @@ class DropoutDesign:
     log_hazard_per_madrs: float = 0.08
 
     def __post_init__(self) -> None:
-        _probability(self, "mcar_probability", "mar_probability", "mnar_probability",
+        probability(self, "mcar_probability", "mar_probability", "mnar_probability",
                      upper_open=True)
 
 
@@ -456,7 +429,7 @@ class HospitalisationDesign:
     log_hazard_per_madrs: float = 0.15
 
     def __post_init__(self) -> None:
-        _positive(self, "rate_per_year_at_reference", allow_zero=True)
+        positive(self, "rate_per_year_at_reference", allow_zero=True)
 
 
 @dataclass(frozen=True)
@@ -474,7 +447,7 @@ class EndpointDesign:
     sustained_through_visit: str = "WEEK24"
 
     def __post_init__(self) -> None:
-        _require(0 < self.response_reduction <= 1, "EndpointDesign.response_reduction",
+        require(0 < self.response_reduction <= 1, "EndpointDesign.response_reduction",
                  f"must lie in (0, 1], got {self.response_reduction}")
 
     @property
@@ -518,9 +491,9 @@ class AddedEffectDesign:
     onset_days: float = 0.0
 
     def __post_init__(self) -> None:
-        _require(math.isfinite(self.change_madrs), "AddedEffectDesign.change_madrs",
+        require(math.isfinite(self.change_madrs), "AddedEffectDesign.change_madrs",
                  f"must be a finite number, got {self.change_madrs!r}")
-        _positive(self, "onset_days", allow_zero=True)
+        positive(self, "onset_days", allow_zero=True)
 
 
 def _prescription(ex: ExerciseDesign) -> ExercisePrescription:
@@ -629,57 +602,57 @@ class TrialDesign:
     safety: SafetyDesign | None = None
 
     def __post_init__(self) -> None:
-        _require(bool(self.study_id.strip()), "TrialDesign.study_id", "must not be empty")
-        _require(len(self.arms) > 0, "TrialDesign.arms", "must hold at least one arm")
+        require(bool(self.study_id.strip()), "TrialDesign.study_id", "must not be empty")
+        require(len(self.arms) > 0, "TrialDesign.arms", "must hold at least one arm")
         codes = self.arm_codes
         repeated = sorted({c for c in codes if codes.count(c) > 1})
-        _require(not repeated, "TrialDesign.arms", f"repeat the code(s) {', '.join(repeated)}")
+        require(not repeated, "TrialDesign.arms", f"repeat the code(s) {', '.join(repeated)}")
         for name in ("n_per_arm", "n_sites"):
             value = getattr(self, name)
-            _require(isinstance(value, int) and value > 0, f"TrialDesign.{name}",
+            require(isinstance(value, int) and value > 0, f"TrialDesign.{name}",
                      f"must be > 0, got {value!r}")
-        _positive(self, "randomization_period_days", allow_zero=True)
+        positive(self, "randomization_period_days", allow_zero=True)
         self._check_visits()
         self._check_added_effects()
 
     def _check_added_effects(self) -> None:
         if self.added_effects is None:
             return
-        _require(isinstance(self.added_effects, tuple), "TrialDesign.added_effects",
+        require(isinstance(self.added_effects, tuple), "TrialDesign.added_effects",
                  f"must be a tuple of AddedEffectDesign or None, got {self.added_effects!r}")
         arms = [effect.arm for effect in self.added_effects]
         unknown = sorted({a for a in arms if a not in self.arm_codes})
-        _require(not unknown, "TrialDesign.added_effects",
+        require(not unknown, "TrialDesign.added_effects",
                  f"name arm(s) {', '.join(unknown)} not among {', '.join(self.arm_codes)}")
         repeated = sorted({a for a in arms if arms.count(a) > 1})
-        _require(not repeated, "TrialDesign.added_effects",
+        require(not repeated, "TrialDesign.added_effects",
                  f"give arm(s) {', '.join(repeated)} more than one effect; add them up")
 
     def _check_visits(self) -> None:
         visits = self.protocol_visits()
         names = [v.name for v in visits]
         repeated = sorted({n for n in names if names.count(n) > 1})
-        _require(not repeated, "MeasurementDesign.visits",
+        require(not repeated, "MeasurementDesign.visits",
                  f"repeat the name(s) {', '.join(repeated)} (INFk_24H names are reserved for "
                  "the visits after infusions)")
         for visit in self.measurement.visits:
             unknown = [a for a in visit.arms if a not in self.arm_codes]
-            _require(not unknown, f"MeasurementDesign.visits {visit.name!r}:",
+            require(not unknown, f"MeasurementDesign.visits {visit.name!r}:",
                      f"arm(s) {', '.join(unknown)} not among {', '.join(self.arm_codes)}")
         ends = self.endpoints
         for name, value in (("baseline_visit", ends.baseline_visit),
                             ("primary_visit", ends.primary_visit),
                             ("sustained_through_visit", ends.sustained_through_visit)):
-            _require(not value or value in names, f"EndpointDesign.{name}",
+            require(not value or value in names, f"EndpointDesign.{name}",
                      f"{value!r} is not among the visits {', '.join(names)}")
         baseline = self.measurement.visits[0]
-        _require(baseline.name == ends.baseline_visit and baseline.window[1] <= 0,
+        require(baseline.name == ends.baseline_visit and baseline.window[1] <= 0,
                  "MeasurementDesign.visits",
                  f"must start with the baseline visit {ends.baseline_visit!r}, held on or "
                  f"before day 0; got {baseline.name!r} with window {baseline.window}")
         first_doses = [arm.infusion_days[0] for arm in self.arms if arm.infusion_days]
         starts = [self.arm_exercise(arm.code).start_day for arm in self.arms]
-        _require(min(first_doses, default=1) > 0 and min(starts) > 0, "TrialDesign",
+        require(min(first_doses, default=1) > 0 and min(starts) > 0, "TrialDesign",
                  "infusions and exercise must start after randomisation (day >= 1), so that "
                  "the baseline visit precedes treatment")
 
@@ -730,7 +703,7 @@ class TrialDesign:
         for k in range(most):
             having = [arm for arm in self.arms if len(arm.infusion_days) > k]
             days = {arm.infusion_days[k] for arm in having}
-            _require(len(days) == 1, "ArmDesign.infusion_days",
+            require(len(days) == 1, "ArmDesign.infusion_days",
                      f"infusion {k + 1} falls on different days ({sorted(days)}) in arms "
                      f"{', '.join(a.code for a in having)}; the 24-hour visits need a common "
                      "day (or set MeasurementDesign.post_infusion_visits = false)")

@@ -25,14 +25,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ketex.simulate._checks import positive, probability, require
+
 __all__ = ["AdverseEventDesign", "SafetyDesign", "simulate_safety"]
 
 _INFUSION_END_MIN = 40.0  # the rise peaks at the end of a standard infusion
-
-
-def _check(ok: bool, where: str, message: str) -> None:
-    if not ok:
-        raise ValueError(f"{where} {message}")
 
 
 @dataclass(frozen=True)
@@ -66,10 +63,10 @@ class AdverseEventDesign:
         where = f"AdverseEventDesign {self.term!r}:"
         for name in ("per_infusion_active", "per_infusion_placebo", "per_session"):
             value = getattr(self, name)
-            _check(0.0 <= value <= 1.0, f"{where} {name}", f"must lie in [0, 1], got {value}")
-        _check(self.duration_days >= 0, f"{where} duration_days",
+            require(0.0 <= value <= 1.0, f"{where} {name}", f"must lie in [0, 1], got {value}")
+        require(self.duration_days >= 0, f"{where} duration_days",
                f"must be >= 0, got {self.duration_days}")
-        _check(self.per_session == 0.0 or (self.per_infusion_active == 0.0
+        require(self.per_session == 0.0 or (self.per_infusion_active == 0.0
                                            and self.per_infusion_placebo == 0.0),
                where, "follows either infusions or exercise sessions, not both")
 
@@ -161,21 +158,17 @@ class SafetyDesign:
 
     def __post_init__(self) -> None:
         shares = self.severity_probabilities
-        _check(len(shares) == 3 and min(shares) >= 0 and abs(sum(shares) - 1) < 1e-9,
+        require(len(shares) == 3 and min(shares) >= 0 and abs(sum(shares) - 1) < 1e-9,
                "SafetyDesign.severity_probabilities",
                f"must be three shares (mild, moderate, severe) adding up to 1, got {shares}")
         times = self.vital_times_min
-        _check(len(times) > 0 and list(times) == sorted(set(times)) and times[0] <= 0,
+        require(len(times) > 0 and list(times) == sorted(set(times)) and times[0] <= 0,
                "SafetyDesign.vital_times_min", "must be increasing, the first at or before "
                f"the infusion start (<= 0), got {times}")
-        for name in ("placebo_rise_fraction", "remaining_after_40_min",
-                     "antidepressant_fraction", "rescue_fraction"):
-            value = getattr(self, name)
-            _check(0.0 <= value <= 1.0, f"SafetyDesign.{name}", f"must lie in [0, 1], got {value}")
-        for name in ("sbp_sd_mmhg", "dbp_sd_mmhg", "rise_sd_fraction", "sbp_noise_mmhg",
-                     "dbp_noise_mmhg", "hr_noise_bpm"):
-            value = getattr(self, name)
-            _check(value >= 0, f"SafetyDesign.{name}", f"must be >= 0, got {value}")
+        probability(self, "placebo_rise_fraction", "remaining_after_40_min",
+                     "antidepressant_fraction", "rescue_fraction")
+        positive(self, "sbp_sd_mmhg", "dbp_sd_mmhg", "rise_sd_fraction", "sbp_noise_mmhg",
+                  "dbp_noise_mmhg", "hr_noise_bpm", allow_zero=True)
 
     def rise_share(self, time_min: np.ndarray) -> np.ndarray:
         """Share of the end-of-infusion rise present ``time_min`` after the start.
