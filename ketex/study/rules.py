@@ -246,6 +246,12 @@ def _check_days(table: str, frame: pd.DataFrame, log: ProblemLog, day: str = "da
 # -- infusions ----------------------------------------------------------------------
 
 
+def _of_participant(frame: pd.DataFrame, participants: pd.DataFrame, column: str) -> pd.Series:
+    """Each row's participant's ``column`` (e.g. ``arm``), NA for an unknown participant."""
+    first = participants.drop_duplicates("participant_id").set_index("participant_id")
+    return frame["participant_id"].map(first[column])
+
+
 def _check_infusions(protocol: Protocol, frame: pd.DataFrame, participants: pd.DataFrame,
                      log) -> None:
     table = "infusions"
@@ -267,9 +273,8 @@ def _check_infusions(protocol: Protocol, frame: pd.DataFrame, participants: pd.D
     route = (
         frame["route"].str.upper() if "route" in frame.columns else pd.Series(pd.NA, frame.index)
     )
-    weight = frame["participant_id"].map(
-        participants.drop_duplicates("participant_id").set_index("participant_id")["weight_kg"]
-    ) if "weight_kg" in participants.columns else pd.Series(np.nan, frame.index)
+    weight = (_of_participant(frame, participants, "weight_kg")
+              if "weight_kg" in participants.columns else pd.Series(np.nan, frame.index))
     dose = frame["dose"]
     mg_per_kg = dose.where(unit == "mg/kg", dose / weight.astype("float64"))
     ketamine_iv = (frame["drug"] == "ketamine") & (route.isna() | (route == "IV"))
@@ -294,9 +299,7 @@ def _check_infusions(protocol: Protocol, frame: pd.DataFrame, participants: pd.D
         lambda row: f"{_where(row)}: esketamine dose {row['_value']:g} mg is above the "
         f"highest licensed {LIMITS['esketamine_mg']:g} mg; check the dose",
     )
-    arm = frame["participant_id"].map(
-        participants.drop_duplicates("participant_id").set_index("participant_id")["arm"]
-    )
+    arm = _of_participant(frame, participants, "arm")
     placebo = {a.code: {t.drug.lower() for t in a.treatments if t.role == "placebo"}
                for a in protocol.arms}
     is_placebo = pd.Series(
@@ -398,9 +401,7 @@ def _check_exercise_of_arm(protocol: Protocol, frame: pd.DataFrame, participants
     none = {a.code for a in protocol.arms if protocol.exercise_for(a.code) is None}
     if not none or len(none) == len(protocol.arms):
         return
-    arm = frame["participant_id"].map(
-        participants.drop_duplicates("participant_id").set_index("participant_id")["arm"]
-    )
+    arm = _of_participant(frame, participants, "arm")
     log.flag(
         "exercise",
         frame,
@@ -586,9 +587,7 @@ def _check_visits(protocol: Protocol, frame: pd.DataFrame, participants, log) ->
         "visit (the row is kept)",
         severity="warning",
     )
-    arm = frame["participant_id"].map(
-        participants.drop_duplicates("participant_id").set_index("participant_id")["arm"]
-    )
+    arm = _of_participant(frame, participants, "arm")
     allowed = pd.Series(
         [visits[v].arms if v in visits else () for v in frame["visit"].fillna("")],
         index=frame.index,
