@@ -7,12 +7,12 @@ Readers never stop at the first problem: every check adds its findings to a
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from types import MappingProxyType
 
 import pandas as pd
 
-__all__ = ["REPORT_COLUMNS", "RULES", "ProblemLog", "format_report", "number_hint"]
+__all__ = ["REPORT_COLUMNS", "RULES", "ProblemLog", "format_report", "lines_text", "number_hint"]
 
 REPORT_COLUMNS = (
     "table",
@@ -267,30 +267,90 @@ class ProblemLog:
         )
 
 
+def lines_text(locations: Iterable[tuple[str, int]]) -> str:
+    """Name the records at ``(file, line)`` locations, runs of lines joined.
+
+    Examples
+    --------
+    >>> lines_text([("qs.csv", 2), ("qs.csv", 3), ("qs.csv", 4), ("qs.csv", 7), ("vs.csv", 3)])
+    'qs.csv lines 2-4, 7; vs.csv line 3'
+    """
+    by_file: dict[str, list[int]] = {}
+    for file, line in locations:
+        by_file.setdefault(file, []).append(int(line))
+    parts = []
+    for file, lines in by_file.items():
+        lines = sorted(set(lines))
+        runs, start = [], lines[0]
+        for previous, current in zip(lines, [*lines[1:], None], strict=True):
+            if current != previous + 1:
+                runs.append(f"{start}" if start == previous else f"{start}-{previous}")
+                start = current
+        word = "line" if len(lines) == 1 else "lines"
+        parts.append(f"{file} {word} {', '.join(runs)}")
+    return "; ".join(parts)
+
+
 def format_report(report: pd.DataFrame, limit: int | None = 20) -> str:
-    """The report as text, one problem per line, for consoles and exception messages.
+    """The report as text, one line per cause, for consoles and exception messages.
+
+    Problems that differ only in the line they point at (the same file, rule, column,
+    value and message: one missing participant behind every record of it) share one
+    line naming their records, so one cause reads as one line however many rows it
+    rejected; the report table itself keeps a row per record. ``limit`` counts lines.
 
     Examples
     --------
     >>> log = ProblemLog()
     >>> log.add("participants", "unknown_arm", "arm 'X' is not in study.toml",
     ...         source_file="participants.csv", line=3, column="arm", value="X")
+    >>> for line in (4, 5, 6, 9):
+    ...     log.add("exercise", "unknown_participant",
+    ...             f"exercise.csv line {line}: no participant P9",
+    ...             source_file="exercise.csv", line=line)
     >>> print(format_report(log.report()))
+    error   exercise.csv lines 4-6, 9 (4 rows) unknown_participant: no participant P9
     error   participants.csv:3 [arm='X'] unknown_arm: arm 'X' is not in study.toml
     """
+    causes: dict[tuple, list] = {}
+    for number, row in enumerate(report.itertuples(index=False)):
+        causes.setdefault(_cause(row, number), []).append(row)
     lines = []
-    shown = report if limit is None else report.head(limit)
-    for row in shown.itertuples(index=False):
+    groups = list(causes.values())
+    for rows in groups if limit is None else groups[:limit]:
+        row = rows[0]
         where = "" if pd.isna(row.source_file) else str(row.source_file)
-        if not pd.isna(row.line):
+        message = row.message
+        if len(rows) > 1:
+            where = lines_text((where, int(r.line)) for r in rows) + f" ({len(rows)} rows)"
+            message = _without_location(row)
+        elif not pd.isna(row.line):
             where += f":{row.line}"
         cell = ""
         if not pd.isna(row.column):
             cell = f" [{row.column}" + ("" if pd.isna(row.value) else f"={row.value!r}") + "]"
-        lines.append(f"{row.severity:<7} {where}{cell} {row.rule}: {row.message}")
-    if limit is not None and len(report) > limit:
-        lines.append(f"... and {len(report) - limit} more problems")
+        lines.append(f"{row.severity:<7} {where}{cell} {row.rule}: {message}")
+    if limit is not None and len(groups) > limit:
+        left = sum(len(rows) for rows in groups[limit:])
+        lines.append(f"... and {left} more problems")
     return "\n".join(lines)
+
+
+def _without_location(row) -> str:
+    """The message without its leading ``<file> line <n>: ``."""
+    if pd.isna(row.source_file) or pd.isna(row.line):
+        return row.message
+    prefix = f"{row.source_file} line {row.line}: "
+    return row.message[len(prefix):] if row.message.startswith(prefix) else row.message
+
+
+def _cause(row, number: int) -> tuple:
+    """What a problem says apart from the record it points at (its own when unsure)."""
+    if pd.isna(row.line) or pd.isna(row.source_file):
+        return (number,)
+    values = tuple(None if pd.isna(v) else v for v in
+                   (row.table, row.source_file, row.participant_id, row.column, row.value))
+    return (row.severity, row.rule, *values, _without_location(row))
 
 
 _COMMA_NUMBER = re.compile(r"([+-]?)(\d{1,3}(?:\.\d{3})+|\d+),(\d+)")

@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 import ketex
+from ketex.study.problems import format_report
 from tests.conftest import edit_cell
 
 KEY = ["table", "source_file", "line", "participant_id", "column", "value", "rule", "severity"]
@@ -329,3 +330,21 @@ def test_unregistered_rule_is_a_programming_error():
         ProblemLog().add("participants", "made_up", "x")
     with pytest.raises(ValueError, match="not in RULES"):
         ProblemLog().add("participants", "unknown_arm", "x", severity="warning")
+
+
+def test_a_missing_participant_is_one_line_per_table_in_the_printed_report(mini_folder):
+    # every record of M03 is rejected, each keeps its row in the report table (row
+    # accounting), and the printed report says the one cause once per table
+    edit_cell(mini_folder / "participants.csv", 4, "participant_id", "M33")
+    trial = _load(mini_folder)
+    rows = trial.report[(trial.report["rule"] == "unknown_participant")]
+    assert len(rows) == 6
+    text = format_report(rows, limit=None)
+    lines = text.splitlines()
+    assert len(lines) == 4, text
+    assessments = next(line for line in lines if line.split()[1] == "assessments.csv")
+    assert " (2 rows) [participant_id='M03'] unknown_participant: participant M03 is not in " in (
+        assessments)
+    assert "assessments.csv line" not in assessments.split("unknown_participant")[1]
+    infusion = next(line for line in lines if "infusions.csv" in line)
+    assert infusion.split()[1].startswith("infusions.csv:")

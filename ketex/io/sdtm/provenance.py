@@ -13,7 +13,7 @@ from collections.abc import Iterable
 import pandas as pd
 
 from ketex.errors import DataValidationError
-from ketex.study.problems import LINE, SOURCE_FILE, format_report
+from ketex.study.problems import LINE, SOURCE_FILE, format_report, lines_text
 from ketex.study.tables import TABLES
 
 __all__ = ["RawTable", "relocate", "relocated_error"]
@@ -81,24 +81,6 @@ class RawTable:
         return frame
 
 
-def _lines_text(locations: Iterable[Location]) -> str:
-    """``qs.csv lines 2-4, 7; vs.csv line 3``."""
-    by_file: dict[str, list[int]] = {}
-    for file, line in locations:
-        by_file.setdefault(file, []).append(int(line))
-    parts = []
-    for file, lines in by_file.items():
-        lines = sorted(set(lines))
-        runs, start = [], lines[0]
-        for previous, current in zip(lines, [*lines[1:], None], strict=True):
-            if current != previous + 1:
-                runs.append(f"{start}" if start == previous else f"{start}-{previous}")
-                start = current
-        word = "line" if len(lines) == 1 else "lines"
-        parts.append(f"{file} {word} {', '.join(runs)}")
-    return "; ".join(parts)
-
-
 def relocate(report: pd.DataFrame, tables: Iterable[RawTable]) -> pd.DataFrame:
     """Point each problem at the record holding its value; name the records of rejected rows."""
     cells: dict[tuple, Location] = {}
@@ -122,7 +104,7 @@ def relocate(report: pd.DataFrame, tables: Iterable[RawTable]) -> pd.DataFrame:
             out.loc[index, "line"] = where[1]
         records = gathered.get(anchor, [])
         if problem["severity"] == "error" and len(records) > 1:
-            message += f" (not loaded with it: {_lines_text(records)})"
+            message += f" (not loaded with it: {lines_text(records)})"
         out.loc[index, "message"] = message
     order = out["severity"].map({"error": 0, "warning": 1}).fillna(2)
     return (
