@@ -311,6 +311,27 @@ def test_damaged_xpt_is_a_validation_error(mini, tmp_path):
     assert row["source_file"] == "qs.xpt" and "truncated" in row["message"]
 
 
+def test_xpt_cut_on_a_card_boundary_is_refused_unless_it_ends_a_record(mini, tmp_path):
+    # XPORT v5 stores no record count, so a file cut on an 80-byte boundary that is also a
+    # record boundary cannot be told from a shorter file; every other cut is caught
+    folder = write_sdtm(mini, tmp_path / "xpt", format="xpt")
+    data = (folder / "qs.xpt").read_bytes()
+    _, records, _ = read_xport(folder / "qs.xpt")
+    start = data.index(b"HEADER RECORD*******OBS     HEADER RECORD!!!!!!!") + 80
+    length = (len(data) - start) // len(records)  # whole records, padding < 80 bytes
+    refused = undetectable = 0
+    for cut in range(start + 80, len(data) - 80 + 1, 80):
+        (folder / "qs.xpt").write_bytes(data[:cut])
+        if (cut - start) % length == 0:
+            assert len(read_xport(folder / "qs.xpt")[1]) == (cut - start) // length
+            undetectable += 1
+            continue
+        with pytest.raises(XportError, match="truncated or damaged"):
+            read_xport(folder / "qs.xpt")
+        refused += 1
+    assert refused > 3 * undetectable
+
+
 def test_xpt_that_is_not_xport_is_a_validation_error(mini, tmp_path):
     folder = write_sdtm(mini, tmp_path / "xpt", format="xpt")
     (folder / "dm.xpt").write_text("USUBJID,ARMCD\nM01,SINGLE\n")

@@ -9,6 +9,10 @@ The layout follows SAS technical note TS-140: 80-byte header records, a 140-byte
 NAMESTR per variable, then fixed-length observations padded with blanks to a multiple
 of 80 bytes. Numbers are IBM hexadecimal floating point, possibly truncated to fewer
 than 8 bytes.
+
+Version 5 stores no record count. Bytes after the last whole record must be blank
+padding, so a file cut inside a record is refused; a cut that falls exactly where a
+record ends on an 80-byte boundary cannot be told from a shorter file.
 """
 
 from __future__ import annotations
@@ -111,6 +115,10 @@ def _records(body: bytes, variables: list, length: int) -> list[list]:
     while count and (count - 1) * length > len(body) - _CARD and \
             body[(count - 1) * length: count * length].strip(b" ") == b"":
         count -= 1
+    tail = body[count * length:]
+    if tail.strip(b" "):
+        raise XportError(f"the data end {len(tail)} bytes into record {count + 1} (records "
+                         f"are {length} bytes): the file is truncated or damaged")
     rows = np.frombuffer(body[: count * length], dtype=np.uint8).reshape(count, length)
     columns = []
     for _, numeric, position, size in variables:
