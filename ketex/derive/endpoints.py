@@ -40,6 +40,7 @@ __all__ = [
     "Consistent",
     "ConsistentRemission",
     "ConsistentResponse",
+    "EndpointRule",
     "RelapseRule",
     "Remission",
     "Response",
@@ -282,8 +283,30 @@ def protocol_criterion(criterion: CriterionLike, settings: EndpointSettings) -> 
 # -- when a criterion is met --------------------------------------------------------
 
 
+class EndpointRule:
+    """What every endpoint rule over visits is: a frozen dataclass with a ``label`` and
+    :meth:`with_protocol`, evaluated by the function registered for its class
+    (``ketex.derive._context.evaluates``).
+
+    A new rule subclasses it (and can then be a :class:`RelapseRule`'s entry condition);
+    nothing else lists the rules.
+    """
+
+    __slots__ = ()
+
+    @property
+    def label(self) -> str:
+        """A short description for tables."""
+        raise NotImplementedError
+
+    def with_protocol(self, settings: EndpointSettings) -> EndpointRule:
+        """The rule with the settings it leaves to the protocol filled in (itself, by
+        default)."""
+        return self
+
+
 @dataclass(frozen=True)
-class Achieved:
+class Achieved(EndpointRule):
     """A criterion met at a visit, by a visit, or by a study day.
 
     - ``Achieved(Response(), "WEEK12")``: response at the WEEK12 visit.
@@ -379,7 +402,7 @@ def _known(criterion: CriterionLike, kind: type) -> Criterion | None:
 
 
 @dataclass(frozen=True)
-class Sustained:
+class Sustained(EndpointRule):
     """A criterion met at a visit and at every later scheduled visit through a stated visit.
 
     NCT03321526-style sustained response: response at week 12 maintained at every later
@@ -433,7 +456,7 @@ class Sustained:
 
 
 @dataclass(frozen=True)
-class Stable:
+class Stable(EndpointRule):
     """A criterion met at ``at_least`` of the participant's last ``last`` scheduled visits.
 
     The visits are the last ``last`` scheduled visits after baseline up to and including
@@ -497,7 +520,7 @@ def _check_stable(owner: str, last: int, at_least: int, last_required: int) -> N
 
 
 @dataclass(frozen=True)
-class Consistent:
+class Consistent(EndpointRule):
     """A criterion met at ``consecutive`` consecutive scheduled visits.
 
     Consecutive means adjacent among the participant's scheduled visits for the scale
@@ -724,12 +747,13 @@ class ConsistentResponse(Consistent):
         return _known(self.criterion, Response)
 
 
-#: The rules a :class:`RelapseRule` may take as its entry condition.
+#: The rules a :class:`RelapseRule` may take as its entry condition (any
+#: :class:`EndpointRule` but a relapse rule; these are ketex's).
 EntryRule = Achieved | Sustained | Stable | Consistent
 
 
 @dataclass(frozen=True)
-class RelapseRule:
+class RelapseRule(EndpointRule):
     """Relapse: a score at or above a threshold at consecutive assessments, or an event.
 
     Evaluated only among participants who meet ``entry``; evidence counts only when it
@@ -822,7 +846,7 @@ class RelapseRule:
         object.__setattr__(self, "events", tuple(self.events))
         if isinstance(self.entry, Response | Remission):
             object.__setattr__(self, "entry", Achieved(self.entry))
-        if not isinstance(self.entry, EntryRule):
+        if not isinstance(self.entry, EndpointRule) or isinstance(self.entry, RelapseRule):
             raise _fail(owner, "entry", f"must be Achieved, Sustained, Stable or Consistent "
                                         f"(or a preset: SustainedResponse, StableRemission, "
                                         f"...), got {self.entry!r}")
@@ -834,10 +858,6 @@ class RelapseRule:
                                             f"{self.event_day!r}")
         if self.follow_up_days is not None:
             _check_count(owner, "follow_up_days", self.follow_up_days)
-
-    def with_protocol(self, settings: EndpointSettings) -> RelapseRule:
-        """The rule itself (it names its scale and threshold)."""
-        return self
 
     def met(self, value: float) -> bool | None:
         """Whether one total is at or above the threshold (None when missing)."""

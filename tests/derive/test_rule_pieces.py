@@ -31,6 +31,7 @@ from ketex.derive.endpoints import (
     Consistent,
     ConsistentRemission,
     ConsistentResponse,
+    EndpointRule,
     RelapseRule,
     Remission,
     Response,
@@ -228,8 +229,9 @@ def test_missing_has_one_vocabulary_and_the_old_spelling_warns():
 
 
 @dataclasses.dataclass(frozen=True)
-class _EveryVisit:
-    """A test-only rule: the criterion met at every observed scheduled visit."""
+class _EveryVisit(EndpointRule):
+    """A test-only rule: the criterion met at every observed scheduled visit (the day:
+    the first of them)."""
 
     criterion: Response
 
@@ -237,21 +239,29 @@ class _EveryVisit:
     def label(self) -> str:
         return "response at every observed visit"
 
-    def with_protocol(self, settings) -> _EveryVisit:
-        return self
-
 
 @_context.evaluates(_EveryVisit)
 def _every_visit(context, rule, pid, arm):
     rows = context.post_baseline(context.rows("MADRS", pid))
-    marks = [_context.is_met(rule.criterion, r) for r in rows if not _context.na(r["AVAL"])]
-    return _context.Outcome(True, bool(marks) and all(marks), f"{sum(marks)} of {len(marks)}")
+    observed = [r for r in rows if not _context.na(r["AVAL"])]
+    marks = [_context.is_met(rule.criterion, r) for r in observed]
+    met = bool(marks) and all(marks)
+    return _context.Outcome(True, met, f"{sum(marks)} of {len(marks)}",
+                            day=int(observed[0]["ADY"]) if met else None)
 
 
 def test_a_new_rule_needs_only_its_registered_evaluator():
     out = evaluate(_EveryVisit(Response()), {"yes": [15, 10], "no": [15, 16]})
     assert out["met"].tolist() == [False, True]
     assert out.loc["no", "reason"] == "1 of 2"
+    assert out.loc["yes", "endpoint"] == "response at every observed visit"
+    # and it can be the entry condition of a relapse rule: at risk from day 7 (WEEK1)
+    relapse = evaluate(RelapseRule(entry=_EveryVisit(Response())),
+                       {"yes": [15, 10], "no": [15, 16]})
+    assert (bool(relapse.loc["yes", "eligible"]), relapse.loc["yes", "start_day"]) == (True, 7)
+    assert relapse.loc["yes", "reason"] == ("no relapse after entry on day 7; 1 MADRS "
+                                            "assessments after entry")
+    assert relapse.loc["no", "reason"] == "entry condition not met (1 of 2); left out"
     with pytest.raises(ValueError, match="rule must be an endpoint rule"):
         evaluate(object(), {"yes": [15]})
 
