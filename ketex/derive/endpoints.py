@@ -401,6 +401,21 @@ def _known(criterion: CriterionLike, kind: type) -> Criterion | None:
     return None if criterion is kind else criterion
 
 
+class _Preset:
+    """The repr of a preset, in its own fields: ``SustainedResponse(response=None, ...)``."""
+
+    __slots__ = ()
+    #: The preset's name for its criterion, and the criterion's kind.
+    _field: tuple[str, type] = ("response", Response)
+
+    def __repr__(self) -> str:
+        name, kind = self._field
+        values = [f"{name}={_known(self.criterion, kind)!r}"]
+        values += [f"{f.name}={getattr(self, f.name)!r}" for f in dataclasses.fields(self)
+                   if f.name != "criterion"]
+        return f"{type(self).__name__}({', '.join(values)})"
+
+
 @dataclass(frozen=True)
 class Sustained(EndpointRule):
     """A criterion met at a visit and at every later scheduled visit through a stated visit.
@@ -579,7 +594,7 @@ class Consistent(EndpointRule):
 # -- the rules by their published names: presets of the patterns above -------------------
 
 
-class SustainedResponse(Sustained):
+class SustainedResponse(_Preset, Sustained):
     """Response at a visit and at every later scheduled visit through a stated visit.
 
     A preset of :class:`Sustained`: ``SustainedResponse(response, ...)`` is
@@ -602,6 +617,8 @@ class SustainedResponse(Sustained):
     'sustained response from the primary visit through WEEK24'
     """
 
+    _field = ("response", Response)
+
     def __init__(self, response: Response | None = None, from_visit: str | None = None,
                  through_visit: str | None = None, missing: str = "failure", *,
                  criterion: CriterionLike | None = None) -> None:
@@ -615,7 +632,7 @@ class SustainedResponse(Sustained):
         return _known(self.criterion, Response)
 
 
-class SustainedRemission(Sustained):
+class SustainedRemission(_Preset, Sustained):
     """Remission at a visit and at every later scheduled visit through a stated visit.
 
     A preset of :class:`Sustained`, as :class:`SustainedResponse` with a remission
@@ -626,6 +643,8 @@ class SustainedRemission(Sustained):
     >>> SustainedRemission(Remission("MADRS", max_score=12), "WEEK12", "WEEK24").label
     'sustained remission (MADRS <= 12) from WEEK12 through WEEK24'
     """
+
+    _field = ("remission", Remission)
 
     def __init__(self, remission: Remission | None = None, from_visit: str | None = None,
                  through_visit: str | None = None, missing: str = "failure", *,
@@ -640,7 +659,7 @@ class SustainedRemission(Sustained):
         return _known(self.criterion, Remission)
 
 
-class StableRemission(Stable):
+class StableRemission(_Preset, Stable):
     """Remission at ``at_least`` of the participant's last ``last`` scheduled visits.
 
     A preset of :class:`Stable`. SUSTAIN-1 (Daly et al. 2019): MADRS <= 12 in at least 3
@@ -656,6 +675,8 @@ class StableRemission(Stable):
     'stable remission (MADRS <= 12) in >= 3 of the last 4 visits through the primary visit'
     """
 
+    _field = ("remission", Remission)
+
     def __init__(self, remission: Remission | None = None, through_visit: str | None = None,
                  last: int = 4, at_least: int = 3, last_required: int = 0, *,
                  criterion: CriterionLike | None = None) -> None:
@@ -669,7 +690,7 @@ class StableRemission(Stable):
         return _known(self.criterion, Remission)
 
 
-class StableResponse(Stable):
+class StableResponse(_Preset, Stable):
     """Response at ``at_least`` of the participant's last ``last`` scheduled visits.
 
     A preset of :class:`Stable`. SUSTAIN-1 stable response: a >= 50 % reduction at each
@@ -682,6 +703,8 @@ class StableResponse(Stable):
     >>> StableResponse(last=2, at_least=2).label
     'stable response in >= 2 of the last 2 visits through the primary visit'
     """
+
+    _field = ("response", Response)
 
     def __init__(self, response: Response | None = None, through_visit: str | None = None,
                  last: int = 2, at_least: int = 2, last_required: int = 0, *,
@@ -696,7 +719,7 @@ class StableResponse(Stable):
         return _known(self.criterion, Response)
 
 
-class ConsistentRemission(Consistent):
+class ConsistentRemission(_Preset, Consistent):
     """Remission at ``consecutive`` consecutive scheduled visits (ASPIRE post hoc: two).
 
     A preset of :class:`Consistent`; None means the protocol's ``remission_preset``.
@@ -706,6 +729,8 @@ class ConsistentRemission(Consistent):
     >>> ConsistentRemission(Remission("MADRS", max_score=12)).label
     'consistent remission (MADRS <= 12) at 2 consecutive visits'
     """
+
+    _field = ("remission", Remission)
 
     def __init__(self, remission: Remission | None = None, consecutive: int = 2,
                  from_visit: str | None = None, through_visit: str | None = None,
@@ -721,7 +746,7 @@ class ConsistentRemission(Consistent):
         return _known(self.criterion, Remission)
 
 
-class ConsistentResponse(Consistent):
+class ConsistentResponse(_Preset, Consistent):
     """Response at ``consecutive`` consecutive scheduled visits.
 
     A preset of :class:`Consistent`, as :class:`ConsistentRemission` with a response;
@@ -732,6 +757,8 @@ class ConsistentResponse(Consistent):
     >>> ConsistentResponse().label
     'consistent response at 2 consecutive visits'
     """
+
+    _field = ("response", Response)
 
     def __init__(self, response: Response | None = None, consecutive: int = 2,
                  from_visit: str | None = None, through_visit: str | None = None,

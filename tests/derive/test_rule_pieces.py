@@ -208,6 +208,11 @@ def test_presets_refuse_the_other_criterion_and_keep_their_fields():
     moved = dataclasses.replace(rule, through_visit="WEEK8")
     assert type(moved) is StableRemission and moved.remission == rule.remission
     assert isinstance(moved, Stable) and moved.through_visit == "WEEK8"
+    # a preset prints in its own fields, and the print builds it again
+    text = repr(StableResponse(last=3))
+    assert text == ("StableResponse(response=None, last=3, at_least=2, through_visit=None, "
+                    "last_required=0)")
+    assert eval(text) == StableResponse(last=3)  # noqa: S307 (a test of the repr)
 
 
 # -- one missing= vocabulary ---------------------------------------------------------------
