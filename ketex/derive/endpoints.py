@@ -63,7 +63,7 @@ SUSTAIN1_EVENTS = (
     "suicide_prevention_hospitalisation",
 )
 #: What ``missing=`` may say, in every rule that takes it (each takes the values that
-#: apply to it) and in :func:`ketex.endpoint_table`.
+#: apply to it) and in :func:`ketex.report.tables.endpoint_table`.
 MISSING_POLICIES = MappingProxyType({
     "exclude": "the outcome is left missing (NA), so observed-case rates leave the "
                "participant out",
