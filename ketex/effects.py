@@ -28,6 +28,7 @@ __all__ = [
     "rate_table",
     "relative_risk",
     "risk_difference",
+    "wilson",
 ]
 
 RateMethod = Literal["wilson", "wilson_cc", "exact", "wald"]
@@ -170,6 +171,43 @@ def rate_ci(
             "method": method,
         }
     )
+
+
+def wilson(successes: int, n: int, conf_level: float = 0.95) -> tuple[float, float, float]:
+    """``(rate, ci_low, ci_high)`` of one proportion with the Wilson score interval.
+
+    The one Wilson interval of ketex for a single count: the endpoint table's rates and
+    the power analyses' rejection and coverage rates use it; :func:`rate_ci` is the same
+    interval for arrays, as a table. Cheaper than ``rate_ci`` (no DataFrame), for loops.
+
+    Parameters
+    ----------
+    successes, n : int
+        Events and participants (or rejections and simulations); ``n = 0`` gives NaN.
+    conf_level : float
+
+    Returns
+    -------
+    tuple of float
+
+    Examples
+    --------
+    >>> [round(v, 4) for v in wilson(81, 263)]  # as rate_ci(81, 263)
+    [0.308, 0.2553, 0.3662]
+    >>> wilson(0, 20)[1], wilson(20, 20)[2]
+    (0.0, 1.0)
+    >>> wilson(0, 0)
+    (nan, nan, nan)
+    """
+    z = _z(conf_level)
+    if n == 0:
+        return (math.nan, math.nan, math.nan)
+    x, total = _counts(successes=successes, n=n)
+    if x.size != 1:
+        raise ValueError(f"wilson takes one proportion, got {x.size}; use rate_ci for "
+                         "several.")
+    low, high = _wilson(x, total, z)
+    return float(x[0] / total[0]), float(low[0]), float(high[0])
 
 
 def rate_table(

@@ -27,7 +27,10 @@ from ketex.effects import (
     rate_table,
     relative_risk,
     risk_difference,
+    wilson,
 )
+from ketex.report import _effects
+from ketex.simulate.power import wilson_interval
 
 SINGLE = [  # (x, n), method 3 (wilson), method 4 (wilson_cc), method 5 (exact)
     ((81, 263), (0.2553, 0.3662), (0.2535, 0.3682), (0.2527, 0.3676)),
@@ -52,6 +55,29 @@ def test_single_proportion_newcombe_1998a(counts, wilson, wilson_cc, exact):
     for method, expected in [("wilson", wilson), ("wilson_cc", wilson_cc), ("exact", exact)]:
         row = rate_ci(*counts, method=method).iloc[0]
         assert row[["ci_low", "ci_high"]].tolist() == pytest.approx(expected, abs=5e-5), method
+
+
+@pytest.mark.parametrize(("counts", "expected"), [(c, w) for c, w, _, _ in SINGLE])
+def test_the_one_wilson_interval_newcombe_1998a(counts, expected):
+    """effects.wilson on Newcombe's Table I (method 3); the table's and the power
+    analyses' intervals are that function, to the last bit."""
+    rate, low, high = wilson(*counts)
+    assert (low, high) == pytest.approx(expected, abs=5e-5)
+    assert rate == counts[0] / counts[1]
+    assert _effects.wilson(*counts) == (rate, low, high)
+    assert wilson_interval(*counts) == (low, high)
+    row = rate_ci(*counts).iloc[0]
+    assert (row["ci_low"], row["ci_high"]) == (low, high)
+
+
+def test_the_one_wilson_interval_refuses_what_rate_ci_refuses():
+    assert np.isnan(wilson(0, 0)).all() and np.isnan(wilson_interval(0, 0)).all()
+    with pytest.raises(ValueError, match="must not exceed n"):
+        wilson(5, 4)
+    with pytest.raises(ValueError, match="conf_level must be between 0 and 1"):
+        wilson(1, 4, conf_level=95)
+    with pytest.raises(ValueError, match="one proportion"):
+        wilson([1, 2], [4, 4])
 
 
 def test_wald_by_hand():

@@ -19,23 +19,35 @@ Examples
 
 from __future__ import annotations
 
+import dataclasses
 import re
+import warnings
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from ketex.scales import get_instrument
 
+if TYPE_CHECKING:
+    from ketex.study.protocol import EndpointSettings
+
 __all__ = [
     "PRESETS",
     "Achieved",
+    "MISSING_POLICIES",
+    "Consistent",
     "ConsistentRemission",
+    "ConsistentResponse",
+    "EndpointRule",
     "RelapseRule",
     "Remission",
     "Response",
+    "Stable",
     "StableRemission",
     "StableResponse",
+    "Sustained",
     "SustainedRemission",
     "SustainedResponse",
     "endpoint_preset",
@@ -50,7 +62,16 @@ SUSTAIN1_EVENTS = (
     "completed_suicide",
     "suicide_prevention_hospitalisation",
 )
-MISSING_POLICIES = ("failure", "skip")
+#: What ``missing=`` may say, in every rule that takes it (each takes the values that
+#: apply to it) and in :func:`ketex.report.tables.endpoint_table`.
+MISSING_POLICIES = MappingProxyType({
+    "exclude": "the outcome is left missing (NA), so observed-case rates leave the "
+               "participant out",
+    "failure": "a missing visit counts as the criterion not met",
+    "skip": "a missing visit is passed over (rules over several visits)",
+})
+#: Old spellings of :data:`MISSING_POLICIES`, accepted with a FutureWarning.
+_MISSING_ALIASES = MappingProxyType({"missing": "exclude"})
 
 
 def _fail(owner: str, name: str, message: str) -> ValueError:
@@ -66,10 +87,17 @@ def _scale_code(owner: str, scale: str | None) -> str | None:
         raise _fail(owner, "scale", f"is not a known instrument: {exc}") from None
 
 
-def _check_missing(owner: str, missing: str) -> None:
-    if missing not in MISSING_POLICIES:
-        raise _fail(owner, "missing", f"must be one of {', '.join(MISSING_POLICIES)}, "
-                                      f"got {missing!r}")
+def _check_missing(owner: str, missing: str, allowed: tuple[str, ...]) -> str:
+    """``missing`` in the one vocabulary (:data:`MISSING_POLICIES`), among ``allowed``."""
+    new = _MISSING_ALIASES.get(missing) if isinstance(missing, str) else None
+    if new in allowed:
+        warnings.warn(f"{owner}(missing={missing!r}) is deprecated; write "
+                      f"missing={new!r} (the same meaning: {MISSING_POLICIES[new]})",
+                      FutureWarning, stacklevel=4)
+        missing = new
+    if missing not in allowed:
+        raise _fail(owner, "missing", f"must be one of {', '.join(allowed)}, got {missing!r}")
+    return missing
 
 
 def _check_count(owner: str, name: str, value: object, minimum: int = 1) -> None:
@@ -211,6 +239,9 @@ class Remission:
 
 
 Criterion = Response | Remission
+#: A criterion, or its class: ``Response`` / ``Remission`` (the class) means the
+#: protocol's (``[endpoints] response_reduction``, ``remission_preset``).
+CriterionLike = Response | Remission | type[Response] | type[Remission]
 
 
 def _missing(value: object) -> bool:
@@ -220,15 +251,62 @@ def _missing(value: object) -> bool:
 def _check_criterion(owner: str, name: str, value: object, allow_none: bool = True) -> None:
     if value is None and allow_none:
         return
-    if not isinstance(value, Response | Remission):
-        raise _fail(owner, name, f"must be a Response or Remission rule, got {value!r}")
+    if value is not Response and value is not Remission \
+            and not isinstance(value, Response | Remission):
+        raise _fail(owner, name, f"must be a Response or Remission rule (or the class "
+                                 f"Response or Remission: the protocol's), got {value!r}")
+
+
+def protocol_criterion(criterion: CriterionLike, settings: EndpointSettings) -> Criterion:
+    """``criterion``, or the protocol's when it is the class ``Response`` or ``Remission``.
+
+    Examples
+    --------
+    >>> from ketex.study.protocol import EndpointSettings
+    >>> protocol_criterion(Response, EndpointSettings(response_reduction=0.4)).reduction
+    0.4
+    >>> protocol_criterion(Remission, EndpointSettings(remission_preset="MADRS<=12")).cutoff
+    'MADRS <= 12'
+    """
+    if not isinstance(criterion, type):
+        return criterion
+    if criterion is Response:
+        return Response(settings.response_reduction)
+    preset = PRESETS.get(settings.remission_preset)
+    if not isinstance(preset, Remission):
+        raise ValueError(
+            f"the protocol's [endpoints] remission_preset {settings.remission_preset!r} is "
+            "not a remission preset; give the rule a Remission(...) or fix study.toml")
+    return preset
 
 
 # -- when a criterion is met --------------------------------------------------------
 
 
+class EndpointRule:
+    """What every endpoint rule over visits is: a frozen dataclass with a ``label`` and
+    :meth:`with_protocol`, evaluated by the function registered for its class
+    (``ketex.derive._context.evaluates``).
+
+    A new rule subclasses it (and can then be a :class:`RelapseRule`'s entry condition);
+    nothing else lists the rules.
+    """
+
+    __slots__ = ()
+
+    @property
+    def label(self) -> str:
+        """A short description for tables."""
+        raise NotImplementedError
+
+    def with_protocol(self, settings: EndpointSettings) -> EndpointRule:
+        """The rule with the settings it leaves to the protocol filled in (itself, by
+        default)."""
+        return self
+
+
 @dataclass(frozen=True)
-class Achieved:
+class Achieved(EndpointRule):
     """A criterion met at a visit, by a visit, or by a study day.
 
     - ``Achieved(Response(), "WEEK12")``: response at the WEEK12 visit.
@@ -239,19 +317,22 @@ class Achieved:
 
     Only the analysed record of each scheduled visit counts (``ANL01FL = "Y"`` in
     :func:`ketex.analysis_dataset`). A missing visit leaves the outcome missing
-    (``met`` is NA) unless ``missing="failure"``.
+    (``met`` is NA: ``missing="exclude"``) unless ``missing="failure"``.
 
     Parameters
     ----------
-    criterion : Response or Remission
+    criterion : Response, Remission, or the class ``Response`` / ``Remission``
+        The class means the protocol's criterion.
     visit : str, optional
         Visit name; None means the protocol's primary visit. Ignored with ``by_day``.
     by : bool
         False: met at ``visit``; True: met at any scheduled visit up to ``visit``.
     by_day : int, optional
         Instead of a visit: met at an analysed assessment on or before this day.
-    missing : {"missing", "failure"}
-        What a participant with nothing to evaluate gets: NA, or ``met = False``.
+    missing : {"exclude", "failure"}
+        What a participant with nothing to evaluate gets (:data:`MISSING_POLICIES`):
+        NA, or ``met = False``. ``"missing"``, the old spelling of ``"exclude"``, is
+        deprecated.
 
     Examples
     --------
@@ -261,38 +342,264 @@ class Achieved:
     'remission (MADRS <= 12) by day 28'
     """
 
-    criterion: Criterion = field(default_factory=Response)
+    criterion: CriterionLike = field(default_factory=Response)
     visit: str | None = None
     by: bool = False
     by_day: int | None = None
-    missing: str = "missing"
+    missing: str = "exclude"
 
     def __post_init__(self) -> None:
         _check_criterion("Achieved", "criterion", self.criterion, allow_none=False)
         if self.by_day is not None and (isinstance(self.by_day, bool)
                                         or not isinstance(self.by_day, int)):
             raise _fail("Achieved", "by_day", f"must be a whole study day, got {self.by_day!r}")
-        if self.missing not in ("missing", "failure"):
-            raise _fail("Achieved", "missing", f"must be 'missing' or 'failure', got "
-                                               f"{self.missing!r}")
+        object.__setattr__(self, "missing", _check_missing("Achieved", self.missing,
+                                                           ("exclude", "failure")))
 
     @property
     def label(self) -> str:
         """A short description for tables."""
-        if self.by_day is not None:
-            return f"{self.criterion.label} by day {self.by_day}"
         where = self.visit or "the primary visit"
-        return f"{self.criterion.label} {'by' if self.by else 'at'} {where}"
+        what = (f"{self.criterion.__name__.lower()} (the protocol's)"
+                if isinstance(self.criterion, type) else self.criterion.label)
+        if self.by_day is not None:
+            return f"{what} by day {self.by_day}"
+        return f"{what} {'by' if self.by else 'at'} {where}"
+
+    def with_protocol(self, settings: EndpointSettings) -> Achieved:
+        """The rule with its visit (and a class criterion) filled in from the protocol."""
+        return dataclasses.replace(self, visit=self.visit or settings.primary_visit,
+                                   criterion=protocol_criterion(self.criterion, settings))
+
+
+# -- endpoints over several visits: a pattern around any criterion -------------------
+
+
+def _words(criterion: CriterionLike) -> str:
+    """The criterion in a pattern's label: ``response``, ``remission (MADRS <= 12)``, or
+    ``remission`` for the protocol's cut-off."""
+    if criterion is Response or isinstance(criterion, Response):
+        return "response"
+    if isinstance(criterion, Remission):
+        return f"remission ({criterion.cutoff})"
+    return "remission"
+
+
+def _preset_criterion(owner: str, name: str, given: object, criterion: object,
+                      kind: type) -> CriterionLike:
+    """The criterion of a preset (``SustainedResponse`` and kin): ``given`` (its old
+    keyword), else ``criterion`` (as :func:`dataclasses.replace` passes it), else the
+    protocol's (``kind``)."""
+    value = given if given is not None else criterion if criterion is not None else kind
+    if value is not kind and not isinstance(value, kind):
+        raise _fail(owner, name, f"must be a {kind.__name__}, got {value!r}")
+    return value
+
+
+def _known(criterion: CriterionLike, kind: type) -> Criterion | None:
+    """A preset's criterion as its old field gave it: None for the protocol's."""
+    return None if criterion is kind else criterion
+
+
+class _Preset:
+    """The repr of a preset, in its own fields: ``SustainedResponse(response=None, ...)``."""
+
+    __slots__ = ()
+    #: The preset's name for its criterion, and the criterion's kind.
+    _field: tuple[str, type] = ("response", Response)
+
+    def __repr__(self) -> str:
+        name, kind = self._field
+        values = [f"{name}={_known(self.criterion, kind)!r}"]
+        values += [f"{f.name}={getattr(self, f.name)!r}" for f in dataclasses.fields(self)
+                   if f.name != "criterion"]
+        return f"{type(self).__name__}({', '.join(values)})"
 
 
 @dataclass(frozen=True)
-class SustainedResponse:
-    """Response at a visit and at every later scheduled visit through a stated visit.
+class Sustained(EndpointRule):
+    """A criterion met at a visit and at every later scheduled visit through a stated visit.
 
     NCT03321526-style sustained response: response at week 12 maintained at every later
-    scheduled visit (e.g. weeks 16 and 24). A missing visit counts as failure unless
-    ``missing="skip"``, which passes over missing later visits (the start visit must
-    still be observed and met).
+    scheduled visit (e.g. weeks 16 and 24). A missing later visit counts as failure
+    unless ``missing="skip"``, which passes over it; the start visit must be observed and
+    met. The day it is met is the day of the start visit.
+
+    Parameters
+    ----------
+    criterion : Response, Remission, or the class ``Response`` / ``Remission``
+        What must be met at each visit; the class means the protocol's
+        (``[endpoints] response_reduction``, ``remission_preset``).
+    from_visit : str, optional
+        First visit; None means the protocol's primary visit.
+    through_visit : str, optional
+        Last visit; None means the protocol's ``sustained_through_visit``.
+    missing : {"failure", "skip"}
+        What a missing later visit does (:data:`MISSING_POLICIES`).
+
+    Examples
+    --------
+    >>> Sustained(Remission("MADRS", max_score=12), "WEEK12", "WEEK24").label
+    'sustained remission (MADRS <= 12) from WEEK12 through WEEK24'
+    >>> Sustained(Response, through_visit="WEEK24").label
+    'sustained response from the primary visit through WEEK24'
+    """
+
+    criterion: CriterionLike
+    from_visit: str | None = None
+    through_visit: str | None = None
+    missing: str = "failure"
+
+    def __post_init__(self) -> None:
+        owner = type(self).__name__
+        _check_criterion(owner, "criterion", self.criterion, allow_none=False)
+        object.__setattr__(self, "missing", _check_missing(owner, self.missing,
+                                                           ("failure", "skip")))
+
+    @property
+    def label(self) -> str:
+        """A short description for tables."""
+        return (f"sustained {_words(self.criterion)} from "
+                f"{self.from_visit or 'the primary visit'} "
+                f"through {self.through_visit or 'the protocol visit'}")
+
+    def with_protocol(self, settings: EndpointSettings) -> Sustained:
+        """The rule with its visits filled in from the protocol's ``[endpoints]``."""
+        return dataclasses.replace(
+            self, from_visit=self.from_visit or settings.primary_visit,
+            through_visit=self.through_visit or settings.sustained_through_visit)
+
+
+@dataclass(frozen=True)
+class Stable(EndpointRule):
+    """A criterion met at ``at_least`` of the participant's last ``last`` scheduled visits.
+
+    The visits are the last ``last`` scheduled visits after baseline up to and including
+    ``through_visit``; a missing visit counts as not met. ``last_required`` asks that
+    the final visits of those be met each. The day it is met is the day of the last
+    visit. Presets: :class:`StableRemission`, :class:`StableResponse` (SUSTAIN-1).
+
+    Parameters
+    ----------
+    criterion : Response, Remission, or the class ``Response`` / ``Remission``
+        The class means the protocol's criterion.
+    last : int
+        How many of the last scheduled visits are looked at.
+    at_least : int
+        How many of them must meet the criterion.
+    through_visit : str, optional
+        Last visit; None means the protocol's primary visit.
+    last_required : int
+        How many of the final visits must each be met (0: none in particular).
+
+    Examples
+    --------
+    >>> Stable(Response(), last=3, at_least=2).label
+    'stable response in >= 2 of the last 3 visits through the primary visit'
+    """
+
+    criterion: CriterionLike
+    last: int
+    at_least: int
+    through_visit: str | None = None
+    last_required: int = 0
+
+    def __post_init__(self) -> None:
+        owner = type(self).__name__
+        _check_criterion(owner, "criterion", self.criterion, allow_none=False)
+        _check_stable(owner, self.last, self.at_least, self.last_required)
+
+    @property
+    def label(self) -> str:
+        """A short description for tables."""
+        required = f", the last {self.last_required} required" if self.last_required else ""
+        return (f"stable {_words(self.criterion)} in >= {self.at_least} of the last "
+                f"{self.last} visits through {self.through_visit or 'the primary visit'}"
+                f"{required}")
+
+    def with_protocol(self, settings: EndpointSettings) -> Stable:
+        """The rule with its visit filled in from the protocol's ``[endpoints]``."""
+        return dataclasses.replace(self, through_visit=self.through_visit
+                                   or settings.primary_visit)
+
+
+def _check_stable(owner: str, last: int, at_least: int, last_required: int) -> None:
+    _check_count(owner, "last", last)
+    _check_count(owner, "at_least", at_least)
+    _check_count(owner, "last_required", last_required, minimum=0)
+    if at_least > last:
+        raise _fail(owner, "at_least", f"({at_least}) must not exceed last ({last})")
+    if last_required > at_least:
+        raise _fail(owner, "last_required", f"({last_required}) must not exceed at_least "
+                                            f"({at_least})")
+
+
+@dataclass(frozen=True)
+class Consistent(EndpointRule):
+    """A criterion met at ``consecutive`` consecutive scheduled visits.
+
+    Consecutive means adjacent among the participant's scheduled visits for the scale
+    after baseline, between ``from_visit`` and ``through_visit``. A missing visit breaks
+    the run unless ``missing="skip"`` (then adjacent among the observed visits). The
+    day it is met is the first visit of the first run (``event_day="first"``) or the last
+    (``"last"``): a ketex choice, not a published one. ASPIRE post hoc: remission at two
+    consecutive visits (:class:`ConsistentRemission`).
+
+    Parameters
+    ----------
+    criterion : Response, Remission, or the class ``Response`` / ``Remission``
+        The class means the protocol's criterion.
+    consecutive : int
+        Length of the run (>= 2).
+    from_visit, through_visit : str, optional
+        The visits looked at (None: from the first, through the last scheduled one).
+    missing : {"failure", "skip"}
+        What a missing visit does (:data:`MISSING_POLICIES`).
+    event_day : {"first", "last"}
+
+    Examples
+    --------
+    >>> Consistent(Response(), consecutive=3).label
+    'consistent response at 3 consecutive visits'
+    """
+
+    criterion: CriterionLike
+    consecutive: int = 2
+    from_visit: str | None = None
+    through_visit: str | None = None
+    missing: str = "failure"
+    event_day: str = "first"
+
+    def __post_init__(self) -> None:
+        owner = type(self).__name__
+        _check_criterion(owner, "criterion", self.criterion, allow_none=False)
+        _check_count(owner, "consecutive", self.consecutive, minimum=2)
+        object.__setattr__(self, "missing", _check_missing(owner, self.missing,
+                                                           ("failure", "skip")))
+        if self.event_day not in ("first", "last"):
+            raise _fail(owner, "event_day", f"must be 'first' or 'last', "
+                                            f"got {self.event_day!r}")
+
+    @property
+    def label(self) -> str:
+        """A short description for tables."""
+        return f"consistent {_words(self.criterion)} at {self.consecutive} consecutive visits"
+
+    def with_protocol(self, settings: EndpointSettings) -> Consistent:
+        """The rule with its criterion filled in from the protocol's ``[endpoints]``."""
+        return dataclasses.replace(self, criterion=protocol_criterion(self.criterion,
+                                                                      settings))
+
+
+# -- the rules by their published names: presets of the patterns above -------------------
+
+
+class SustainedResponse(_Preset, Sustained):
+    """Response at a visit and at every later scheduled visit through a stated visit.
+
+    A preset of :class:`Sustained`: ``SustainedResponse(response, ...)`` is
+    ``Sustained(response or Response, ...)`` (``Response``, the class: the protocol's
+    ``response_reduction``).
 
     Parameters
     ----------
@@ -310,35 +617,26 @@ class SustainedResponse:
     'sustained response from the primary visit through WEEK24'
     """
 
-    response: Response | None = None
-    from_visit: str | None = None
-    through_visit: str | None = None
-    missing: str = "failure"
+    _field = ("response", Response)
 
-    def __post_init__(self) -> None:
-        if self.response is not None and not isinstance(self.response, Response):
-            raise _fail("SustainedResponse", "response", f"must be a Response, got "
-                                                         f"{self.response!r}")
-        _check_missing("SustainedResponse", self.missing)
+    def __init__(self, response: Response | None = None, from_visit: str | None = None,
+                 through_visit: str | None = None, missing: str = "failure", *,
+                 criterion: CriterionLike | None = None) -> None:
+        super().__init__(_preset_criterion("SustainedResponse", "response", response,
+                                           criterion, Response),
+                         from_visit, through_visit, missing)
 
     @property
-    def criterion(self) -> Response | None:
+    def response(self) -> Response | None:
         """The per-visit criterion (None: from the protocol)."""
-        return self.response
-
-    @property
-    def label(self) -> str:
-        """A short description for tables."""
-        return (f"sustained response from {self.from_visit or 'the primary visit'} "
-                f"through {self.through_visit or 'the protocol visit'}")
+        return _known(self.criterion, Response)
 
 
-@dataclass(frozen=True)
-class SustainedRemission:
+class SustainedRemission(_Preset, Sustained):
     """Remission at a visit and at every later scheduled visit through a stated visit.
 
-    As :class:`SustainedResponse`, with a remission cut-off; None means the protocol's
-    ``remission_preset``.
+    A preset of :class:`Sustained`, as :class:`SustainedResponse` with a remission
+    cut-off; None means the protocol's ``remission_preset``.
 
     Examples
     --------
@@ -346,41 +644,30 @@ class SustainedRemission:
     'sustained remission (MADRS <= 12) from WEEK12 through WEEK24'
     """
 
-    remission: Remission | None = None
-    from_visit: str | None = None
-    through_visit: str | None = None
-    missing: str = "failure"
+    _field = ("remission", Remission)
 
-    def __post_init__(self) -> None:
-        if self.remission is not None and not isinstance(self.remission, Remission):
-            raise _fail("SustainedRemission", "remission", f"must be a Remission, got "
-                                                           f"{self.remission!r}")
-        _check_missing("SustainedRemission", self.missing)
+    def __init__(self, remission: Remission | None = None, from_visit: str | None = None,
+                 through_visit: str | None = None, missing: str = "failure", *,
+                 criterion: CriterionLike | None = None) -> None:
+        super().__init__(_preset_criterion("SustainedRemission", "remission", remission,
+                                           criterion, Remission),
+                         from_visit, through_visit, missing)
 
     @property
-    def criterion(self) -> Remission | None:
+    def remission(self) -> Remission | None:
         """The per-visit criterion (None: from the protocol)."""
-        return self.remission
-
-    @property
-    def label(self) -> str:
-        """A short description for tables."""
-        cut = f" ({self.remission.cutoff})" if self.remission else ""
-        return (f"sustained remission{cut} from {self.from_visit or 'the primary visit'} "
-                f"through {self.through_visit or 'the protocol visit'}")
+        return _known(self.criterion, Remission)
 
 
-@dataclass(frozen=True)
-class StableRemission:
+class StableRemission(_Preset, Stable):
     """Remission at ``at_least`` of the participant's last ``last`` scheduled visits.
 
-    The visits are the last ``last`` scheduled visits after baseline up to and including
-    ``through_visit``; a missing visit counts as not met. ``last_required`` asks that
-    the final visits of those be met each. SUSTAIN-1 (Daly et al. 2019): MADRS <= 12 in
-    at least 3 of the last 4 weeks of the optimisation phase, one excursion (a score
-    above 12 or one missing assessment) allowed only in the first two of them, i.e.
+    A preset of :class:`Stable`. SUSTAIN-1 (Daly et al. 2019): MADRS <= 12 in at least 3
+    of the last 4 weeks of the optimisation phase, one excursion (a score above 12 or
+    one missing assessment) allowed only in the first two of them, i.e.
     ``StableRemission(Remission("MADRS", 12), last=4, at_least=3, last_required=2)``
-    (preset ``"SUSTAIN-1 stable remission"``).
+    (preset ``"SUSTAIN-1 stable remission"``). None means the protocol's
+    ``remission_preset``.
 
     Examples
     --------
@@ -388,38 +675,28 @@ class StableRemission:
     'stable remission (MADRS <= 12) in >= 3 of the last 4 visits through the primary visit'
     """
 
-    remission: Remission | None = None
-    through_visit: str | None = None
-    last: int = 4
-    at_least: int = 3
-    last_required: int = 0
+    _field = ("remission", Remission)
 
-    def __post_init__(self) -> None:
-        if self.remission is not None and not isinstance(self.remission, Remission):
-            raise _fail("StableRemission", "remission", f"must be a Remission, got "
-                                                        f"{self.remission!r}")
-        _check_stable("StableRemission", self.last, self.at_least, self.last_required)
+    def __init__(self, remission: Remission | None = None, through_visit: str | None = None,
+                 last: int = 4, at_least: int = 3, last_required: int = 0, *,
+                 criterion: CriterionLike | None = None) -> None:
+        super().__init__(_preset_criterion("StableRemission", "remission", remission,
+                                           criterion, Remission),
+                         last, at_least, through_visit, last_required)
 
     @property
-    def criterion(self) -> Remission | None:
+    def remission(self) -> Remission | None:
         """The per-visit criterion (None: from the protocol)."""
-        return self.remission
-
-    @property
-    def label(self) -> str:
-        """A short description for tables."""
-        cut = f" ({self.remission.cutoff})" if self.remission else ""
-        return _stable_label(f"stable remission{cut}", self)
+        return _known(self.criterion, Remission)
 
 
-@dataclass(frozen=True)
-class StableResponse:
+class StableResponse(_Preset, Stable):
     """Response at ``at_least`` of the participant's last ``last`` scheduled visits.
 
-    SUSTAIN-1 stable response: a >= 50 % reduction at each of the last 2 weeks of the
-    optimisation phase (``StableResponse(last=2, at_least=2)``, preset
-    ``"SUSTAIN-1 stable response"``). The visits are chosen as for
-    :class:`StableRemission`.
+    A preset of :class:`Stable`. SUSTAIN-1 stable response: a >= 50 % reduction at each
+    of the last 2 weeks of the optimisation phase (``StableResponse(last=2,
+    at_least=2)``, preset ``"SUSTAIN-1 stable response"``). None means the protocol's
+    ``response_reduction``.
 
     Examples
     --------
@@ -427,55 +704,25 @@ class StableResponse:
     'stable response in >= 2 of the last 2 visits through the primary visit'
     """
 
-    response: Response | None = None
-    through_visit: str | None = None
-    last: int = 2
-    at_least: int = 2
-    last_required: int = 0
+    _field = ("response", Response)
 
-    def __post_init__(self) -> None:
-        if self.response is not None and not isinstance(self.response, Response):
-            raise _fail("StableResponse", "response", f"must be a Response, got "
-                                                      f"{self.response!r}")
-        _check_stable("StableResponse", self.last, self.at_least, self.last_required)
+    def __init__(self, response: Response | None = None, through_visit: str | None = None,
+                 last: int = 2, at_least: int = 2, last_required: int = 0, *,
+                 criterion: CriterionLike | None = None) -> None:
+        super().__init__(_preset_criterion("StableResponse", "response", response,
+                                           criterion, Response),
+                         last, at_least, through_visit, last_required)
 
     @property
-    def criterion(self) -> Response | None:
+    def response(self) -> Response | None:
         """The per-visit criterion (None: from the protocol)."""
-        return self.response
-
-    @property
-    def label(self) -> str:
-        """A short description for tables."""
-        return _stable_label("stable response", self)
+        return _known(self.criterion, Response)
 
 
-def _check_stable(owner: str, last: int, at_least: int, last_required: int) -> None:
-    _check_count(owner, "last", last)
-    _check_count(owner, "at_least", at_least)
-    _check_count(owner, "last_required", last_required, minimum=0)
-    if at_least > last:
-        raise _fail(owner, "at_least", f"({at_least}) must not exceed last ({last})")
-    if last_required > at_least:
-        raise _fail(owner, "last_required", f"({last_required}) must not exceed at_least "
-                                            f"({at_least})")
-
-
-def _stable_label(name: str, rule: StableRemission | StableResponse) -> str:
-    required = f", the last {rule.last_required} required" if rule.last_required else ""
-    return (f"{name} in >= {rule.at_least} of the last {rule.last} visits through "
-            f"{rule.through_visit or 'the primary visit'}{required}")
-
-
-@dataclass(frozen=True)
-class ConsistentRemission:
+class ConsistentRemission(_Preset, Consistent):
     """Remission at ``consecutive`` consecutive scheduled visits (ASPIRE post hoc: two).
 
-    Consecutive means adjacent among the participant's scheduled visits for the scale
-    after baseline, between ``from_visit`` and ``through_visit``. A missing visit breaks
-    the run unless ``missing="skip"`` (then adjacent among the observed visits). The
-    day it is met is the first visit of the first run (``event_day="first"``) or the last
-    (``"last"``): a ketex choice, not a published one.
+    A preset of :class:`Consistent`; None means the protocol's ``remission_preset``.
 
     Examples
     --------
@@ -483,41 +730,57 @@ class ConsistentRemission:
     'consistent remission (MADRS <= 12) at 2 consecutive visits'
     """
 
-    remission: Remission | None = None
-    consecutive: int = 2
-    from_visit: str | None = None
-    through_visit: str | None = None
-    missing: str = "failure"
-    event_day: str = "first"
+    _field = ("remission", Remission)
 
-    def __post_init__(self) -> None:
-        if self.remission is not None and not isinstance(self.remission, Remission):
-            raise _fail("ConsistentRemission", "remission", f"must be a Remission, got "
-                                                            f"{self.remission!r}")
-        _check_count("ConsistentRemission", "consecutive", self.consecutive, minimum=2)
-        _check_missing("ConsistentRemission", self.missing)
-        if self.event_day not in ("first", "last"):
-            raise _fail("ConsistentRemission", "event_day", f"must be 'first' or 'last', "
-                                                            f"got {self.event_day!r}")
+    def __init__(self, remission: Remission | None = None, consecutive: int = 2,
+                 from_visit: str | None = None, through_visit: str | None = None,
+                 missing: str = "failure", event_day: str = "first", *,
+                 criterion: CriterionLike | None = None) -> None:
+        super().__init__(_preset_criterion("ConsistentRemission", "remission", remission,
+                                           criterion, Remission),
+                         consecutive, from_visit, through_visit, missing, event_day)
 
     @property
-    def criterion(self) -> Remission | None:
+    def remission(self) -> Remission | None:
         """The per-visit criterion (None: from the protocol)."""
-        return self.remission
+        return _known(self.criterion, Remission)
+
+
+class ConsistentResponse(_Preset, Consistent):
+    """Response at ``consecutive`` consecutive scheduled visits.
+
+    A preset of :class:`Consistent`, as :class:`ConsistentRemission` with a response;
+    None means the protocol's ``response_reduction``.
+
+    Examples
+    --------
+    >>> ConsistentResponse().label
+    'consistent response at 2 consecutive visits'
+    """
+
+    _field = ("response", Response)
+
+    def __init__(self, response: Response | None = None, consecutive: int = 2,
+                 from_visit: str | None = None, through_visit: str | None = None,
+                 missing: str = "failure", event_day: str = "first", *,
+                 criterion: CriterionLike | None = None) -> None:
+        super().__init__(_preset_criterion("ConsistentResponse", "response", response,
+                                           criterion, Response),
+                         consecutive, from_visit, through_visit, missing, event_day)
 
     @property
-    def label(self) -> str:
-        """A short description for tables."""
-        cut = f" ({self.remission.cutoff})" if self.remission else ""
-        return f"consistent remission{cut} at {self.consecutive} consecutive visits"
+    def response(self) -> Response | None:
+        """The per-visit criterion (None: from the protocol)."""
+        return _known(self.criterion, Response)
 
 
-EntryRule = Achieved | StableRemission | StableResponse | SustainedResponse | \
-    SustainedRemission | ConsistentRemission
+#: The rules a :class:`RelapseRule` may take as its entry condition (any
+#: :class:`EndpointRule` but a relapse rule; these are ketex's).
+EntryRule = Achieved | Sustained | Stable | Consistent
 
 
 @dataclass(frozen=True)
-class RelapseRule:
+class RelapseRule(EndpointRule):
     """Relapse: a score at or above a threshold at consecutive assessments, or an event.
 
     Evaluated only among participants who meet ``entry``; evidence counts only when it
@@ -550,7 +813,7 @@ class RelapseRule:
         Inclusive range of days between neighbouring assessments.
     events : tuple of str
         Event types (``ketex.study.tables.EVENT_TYPES``) that count as relapse.
-    entry : Achieved, StableRemission, StableResponse, SustainedResponse, ...
+    entry : Achieved, Sustained, Stable or Consistent (or a preset of these)
         Who is at risk, and from when (a bare Response or Remission means
         ``Achieved(criterion)``: met at the primary visit). The presets use
         ``Achieved(Response(), by=True)``: response at any visit up to the primary visit,
@@ -610,10 +873,10 @@ class RelapseRule:
         object.__setattr__(self, "events", tuple(self.events))
         if isinstance(self.entry, Response | Remission):
             object.__setattr__(self, "entry", Achieved(self.entry))
-        if not isinstance(self.entry, EntryRule):
-            raise _fail(owner, "entry", f"must be Achieved, StableRemission, StableResponse, "
-                                        f"SustainedResponse, SustainedRemission or "
-                                        f"ConsistentRemission, got {self.entry!r}")
+        if not isinstance(self.entry, EndpointRule) or isinstance(self.entry, RelapseRule):
+            raise _fail(owner, "entry", f"must be Achieved, Sustained, Stable or Consistent "
+                                        f"(or a preset: SustainedResponse, StableRemission, "
+                                        f"...), got {self.entry!r}")
         if self.origin not in ("entry", "randomisation"):
             raise _fail(owner, "origin", f"must be 'entry' or 'randomisation', got "
                                          f"{self.origin!r}")

@@ -7,15 +7,16 @@ conventions are in ``docs/endpoints-relapse.md`` and the :class:`RelapseRule` do
 
 from __future__ import annotations
 
+from ketex.derive._context import Context, Outcome, evaluates
 from ketex.derive.endpoints import RelapseRule
-from ketex.derive.evaluate import Outcome, _Context, _evaluator
 
 __all__ = ["relapse"]
 
 
-def relapse(context: _Context, rule: RelapseRule, pid: str, arm: str) -> Outcome:
+@evaluates(RelapseRule)
+def relapse(context: Context, rule: RelapseRule, pid: str, arm: str) -> Outcome:
     """Evaluate a :class:`RelapseRule` for one participant."""
-    entry = _evaluator(rule.entry)(context, rule.entry, pid, arm)
+    entry = context.evaluate(rule.entry, pid, arm)
     if not entry.met or entry.day is None:
         why = entry.reason if entry.eligible else entry.reason.removesuffix("; left out")
         return Outcome(False, None, f"entry condition not met ({why}); left out")
@@ -36,7 +37,7 @@ def relapse(context: _Context, rule: RelapseRule, pid: str, arm: str) -> Outcome
                    last_day=last_day)
 
 
-def _scores(context: _Context, scale: str, pid: str, start: int, end: int | None
+def _scores(context: Context, scale: str, pid: str, start: int, end: int | None
             ) -> list[tuple[int, str, float]]:
     """Every scored assessment ``(day, visit, total)`` of the scale after the entry day
     (scheduled or not), by day."""
@@ -69,7 +70,7 @@ def _by_scores(rule: RelapseRule, scores: list[tuple[int, str, float]]
     return None
 
 
-def _by_event(context: _Context, rule: RelapseRule, pid: str, start: int, end: int | None
+def _by_event(context: Context, rule: RelapseRule, pid: str, start: int, end: int | None
               ) -> tuple[int, None, str] | None:
     if not rule.events:
         return None

@@ -1,40 +1,35 @@
-"""Endpoints over several visits: sustained, stable and consistent response or remission.
+"""Endpoints over several visits: sustained, stable and consistent, of any criterion.
 
-Each function evaluates one participant and returns an :class:`~ketex.derive.evaluate.Outcome`;
-:func:`ketex.evaluate_endpoint` calls them. Only the analysed record of each scheduled visit
-counts (``ANL01FL = "Y"``); the conventions are in ``docs/endpoints-sustained.md``.
+Each function evaluates one participant of its rule (:class:`Sustained`, :class:`Stable`,
+:class:`Consistent` and their presets ``SustainedResponse``, ``StableRemission``, ...),
+registered with :func:`~ketex.derive._context.evaluates`, and returns an
+:class:`~ketex.derive._context.Outcome`; :func:`ketex.evaluate_endpoint` calls them. Only
+the analysed record of each scheduled visit counts (``ANL01FL = "Y"``); the conventions
+are in ``docs/endpoints-sustained.md``.
 """
 
 from __future__ import annotations
 
 import dataclasses
 
-from ketex.derive.endpoints import (
-    ConsistentRemission,
-    Remission,
-    Response,
-    StableRemission,
-    StableResponse,
-    SustainedRemission,
-    SustainedResponse,
-)
-from ketex.derive.evaluate import (
+from ketex.derive._context import (
+    Context,
     Outcome,
-    _Context,
-    _na,
     at,
     describe,
+    evaluates,
     is_met,
     last_observed_day,
+    na,
     no_baseline,
 )
+from ketex.derive.endpoints import Consistent, Stable, Sustained
 
 __all__ = ["consistent", "stable", "sustained"]
 
 
-def _setup(context: _Context, rule, pid: str, arm: str):
-    kind = Response if isinstance(rule, SustainedResponse | StableResponse) else Remission
-    criterion = context.criterion(rule.criterion, kind)
+def _setup(context: Context, rule, pid: str, arm: str):
+    criterion = context.criterion(rule.criterion)
     scale = context.scale(criterion)
     criterion = dataclasses.replace(criterion, scale=scale)
     rows = context.rows(scale, pid)
@@ -43,7 +38,7 @@ def _setup(context: _Context, rule, pid: str, arm: str):
     return criterion, scale, rows, names
 
 
-def _window(context: _Context, names: list[str], first: str | None, last: str | None,
+def _window(context: Context, names: list[str], first: str | None, last: str | None,
             arm: str, scale: str) -> list[str] | str:
     """Scheduled visits from ``first`` through ``last`` (inclusive), or a reason."""
     order = context.protocol.visit_names
@@ -58,8 +53,8 @@ def _window(context: _Context, names: list[str], first: str | None, last: str | 
     return [n for n in names if lo <= order.index(n) <= hi]
 
 
-def sustained(context: _Context, rule: SustainedResponse | SustainedRemission, pid: str,
-              arm: str) -> Outcome:
+@evaluates(Sustained)
+def sustained(context: Context, rule: Sustained, pid: str, arm: str) -> Outcome:
     """Met at ``from_visit`` and at every later scheduled visit through ``through_visit``."""
     ends = context.protocol.endpoints
     first = context.visit(rule.from_visit, ends.primary_visit, f"{type(rule).__name__}"
@@ -75,7 +70,7 @@ def sustained(context: _Context, rule: SustainedResponse | SustainedRemission, p
         return Outcome(False, None, f"{visits}; left out")
     start = context.baseline_day
     head = at(rows, first)
-    if _na(head["AVAL"]):
+    if na(head["AVAL"]):
         return Outcome(True, False, f"{first} missing (the first visit must be observed)",
                        start_day=start, last_day=last_observed_day(rows))
     if not is_met(criterion, head):
@@ -84,7 +79,7 @@ def sustained(context: _Context, rule: SustainedResponse | SustainedRemission, p
     seen = [first]
     for name in visits[1:]:
         row = at(rows, name)
-        if _na(row["AVAL"]):
+        if na(row["AVAL"]):
             if rule.missing == "failure":
                 return Outcome(True, False, f"met at {', '.join(seen)}; {name} missing "
                                             "(counts as failure)", start_day=start,
@@ -101,8 +96,8 @@ def sustained(context: _Context, rule: SustainedResponse | SustainedRemission, p
                    day=int(head["ADY"]), visit=first, last_day=last_observed_day(rows))
 
 
-def stable(context: _Context, rule: StableRemission | StableResponse, pid: str,
-           arm: str) -> Outcome:
+@evaluates(Stable)
+def stable(context: Context, rule: Stable, pid: str, arm: str) -> Outcome:
     """Met at ``at_least`` of the last ``last`` scheduled visits through ``through_visit``."""
     last_visit = context.visit(rule.through_visit, context.protocol.endpoints.primary_visit,
                                f"{type(rule).__name__}.through_visit")
@@ -121,7 +116,7 @@ def stable(context: _Context, rule: StableRemission | StableResponse, pid: str,
     marks = []
     for name in visits:
         row = at(rows, name)
-        marks.append(bool(is_met(criterion, row)) if not _na(row["AVAL"]) else None)
+        marks.append(bool(is_met(criterion, row)) if not na(row["AVAL"]) else None)
     count = sum(1 for m in marks if m)
     tail = marks[len(marks) - rule.last_required:] if rule.last_required else []
     met = count >= rule.at_least and all(m is True for m in tail)
@@ -133,27 +128,32 @@ def stable(context: _Context, rule: StableRemission | StableResponse, pid: str,
     return Outcome(True, met, f"met at {count} of the last {rule.last} visits ({detail}); "
                               f"{rule.at_least} needed{required}",
                    start_day=context.baseline_day,
-                   day=int(row["ADY"]) if met and not _na(row["ADY"]) else None,
+                   day=int(row["ADY"]) if met and not na(row["ADY"]) else None,
                    visit=visits[-1] if met else None, last_day=last_observed_day(rows))
 
 
-def consistent(context: _Context, rule: ConsistentRemission, pid: str, arm: str) -> Outcome:
+@evaluates(Consistent)
+def consistent(context: Context, rule: Consistent, pid: str, arm: str) -> Outcome:
     """Met at ``consecutive`` consecutive scheduled visits."""
+    owner = type(rule).__name__
     first = None if rule.from_visit is None else context.visit(
-        rule.from_visit, None, "ConsistentRemission.from_visit")
+        rule.from_visit, None, f"{owner}.from_visit")
     last = None if rule.through_visit is None else context.visit(
-        rule.through_visit, None, "ConsistentRemission.through_visit")
+        rule.through_visit, None, f"{owner}.through_visit")
     criterion, scale, rows, names = _setup(context, rule, pid, arm)
+    out = no_baseline(context, criterion, rows, scale)
+    if out is not None:
+        return out
     visits = _window(context, names, first, last, arm, scale)
     if isinstance(visits, str):
         return Outcome(False, None, f"{visits}; left out")
     start = context.baseline_day
     sequence = [at(rows, name) for name in visits]
     if rule.missing == "skip":
-        sequence = [row for row in sequence if not _na(row["AVAL"])]
+        sequence = [row for row in sequence if not na(row["AVAL"])]
     run: list[dict] = []
     for row in sequence:
-        if not _na(row["AVAL"]) and is_met(criterion, row):
+        if not na(row["AVAL"]) and is_met(criterion, row):
             run.append(row)
             if len(run) == rule.consecutive:
                 hit = run[0] if rule.event_day == "first" else run[-1]
@@ -163,7 +163,7 @@ def consistent(context: _Context, rule: ConsistentRemission, pid: str, arm: str)
                     last_day=last_observed_day(rows))
         else:
             run = []
-    observed = sum(1 for row in sequence if not _na(row["AVAL"]))
+    observed = sum(1 for row in sequence if not na(row["AVAL"]))
     if observed == 0:
         return Outcome(True, False, f"no {scale} assessment after baseline",
                        start_day=start)

@@ -14,7 +14,7 @@ import pandas as pd
 from ketex.derive._cache import cached
 from ketex.derive.endpoints import (
     Achieved,
-    ConsistentRemission,
+    Consistent,
     RelapseRule,
     Remission,
     Response,
@@ -29,7 +29,7 @@ TTE_COLUMNS = MappingProxyType({
     "STUDYID": "study identifier",
     "USUBJID": "participant identifier",
     "ARM": "arm code",
-    "PARAMCD": "TTRELAPS, TTRESP, TTREMIS or TTCREMIS",
+    "PARAMCD": "TTRELAPS, TTRESP, TTREMIS, TTCREMIS or TTCRESP",
     "PARAM": "the rule, in words",
     "STARTDY": "origin: study day time is counted from",
     "ADY": "study day of the event or of censoring",
@@ -79,24 +79,24 @@ class TimeToEvent:
 
 def time_to_event(
     trial: Trial,
-    rule: RelapseRule | Response | Remission | Achieved | ConsistentRemission | str,
+    rule: RelapseRule | Response | Remission | Achieved | Consistent | str,
     *,
     baseline: str = "last",
     baseline_day: int = 0,
     tie: str = "later",
 ) -> TimeToEvent:
-    """Time to relapse, to response, to remission or to consistent remission.
+    """Time to relapse, to response, to remission or to consistent remission or response.
 
     Parameters
     ----------
     trial : Trial
-    rule : RelapseRule, Response, Remission, Achieved, ConsistentRemission or str
+    rule : RelapseRule, Response, Remission, Achieved, Consistent or str
         ``RelapseRule``: time from its origin (the day entry was met, or day 0) to relapse,
         among participants meeting its entry condition. ``Response`` / ``Remission``:
         time from day 0 to the first analysed assessment after baseline that meets it
         (``Achieved(rule, by_day=...)`` limits the follow-up to that day, or
-        ``Achieved(rule, visit, by=True)`` to that visit). ``ConsistentRemission``: time
-        from day 0 to the day it is met. A string is a preset name
+        ``Achieved(rule, visit, by=True)`` to that visit). ``Consistent`` (e.g.
+        ``ConsistentRemission``): time from day 0 to the day it is met. A string is a preset name
         (:func:`ketex.endpoint_preset`).
     baseline, baseline_day, tie
         Passed to :func:`ketex.analysis_dataset`.
@@ -196,18 +196,24 @@ def _evaluated(rule: object) -> tuple[str, object]:
     """The PARAMCD and the rule evaluate_endpoint should evaluate."""
     if isinstance(rule, RelapseRule):
         return "TTRELAPS", rule
-    if isinstance(rule, ConsistentRemission):
-        return "TTCREMIS", rule
+    if isinstance(rule, Consistent):
+        return ("TTCRESP" if _is_response(rule.criterion) else "TTCREMIS"), rule
     if isinstance(rule, Response | Remission):
         rule = Achieved(rule, by_day=_ANY_DAY)
     if isinstance(rule, Achieved):
         if not rule.by and rule.by_day is None:
             raise ValueError("rule: Achieved at a single visit is not a time to event; use "
                              "Achieved(criterion, visit, by=True) or by_day=...")
-        code = "TTRESP" if isinstance(rule.criterion, Response) else "TTREMIS"
+        code = "TTRESP" if _is_response(rule.criterion) else "TTREMIS"
         return code, dataclasses.replace(rule, missing="failure")
     raise ValueError(f"rule must be a RelapseRule, Response, Remission, Achieved or "
-                     f"ConsistentRemission, got {rule!r}")
+                     f"Consistent (e.g. ConsistentRemission), got {rule!r}")
+
+
+def _is_response(criterion: object) -> bool:
+    """Whether a rule's criterion (an instance, or the class: the protocol's) is a
+    response."""
+    return criterion is Response or isinstance(criterion, Response)
 
 
 def _event_text(rule: object, reason: str, label: str) -> str:

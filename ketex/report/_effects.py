@@ -1,28 +1,15 @@
 """The proportions, risk differences and NNTs the endpoint table prints, from
-:mod:`ketex.effects` (Wilson 1927; Newcombe 1998b method 10; Altman 1998)."""
+:mod:`ketex.effects` (Wilson 1927: :func:`ketex.effects.wilson`, re-exported here;
+Newcombe 1998b method 10; Altman 1998)."""
 
 from __future__ import annotations
 
 import math
 
 from ketex import effects
+from ketex.effects import wilson
 
 __all__ = ["nnt", "risk_difference", "wilson"]
-
-
-def wilson(x: int, n: int, conf_level: float = 0.95) -> tuple[float, float, float]:
-    """``(rate, ci_low, ci_high)`` of ``x / n`` with the Wilson score interval; NaN when
-    ``n`` is 0.
-
-    Examples
-    --------
-    >>> [round(v, 4) for v in wilson(81, 263)]
-    [0.308, 0.2553, 0.3662]
-    """
-    if n == 0:
-        return (math.nan, math.nan, math.nan)
-    row = effects.rate_ci(x, n, conf_level=conf_level).iloc[0]
-    return float(row["rate"]), float(row["ci_low"]), float(row["ci_high"])
 
 
 def risk_difference(

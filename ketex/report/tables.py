@@ -753,7 +753,8 @@ def endpoint_table(
     missing : {"exclude", "failure"}
         A participant whose outcome is missing (e.g. a missed primary visit) is left
         out of the denominator (``"exclude"``, observed cases) or counted as not
-        meeting the endpoint (``"failure"``, non-responder imputation).
+        meeting the endpoint (``"failure"``, non-responder imputation): the words of
+        the rules' ``missing=`` (``ketex.derive.endpoints.MISSING_POLICIES``).
     conf_level : float
     group_labels : mapping, optional
 

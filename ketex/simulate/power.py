@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ketex.effects import rate_ci
+from ketex.effects import wilson
 from ketex.errors import KetexError
 from ketex.simulate.analyses import MMRMAnalysis, as_result
 from ketex.simulate.backends import (
@@ -204,7 +204,7 @@ def wilson_interval(successes: int, trials: int,
                     confidence_level: float = 0.95) -> tuple[float, float]:
     """Wilson score interval of a proportion (NaN, NaN when there are no trials).
 
-    The interval of :func:`ketex.effects.rate_ci` (``method="wilson"``), as two floats.
+    :func:`ketex.effects.wilson` (the one Wilson interval), without the rate.
 
     Examples
     --------
@@ -213,10 +213,8 @@ def wilson_interval(successes: int, trials: int,
     >>> wilson_interval(0, 100)[0], wilson_interval(100, 100)[1]
     (0.0, 1.0)
     """
-    if trials == 0:
-        return float("nan"), float("nan")
-    row = rate_ci(successes, trials, conf_level=confidence_level).iloc[0]
-    return float(row["ci_low"]), float(row["ci_high"])
+    _, low, high = wilson(successes, trials, confidence_level)
+    return low, high
 
 
 def power(
