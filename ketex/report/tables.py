@@ -716,23 +716,12 @@ def skipped_endpoints(trial: Trial) -> tuple[str, ...]:
 
 
 def _protocol_endpoints(trial: Trial) -> tuple[Endpoint, ...]:
-    from ketex.derive.endpoints import Response, SustainedResponse, endpoint_preset
+    """The secondary endpoints of the plan (``[analysis.secondary]``, defaults from
+    ``[endpoints]``: :func:`ketex.study.secondary_plan.secondary_endpoints`)."""
+    from ketex.study.secondary_plan import secondary_endpoints
 
-    settings = trial.protocol.endpoints
-    primary = settings.primary_visit
-    endpoints = [
-        Endpoint(f"Response at {primary}", Response(settings.response_reduction)),
-        Endpoint(f"Remission ({settings.remission_preset}) at {primary}",
-                 endpoint_preset(settings.remission_preset)),
-    ]  # fmt: skip
-    if settings.sustained_through_visit:
-        endpoints.append(Endpoint(
-            f"Sustained response {primary}-{settings.sustained_through_visit}",
-            SustainedResponse()))  # fmt: skip
-    if settings.relapse_preset:
-        endpoints.append(Endpoint(f"Relapse ({settings.relapse_preset}) among responders",
-                                  endpoint_preset(settings.relapse_preset), desirable=False))
-    return tuple(endpoints)
+    return tuple(Endpoint(e.label, e.rule, e.desirable)
+                 for e in secondary_endpoints(trial.protocol))
 
 
 def endpoint_table(

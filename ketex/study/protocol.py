@@ -21,6 +21,7 @@ import tomli_w
 
 from ketex.errors import KetexError
 from ketex.study.plan import AnalysisPlan, plan_problems, read_plan
+from ketex.study.secondary_plan import secondary_problems
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -754,4 +755,6 @@ class _Reader:
                 "fewer than half the items",
             )
         for key, what in plan_problems(protocol.analysis.primary, protocol):
+            self.problem(key, what)
+        for key, what in secondary_problems(protocol.analysis.secondary, protocol):
             self.problem(key, what)
