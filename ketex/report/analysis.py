@@ -217,6 +217,7 @@ def dose_outcome_data(trial: Trial, visit: str | None = None) -> pd.DataFrame:
     from ketex.derive.analysis import arm_order
     from ketex.derive.evaluate import evaluate_endpoint
     from ketex.derive.exercise import exercise_dose
+    from ketex.study.derivation_plan import derivation_options
     from ketex.study.secondary_plan import secondary_endpoints
 
     visit = visit or trial.protocol.endpoints.primary_visit
@@ -229,7 +230,8 @@ def dose_outcome_data(trial: Trial, visit: str | None = None) -> pd.DataFrame:
     frame = frame.join(outcome, on="participant_id")
     plan = {e.key: e for e in secondary_endpoints(trial.protocol)}
     if "sustained" in plan:
-        sustained = evaluate_endpoint(trial, plan["sustained"].rule)
+        sustained = evaluate_endpoint(trial, plan["sustained"].rule,
+                                      **derivation_options(trial.protocol))
         met = sustained.set_index(sustained["participant_id"].astype(str))["met"]
         frame["sustained_response"] = frame["participant_id"].map(met).astype("boolean")
     else:  # the protocol names no sustained-response window

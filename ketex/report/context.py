@@ -105,11 +105,21 @@ class AnalysisContext:
 
     @cached_property
     def dataset(self) -> pd.DataFrame:
-        """The analysis dataset of the primary scale (:func:`ketex.analysis_dataset`),
-        ``ARM`` a Categorical in the order of :attr:`arms`. Shared: do not change it."""
-        ds = self.analysis_dataset()
+        """The analysis dataset of the primary scale (:func:`ketex.analysis_dataset` with
+        the options of ``[analysis.derivation]``), ``ARM`` a Categorical in the order of
+        :attr:`arms`. Shared: do not change it."""
+        ds = self.analysis_dataset(**self.derivation)
         ds["ARM"] = pd.Categorical(ds["ARM"].astype(str), list(self.arms))
         return ds
+
+    @cached_property
+    def derivation(self) -> dict:
+        """The analysis-dataset options of the plan (``[analysis.derivation]``), for
+        :func:`ketex.analysis_dataset`, :func:`ketex.evaluate_endpoint` and
+        :func:`ketex.time_to_event`."""
+        from ketex.study.derivation_plan import derivation_options
+
+        return derivation_options(self.trial.protocol)
 
     @cached_property
     def secondary(self) -> dict:
@@ -144,7 +154,7 @@ class AnalysisContext:
         if self.relapse_reason is not None:
             return None
         relapse = self.secondary["relapse"]
-        return self.time_to_event(relapse.preset or relapse.rule)
+        return self.time_to_event(relapse.preset or relapse.rule, **self.derivation)
 
     @cached_property
     def factorial(self):

@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
+from ketex.study.derivation_plan import DerivationPlan, read_derivation
 from ketex.study.secondary_plan import SecondaryPlan, read_secondary
 from ketex.study.subgroup_plan import SubgroupPlan, read_subgroups, subgroup_problems
 
@@ -126,6 +127,9 @@ class AnalysisPlan:
         endpoints of the report.
     subgroups : ketex.study.subgroup_plan.SubgroupPlan
         ``[analysis.subgroups]``: the subgroups of the report's forest plot.
+    derivation : ketex.study.derivation_plan.DerivationPlan
+        ``[analysis.derivation]``: the options of :func:`ketex.analysis_dataset` (baseline
+        rule, baseline day, visit-window tie rule).
 
     Examples
     --------
@@ -136,13 +140,15 @@ class AnalysisPlan:
     primary: PrimaryAnalysis = field(default_factory=PrimaryAnalysis)
     subgroups: SubgroupPlan = field(default_factory=SubgroupPlan)
     secondary: SecondaryPlan = field(default_factory=SecondaryPlan)
+    derivation: DerivationPlan = field(default_factory=DerivationPlan)
 
     def to_dict(self) -> dict[str, Any]:
         """The plan as ``study.toml`` holds it (keys left at None omitted)."""
         primary = asdict(self.primary)
         out: dict[str, Any] = {"primary": {k: v for k, v in primary.items() if v is not None
                                            and not (k == "visits" and not v)}}
-        for name, part in (("secondary", self.secondary), ("subgroups", self.subgroups)):
+        for name, part in (("derivation", self.derivation), ("secondary", self.secondary),
+                           ("subgroups", self.subgroups)):
             if part.to_dict():
                 out[name] = part.to_dict()
         return out
@@ -189,7 +195,7 @@ def read_plan(reader: _Reader, data: Any) -> AnalysisPlan | None:
     if not isinstance(data, Mapping):
         reader.problem("analysis", f"must be a table ([analysis]), got {type(data).__name__}")
         return None
-    known = ("primary", "secondary", "subgroups")
+    known = ("primary", "derivation", "secondary", "subgroups")
     unknown = sorted(set(data) - set(known))
     if unknown:
         reader.problem("analysis", f"unknown table(s) {', '.join(unknown)}; known: "
@@ -200,9 +206,11 @@ def read_plan(reader: _Reader, data: Any) -> AnalysisPlan | None:
     plan = reader.build(PrimaryAnalysis, primary, "analysis.primary")
     subgroups = read_subgroups(reader, data.get("subgroups"))
     secondary = read_secondary(reader, data.get("secondary"))
-    if plan is None or subgroups is None or secondary is None or unknown:
+    derivation = read_derivation(reader, data.get("derivation"))
+    if plan is None or subgroups is None or secondary is None or derivation is None \
+            or unknown:
         return None
-    return AnalysisPlan(plan, subgroups, secondary)
+    return AnalysisPlan(plan, subgroups, secondary, derivation)
 
 
 def plan_problems(plan: PrimaryAnalysis, protocol: Protocol,

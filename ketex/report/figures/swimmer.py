@@ -40,6 +40,8 @@ def swimmer_data(trial: Trial) -> pd.DataFrame:
     """
     from ketex.derive.endpoints import Response
     from ketex.derive.time_to_event import time_to_event
+    from ketex.study.derivation_plan import derivation_options
+    from ketex.study.secondary_plan import secondary_endpoints
 
     frame = trial.participants[["participant_id", "arm"]].astype({"participant_id": str,
                                                                   "arm": str})
@@ -50,13 +52,12 @@ def swimmer_data(trial: Trial) -> pd.DataFrame:
     frame["last_day"] = ids.map(last).astype(float)
 
     def event_days(rule) -> dict:
-        table = time_to_event(trial, rule).table
+        table = time_to_event(trial, rule, **derivation_options(trial.protocol)).table
         table = table[table["event"].astype(bool)]
         return dict(zip(table["USUBJID"].astype(str), table["ADY"].astype(float), strict=True))
 
     frame["response_day"] = ids.map(event_days(Response())).astype(float)
     from ketex.report.applicability import endpoint_reason
-    from ketex.study.secondary_plan import secondary_endpoints
 
     plan = {e.key: e for e in secondary_endpoints(trial.protocol)}
     relapse = plan["relapse"].name if "relapse" in plan else None
