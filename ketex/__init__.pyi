@@ -121,6 +121,7 @@ from .streams import (
     stream_adherence,
     training_load,
 )
+from .study.derivation_plan import DerivationPlan
 from .study.plan import AnalysisPlan, PrimaryAnalysis
 from .study.problems import REPORT_COLUMNS, format_report
 from .study.protocol import (
@@ -133,6 +134,8 @@ from .study.protocol import (
     Treatment,
     Visit,
 )
+from .study.secondary_plan import SecondaryPlan
+from .study.subgroup_plan import SubgroupPlan
 from .study.summary import TrialSummary, summarize
 from .study.trial import Trial
 from .survival import (
@@ -280,6 +283,9 @@ __all__ = [
     "InfusionVitalsOptions",
     "AnalysisPlan",
     "PrimaryAnalysis",
+    "DerivationPlan",
+    "SecondaryPlan",
+    "SubgroupPlan",
     "PrimaryResult",
     "primary_analysis",
 ]

@@ -124,8 +124,11 @@ def subgroup_effects(
     """
     from ketex.models import mmrm
     from ketex.report.applicability import subgroup_reason
+    from ketex.study.plan import check_plan_data
 
     wanted = trial.protocol.analysis.subgroups
+    if subgroups is None and wanted.explicit:
+        check_plan_data(trial)  # every column the plan names, or a collected error
     if subgroups is None:
         subgroups = [name for name in wanted.names
                      if wanted.explicit or subgroup_reason(trial, name) is None]

@@ -126,3 +126,9 @@ def test_cut_points_split_the_forest_subgroup(sample):
     assert sum(rows["n"]) == effects["n"].iloc[0]
     assert rows["ci_low"].lt(rows["estimate"]).all() and rows["estimate"].lt(
         rows["ci_high"]).all()
+
+
+def test_subgroup_effects_of_such_a_plan_raise_the_collected_error(sample):
+    trial = _with_subgroups(sample, SubgroupPlan(("sex", "smoker")))
+    with pytest.raises(ProtocolError, match=r"analysis.subgroups.columns\[1\]: 'smoker'"):
+        subgroup_effects(trial)
