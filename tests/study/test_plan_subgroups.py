@@ -4,6 +4,7 @@ used by the report's forest plot (the command line's ``--subgroups`` overrides i
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -114,21 +115,42 @@ def test_the_plan_chooses_the_forest_subgroups_and_the_command_line_overrides_it
     assert forest_subgroups(sample, ReportOptions(), []) == ["sex", "age", "baseline", "site"]
 
 
-def test_cut_points_split_the_forest_subgroup(sample):
-    trial = _with_subgroups(sample, SubgroupPlan(("age",), {"age": (40, 60)}))
+def test_cut_points_split_the_forest_subgroup():
+    """HAM-D17 trial (four visits): the baseline score cut at 20 and 24."""
+    hamd = ketex.load_trial(Path(__file__).resolve().parents[1] / "data" / "hamd")
+    trial = _with_subgroups(hamd, SubgroupPlan(("baseline",), {"baseline": (20, 24)}))
     effects = subgroup_effects(trial)  # the plan's columns
-    rows = effects[effects["subgroup"] == "Age"]
-    assert rows["label"].tolist() == ["Age: < 40", "Age: 40 to < 60", "Age: \u2265 60"]
-    age = sample.participants["age"]
-    by_hand = pd.cut(age, [-float("inf"), 40, 60, float("inf")], right=False).value_counts(
-        sort=False)
+    rows = effects[effects["subgroup"] == "Baseline score"]
+    assert rows["label"].tolist() == ["Baseline score: < 20", "Baseline score: 20 to < 24",
+                                      "Baseline score: \u2265 24"]
+    data = ketex.primary_analysis(hamd).data.drop_duplicates("USUBJID")
+    by_hand = pd.cut(data["BASE"], [-float("inf"), 20, 24, float("inf")],
+                     right=False).value_counts(sort=False)
     assert rows["n"].tolist() == by_hand.tolist()
     assert sum(rows["n"]) == effects["n"].iloc[0]
-    assert rows["ci_low"].lt(rows["estimate"]).all() and rows["estimate"].lt(
-        rows["ci_high"]).all()
+    assert (rows["ci_low"] < rows["estimate"]).all() and (rows["estimate"] < rows["ci_high"]).all()
 
 
 def test_subgroup_effects_of_such_a_plan_raise_the_collected_error(sample):
     trial = _with_subgroups(sample, SubgroupPlan(("sex", "smoker")))
     with pytest.raises(ProtocolError, match=r"analysis.subgroups.columns\[1\]: 'smoker'"):
         subgroup_effects(trial)
+
+
+def test_ketex_report_stops_with_one_line_naming_the_key(tmp_path, capsys):
+    """The new user's HAM-D17 trial has no age column: naming it in the plan is an error
+    of the plan (without the table, age is left out and listed in "Not analysed")."""
+    import shutil
+
+    from ketex.cli import main
+
+    folder = tmp_path / "hamd"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "data" / "hamd", folder)
+    toml = folder / "study.toml"
+    toml.write_text(toml.read_text(encoding="utf-8")
+                    + '\n[analysis.subgroups]\ncolumns = ["sex", "age"]\n', encoding="utf-8")
+    assert main(["report", str(folder), "--out", str(tmp_path / "out")]) == 1
+    error = capsys.readouterr().err
+    assert error.startswith("ketex: study.toml: analysis.subgroups.columns[1]: 'age' is "
+                            "neither 'baseline' nor a participants column")
+    assert not (tmp_path / "out").exists()
