@@ -125,6 +125,7 @@ from .streams import (
     stream_adherence,
     training_load,
 )
+from .study.derivation_plan import DerivationPlan
 from .study.plan import AnalysisPlan, PrimaryAnalysis
 from .study.problems import REPORT_COLUMNS, format_report
 from .study.protocol import (
@@ -137,6 +138,8 @@ from .study.protocol import (
     Treatment,
     Visit,
 )
+from .study.secondary_plan import SecondaryPlan
+from .study.subgroup_plan import SubgroupPlan
 from .study.summary import TrialSummary, summarize
 from .study.trial import Trial
 from .survival import (
@@ -288,6 +291,9 @@ __all__ = [
     "InfusionVitalsOptions",
     "AnalysisPlan",
     "PrimaryAnalysis",
+    "DerivationPlan",
+    "SecondaryPlan",
+    "SubgroupPlan",
     "PrimaryResult",
     "primary_analysis",
 ]

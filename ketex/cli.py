@@ -69,9 +69,10 @@ def _report_parser(commands) -> None:
     report.add_argument("path", help="study folder, .xlsx workbook, REDCap or SDTM folder")
     report.add_argument("--out", required=True, help="folder to write the report into")
     report.add_argument("--subgroups", nargs="*", metavar="NAME",
-                        help="subgroups of the forest plot: participants columns, 'age' and "
-                        "'baseline' (split at the median); default: sex age baseline site; "
-                        "none: no forest plot")
+                        help="subgroups of the forest plot, overriding [analysis.subgroups] "
+                        "of study.toml: participants columns and 'baseline' (numeric ones "
+                        "split at the plan's cut points, else at the median); default: the "
+                        "plan's columns, else sex age baseline site; none: no forest plot")
     report.add_argument("--table-formats", nargs="+", metavar="FORMAT",
                         help="table files to write, among csv md tex html docx (default: all)")
     report.add_argument("--figure-formats", nargs="+", metavar="FORMAT",

@@ -72,8 +72,9 @@ def primary_dataset(trial: Trial, plan: PrimaryAnalysis | None = None) -> pd.Dat
     pandas.DataFrame
         The analysed records (``ANL01FL == "Y"``, phantom rows included, so missing visits
         stay visible) of the plan's visits, from :func:`ketex.analysis_dataset` of the
-        plan's scale, with ``ARM`` a Categorical with the reference arm first and
-        ``AVISIT`` an ordered Categorical of the plan's visits.
+        plan's scale with the options of ``[analysis.derivation]``, with ``ARM`` a
+        Categorical with the reference arm first and ``AVISIT`` an ordered Categorical of
+        the plan's visits.
 
     Examples
     --------
@@ -83,9 +84,10 @@ def primary_dataset(trial: Trial, plan: PrimaryAnalysis | None = None) -> pd.Dat
     (['INF1_24H', 'WEEK2', 'WEEK3'], ['SINGLE', 'SERIES'])
     """
     from ketex.derive.analysis import analysis_dataset
+    from ketex.study.derivation_plan import derivation_options
 
     plan = _resolved(trial, plan)
-    ds = analysis_dataset(trial, plan.scale)
+    ds = analysis_dataset(trial, plan.scale, **derivation_options(trial.protocol))
     keep = ((ds["ANL01FL"] == "Y").to_numpy(bool)
             & ds["AVISIT"].astype(object).isin(plan.visits).to_numpy(bool))
     ds = ds[keep].copy()

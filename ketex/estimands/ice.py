@@ -186,11 +186,12 @@ def intercurrent_events(
     (11, 63.0, 'SINGLE')
     """
     from ketex.derive.analysis import analysis_dataset
+    from ketex.study.derivation_plan import derivation_options
 
     mapping = _mapping(strategies, user_strategies)
     events = _events(trial)
     events["strategy"] = _strategies(events, mapping)
-    ds = analysis_dataset(trial, scale)
+    ds = analysis_dataset(trial, scale, **derivation_options(trial.protocol))
     baseline = trial.protocol.endpoints.baseline_visit
     scheduled = [str(v) for v in ds["AVISIT"].cat.categories if v != baseline]
     if visits is None:

@@ -81,7 +81,7 @@ def primary_mmrm(trial: Trial, scale: str | None = None,
 
 def subgroup_effects(
     trial: Trial,
-    subgroups: Sequence[str] = ("sex", "age", "baseline", "site"),
+    subgroups: Sequence[str] | None = None,
     *,
     visit: str | None = None,
     arm: str | None = None,
@@ -96,10 +96,13 @@ def subgroup_effects(
     Parameters
     ----------
     trial : Trial
-    subgroups : sequence of str
-        ``"age"`` (below / at or above the median), ``"baseline"`` (baseline score below
-        / at or above the median), or a participants column (``"sex"``, ``"site"``,
-        ``"beta_blocker"``, ...).
+    subgroups : sequence of str, optional
+        ``"baseline"`` (the baseline score) or participants columns (``"sex"``,
+        ``"age"``, ``"site"``, ``"beta_blocker"``, ...). A numeric column is split at
+        the cut points of ``[analysis.subgroups]`` in ``study.toml`` (``age = [40,
+        60]``: ``< 40``, ``40 to < 60``, ``>= 60``), else at its median. Default: the
+        plan's ``columns`` (without them: sex, age, baseline and site, those the data
+        lack left out).
     visit : str, optional
         Default: the protocol's primary visit.
     arm : str, optional
@@ -120,7 +123,15 @@ def subgroup_effects(
     ['All participants', 'Sex: F', 'Sex: M']
     """
     from ketex.models import mmrm
+    from ketex.report.applicability import subgroup_reason
+    from ketex.study.plan import check_plan_data
 
+    wanted = trial.protocol.analysis.subgroups
+    if subgroups is None and wanted.explicit:
+        check_plan_data(trial)  # every column the plan names, or a collected error
+    if subgroups is None:
+        subgroups = [name for name in wanted.names
+                     if wanted.explicit or subgroup_reason(trial, name) is None]
     plan = trial.protocol.analysis.primary
     if visit is not None:
         plan = dataclasses.replace(plan, primary_visit=visit)
@@ -145,10 +156,12 @@ def subgroup_effects(
              "n": data["USUBJID"].nunique()} | {c: first[c] for c in columns[4:]}]
     participants = trial.participants.set_index(trial.participants["participant_id"].astype(str))
     for name in subgroups:
-        levels = _subgroup_levels(name, data, participants)
+        levels, order = _subgroup_levels(name, wanted.cut(name), data, participants)
         frame = data.assign(SUB=data["USUBJID"].astype(str).map(levels))
         frame = frame[frame["SUB"].notna()].copy()
-        frame["SUB"] = pd.Categorical(frame["SUB"].astype(str))
+        seen = set(frame["SUB"].astype(str))
+        frame["SUB"] = pd.Categorical(frame["SUB"].astype(str),
+                                      [level for level in order if level in seen])
         fit = mmrm(frame, formula, subject="USUBJID", visit="AVISIT", covariance=covariance,
                    method=plan.method, df=plan.df)
         effects = fit.contrast("ARM", by=["AVISIT", "SUB"], method="trt_vs_ctrl",
@@ -165,25 +178,17 @@ def subgroup_effects(
     return pd.DataFrame(rows, columns=columns)
 
 
-def _subgroup_levels(name: str, data: pd.DataFrame, participants: pd.DataFrame) -> pd.Series:
-    if name == "baseline":
-        base = data.drop_duplicates("USUBJID").set_index(data.drop_duplicates("USUBJID")[
-            "USUBJID"].astype(str))["BASE"]
-        cut = float(base.median())
-        return base.map(lambda v: pd.NA if pd.isna(v) else
-                        (f"< {cut:g}" if v < cut else f"\u2265 {cut:g}"))
+def _subgroup_levels(name: str, cut, data: pd.DataFrame,
+                     participants: pd.DataFrame) -> tuple[pd.Series, list[str]]:
+    from ketex.study.subgroup_plan import BASELINE, subgroup_levels
+
+    if name == BASELINE:
+        first = data.drop_duplicates("USUBJID")
+        return subgroup_levels(name, cut, first.set_index(first["USUBJID"].astype(str))["BASE"])
     if name not in participants.columns:
-        raise ValueError(f"subgroup {name!r} is neither 'age', 'baseline' nor a participants "
+        raise ValueError(f"subgroup {name!r} is neither 'baseline' nor a participants "
                          f"column; columns: {', '.join(participants.columns)}.")
-    values = participants[name]
-    if name == "age" or (pd.api.types.is_numeric_dtype(values)
-                         and not pd.api.types.is_bool_dtype(values)):
-        cut = float(values.median())
-        return values.map(lambda v: pd.NA if pd.isna(v) else
-                          (f"< {cut:g}" if v < cut else f"\u2265 {cut:g}"))
-    if pd.api.types.is_bool_dtype(values):
-        return values.map(lambda v: pd.NA if pd.isna(v) else ("yes" if v else "no"))
-    return values.astype("string")
+    return subgroup_levels(name, cut, participants[name])
 
 
 def dose_outcome_data(trial: Trial, visit: str | None = None) -> pd.DataFrame:
@@ -201,7 +206,8 @@ def dose_outcome_data(trial: Trial, visit: str | None = None) -> pd.DataFrame:
         ``participant_id, arm`` (Categorical, protocol order), ``kkw``, ``attendance``,
         ``dose_adherence`` (:func:`ketex.exercise_dose`, by participant), ``BASE``,
         ``AVAL``, ``CHG`` (primary scale at ``visit``; NaN when missed) and
-        ``sustained_response`` (True/False/NA; all NA when the protocol names no
+        ``sustained_response`` (True/False/NA, the plan's sustained endpoint,
+        ``[analysis.secondary] sustained``; all NA when the plan has none: no
         ``sustained_through_visit``).
 
     Examples
@@ -212,9 +218,10 @@ def dose_outcome_data(trial: Trial, visit: str | None = None) -> pd.DataFrame:
     (80, 75)
     """
     from ketex.derive.analysis import arm_order
-    from ketex.derive.endpoints import SustainedResponse
     from ketex.derive.evaluate import evaluate_endpoint
     from ketex.derive.exercise import exercise_dose
+    from ketex.study.derivation_plan import derivation_options
+    from ketex.study.secondary_plan import secondary_endpoints
 
     visit = visit or trial.protocol.endpoints.primary_visit
     dose = exercise_dose(trial, by="participant")
@@ -224,8 +231,10 @@ def dose_outcome_data(trial: Trial, visit: str | None = None) -> pd.DataFrame:
     ds = mmrm_dataset(trial, visits=[visit])
     outcome = ds.set_index(ds["USUBJID"].astype(str))[["BASE", "AVAL", "CHG"]]
     frame = frame.join(outcome, on="participant_id")
-    if trial.protocol.endpoints.sustained_through_visit:
-        sustained = evaluate_endpoint(trial, SustainedResponse())
+    plan = {e.key: e for e in secondary_endpoints(trial.protocol)}
+    if "sustained" in plan:
+        sustained = evaluate_endpoint(trial, plan["sustained"].rule,
+                                      **derivation_options(trial.protocol))
         met = sustained.set_index(sustained["participant_id"].astype(str))["met"]
         frame["sustained_response"] = frame["participant_id"].map(met).astype("boolean")
     else:  # the protocol names no sustained-response window

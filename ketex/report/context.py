@@ -105,27 +105,47 @@ class AnalysisContext:
 
     @cached_property
     def dataset(self) -> pd.DataFrame:
-        """The analysis dataset of the primary scale (:func:`ketex.analysis_dataset`),
-        ``ARM`` a Categorical in the order of :attr:`arms`. Shared: do not change it."""
-        ds = self.analysis_dataset()
+        """The analysis dataset of the primary scale (:func:`ketex.analysis_dataset` with
+        the options of ``[analysis.derivation]``), ``ARM`` a Categorical in the order of
+        :attr:`arms`. Shared: do not change it."""
+        ds = self.analysis_dataset(**self.derivation)
         ds["ARM"] = pd.Categorical(ds["ARM"].astype(str), list(self.arms))
         return ds
 
     @cached_property
+    def derivation(self) -> dict:
+        """The analysis-dataset options of the plan (``[analysis.derivation]``), for
+        :func:`ketex.analysis_dataset`, :func:`ketex.evaluate_endpoint` and
+        :func:`ketex.time_to_event`."""
+        from ketex.study.derivation_plan import derivation_options
+
+        return derivation_options(self.trial.protocol)
+
+    @cached_property
+    def secondary(self) -> dict:
+        """The plan's secondary endpoints by key (``"response"``, ``"remission"``,
+        ``"sustained"``, ``"relapse"``; those it leaves out absent):
+        :func:`ketex.study.secondary_plan.secondary_endpoints`."""
+        from ketex.study.secondary_plan import secondary_endpoints
+
+        return {e.key: e for e in secondary_endpoints(self.trial.protocol)}
+
+    @cached_property
     def relapse_reason(self) -> str | None:
         """Why the protocol's relapse endpoint cannot be analysed (None when it can)."""
-        from ketex.derive.endpoints import endpoint_preset
         from ketex.report.applicability import endpoint_reason
 
-        preset = self.trial.protocol.endpoints.relapse_preset
-        if not preset:
-            return "no [endpoints] relapse_preset"
-        return endpoint_reason(self.trial, endpoint_preset(preset), f"relapse rule {preset}")
+        relapse = self.secondary.get("relapse")
+        if relapse is None:
+            return ("no relapse rule ([endpoints] relapse_preset or [analysis.secondary] "
+                    "relapse)")
+        return endpoint_reason(self.trial, relapse.rule, f"relapse rule {relapse.name}")
 
     @cached_property
     def relapse(self):
-        """Time to relapse by the protocol's ``relapse_preset`` (:func:`ketex.time_to_event`);
-        None when :attr:`relapse_reason` says why not.
+        """Time to relapse by the plan's relapse rule (``[analysis.secondary] relapse``,
+        default ``[endpoints] relapse_preset``; :func:`ketex.time_to_event`); None when
+        :attr:`relapse_reason` says why not.
 
         Returns
         -------
@@ -133,7 +153,8 @@ class AnalysisContext:
         """
         if self.relapse_reason is not None:
             return None
-        return self.time_to_event(self.trial.protocol.endpoints.relapse_preset)
+        relapse = self.secondary["relapse"]
+        return self.time_to_event(relapse.preset or relapse.rule, **self.derivation)
 
     @cached_property
     def factorial(self):

@@ -30,9 +30,11 @@ from ketex.report.applicability import Skipped, not_analysed, subgroup_reason
 from ketex.report.context import AnalysisContext
 from ketex.report.html import FigureItem, ReportSection, embed_png, render_html
 from ketex.report.style import FIGURE_FORMATS, new_figure, publication_style, save_figure
+from ketex.study.plan import check_plan_data
+from ketex.study.secondary_plan import secondary_endpoints
 from ketex.study.trial import Trial
 
-__all__ = ["ReportOptions", "ReportResult", "write_report"]
+__all__ = ["ReportOptions", "ReportResult", "forest_subgroups", "write_report"]
 
 Progress = Callable[[int, int, str], None]
 
@@ -51,8 +53,11 @@ class ReportOptions:
         Resolution of the PNG files.
     html_dpi : int
         Resolution of the images embedded in ``report.html``.
-    subgroups : tuple of str
-        Subgroups of the forest plot (see :func:`ketex.report.analysis.subgroup_effects`).
+    subgroups : tuple of str, optional
+        Subgroups of the forest plot (see :func:`ketex.report.analysis.subgroup_effects`);
+        those the data lack are left out and listed in "Not analysed". Default: the
+        plan's (``[analysis.subgroups] columns`` of ``study.toml``, each of which must
+        exist; without them sex, age, baseline and site); empty: no forest plot.
     table_one_pvalues : bool
         Add p-values to Table 1 (off: CONSORT item 15).
     endpoint_missing : {"exclude", "failure"}
@@ -63,11 +68,13 @@ class ReportOptions:
     figure_formats: tuple[str, ...] = FIGURE_FORMATS
     png_dpi: int = 600
     html_dpi: int = 160
-    subgroups: tuple[str, ...] = ("sex", "age", "baseline", "site")
+    subgroups: tuple[str, ...] | None = None
     table_one_pvalues: bool = False
     endpoint_missing: str = "exclude"
 
     def __post_init__(self) -> None:
+        if self.subgroups is not None:
+            object.__setattr__(self, "subgroups", tuple(self.subgroups))
         bad = sorted(set(self.table_formats) - set(FORMATS))
         if bad:
             raise ValueError(f"unknown table formats {bad}; choose from {list(FORMATS)}.")
@@ -122,6 +129,35 @@ _STEPS = (
 
 def _quiet(step: int, total: int, name: str) -> None:
     return None
+
+
+def forest_subgroups(trial: Trial, options: ReportOptions,
+                     skipped: list[Skipped]) -> list[str]:
+    """The subgroups of the forest plot: ``options.subgroups`` (the command line's
+    ``--subgroups``) when given, else the plan's (``[analysis.subgroups]``).
+
+    A subgroup the data lack is appended to ``skipped`` with the reason, unless the plan
+    names it (:func:`ketex.study.plan.check_plan_data` refuses such a plan before).
+
+    Examples
+    --------
+    >>> import ketex
+    >>> trial = ketex.load_trial(ketex.sample_study_path())
+    >>> skipped = []
+    >>> forest_subgroups(trial, ReportOptions(subgroups=("sex", "smoker")), skipped)
+    ['sex']
+    >>> print(skipped[0])
+    Subgroup: subgroup 'smoker': the participants table has no such column with values ...
+    """
+    wanted = trial.protocol.analysis.subgroups
+    chosen = []
+    for name in wanted.names if options.subgroups is None else options.subgroups:
+        reason = subgroup_reason(trial, name)
+        if reason is None or (options.subgroups is None and wanted.explicit):
+            chosen.append(name)
+        else:
+            skipped.append(Skipped("Subgroup", reason))
+    return chosen
 
 
 
@@ -202,6 +238,7 @@ def _write(context: AnalysisContext, out: str | Path, options: ReportOptions,
            estimands=None) -> ReportResult:
     """:func:`write_report` with the context entered."""
     trial = context.trial
+    check_plan_data(trial)  # a column the plan names that the data lack: stop here
     out = Path(out)
     table_dir, figure_dir = out / "tables", out / "figures"
     files: list[Path] = []
@@ -276,17 +313,12 @@ def _write(context: AnalysisContext, out: str | Path, options: ReportOptions,
             ax = fg.plot_kaplan_meier(relapse.table, order=arms, labels=labels,
                                       xlabel="Days since response (entry)",
                                       ylabel="Proportion free of relapse")  # fmt: skip
-            save(ax, "figure3_relapse_km", f"Time to relapse ({settings.relapse_preset}) "
+            save(ax, "figure3_relapse_km", f"Time to relapse "
+                 f"({context.secondary['relapse'].name}) "
                  "among participants who responded, Kaplan-Meier estimates with 95% pointwise "
                  "bands (log-log); ticks mark censoring; numbers at risk below.")
     step()
-    subgroups = []
-    for name in options.subgroups:
-        reason = subgroup_reason(trial, name)
-        if reason is None:
-            subgroups.append(name)
-        else:
-            skipped.append(Skipped("Subgroup", reason))
+    subgroups = forest_subgroups(trial, options, skipped)
     with not_analysed(skipped, "Subgroup forest plot"):
         if primary is None:
             raise KetexError("it shows the primary analysis, which was not analysed")
@@ -435,7 +467,6 @@ def _result_tables(context: AnalysisContext, options: ReportOptions, keep, skipp
     Returns the primary analysis and the time-to-relapse table (None: not analysed).
     """
     trial = context.trial
-    settings = trial.protocol.endpoints
     arms, labels = list(context.arms), context.labels
     has_exercise = len(trial.exercise) > 0
     step()
@@ -465,7 +496,8 @@ def _result_tables(context: AnalysisContext, options: ReportOptions, keep, skipp
                                    context.relapse_reason))
         else:
             keep(tables.survival_table(relapse.table, order=arms, group_labels=labels,
-                                       title=f"Time to relapse ({settings.relapse_preset})"))
+                                       title="Time to relapse "
+                                       f"({context.secondary['relapse'].name})"))
     step()
     if has_exercise:
         with not_analysed(skipped, "Exercise adherence"):
@@ -579,10 +611,10 @@ def _page(trial: Trial, made: dict[str, ManuscriptTable], figs: dict[str, Figure
             for _, r in o.iterrows()) + ".")
     endpoint_names = " ".join(made["table3_endpoints"].data["endpoint"].astype(str)) \
         if "table3_endpoints" in made else ""
-    named = [f"remission preset {settings.remission_preset}" if "Remission" in endpoint_names
-             else "", f"relapse preset {settings.relapse_preset}" if "table4_survival" in made
-             else "", f"sustained response through {settings.sustained_through_visit}"
-             if "Sustained" in endpoint_names else ""]
+    secondary = {e.key: e for e in secondary_endpoints(protocol)}
+    named = [secondary[key].in_words if key in secondary and shown else "" for key, shown in (
+        ("remission", "Remission" in endpoint_names), ("relapse", "table4_survival" in made),
+        ("sustained", "Sustained" in endpoint_names))]
     methods = (
         f"Pre-specified in study.toml: primary scale {protocol.primary_scale}; baseline visit "
         f"{settings.baseline_visit}; primary visit {settings.primary_visit}; response = "

@@ -161,8 +161,10 @@ def baseline_characteristics(trial: Trial) -> pd.DataFrame:
     if {"weight_kg", "height_cm"} <= set(frame.columns):
         bmi = frame["weight_kg"] / (frame["height_cm"] / 100) ** 2
         frame.insert(frame.columns.get_loc("height_cm") + 1, "bmi_kg_m2", bmi)
+    from ketex.study.derivation_plan import derivation_options
+
     for scale in _baseline_scales(trial):
-        ds = analysis_dataset(trial, scale)
+        ds = analysis_dataset(trial, scale, **derivation_options(trial.protocol))
         base = ds[ds["ABLFL"] == "Y"].set_index("USUBJID")["AVAL"]
         ids = frame["participant_id"].astype(str)
         frame[f"baseline_{scale}"] = ids.map(base.to_dict()).astype(float).to_numpy()
@@ -716,23 +718,12 @@ def skipped_endpoints(trial: Trial) -> tuple[str, ...]:
 
 
 def _protocol_endpoints(trial: Trial) -> tuple[Endpoint, ...]:
-    from ketex.derive.endpoints import Response, SustainedResponse, endpoint_preset
+    """The secondary endpoints of the plan (``[analysis.secondary]``, defaults from
+    ``[endpoints]``: :func:`ketex.study.secondary_plan.secondary_endpoints`)."""
+    from ketex.study.secondary_plan import secondary_endpoints
 
-    settings = trial.protocol.endpoints
-    primary = settings.primary_visit
-    endpoints = [
-        Endpoint(f"Response at {primary}", Response(settings.response_reduction)),
-        Endpoint(f"Remission ({settings.remission_preset}) at {primary}",
-                 endpoint_preset(settings.remission_preset)),
-    ]  # fmt: skip
-    if settings.sustained_through_visit:
-        endpoints.append(Endpoint(
-            f"Sustained response {primary}-{settings.sustained_through_visit}",
-            SustainedResponse()))  # fmt: skip
-    if settings.relapse_preset:
-        endpoints.append(Endpoint(f"Relapse ({settings.relapse_preset}) among responders",
-                                  endpoint_preset(settings.relapse_preset), desirable=False))
-    return tuple(endpoints)
+    return tuple(Endpoint(e.label, e.rule, e.desirable)
+                 for e in secondary_endpoints(trial.protocol))
 
 
 def endpoint_table(
@@ -781,7 +772,10 @@ def endpoint_table(
 
     if missing not in ("exclude", "failure"):
         raise ValueError(f"missing must be 'exclude' or 'failure', got {missing!r}.")
+    from ketex.study.derivation_plan import derivation_options
+
     endpoints = default_endpoints(trial) if endpoints is None else tuple(endpoints)
+    derivation = derivation_options(trial.protocol)  # [analysis.derivation]
     order = _arm_order(trial)
     labels = _arm_labels(trial) | dict(group_labels or {})
     reference = order[0]
@@ -789,7 +783,7 @@ def endpoint_table(
     printed: dict[tuple[str, str], str] = {}  # the NNT as the table prints it, rounded up
     for endpoint in endpoints:
         rule = endpoint_preset(endpoint.rule) if isinstance(endpoint.rule, str) else endpoint.rule
-        result = evaluate_endpoint(trial, rule)
+        result = evaluate_endpoint(trial, rule, **derivation)
         counts = {}
         for arm in order:
             r = result[result["arm"].astype(str) == arm]

@@ -18,10 +18,16 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
+from ketex.study.derivation_plan import DerivationPlan, read_derivation
+from ketex.study.secondary_plan import SecondaryPlan, read_secondary
+from ketex.study.subgroup_plan import SubgroupPlan, read_subgroups, subgroup_problems
+
 if TYPE_CHECKING:  # pragma: no cover
     from ketex.study.protocol import Protocol, _Reader
+    from ketex.study.trial import Trial
 
-__all__ = ["OUTCOMES", "AnalysisPlan", "PrimaryAnalysis", "check_plan", "formula_names"]
+__all__ = ["OUTCOMES", "AnalysisPlan", "PrimaryAnalysis", "check_plan", "check_plan_data",
+           "formula_names"]
 
 #: What the primary model may analyse: the change from baseline or the value itself.
 OUTCOMES = ("CHG", "AVAL")
@@ -110,21 +116,42 @@ class PrimaryAnalysis:
 
 @dataclass(frozen=True)
 class AnalysisPlan:
-    """The ``[analysis]`` tables of ``study.toml``; today the primary analysis only.
+    """The ``[analysis]`` tables of ``study.toml``.
+
+    Attributes
+    ----------
+    primary : PrimaryAnalysis
+        ``[analysis.primary]``: the primary MMRM and its contrast.
+    secondary : ketex.study.secondary_plan.SecondaryPlan
+        ``[analysis.secondary]``: the response, remission, sustained-response and relapse
+        endpoints of the report.
+    subgroups : ketex.study.subgroup_plan.SubgroupPlan
+        ``[analysis.subgroups]``: the subgroups of the report's forest plot.
+    derivation : ketex.study.derivation_plan.DerivationPlan
+        ``[analysis.derivation]``: the options of :func:`ketex.analysis_dataset` (baseline
+        rule, baseline day, visit-window tie rule).
 
     Examples
     --------
-    >>> AnalysisPlan().primary.df
-    'satterthwaite'
+    >>> AnalysisPlan().primary.df, AnalysisPlan().subgroups.names
+    ('satterthwaite', ('sex', 'age', 'baseline', 'site'))
     """
 
     primary: PrimaryAnalysis = field(default_factory=PrimaryAnalysis)
+    subgroups: SubgroupPlan = field(default_factory=SubgroupPlan)
+    secondary: SecondaryPlan = field(default_factory=SecondaryPlan)
+    derivation: DerivationPlan = field(default_factory=DerivationPlan)
 
     def to_dict(self) -> dict[str, Any]:
         """The plan as ``study.toml`` holds it (keys left at None omitted)."""
         primary = asdict(self.primary)
-        return {"primary": {k: v for k, v in primary.items() if v is not None
-                            and not (k == "visits" and not v)}}
+        out: dict[str, Any] = {"primary": {k: v for k, v in primary.items() if v is not None
+                                           and not (k == "visits" and not v)}}
+        for name, part in (("derivation", self.derivation), ("secondary", self.secondary),
+                           ("subgroups", self.subgroups)):
+            if part.to_dict():
+                out[name] = part.to_dict()
+        return out
 
 
 def common_visits(protocol: Protocol, scale: str) -> tuple[str, ...]:
@@ -168,16 +195,22 @@ def read_plan(reader: _Reader, data: Any) -> AnalysisPlan | None:
     if not isinstance(data, Mapping):
         reader.problem("analysis", f"must be a table ([analysis]), got {type(data).__name__}")
         return None
-    unknown = sorted(set(data) - {"primary"})
+    known = ("primary", "derivation", "secondary", "subgroups")
+    unknown = sorted(set(data) - set(known))
     if unknown:
-        reader.problem("analysis", f"unknown table(s) {', '.join(unknown)}; known: primary")
+        reader.problem("analysis", f"unknown table(s) {', '.join(unknown)}; known: "
+                       f"{', '.join(known)}")
     primary = data.get("primary", {})
     if isinstance(primary, Mapping) and isinstance(primary.get("covariance"), str):
         primary = {**primary, "covariance": [primary["covariance"]]}
     plan = reader.build(PrimaryAnalysis, primary, "analysis.primary")
-    if plan is None or unknown:
+    subgroups = read_subgroups(reader, data.get("subgroups"))
+    secondary = read_secondary(reader, data.get("secondary"))
+    derivation = read_derivation(reader, data.get("derivation"))
+    if plan is None or subgroups is None or secondary is None or derivation is None \
+            or unknown:
         return None
-    return AnalysisPlan(plan)
+    return AnalysisPlan(plan, subgroups, secondary, derivation)
 
 
 def plan_problems(plan: PrimaryAnalysis, protocol: Protocol,
@@ -295,5 +328,35 @@ def check_plan(plan: PrimaryAnalysis, protocol: Protocol, source: str = "study.t
 
     reader = _Reader(source)
     for key, what in plan_problems(plan, protocol, complete=True):
+        reader.problem(key, what)
+    reader.raise_if_any()
+
+
+def check_plan_data(trial: Trial, source: str = "study.toml") -> None:
+    """Raise :class:`~ketex.study.protocol.ProtocolError` listing every column the plan
+    names that the trial's data lack (``[analysis.subgroups]``).
+
+    :func:`check_plan` checks the plan against the protocol; this checks it against the
+    data, before an analysis runs (``ketex report`` does).
+
+    Examples
+    --------
+    >>> import dataclasses, ketex
+    >>> trial = ketex.load_trial(ketex.sample_study_path())
+    >>> check_plan_data(trial)
+    >>> plan = dataclasses.replace(trial.protocol.analysis,
+    ...                            subgroups=SubgroupPlan(("sex", "smoker")))
+    >>> protocol = dataclasses.replace(trial.protocol, analysis=plan)
+    >>> check_plan_data(dataclasses.replace(trial, protocol=protocol))
+    Traceback (most recent call last):
+    ...
+    ketex.study.protocol.ProtocolError: study.toml: analysis.subgroups.columns[1]: 'smoker'
+    is neither 'baseline' nor a participants column with values (columns: participant_id,
+    ...)
+    """
+    from ketex.study.protocol import _Reader
+
+    reader = _Reader(source)
+    for key, what in subgroup_problems(trial.protocol.analysis.subgroups, trial.participants):
         reader.problem(key, what)
     reader.raise_if_any()

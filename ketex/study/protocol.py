@@ -20,7 +20,9 @@ from typing import Any
 import tomli_w
 
 from ketex.errors import KetexError
+from ketex.study.derivation_plan import derivation_problems
 from ketex.study.plan import AnalysisPlan, plan_problems, read_plan
+from ketex.study.secondary_plan import secondary_problems
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -754,4 +756,8 @@ class _Reader:
                 "fewer than half the items",
             )
         for key, what in plan_problems(protocol.analysis.primary, protocol):
+            self.problem(key, what)
+        for key, what in secondary_problems(protocol.analysis.secondary, protocol):
+            self.problem(key, what)
+        for key, what in derivation_problems(protocol.analysis.derivation):
             self.problem(key, what)

@@ -38,8 +38,10 @@ def swimmer_data(trial: Trial) -> pd.DataFrame:
     >>> len(s), int(s["discontinuation_day"].notna().sum())
     (80, 11)
     """
-    from ketex.derive.endpoints import Response, endpoint_preset
+    from ketex.derive.endpoints import Response
     from ketex.derive.time_to_event import time_to_event
+    from ketex.study.derivation_plan import derivation_options
+    from ketex.study.secondary_plan import secondary_endpoints
 
     frame = trial.participants[["participant_id", "arm"]].astype({"participant_id": str,
                                                                   "arm": str})
@@ -50,17 +52,19 @@ def swimmer_data(trial: Trial) -> pd.DataFrame:
     frame["last_day"] = ids.map(last).astype(float)
 
     def event_days(rule) -> dict:
-        table = time_to_event(trial, rule).table
+        table = time_to_event(trial, rule, **derivation_options(trial.protocol)).table
         table = table[table["event"].astype(bool)]
         return dict(zip(table["USUBJID"].astype(str), table["ADY"].astype(float), strict=True))
 
     frame["response_day"] = ids.map(event_days(Response())).astype(float)
     from ketex.report.applicability import endpoint_reason
 
-    relapse = trial.protocol.endpoints.relapse_preset
-    rule = endpoint_preset(relapse) if relapse else None
+    plan = {e.key: e for e in secondary_endpoints(trial.protocol)}
+    relapse = plan["relapse"].name if "relapse" in plan else None
+    rule = plan["relapse"].preset or plan["relapse"].rule if relapse else None
     frame["relapse_day"] = (ids.map(event_days(rule)).astype(float)
-                            if rule is not None and endpoint_reason(trial, rule, relapse) is None
+                            if rule is not None
+                            and endpoint_reason(trial, plan["relapse"].rule, relapse) is None
                             else np.nan)  # fmt: skip
     events = trial.events
     stops = events[events["event"] == "discontinuation"]
