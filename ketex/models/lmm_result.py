@@ -10,20 +10,14 @@ import patsy
 
 from ketex.models._grouped_frame import GroupedFrame
 from ketex.models._inference import Inference
-from ketex.models.lsmeans import ReferenceGrid
-from ketex.models.result import MMRMResult
+from ketex.models._inference import readonly as _readonly
+from ketex.models._result_api import ModelResult, coefficient_table, deprecated_alias
 
 __all__ = ["LMMResult"]
 
 
-def _readonly(array) -> np.ndarray:
-    array = np.array(array, dtype=float, copy=True)
-    array.flags.writeable = False
-    return array
-
-
-@dataclass(frozen=True)
-class LMMResult:
+@dataclass(frozen=True, repr=False)
+class LMMResult(ModelResult):
     """A fitted linear mixed model (immutable); the shape of :class:`ketex.MMRMResult`.
 
     Attributes
@@ -46,8 +40,13 @@ class LMMResult:
     loglik, aic, bic : float
         As lme4: ``aic = -2 loglik + 2 d``, ``bic = -2 loglik + d log(n_obs)``, ``d`` the
         fixed effects, variance parameters and residual SD (REML included).
-    n_obs, n_groups, n_missing_outcome, n_missing_covariates : int
+    n_obs, n_subjects, n_missing_outcome, n_missing_covariates : int
+        ``n_subjects``: the groups of the random effects (``n_groups`` is its
+        deprecated alias).
     converged, singular : bool
+    formula : str
+    conf_level : float
+        Default level of every interval; each method takes ``conf_level=`` too.
     optimiser : str
     messages : tuple of str
     method, df_method : str
@@ -72,6 +71,8 @@ class LMMResult:
     ['group', 'term', 'estimate', 'se']
     """
 
+    _MODEL = "LMM"
+
     coef: pd.DataFrame
     vcov: pd.DataFrame
     variance_components: pd.DataFrame
@@ -82,7 +83,7 @@ class LMMResult:
     aic: float
     bic: float
     n_obs: int
-    n_groups: int
+    n_subjects: int
     n_missing_outcome: int
     n_missing_covariates: int
     converged: bool
@@ -102,8 +103,7 @@ class LMMResult:
               minus_two_loglik, converged, singular, optimiser, messages, method,
               varpar_vcov) -> LMMResult:
         names = list(frame.column_names)
-        table = inference.t_tests(np.eye(len(names)))
-        table.insert(0, "term", names)
+        table = coefficient_table(inference, names)
         terms = list(frame.z_names)
         covariance = sigma**2 * lam @ lam.T
         sds = np.sqrt(np.diag(covariance))
@@ -136,7 +136,7 @@ class LMMResult:
             aic=float(minus_two_loglik + 2 * n_par),
             bic=float(minus_two_loglik + n_par * np.log(n_obs)),
             n_obs=int(n_obs),
-            n_groups=frame.n_groups,
+            n_subjects=frame.n_groups,
             n_missing_outcome=int(frame.n_missing_outcome),
             n_missing_covariates=int(frame.n_missing_covariates),
             converged=bool(converged),
@@ -152,14 +152,11 @@ class LMMResult:
             _effects=_readonly(effects),
         )
 
-    # the fixed-effects inference is the MMRM's: same Inference object, same grid
-    test = MMRMResult.test
-    lsmeans = MMRMResult.lsmeans
-    contrast = MMRMResult.contrast
-    anova = MMRMResult.anova
+    n_groups = deprecated_alias("n_groups", "n_subjects")
 
-    def _grid(self) -> ReferenceGrid:
-        return ReferenceGrid.from_frame(self._frame)
+    def _header(self) -> str:
+        return (f"LMM ({self.method.upper()}), random effects {list(self._frame.z_names)} "
+                f"per {self._frame.groups!r}, df {self.df_method}")
 
     # ----------------------------------------------------------- predictions
     def predict(self, newdata: pd.DataFrame | None = None, *,
@@ -189,10 +186,7 @@ class LMMResult:
                 values = values + np.sum(frame.z * self._effects[frame.group_codes], axis=1)
             return pd.Series(values, index=frame.data.index, name="predicted")
         rows = newdata.reset_index(drop=True)
-        (design,) = patsy.build_design_matrices([frame.design_info], rows, NA_action="drop",
-                                                return_type="dataframe")
-        values = np.full(len(rows), np.nan)
-        values[design.index.to_numpy()] = design.to_numpy(dtype=float) @ beta
+        values = self._new_linear_part(newdata)
         if kind == "conditional":
             if frame.groups not in rows.columns:
                 raise ValueError(f"kind='conditional' needs the groups column {frame.groups!r} "
@@ -218,7 +212,7 @@ class LMMResult:
             f"Linear mixed model ({self.method.upper()}, df: {self.df_method}), random "
             f"effects {list(self._frame.z_names)} per {self._frame.groups!r}",
             f"formula: {self._frame.formula}",
-            f"observations: {self.n_obs} in {self.n_groups} groups "
+            f"observations: {self.n_obs} in {self.n_subjects} groups "
             f"({self.n_missing_outcome} missing outcomes dropped)",
             f"-2 log likelihood: {-2 * self.loglik:.4f}  AIC: {self.aic:.4f}  "
             f"BIC: {self.bic:.4f}" + ("  [boundary (singular) fit]" if self.singular else ""),
