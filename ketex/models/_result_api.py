@@ -12,6 +12,7 @@ probabilities, BLUPs, working correlations) stay in each result's module.
 from __future__ import annotations
 
 import warnings
+from dataclasses import dataclass, field
 from typing import ClassVar
 
 import numpy as np
@@ -23,7 +24,7 @@ from ketex.models._inference import F_COLUMNS, Inference, check_conf_level
 from ketex.models.lsmeans import ReferenceGrid, as_list
 from ketex.models.multiplicity import adjust_contrasts
 
-__all__ = ["ModelResult", "coefficient_table", "deprecated_alias"]
+__all__ = ["LikelihoodResult", "ModelResult", "coefficient_table", "deprecated_alias"]
 
 
 def coefficient_table(inference: Inference, names, ratios: tuple | None = None) -> pd.DataFrame:
@@ -61,17 +62,24 @@ def deprecated_alias(old: str, new: str):
     return property(getter)
 
 
+@dataclass(frozen=True, repr=False)
 class ModelResult:
-    """Shared inference methods of the model results (a mixin of frozen dataclasses)."""
+    """The fields and inference methods every model result shares (frozen)."""
 
     #: link name -> (ratio, low, high) columns added to ``coef`` and ``contrast``
     _RATIO_COLUMNS: ClassVar[dict] = {}
     #: what :meth:`__repr__` calls the model
     _MODEL: ClassVar[str] = "model"
 
-    _inference: Inference
-    _frame: object
     coef: pd.DataFrame
+    vcov: pd.DataFrame
+    n_obs: int
+    n_subjects: int
+    n_missing_outcome: int
+    n_missing_covariates: int
+    converged: bool
+    _frame: object = field(repr=False)
+    _inference: Inference = field(repr=False)
 
     # ------------------------------------------------------------- properties
     @property
@@ -296,3 +304,14 @@ class ModelResult:
             f" n_obs={self.n_obs}, n_subjects={self.n_subjects}, "
             f"converged={self.converged}>"
         )
+
+
+@dataclass(frozen=True, repr=False)
+class LikelihoodResult(ModelResult):
+    """A result fitted by (restricted) maximum likelihood: MMRM, LMM, GLMM."""
+
+    loglik: float
+    aic: float
+    bic: float
+    optimiser: str
+    messages: tuple[str, ...]

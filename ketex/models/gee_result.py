@@ -95,8 +95,6 @@ class GEEResult(ModelResult):
     _MODEL = "GEE"
     _RATIO_COLUMNS = _RATIO_COLUMNS
 
-    coef: pd.DataFrame
-    vcov: pd.DataFrame
     standard_errors: pd.DataFrame
     correlation: str
     correlation_parameters: pd.DataFrame
@@ -107,17 +105,10 @@ class GEEResult(ModelResult):
     vcov_type: str
     df_method: str
     df: float
-    n_obs: int
-    n_subjects: int
-    n_missing_outcome: int
-    n_missing_covariates: int
-    converged: bool
     iterations: int
     groups: str
     time: str | None
-    _frame: ModelFrame = field(repr=False)
     _family: Family = field(repr=False)
-    _inference: Inference = field(repr=False)
 
     @classmethod
     def build(

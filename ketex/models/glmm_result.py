@@ -13,7 +13,7 @@ from ketex.models._glmm_likelihood import GLMMLikelihood
 from ketex.models._grouped_frame import GroupedFrame
 from ketex.models._inference import Inference
 from ketex.models._inference import readonly as _readonly
-from ketex.models._result_api import ModelResult, coefficient_table, deprecated_alias
+from ketex.models._result_api import LikelihoodResult, coefficient_table, deprecated_alias
 from ketex.models.lsmeans import as_list
 from ketex.models.quadrature import gauss_hermite
 
@@ -29,7 +29,7 @@ _KINDS = ("conditional", "typical", "marginal")
 
 
 @dataclass(frozen=True, repr=False)
-class GLMMResult(ModelResult):
+class GLMMResult(LikelihoodResult):
     """A fitted binomial GLMM with a random intercept (immutable).
 
     Attributes
@@ -98,29 +98,15 @@ class GLMMResult(ModelResult):
     _MODEL = "GLMM"
     _RATIO_COLUMNS = _RATIO_COLUMNS
 
-    coef: pd.DataFrame
-    vcov: pd.DataFrame
     variance_components: pd.DataFrame
     random_effects: pd.DataFrame
     random_effect_sd: float
-    loglik: float
-    aic: float
-    bic: float
-    n_obs: int
-    n_subjects: int
-    n_missing_outcome: int
-    n_missing_covariates: int
-    converged: bool
     singular: bool
-    optimiser: str
-    messages: tuple[str, ...]
     nagq: int
     link: str
     family: str
     theta: np.ndarray
     theta_vcov: np.ndarray
-    _frame: GroupedFrame = field(repr=False)
-    _inference: Inference = field(repr=False)
     _link: Link = field(repr=False)
     _modes: np.ndarray = field(repr=False)  # b_i per group code
 

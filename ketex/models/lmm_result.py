@@ -8,16 +8,14 @@ import numpy as np
 import pandas as pd
 import patsy
 
-from ketex.models._grouped_frame import GroupedFrame
-from ketex.models._inference import Inference
 from ketex.models._inference import readonly as _readonly
-from ketex.models._result_api import ModelResult, coefficient_table, deprecated_alias
+from ketex.models._result_api import LikelihoodResult, coefficient_table, deprecated_alias
 
 __all__ = ["LMMResult"]
 
 
 @dataclass(frozen=True, repr=False)
-class LMMResult(ModelResult):
+class LMMResult(LikelihoodResult):
     """A fitted linear mixed model (immutable); the shape of :class:`ketex.MMRMResult`.
 
     Attributes
@@ -73,29 +71,15 @@ class LMMResult(ModelResult):
 
     _MODEL = "LMM"
 
-    coef: pd.DataFrame
-    vcov: pd.DataFrame
     variance_components: pd.DataFrame
     random_effects_covariance: pd.DataFrame
     residual_sd: float
     random_effects: pd.DataFrame
-    loglik: float
-    aic: float
-    bic: float
-    n_obs: int
-    n_subjects: int
-    n_missing_outcome: int
-    n_missing_covariates: int
-    converged: bool
     singular: bool
-    optimiser: str
-    messages: tuple[str, ...]
     method: str
     df_method: str
     theta: np.ndarray
     varpar_vcov: np.ndarray
-    _frame: GroupedFrame = field(repr=False)
-    _inference: Inference = field(repr=False)
     _effects: np.ndarray = field(repr=False)  # (m, q) BLUPs
 
     @classmethod

@@ -128,6 +128,11 @@ class ReferenceGrid:
     ) -> tuple[pd.DataFrame, np.ndarray]:
         """Cells of ``specs`` (all level combinations) and their linear functions."""
         specs = as_list(specs)
+        twice = sorted({s for s in specs if specs.count(s) > 1})
+        if twice:
+            raise DataValidationError(
+                f"{where}: {twice} named twice (in specs and by); name each factor once."
+            )
         unknown = [s for s in specs if s not in self.factors]
         if unknown:
             raise DataValidationError(

@@ -7,17 +7,15 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ketex.models._design import ModelFrame
-from ketex.models._inference import Inference
 from ketex.models._inference import readonly as _readonly
-from ketex.models._result_api import ModelResult, coefficient_table
+from ketex.models._result_api import LikelihoodResult, coefficient_table
 from ketex.models.covariance import CovarianceStructure
 
 __all__ = ["MMRMResult"]
 
 
 @dataclass(frozen=True, repr=False)
-class MMRMResult(ModelResult):
+class MMRMResult(LikelihoodResult):
     """A fitted MMRM (immutable).
 
     Attributes
@@ -75,26 +73,12 @@ class MMRMResult(ModelResult):
     _MODEL = "MMRM"
 
 
-    coef: pd.DataFrame
-    vcov: pd.DataFrame
     covariance_matrix: pd.DataFrame | dict
-    loglik: float
-    aic: float
-    bic: float
-    n_obs: int
-    n_subjects: int
-    n_missing_outcome: int
-    n_missing_covariates: int
-    converged: bool
-    optimiser: str
-    messages: tuple[str, ...]
     covariance: str
     method: str
     df_method: str
     theta: np.ndarray
     theta_vcov: np.ndarray
-    _frame: ModelFrame = field(repr=False)
-    _inference: Inference = field(repr=False)
     _sigmas: tuple = field(repr=False)
     _structure: CovarianceStructure = field(repr=False)
 
