@@ -24,7 +24,18 @@ from ketex.models._inference import F_COLUMNS, Inference, check_conf_level
 from ketex.models.lsmeans import ReferenceGrid, as_list
 from ketex.models.multiplicity import adjust_contrasts
 
-__all__ = ["LikelihoodResult", "ModelResult", "coefficient_table", "deprecated_alias"]
+__all__ = ["LikelihoodResult", "ModelResult", "coefficient_table", "deprecated_alias",
+           "frame_counts", "likelihood_fields"]
+
+
+def frame_counts(frame, n_subjects: int) -> dict:
+    """``n_obs, n_subjects, n_missing_outcome, n_missing_covariates`` of a model frame."""
+    return {
+        "n_obs": int(frame.x.shape[0]),
+        "n_subjects": int(n_subjects),
+        "n_missing_outcome": int(frame.n_missing_outcome),
+        "n_missing_covariates": int(frame.n_missing_covariates),
+    }
 
 
 def coefficient_table(inference: Inference, names, ratios: tuple | None = None) -> pd.DataFrame:
@@ -293,9 +304,36 @@ class ModelResult:
         values[kept] = design @ self._inference.beta
         return values
 
-    # ------------------------------------------------------------------- repr
+    # ------------------------------------------------------------------- text
     def _header(self) -> str:
         return self._MODEL
+
+    def _summary_title(self) -> str:
+        return self._header()
+
+    def _summary_details(self) -> list[str]:
+        return []
+
+    def _how_fitted(self) -> str:
+        return ""
+
+    def _summary_tables(self) -> list[str]:
+        return []
+
+    def summary(self) -> str:
+        """A short text summary: model, formula, counts, fit, then :attr:`coef`."""
+        lines = [
+            self._summary_title(),
+            f"formula: {self.formula}",
+            f"observations: {self.n_obs} from {self.n_subjects} subjects "
+            f"({self.n_missing_outcome} missing outcomes dropped)",
+            *self._summary_details(),
+            f"converged: {self.converged} ({self._how_fitted()})",
+            "",
+            *self._summary_tables(),
+            self.coef.to_string(index=False),
+        ]
+        return "\n".join(lines)
 
     def __repr__(self) -> str:
         return (
@@ -315,3 +353,24 @@ class LikelihoodResult(ModelResult):
     bic: float
     optimiser: str
     messages: tuple[str, ...]
+
+    def _how_fitted(self) -> str:
+        return self.optimiser
+
+
+def likelihood_fields(minus_two_loglik, n_par: int, n_bic: int, converged, optimiser,
+                      messages) -> dict:
+    """``loglik, aic, bic, converged, optimiser, messages`` of a likelihood fit.
+
+    ``aic = -2 loglik + 2 n_par``, ``bic = -2 loglik + n_par log(n_bic)``: ``n_bic`` is
+    the subjects (SAS PROC MIXED, the MMRM) or the observations (lme4).
+    """
+    minus_two_loglik = float(minus_two_loglik)
+    return {
+        "loglik": -0.5 * minus_two_loglik,
+        "aic": minus_two_loglik + 2 * n_par,
+        "bic": minus_two_loglik + n_par * float(np.log(n_bic)),
+        "converged": bool(converged),
+        "optimiser": optimiser,
+        "messages": tuple(messages),
+    }

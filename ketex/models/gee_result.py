@@ -8,11 +8,12 @@ import numpy as np
 import pandas as pd
 
 from ketex.errors import DataValidationError
+from ketex.models import _result_api as shared
 from ketex.models._design import ModelFrame
 from ketex.models._gee_engine import Family, Fit, WorkingCorrelation
 from ketex.models._inference import Inference, critical_value, wald_table
 from ketex.models._inference import readonly as _readonly
-from ketex.models._result_api import ModelResult, coefficient_table, deprecated_alias
+from ketex.models._result_api import ModelResult
 from ketex.models.lsmeans import as_list
 
 __all__ = ["GEEResult", "VCOV_TYPES"]
@@ -133,7 +134,7 @@ class GEEResult(ModelResult):
         chosen = covariances[vcov_type]
         inference = Inference(beta=fit.beta, beta_vcov=chosen, df_method="fixed",
                               residual_df=df, conf_level=conf_level)
-        table = coefficient_table(inference, names, _RATIO_COLUMNS.get(family.link))
+        table = shared.coefficient_table(inference, names, _RATIO_COLUMNS.get(family.link))
         standard_errors = pd.DataFrame({"term": names})
         for name in ("model", "robust", "mancl-derouen", "kauermann-carroll"):
             standard_errors[name.replace("-", "_")] = np.sqrt(np.diag(covariances[name]))
@@ -154,10 +155,7 @@ class GEEResult(ModelResult):
             vcov_type=vcov_type,
             df_method=df_method,
             df=float(df),
-            n_obs=int(frame.x.shape[0]),
-            n_subjects=len(frame.subject_labels),
-            n_missing_outcome=int(frame.n_missing_outcome),
-            n_missing_covariates=int(frame.n_missing_covariates),
+            **shared.frame_counts(frame, len(frame.subject_labels)),
             converged=bool(fit.converged),
             iterations=int(fit.iterations),
             groups=subject if subject is not None else groups,
@@ -167,7 +165,7 @@ class GEEResult(ModelResult):
             _inference=inference,
         )
 
-    n_clusters = deprecated_alias("n_clusters", "n_subjects")
+    n_clusters = shared.deprecated_alias("n_clusters", "n_subjects")
 
     @property
     def subject(self) -> str:
@@ -299,24 +297,18 @@ class GEEResult(ModelResult):
         values = self._family.mean(self._new_linear_part(newdata))
         return pd.Series(values, index=newdata.index, name="predicted")
 
-    def summary(self) -> str:
-        """A short text summary."""
+    def _summary_details(self) -> list[str]:
         reference = "normal (z)" if np.isinf(self.df) else f"t with {self.df:g} df"
         parameters = ", ".join(
             f"{p} = {e:.4f}" for p, e in self.correlation_parameters.itertuples(index=False)
         )
-        lines = [
-            f"GEE ({self.family}, {self.link} link), working correlation '{self.correlation}'",
-            f"formula: {self.formula}",
-            f"observations: {self.n_obs} in {self.n_subjects} clusters "
-            f"({self.n_missing_outcome} missing outcomes dropped)",
+        return [
             f"correlation parameters: {parameters or 'none'}; scale: {self.scale:.4f}",
             f"covariance: {self.vcov_type}; reference distribution: {reference}",
-            f"converged: {self.converged} ({self.iterations} iterations)",
-            "",
-            self.coef.to_string(index=False),
         ]
-        return "\n".join(lines)
+
+    def _how_fitted(self) -> str:
+        return f"{self.iterations} iterations"
 
     def _require_binomial(self, what: str) -> None:
         if self.family != "binomial":

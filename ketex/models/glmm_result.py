@@ -8,12 +8,13 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ketex.models import _result_api as shared
 from ketex.models._binomial import Link
 from ketex.models._glmm_likelihood import GLMMLikelihood
 from ketex.models._grouped_frame import GroupedFrame
 from ketex.models._inference import Inference
 from ketex.models._inference import readonly as _readonly
-from ketex.models._result_api import LikelihoodResult, coefficient_table, deprecated_alias
+from ketex.models._result_api import LikelihoodResult
 from ketex.models.lsmeans import as_list
 from ketex.models.quadrature import gauss_hermite
 
@@ -123,7 +124,7 @@ class GLMMResult(LikelihoodResult):
         beta_vcov = np.asarray(theta_vcov)[:k, :k]
         inference = Inference(beta=beta, beta_vcov=beta_vcov, df_method="normal",
                               conf_level=conf_level)
-        table = coefficient_table(inference, names, _RATIO_COLUMNS.get(link.name))
+        table = shared.coefficient_table(inference, names, _RATIO_COLUMNS.get(link.name))
         quantile = stats.norm.ppf(0.5 + conf_level / 2.0)
         if singular:
             modes = np.zeros(frame.n_groups)
@@ -147,7 +148,8 @@ class GLMMResult(LikelihoodResult):
             "estimate": modes,
             "se": conditional_sd,
         })
-        n_obs = int(frame.x.shape[0])
+        counts = shared.frame_counts(frame, frame.n_groups)
+        n_obs = counts["n_obs"]
         n_par = k + 1
         return cls(
             coef=table,
@@ -155,17 +157,9 @@ class GLMMResult(LikelihoodResult):
             variance_components=components,
             random_effects=random_effects,
             random_effect_sd=sigma,
-            loglik=-0.5 * float(deviance),
-            aic=float(deviance + 2 * n_par),
-            bic=float(deviance + n_par * np.log(n_obs)),
-            n_obs=n_obs,
-            n_subjects=frame.n_groups,
-            n_missing_outcome=int(frame.n_missing_outcome),
-            n_missing_covariates=int(frame.n_missing_covariates),
-            converged=bool(converged),
+            **shared.likelihood_fields(deviance, n_par, n_obs, converged, optimiser, messages),
+            **counts,
             singular=bool(singular),
-            optimiser=optimiser,
-            messages=tuple(messages),
             nagq=int(lik.nagq),
             link=link.name,
             family="binomial",
@@ -177,11 +171,12 @@ class GLMMResult(LikelihoodResult):
             _modes=_readonly(modes),
         )
 
-    n_groups = deprecated_alias("n_groups", "n_subjects")
+    n_groups = shared.deprecated_alias("n_groups", "n_subjects")
 
     def _header(self) -> str:
-        method = "Laplace" if self.nagq == 1 else f"AGQ {self.nagq} nodes"
-        return f"binomial GLMM ({self.link} link), random intercept, ML by {method}"
+        method = "Laplace" if self.nagq == 1 else f"adaptive Gauss-Hermite, {self.nagq} nodes"
+        return (f"Binomial GLMM ({self.link} link), random intercept per "
+                f"{self._frame.groups!r}, ML by {method}")
 
     # ----------------------------------------------------------- predictions
     def predict(self, newdata: pd.DataFrame | None = None, *, kind: str = "conditional",
@@ -315,25 +310,14 @@ class GLMMResult(LikelihoodResult):
         out["ci_high"] = self._link.inverse(centre + half)
         return out
 
-    def summary(self) -> str:
-        """A short text summary."""
-        method = "Laplace" if self.nagq == 1 else f"adaptive Gauss-Hermite, {self.nagq} nodes"
+    def _summary_details(self) -> list[str]:
         sd = self.variance_components.iloc[0]
-        lines = [
-            f"Binomial GLMM ({self.link} link), random intercept per {self._frame.groups!r}, "
-            f"ML by {method}",
-            f"formula: {self._frame.formula}",
-            f"observations: {self.n_obs} in {self.n_subjects} groups "
-            f"({self.n_missing_outcome} missing outcomes dropped)",
+        boundary = "  [boundary fit: SD = 0]" if self.singular else ""
+        return [
             f"log likelihood: {self.loglik:.4f}  AIC: {self.aic:.4f}  BIC: {self.bic:.4f}",
-            f"random-intercept SD: {sd['estimate']:.4f} (95% CI {sd['ci_low']:.4f} to "
-            f"{sd['ci_high']:.4f})" + ("  [boundary fit: SD = 0]" if self.singular else ""),
-            f"converged: {self.converged} ({self.optimiser})",
-            "",
-            self.coef.to_string(index=False),
+            f"random-intercept SD: {sd['estimate']:.4f} ({self.conf_level:.0%} CI "
+            f"{sd['ci_low']:.4f} to {sd['ci_high']:.4f})" + boundary,
         ]
-        return "\n".join(lines)
-
 
 def _marginal(eta: np.ndarray, sigma: float, link: Link):
     """``int g^-1(eta + sigma z) phi(z) dz`` and its derivatives in eta and log sigma."""

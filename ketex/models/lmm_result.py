@@ -8,8 +8,9 @@ import numpy as np
 import pandas as pd
 import patsy
 
+from ketex.models import _result_api as shared
 from ketex.models._inference import readonly as _readonly
-from ketex.models._result_api import LikelihoodResult, coefficient_table, deprecated_alias
+from ketex.models._result_api import LikelihoodResult
 
 __all__ = ["LMMResult"]
 
@@ -87,7 +88,7 @@ class LMMResult(LikelihoodResult):
               minus_two_loglik, converged, singular, optimiser, messages, method,
               varpar_vcov) -> LMMResult:
         names = list(frame.column_names)
-        table = coefficient_table(inference, names)
+        table = shared.coefficient_table(inference, names)
         terms = list(frame.z_names)
         covariance = sigma**2 * lam @ lam.T
         sds = np.sqrt(np.diag(covariance))
@@ -116,17 +117,10 @@ class LMMResult(LikelihoodResult):
                                                    columns=terms),
             residual_sd=float(sigma),
             random_effects=blups,
-            loglik=-0.5 * float(minus_two_loglik),
-            aic=float(minus_two_loglik + 2 * n_par),
-            bic=float(minus_two_loglik + n_par * np.log(n_obs)),
-            n_obs=int(n_obs),
-            n_subjects=frame.n_groups,
-            n_missing_outcome=int(frame.n_missing_outcome),
-            n_missing_covariates=int(frame.n_missing_covariates),
-            converged=bool(converged),
+            **shared.likelihood_fields(minus_two_loglik, n_par, n_obs, converged, optimiser,
+                                       messages),
+            **shared.frame_counts(frame, frame.n_groups),
             singular=bool(singular),
-            optimiser=optimiser,
-            messages=tuple(messages),
             method=method,
             df_method=inference.df_method,
             theta=_readonly(theta),
@@ -136,7 +130,7 @@ class LMMResult(LikelihoodResult):
             _effects=_readonly(effects),
         )
 
-    n_groups = deprecated_alias("n_groups", "n_subjects")
+    n_groups = shared.deprecated_alias("n_groups", "n_subjects")
 
     def _header(self) -> str:
         return (f"LMM ({self.method.upper()}), random effects {list(self._frame.z_names)} "
@@ -189,21 +183,14 @@ class LMMResult(LikelihoodResult):
         fitted = self.predict(kind=kind)
         return pd.Series(self._frame.y - fitted.to_numpy(), index=fitted.index, name="residual")
 
-    def summary(self) -> str:
-        """A short text summary."""
-        components = self.variance_components.to_string(index=False)
-        lines = [
-            f"Linear mixed model ({self.method.upper()}, df: {self.df_method}), random "
-            f"effects {list(self._frame.z_names)} per {self._frame.groups!r}",
-            f"formula: {self._frame.formula}",
-            f"observations: {self.n_obs} in {self.n_subjects} groups "
-            f"({self.n_missing_outcome} missing outcomes dropped)",
-            f"-2 log likelihood: {-2 * self.loglik:.4f}  AIC: {self.aic:.4f}  "
-            f"BIC: {self.bic:.4f}" + ("  [boundary (singular) fit]" if self.singular else ""),
-            f"converged: {self.converged} ({self.optimiser})",
-            "",
-            components,
-            "",
-            self.coef.to_string(index=False),
-        ]
-        return "\n".join(lines)
+    def _summary_title(self) -> str:
+        return (f"Linear mixed model ({self.method.upper()}, df: {self.df_method}), random "
+                f"effects {list(self._frame.z_names)} per {self._frame.groups!r}")
+
+    def _summary_details(self) -> list[str]:
+        boundary = "  [boundary (singular) fit]" if self.singular else ""
+        return [f"-2 log likelihood: {-2 * self.loglik:.4f}  AIC: {self.aic:.4f}  "
+                f"BIC: {self.bic:.4f}" + boundary]
+
+    def _summary_tables(self) -> list[str]:
+        return [self.variance_components.to_string(index=False), ""]

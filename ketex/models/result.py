@@ -7,8 +7,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ketex.models import _result_api as shared
 from ketex.models._inference import readonly as _readonly
-from ketex.models._result_api import LikelihoodResult, coefficient_table
+from ketex.models._result_api import LikelihoodResult
 from ketex.models.covariance import CovarianceStructure
 
 __all__ = ["MMRMResult"]
@@ -100,7 +101,7 @@ class MMRMResult(LikelihoodResult):
         structure,
     ) -> MMRMResult:
         names = list(frame.column_names)
-        table = coefficient_table(inference, names)
+        table = shared.coefficient_table(inference, names)
         visits = [str(v) for v in frame.visit_levels]
         matrices = {
             level: pd.DataFrame(_readonly(s), index=visits, columns=visits)
@@ -113,16 +114,9 @@ class MMRMResult(LikelihoodResult):
             coef=table,
             vcov=pd.DataFrame(_readonly(inference.beta_vcov), index=names, columns=names),
             covariance_matrix=covariance_matrix,
-            loglik=-0.5 * float(minus_two_loglik),
-            aic=float(minus_two_loglik + 2 * n_par),
-            bic=float(minus_two_loglik + n_par * np.log(n_subjects)),
-            n_obs=int(frame.x.shape[0]),
-            n_subjects=n_subjects,
-            n_missing_outcome=int(frame.n_missing_outcome),
-            n_missing_covariates=int(frame.n_missing_covariates),
-            converged=bool(converged),
-            optimiser=optimiser,
-            messages=tuple(messages),
+            **shared.likelihood_fields(minus_two_loglik, n_par, n_subjects, converged, optimiser,
+                                messages),
+            **shared.frame_counts(frame, n_subjects),
             covariance=covariance,
             method=method,
             df_method=inference.df_method,
@@ -183,17 +177,6 @@ class MMRMResult(LikelihoodResult):
     def _header(self) -> str:
         return f"MMRM ({self.method.upper()}), covariance '{self.covariance}', df {self.df_method}"
 
-    def summary(self) -> str:
-        """A short text summary."""
-        lines = [
-            f"MMRM ({self.method.upper()}, covariance '{self.covariance}', df: {self.df_method})",
-            f"formula: {self._frame.formula}",
-            f"observations: {self.n_obs} from {self.n_subjects} subjects "
-            f"({self.n_missing_outcome} missing outcomes dropped)",
-            f"-2 log likelihood: {-2 * self.loglik:.4f}  AIC: {self.aic:.4f}  BIC: {self.bic:.4f}",
-            f"converged: {self.converged} ({self.optimiser})",
-            "",
-            self.coef.to_string(index=False),
-        ]
-        return "\n".join(lines)
-
+    def _summary_details(self) -> list[str]:
+        return [f"-2 log likelihood: {-2 * self.loglik:.4f}  AIC: {self.aic:.4f}  "
+                f"BIC: {self.bic:.4f}"]
