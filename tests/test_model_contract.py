@@ -97,6 +97,15 @@ def test_every_result_has_the_shared_api(fit):
     assert fit.anova().columns.tolist() == ["term", "num_df", "den_df", "statistic", "p_value"]
 
 
+def test_predict_keeps_the_index_of_newdata_and_marks_missing_covariates(fit, trial):
+    rows = trial.iloc[[3, 4, 5]].copy()
+    rows.index = [10, 11, 12]
+    rows.loc[11, "arm"] = None
+    predicted = fit.predict(rows)
+    assert predicted.name == "predicted" and predicted.index.tolist() == [10, 11, 12]
+    assert np.isnan(predicted.loc[11]) and np.isfinite(predicted.loc[[10, 12]]).all()
+
+
 def test_repr_is_short(fit):
     text = repr(fit)
     assert len(text) < 300 and len(text.splitlines()) <= 4
