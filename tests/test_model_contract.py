@@ -26,7 +26,7 @@ ARMS = ("PBO", "KET")
 VISITS = ("W1", "W2", "W4")
 RTOL = 1e-10
 SHARED = ("coef", "vcov", "lsmeans", "contrast", "anova", "test", "predict", "summary",
-          "n_obs", "n_subjects", "converged", "formula", "conf_level")
+          "n_obs", "n_subjects", "converged", "formula", "conf_level", "df_method")
 TEST_COLUMNS = ["estimate", "se", "df", "statistic", "p_value", "ci_low", "ci_high"]
 MODELS = ("mmrm", "lmm", "glmm", "gee")
 

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ketex.errors import DataValidationError
 from ketex.models import _result_api as shared
 from ketex.models._binomial import Link
 from ketex.models._glmm_likelihood import GLMMLikelihood
@@ -173,6 +174,11 @@ class GLMMResult(LikelihoodResult):
 
     n_groups = shared.deprecated_alias("n_groups", "n_subjects")
 
+    @property
+    def df_method(self) -> str:
+        """``"normal"``: Wald z tests (``df`` infinite), as lme4's ``glmer``."""
+        return self._inference.df_method
+
     def _header(self) -> str:
         method = "Laplace" if self.nagq == 1 else f"adaptive Gauss-Hermite, {self.nagq} nodes"
         return (f"Binomial GLMM ({self.link} link), random intercept per "
@@ -203,11 +209,18 @@ class GLMMResult(LikelihoodResult):
             Named ``predicted``; NaN for rows of ``newdata`` with a missing covariate.
         """
         if kind not in _KINDS:
-            raise ValueError(f"kind must be one of {list(_KINDS)}, got {kind!r}.")
+            raise DataValidationError(
+                f"GLMMResult.predict: kind must be one of {list(_KINDS)}, got {kind!r}."
+            )
         if scale not in ("response", "link"):
-            raise ValueError(f"scale must be 'response' or 'link', got {scale!r}.")
+            raise DataValidationError(
+                f"GLMMResult.predict: scale must be 'response' or 'link', got {scale!r}."
+            )
         if kind == "marginal" and scale == "link":
-            raise ValueError("The marginal prediction is a probability: use scale='response'.")
+            raise DataValidationError(
+                "GLMMResult.predict: the marginal prediction is a probability; "
+                "use scale='response'."
+            )
         frame = self._frame
         beta = self._inference.beta
         if newdata is None:
@@ -235,14 +248,18 @@ class GLMMResult(LikelihoodResult):
         eta = self._new_linear_part(newdata)
         if frame.offset_column is not None:
             if frame.offset_column not in rows.columns:
-                raise ValueError(f"The model has an offset: newdata needs its column "
-                                 f"{frame.offset_column!r}.")
+                raise DataValidationError(
+                    f"GLMMResult.predict: The model has an offset: newdata needs its column "
+                    f"{frame.offset_column!r}."
+                )
             eta = eta + pd.to_numeric(rows[frame.offset_column]).to_numpy(dtype=float)
         effects = np.zeros(len(rows))
         if kind == "conditional":
             if frame.groups not in rows.columns:
-                raise ValueError(f"kind='conditional' needs the groups column {frame.groups!r} "
-                                 "in newdata (or use kind='typical' or 'marginal').")
+                raise DataValidationError(
+                    f"GLMMResult.predict: kind='conditional' needs the groups column "
+                    f"{frame.groups!r} in newdata (or use kind='typical' or 'marginal')."
+                )
             codes = frame.group_labels.get_indexer(rows[frame.groups])
             effects = np.where(codes >= 0, self._modes[np.maximum(codes, 0)], 0.0)
         return eta, effects, np.isfinite(eta)
@@ -285,7 +302,10 @@ class GLMMResult(LikelihoodResult):
             (so inside (0, 1); for ``typical`` it is emmeans's interval).
         """
         if kind not in ("marginal", "typical"):
-            raise ValueError(f"kind must be 'marginal' or 'typical', got {kind!r}.")
+            raise DataValidationError(
+                f"GLMMResult.predicted_probabilities: kind must be 'marginal' or 'typical', "
+                f"got {kind!r}."
+            )
         level = self._level(conf_level, "predicted_probabilities")
         cells, matrix = self._grid().lsmean_matrix(
             as_list(by) + as_list(specs), weights, where="GLMMResult.predicted_probabilities"

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import patsy
 
+from ketex.errors import DataValidationError
 from ketex.models import _result_api as shared
 from ketex.models._inference import readonly as _readonly
 from ketex.models._result_api import LikelihoodResult
@@ -155,7 +156,9 @@ class LMMResult(LikelihoodResult):
             Named ``predicted``; NaN where a covariate is missing.
         """
         if kind not in ("conditional", "population"):
-            raise ValueError(f"kind must be 'conditional' or 'population', got {kind!r}.")
+            raise DataValidationError(
+                f"LMMResult.predict: kind must be 'conditional' or 'population', got {kind!r}."
+            )
         frame = self._frame
         beta = self._inference.beta
         if newdata is None:
@@ -167,8 +170,10 @@ class LMMResult(LikelihoodResult):
         values = self._new_linear_part(newdata)
         if kind == "conditional":
             if frame.groups not in rows.columns:
-                raise ValueError(f"kind='conditional' needs the groups column {frame.groups!r} "
-                                 "in newdata (or use kind='population').")
+                raise DataValidationError(
+                    f"LMMResult.predict: kind='conditional' needs the groups column "
+                    f"{frame.groups!r} in newdata (or use kind='population')."
+                )
             (z,) = patsy.build_design_matrices([frame.z_design_info], rows, NA_action="drop",
                                                return_type="dataframe")
             codes = frame.group_labels.get_indexer(rows.loc[z.index, frame.groups])

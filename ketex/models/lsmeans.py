@@ -163,7 +163,10 @@ class ReferenceGrid:
                 mask &= (self.cells[s] == target[s]).to_numpy()
             w = cell_weight[mask]
             if w.sum() == 0:
-                raise ValueError(f"No data for the proportional weights of cell {dict(target)}.")
+                raise DataValidationError(
+                    f"{where}: no data for the proportional weights of cell {dict(target)}; "
+                    "use weights='equal'."
+                )
             rows.append((w / w.sum()) @ self.design[mask])
         return targets, np.vstack(rows)
 

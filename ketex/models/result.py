@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ketex.errors import DataValidationError
 from ketex.models import _result_api as shared
 from ketex.models._inference import readonly as _readonly
 from ketex.models._result_api import LikelihoodResult
@@ -156,7 +157,9 @@ class MMRMResult(LikelihoodResult):
         elif type in ("pearson", "normalized"):
             values = self._scaled_residuals(response, normalized=(type == "normalized"))
         else:
-            raise ValueError("type must be 'response', 'pearson' or 'normalized'.")
+            raise DataValidationError(
+                "MMRMResult.residuals: type must be 'response', 'pearson' or 'normalized'."
+            )
         return pd.Series(values, index=frame.data.index, name=f"{type}_residual")
 
     def _scaled_residuals(self, response: np.ndarray, normalized: bool) -> np.ndarray:
