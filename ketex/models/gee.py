@@ -157,7 +157,7 @@ def gee(
     ...                   + 0.25 * np.tile([0, 1, 2], n)).astype(int)
     >>> fit = gee(d, "remission ~ arm + visit", groups="id", time="visit",
     ...           vcov="mancl-derouen", df="clusters")
-    >>> fit.n_clusters, fit.correlation, fit.correlation_parameters["estimate"].round(3).item()
+    >>> fit.n_subjects, fit.correlation, fit.correlation_parameters["estimate"].round(3).item()
     (40, 'exchangeable', 0.303)
     >>> fit.coef[["term", "estimate", "se", "df", "odds_ratio"]].round(3)
                   term  estimate     se    df  odds_ratio

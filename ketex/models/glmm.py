@@ -180,7 +180,7 @@ def glmm(
     ...     rng.normal(0, 1.0, n), visits)
     >>> d["remission"] = rng.random(len(d)) < 1 / (1 + np.exp(-eta))
     >>> fit = glmm(d, "remission ~ C(arm, Treatment('PBO')) + week", groups="id", nagq=9)
-    >>> fit.converged, fit.n_obs, fit.n_groups
+    >>> fit.converged, fit.n_obs, fit.n_subjects
     (True, 240, 60)
     >>> list(fit.coef.columns)[:8]
     ['term', 'estimate', 'se', 'df', 'statistic', 'p_value', 'ci_low', 'ci_high']

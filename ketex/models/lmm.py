@@ -171,7 +171,7 @@ def lmm(
     ...               + (np.repeat(slope, weeks.size) - 1.0 - 0.5 * (d["arm"] == "KET"))
     ...               * d["time"] + rng.normal(0, 2, len(d)))
     >>> fit = lmm(d, "madrs ~ C(arm, Treatment('PBO')) * time", groups="id")
-    >>> fit.converged, fit.n_obs, fit.n_groups
+    >>> fit.converged, fit.n_obs, fit.n_subjects
     (True, 300, 50)
     >>> fit.variance_components["term"].tolist()
     ['sd__Intercept', 'sd__time', 'cor__Intercept.time', 'sd__Observation']

@@ -8,22 +8,16 @@ import numpy as np
 import pandas as pd
 import patsy
 
-from ketex.models._grouped_frame import GroupedFrame
-from ketex.models._inference import Inference
-from ketex.models.lsmeans import ReferenceGrid
-from ketex.models.result import MMRMResult
+from ketex.errors import DataValidationError
+from ketex.models import _result_api as shared
+from ketex.models._inference import readonly as _readonly
+from ketex.models._result_api import LikelihoodResult
 
 __all__ = ["LMMResult"]
 
 
-def _readonly(array) -> np.ndarray:
-    array = np.array(array, dtype=float, copy=True)
-    array.flags.writeable = False
-    return array
-
-
-@dataclass(frozen=True)
-class LMMResult:
+@dataclass(frozen=True, repr=False)
+class LMMResult(LikelihoodResult):
     """A fitted linear mixed model (immutable); the shape of :class:`ketex.MMRMResult`.
 
     Attributes
@@ -46,8 +40,13 @@ class LMMResult:
     loglik, aic, bic : float
         As lme4: ``aic = -2 loglik + 2 d``, ``bic = -2 loglik + d log(n_obs)``, ``d`` the
         fixed effects, variance parameters and residual SD (REML included).
-    n_obs, n_groups, n_missing_outcome, n_missing_covariates : int
+    n_obs, n_subjects, n_missing_outcome, n_missing_covariates : int
+        ``n_subjects``: the groups of the random effects (``n_groups`` is its
+        deprecated alias).
     converged, singular : bool
+    formula : str
+    conf_level : float
+        Default level of every interval; each method takes ``conf_level=`` too.
     optimiser : str
     messages : tuple of str
     method, df_method : str
@@ -72,29 +71,17 @@ class LMMResult:
     ['group', 'term', 'estimate', 'se']
     """
 
-    coef: pd.DataFrame
-    vcov: pd.DataFrame
+    _MODEL = "LMM"
+
     variance_components: pd.DataFrame
     random_effects_covariance: pd.DataFrame
     residual_sd: float
     random_effects: pd.DataFrame
-    loglik: float
-    aic: float
-    bic: float
-    n_obs: int
-    n_groups: int
-    n_missing_outcome: int
-    n_missing_covariates: int
-    converged: bool
     singular: bool
-    optimiser: str
-    messages: tuple[str, ...]
     method: str
     df_method: str
     theta: np.ndarray
     varpar_vcov: np.ndarray
-    _frame: GroupedFrame = field(repr=False)
-    _inference: Inference = field(repr=False)
     _effects: np.ndarray = field(repr=False)  # (m, q) BLUPs
 
     @classmethod
@@ -102,8 +89,7 @@ class LMMResult:
               minus_two_loglik, converged, singular, optimiser, messages, method,
               varpar_vcov) -> LMMResult:
         names = list(frame.column_names)
-        table = inference.t_tests(np.eye(len(names)))
-        table.insert(0, "term", names)
+        table = shared.coefficient_table(inference, names)
         terms = list(frame.z_names)
         covariance = sigma**2 * lam @ lam.T
         sds = np.sqrt(np.diag(covariance))
@@ -132,17 +118,10 @@ class LMMResult:
                                                    columns=terms),
             residual_sd=float(sigma),
             random_effects=blups,
-            loglik=-0.5 * float(minus_two_loglik),
-            aic=float(minus_two_loglik + 2 * n_par),
-            bic=float(minus_two_loglik + n_par * np.log(n_obs)),
-            n_obs=int(n_obs),
-            n_groups=frame.n_groups,
-            n_missing_outcome=int(frame.n_missing_outcome),
-            n_missing_covariates=int(frame.n_missing_covariates),
-            converged=bool(converged),
+            **shared.likelihood_fields(minus_two_loglik, n_par, n_obs, converged, optimiser,
+                                       messages),
+            **shared.frame_counts(frame, frame.n_groups),
             singular=bool(singular),
-            optimiser=optimiser,
-            messages=tuple(messages),
             method=method,
             df_method=inference.df_method,
             theta=_readonly(theta),
@@ -152,14 +131,11 @@ class LMMResult:
             _effects=_readonly(effects),
         )
 
-    # the fixed-effects inference is the MMRM's: same Inference object, same grid
-    test = MMRMResult.test
-    lsmeans = MMRMResult.lsmeans
-    contrast = MMRMResult.contrast
-    anova = MMRMResult.anova
+    n_groups = shared.deprecated_alias("n_groups", "n_subjects")
 
-    def _grid(self) -> ReferenceGrid:
-        return ReferenceGrid.from_frame(self._frame)
+    def _header(self) -> str:
+        return (f"LMM ({self.method.upper()}), random effects {list(self._frame.z_names)} "
+                f"per {self._frame.groups!r}, df {self.df_method}")
 
     # ----------------------------------------------------------- predictions
     def predict(self, newdata: pd.DataFrame | None = None, *,
@@ -180,7 +156,9 @@ class LMMResult:
             Named ``predicted``; NaN where a covariate is missing.
         """
         if kind not in ("conditional", "population"):
-            raise ValueError(f"kind must be 'conditional' or 'population', got {kind!r}.")
+            raise DataValidationError(
+                f"LMMResult.predict: kind must be 'conditional' or 'population', got {kind!r}."
+            )
         frame = self._frame
         beta = self._inference.beta
         if newdata is None:
@@ -189,14 +167,13 @@ class LMMResult:
                 values = values + np.sum(frame.z * self._effects[frame.group_codes], axis=1)
             return pd.Series(values, index=frame.data.index, name="predicted")
         rows = newdata.reset_index(drop=True)
-        (design,) = patsy.build_design_matrices([frame.design_info], rows, NA_action="drop",
-                                                return_type="dataframe")
-        values = np.full(len(rows), np.nan)
-        values[design.index.to_numpy()] = design.to_numpy(dtype=float) @ beta
+        values = self._new_linear_part(newdata)
         if kind == "conditional":
             if frame.groups not in rows.columns:
-                raise ValueError(f"kind='conditional' needs the groups column {frame.groups!r} "
-                                 "in newdata (or use kind='population').")
+                raise DataValidationError(
+                    f"LMMResult.predict: kind='conditional' needs the groups column "
+                    f"{frame.groups!r} in newdata (or use kind='population')."
+                )
             (z,) = patsy.build_design_matrices([frame.z_design_info], rows, NA_action="drop",
                                                return_type="dataframe")
             codes = frame.group_labels.get_indexer(rows.loc[z.index, frame.groups])
@@ -211,21 +188,14 @@ class LMMResult:
         fitted = self.predict(kind=kind)
         return pd.Series(self._frame.y - fitted.to_numpy(), index=fitted.index, name="residual")
 
-    def summary(self) -> str:
-        """A short text summary."""
-        components = self.variance_components.to_string(index=False)
-        lines = [
-            f"Linear mixed model ({self.method.upper()}, df: {self.df_method}), random "
-            f"effects {list(self._frame.z_names)} per {self._frame.groups!r}",
-            f"formula: {self._frame.formula}",
-            f"observations: {self.n_obs} in {self.n_groups} groups "
-            f"({self.n_missing_outcome} missing outcomes dropped)",
-            f"-2 log likelihood: {-2 * self.loglik:.4f}  AIC: {self.aic:.4f}  "
-            f"BIC: {self.bic:.4f}" + ("  [boundary (singular) fit]" if self.singular else ""),
-            f"converged: {self.converged} ({self.optimiser})",
-            "",
-            components,
-            "",
-            self.coef.to_string(index=False),
-        ]
-        return "\n".join(lines)
+    def _summary_title(self) -> str:
+        return (f"Linear mixed model ({self.method.upper()}, df: {self.df_method}), random "
+                f"effects {list(self._frame.z_names)} per {self._frame.groups!r}")
+
+    def _summary_details(self) -> list[str]:
+        boundary = "  [boundary (singular) fit]" if self.singular else ""
+        return [f"-2 log likelihood: {-2 * self.loglik:.4f}  AIC: {self.aic:.4f}  "
+                f"BIC: {self.bic:.4f}" + boundary]
+
+    def _summary_tables(self) -> list[str]:
+        return [self.variance_components.to_string(index=False), ""]

@@ -17,9 +17,60 @@ import numpy as np
 import pandas as pd
 import patsy
 
+from ketex.errors import DataValidationError
 from ketex.models._design import ModelFrame, formula_variables
 
-__all__ = ["ReferenceGrid"]
+__all__ = ["CONTRAST_METHODS", "Contrasts", "ReferenceGrid", "as_list"]
+
+#: how :meth:`ReferenceGrid.contrasts` pairs the levels of the specs
+CONTRAST_METHODS = ("revpairwise", "pairwise", "trt_vs_ctrl")
+
+
+def as_list(value) -> list[str]:
+    """None -> [], a name -> [name], a sequence -> list."""
+    if value is None:
+        return []
+    return [value] if isinstance(value, str) else list(value)
+
+
+@dataclass(frozen=True)
+class Contrasts:
+    """Pairwise differences of LS-mean rows, labelled: the one contrast builder.
+
+    Attributes
+    ----------
+    cells : pandas.DataFrame
+        The LS-mean cells (``by...`` then ``specs...``), one per row of ``means``.
+    means : numpy.ndarray
+        Their linear functions of the fixed effects.
+    first, second : numpy.ndarray
+        Row ``i`` of the contrast is cell ``first[i]`` minus cell ``second[i]``.
+    labels : list of str
+        ``"KET - PBO"``, one per contrast.
+    by : list of str
+        The ``by`` factors; ``by_keys[i]`` their levels for contrast ``i``.
+    by_keys : list of tuple
+    """
+
+    cells: pd.DataFrame
+    means: np.ndarray
+    first: np.ndarray
+    second: np.ndarray
+    labels: list
+    by: list
+    by_keys: list
+
+    @property
+    def matrix(self) -> np.ndarray:
+        """The contrast rows ``L`` (one per pair) over the fixed effects."""
+        return self.means[self.first] - self.means[self.second]
+
+    def label(self, table: pd.DataFrame) -> pd.DataFrame:
+        """``table`` (one row per contrast) with ``by...`` and ``contrast`` in front."""
+        table.insert(0, "contrast", self.labels)
+        for position, name in enumerate(self.by):
+            table.insert(position, name, [key[position] for key in self.by_keys])
+        return table
 
 
 @dataclass(frozen=True)
@@ -73,17 +124,25 @@ class ReferenceGrid:
 
     # --------------------------------------------------------------- LS-means
     def lsmean_matrix(
-        self, specs: list[str], weights: str = "equal"
+        self, specs: list[str], weights: str = "equal", where: str = "lsmeans"
     ) -> tuple[pd.DataFrame, np.ndarray]:
         """Cells of ``specs`` (all level combinations) and their linear functions."""
+        specs = as_list(specs)
+        twice = sorted({s for s in specs if specs.count(s) > 1})
+        if twice:
+            raise DataValidationError(
+                f"{where}: {twice} named twice (in specs and by); name each factor once."
+            )
         unknown = [s for s in specs if s not in self.factors]
         if unknown:
-            raise ValueError(
-                f"LS-means need factors of the model; {unknown} are not among "
+            raise DataValidationError(
+                f"{where}: LS-means need factors of the model; {unknown} are not among "
                 f"{list(self.factors)} (numeric covariates are held at their mean)."
             )
         if weights not in ("equal", "proportional"):
-            raise ValueError("weights must be 'equal' or 'proportional'.")
+            raise DataValidationError(
+                f"{where}: weights must be 'equal' or 'proportional', got {weights!r}."
+            )
         others = [f for f in self.factors if f not in specs]
         cell_weight = np.ones(len(self.cells))
         if others and weights == "proportional":
@@ -104,9 +163,53 @@ class ReferenceGrid:
                 mask &= (self.cells[s] == target[s]).to_numpy()
             w = cell_weight[mask]
             if w.sum() == 0:
-                raise ValueError(f"No data for the proportional weights of cell {dict(target)}.")
+                raise DataValidationError(
+                    f"{where}: no data for the proportional weights of cell {dict(target)}; "
+                    "use weights='equal'."
+                )
             rows.append((w / w.sum()) @ self.design[mask])
         return targets, np.vstack(rows)
+
+    def contrasts(
+        self,
+        specs,
+        by=None,
+        method: str = "revpairwise",
+        reference=None,
+        weights: str = "equal",
+        where: str = "contrast",
+    ) -> Contrasts:
+        """Pairs of LS-means of ``specs`` within each level of ``by`` (emmeans ``pairs``).
+
+        ``revpairwise``: later level minus earlier; ``pairwise``: earlier minus later;
+        ``trt_vs_ctrl``: every other level minus ``reference`` (default the first).
+        ``where`` names the caller in error messages.
+        """
+        specs_list, by_list = as_list(specs), as_list(by)
+        if method not in CONTRAST_METHODS:
+            raise DataValidationError(
+                f"{where}: method must be one of {list(CONTRAST_METHODS)}, got {method!r}."
+            )
+        cells, means = self.lsmean_matrix(by_list + specs_list, weights, where=where)
+        cells = cells.reset_index(drop=True)
+        labels = cells[specs_list].astype(str).agg(" ".join, axis=1).to_numpy()
+        keys = [tuple(row) for row in cells[by_list].itertuples(index=False)] if by_list else [
+            ()
+        ] * len(cells)
+        first, second, names, by_keys = [], [], [], []
+        for key in dict.fromkeys(keys):
+            idx = np.flatnonzero([k == key for k in keys])
+            for i, j in _pairs(labels[idx], method, reference, where):
+                first.append(idx[i])
+                second.append(idx[j])
+                names.append(f"{labels[idx[i]]} - {labels[idx[j]]}")
+                by_keys.append(key)
+        if not names:
+            raise DataValidationError(
+                f"{where}: no contrast to compute: the specs {specs_list} have a single level."
+            )
+        return Contrasts(cells, means, np.asarray(first), np.asarray(second), names, by_list,
+                         by_keys)
 
     # ------------------------------------------------------------ Type III
     def type3_matrices(self) -> dict[str, np.ndarray]:
@@ -155,6 +258,24 @@ class ReferenceGrid:
         if term_factors:
             return grid.lsmean_matrix(term_factors)[1]
         return grid.design.mean(axis=0, keepdims=True)
+
+
+def _pairs(labels, method: str, reference, where: str) -> list[tuple[int, int]]:
+    n = len(labels)
+    if method == "pairwise":
+        return [(i, j) for i in range(n) for j in range(i + 1, n)]
+    if method == "revpairwise":
+        return [(j, i) for i in range(n) for j in range(i + 1, n)]
+    ref = 0
+    if reference is not None:
+        names = [str(label) for label in labels]
+        if str(reference) not in names:
+            raise DataValidationError(
+                f"{where}: reference={reference!r} is not a level of the specs; "
+                f"use one of {names}."
+            )
+        ref = names.index(str(reference))
+    return [(i, ref) for i in range(n) if i != ref]
 
 
 def _treatment_reference(design_info: patsy.DesignInfo, factor) -> int | None:

@@ -90,7 +90,7 @@ def case(request, data):
 def test_same_estimates_as_geeglm(case):
     entry, fit, order = case
     assert fit.converged
-    assert fit.n_obs == entry["n_obs"] and fit.n_clusters == entry["n_clusters"]
+    assert fit.n_obs == entry["n_obs"] and fit.n_subjects == entry["n_clusters"]
     estimate = fit.coef["estimate"].to_numpy()[order]
     np.testing.assert_allclose(estimate, entry["estimate"], rtol=RTOL, atol=ATOL)
 

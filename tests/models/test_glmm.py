@@ -120,7 +120,7 @@ def fit(trial):
 
 def test_result_shape_and_counts(fit):
     assert fit.converged and not fit.singular
-    assert fit.n_obs == 317 and fit.n_groups == 80 and fit.n_missing_outcome == 3
+    assert fit.n_obs == 317 and fit.n_subjects == 80 and fit.n_missing_outcome == 3
     assert list(fit.coef.columns) == ["term", "estimate", "se", "df", "statistic", "p_value",
                                       "ci_low", "ci_high", "odds_ratio", "or_ci_low",
                                       "or_ci_high"]

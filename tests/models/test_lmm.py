@@ -92,7 +92,7 @@ def test_result_shape(data):
     fit = lmm(data, FORMULA, groups="id")
     assert list(fit.coef.columns) == ["term", "estimate", "se", "df", "statistic", "p_value",
                                       "ci_low", "ci_high"]
-    assert fit.n_groups == 60 and fit.n_obs == 360 and fit.method == "reml"
+    assert fit.n_subjects == 60 and fit.n_obs == 360 and fit.method == "reml"
     assert fit.aic == pytest.approx(-2 * fit.loglik + 2 * (4 + 3 + 1))
     lsmeans = fit.lsmeans("arm")
     assert lsmeans["arm"].tolist() == ["PBO", "KET"]
