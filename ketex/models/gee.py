@@ -17,14 +17,10 @@ import pandas as pd
 
 from ketex.errors import ConvergenceError, ConvergenceWarning, DataValidationError
 from ketex.models import _gee_engine as engine
-from ketex.models._design import build_model_frame, formula_roles
-from ketex.models._frame_checks import check_frame
+from ketex.models._design import build_model_frame
 from ketex.models.gee_result import VCOV_TYPES, GEEResult
 
 __all__ = ["gee"]
-
-_POSITION = "__ketex_position_in_cluster__"
-
 
 def gee(
     data: pd.DataFrame,
@@ -173,9 +169,9 @@ def gee(
     _check_options(
         formula, time, family, correlation, vcov, df, conf_level, max_iterations, tolerance
     )
-    _check_columns(data, formula, groups, time, correlation)
-    prepared, time_column = _prepare(data, formula, groups, time)
-    frame = build_model_frame(prepared, formula, groups, time_column, None, None, model="GEE")
+    frame = build_model_frame(data, formula, model="GEE", subject=groups, visit=time,
+                              visit_role="time")
+    _check_visit_order(data, time, correlation)
     family_spec = engine.FAMILIES[family]
     _check_outcome(frame, family_spec)
     n_clusters = len(frame.subject_labels)
@@ -237,7 +233,8 @@ def _check_options(
     """Every problem with the options, reported together."""
     if not isinstance(formula, str) or "~" not in formula or not formula.split("~")[0].strip():
         raise ValueError(
-            f"formula must be a string such as 'remission ~ arm * visit', got {formula!r}."
+            "Cannot fit the GEE: formula must be a string such as 'remission ~ arm * visit', "
+            f"got {formula!r}."
         )
     problems = []
     if family not in engine.FAMILIES:
@@ -265,20 +262,11 @@ def _check_options(
         raise ValueError("Cannot fit the GEE: " + "; ".join(problems) + ".")
 
 
-def _check_columns(data, formula, groups, time, correlation) -> None:
-    """Every problem with the column roles, reported together."""
-    if not isinstance(data, pd.DataFrame):
-        raise TypeError(f"data must be a pandas DataFrame, got {type(data).__name__}.")
-    outcome, variables = formula_roles(data, formula)
-    check_frame(data, analysis="fit the GEE", numbers={"outcome": outcome},
-                ids={"groups": groups, "time": time}, variables={"formula": variables})
-    problems = []
+def _check_visit_order(data, time, correlation) -> None:
     if time is not None and correlation in ("ar1", "unstructured"):
         problem = _ambiguous_visit_order(data[time])
         if problem:
-            problems.append(problem)
-    if problems:
-        raise DataValidationError("Cannot fit the GEE: " + "; ".join(problems) + ".")
+            raise DataValidationError(f"Cannot fit the GEE: {problem}.")
 
 
 def _is_number(value) -> bool:
@@ -303,23 +291,6 @@ def _ambiguous_visit_order(values: pd.Series) -> str | None:
     return None
 
 
-def _prepare(data, formula, groups, time):
-    """A copy with a 0/1 float outcome for bool columns and a visit column."""
-    prepared = data
-    outcome = formula.split("~", 1)[0].strip()
-    if outcome in data.columns:
-        values = data[outcome]
-        if pd.api.types.is_bool_dtype(values) or pd.api.types.is_extension_array_dtype(values):
-            if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
-                prepared = prepared.assign(
-                    **{outcome: pd.to_numeric(values.astype("Float64")).astype(float)}
-                )
-    if time is None:
-        prepared = prepared.assign(**{_POSITION: data.groupby(groups, sort=False).cumcount()})
-        return prepared, _POSITION
-    return prepared, time
-
-
 def _check_outcome(frame, family) -> None:
     y = frame.y
     if family.name == "binomial":
@@ -334,14 +305,15 @@ def _check_outcome(frame, family) -> None:
         rows = frame.data.index[bad][:5].tolist()
         values = np.unique(y[bad])[:5].tolist()
         raise DataValidationError(
-            f"The {family.name} outcome {frame.outcome!r} must be {what}; {int(bad.sum())} "
-            f"rows are not (values {values}, first rows {rows})."
+            f"Cannot fit the GEE: the {family.name} outcome {frame.outcome!r} must be {what}; "
+            f"{int(bad.sum())} rows are not (values {values}, first rows {rows})."
         )
 
 
 def _df_value(df, n_clusters: int, n_coef: int) -> float:
     if n_clusters < 2:
-        raise DataValidationError(f"GEE needs at least two clusters; the data have {n_clusters}.")
+        raise DataValidationError(
+            f"Cannot fit the GEE: it needs at least two clusters; the data have {n_clusters}.")
     if df is None:
         return float("inf")
     if df == "clusters":

@@ -16,9 +16,9 @@ import pandas as pd
 
 from ketex.errors import ConvergenceError, ConvergenceWarning, DataValidationError
 from ketex.models._binomial import LINKS, fit_glm, get_link
+from ketex.models._design import GroupedFrame, build_model_frame
 from ketex.models._glmm_likelihood import GLMMLikelihood
 from ketex.models._glmm_optimize import OPTIMISERS, minimise_deviance
-from ketex.models._grouped_frame import GroupedFrame, build_grouped_frame
 from ketex.models.glmm_result import GLMMResult
 from ketex.models.quadrature import MAX_NODES
 
@@ -200,11 +200,12 @@ def glmm(
             or not 1 <= nagq <= MAX_NODES):
         problems.append(f"nagq must be an integer from 1 (Laplace) to {MAX_NODES}, got {nagq!r}")
     if problems:
-        raise ValueError("; ".join(problems) + ".")
-    frame = build_grouped_frame(data, formula, groups, offset=offset, model="GLMM")
+        raise ValueError("Cannot fit the GLMM: " + "; ".join(problems) + ".")
+    frame = build_model_frame(data, formula, model="GLMM", subject=groups, offset=offset,
+                              kind=GroupedFrame)
     _check_outcome(frame)
     link_function = get_link(link)
-    lik = GLMMLikelihood(frame.x, frame.y, frame.offset, frame.group_codes, frame.starts,
+    lik = GLMMLikelihood(frame.x, frame.y, frame.offset, frame.subject_codes, frame.starts,
                          link_function, int(nagq))
     glm_beta, glm_vcov, glm_loglik, glm_converged = fit_glm(
         frame.x, frame.y, frame.offset, link_function

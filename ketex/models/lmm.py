@@ -15,7 +15,7 @@ import pandas as pd
 from scipy import optimize
 
 from ketex.errors import ConvergenceError, ConvergenceWarning
-from ketex.models._grouped_frame import GroupedFrame, build_grouped_frame
+from ketex.models._design import GroupedFrame, build_model_frame
 from ketex.models._inference import Inference, between_within_df
 from ketex.models._lmm_likelihood import LMMDeviance, lambda_matrix, theta_lower_bounds
 from ketex.models.lmm_result import LMMResult
@@ -188,8 +188,9 @@ def lmm(
         problems.append(f"re_formula must be the right side of a formula such as '1 + time', "
                         f"got {re_formula!r}")
     if problems:
-        raise ValueError("; ".join(problems) + ".")
-    frame = build_grouped_frame(data, formula, groups, re_formula=re_formula, model="LMM")
+        raise ValueError("Cannot fit the LMM: " + "; ".join(problems) + ".")
+    frame = build_model_frame(data, formula, model="LMM", subject=groups, re_formula=re_formula,
+                              kind=GroupedFrame)
     if frame.z.shape[1] == 0:
         raise ValueError(f"re_formula {re_formula!r} has no random effect.")
     centre = np.linalg.lstsq(frame.x, frame.y, rcond=None)[0]
@@ -419,7 +420,7 @@ def _result(frame: GroupedFrame, deviance: LMMDeviance, theta, centre, boundary,
     inference = Inference(
         beta=beta, beta_vcov=vcov, model_vcov=vcov, df_method=df, theta_vcov=varpar_vcov,
         jacobian=jacobian, p_matrices=None, residual_df=float(n_obs - k),
-        coefficient_df=between_within_df(frame.x, frame.group_codes, frame.column_names),
+        coefficient_df=between_within_df(frame.x, frame.subject_codes, frame.column_names),
         confidence_level=control.confidence_level,
     )
     q = frame.z.shape[1]

@@ -216,11 +216,12 @@ def mmrm(
             "with the empirical (sandwich) covariance use df='residual' or 'between_within'"
         )
     if problems:
-        raise ValueError("; ".join(problems) + ".")
+        raise ValueError("Cannot fit the MMRM: " + "; ".join(problems) + ".")
 
     if isinstance(data, pd.DataFrame) and visit in data.columns:
         check_visit_is_a_factor(data, formula, visit)
-    frame = build_model_frame(data, formula, subject, visit, group, weights)
+    frame = build_model_frame(data, formula, model="MMRM", subject=subject, visit=visit,
+                              covariance_group=group, weights=weights)
     return fit_model_frame(frame, structures, method, df, control)
 
 
@@ -237,12 +238,13 @@ def fit_model_frame(
     beta_start = _weighted_least_squares(frame)
     centred = frame.y - frame.x @ beta_start
     patterns = build_patterns(
-        frame.x, centred, frame.weights, frame.subject_codes, frame.visit_codes, frame.group_codes
+        frame.x, centred, frame.weights, frame.subject_codes, frame.visit_codes,
+        frame.covariance_group_codes,
     )
     attempts: list[str] = []
     for position, name in enumerate(structures):
         structure = _structure(name, frame)
-        per_group = tuple(structure for _ in frame.group_levels)
+        per_group = tuple(structure for _ in frame.covariance_group_levels)
         likelihood = Likelihood(patterns, per_group, reml=(method == "reml"))
         start = _start(control, per_group, frame, centred)
         outcome = minimise(
@@ -324,7 +326,7 @@ def _start(control, structures, frame: ModelFrame, residuals: np.ndarray) -> np.
     t = len(frame.visit_levels)
     parts = []
     for g, structure in enumerate(structures):
-        rows = frame.group_codes == g
+        rows = frame.covariance_group_codes == g
         wide = np.full((int(frame.subject_codes.max()) + 1, t), np.nan)
         wide[frame.subject_codes[rows], frame.visit_codes[rows]] = residuals[rows] * np.sqrt(
             frame.weights[rows]

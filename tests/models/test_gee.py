@@ -82,14 +82,14 @@ def test_ordered_structures_need_time(data, correlation):
 
 
 def test_missing_columns_are_named(data):
-    with pytest.raises(DataValidationError, match="groups column 'subject'.*time column 'week'"):
+    with pytest.raises(DataValidationError, match="subject column 'subject'.*time column 'week'"):
         gee(data, FORMULA, groups="subject", time="week")
 
 
 def test_missing_cluster_labels_are_located(data):
     bad = data.copy()
     bad.loc[[3, 7], "id"] = None
-    with pytest.raises(DataValidationError, match=r"groups column 'id' has 2 missing.*\[3, 7\]"):
+    with pytest.raises(DataValidationError, match=r"subject column 'id' has 2 missing.*\[3, 7\]"):
         gee(bad, FORMULA, groups="id")
 
 

@@ -241,7 +241,7 @@ def test_input_problems_are_reported(trial):
         glmm(trial, formula, groups="id", nagq=True)
     with pytest.raises(ValueError, match="link must be one of"):
         glmm(trial, formula, groups="id", link="log")
-    with pytest.raises(DataValidationError, match="groups column 'site' is not in the data"):
+    with pytest.raises(DataValidationError, match="subject column 'site' is not in the data"):
         glmm(trial, formula, groups="site")
     with pytest.raises(DataValidationError, match="must be 0/1"):
         glmm(trial.assign(score=trial["week"]), "score ~ arm", groups="id")

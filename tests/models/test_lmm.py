@@ -9,7 +9,7 @@ import pytest
 import statsmodels.formula.api as smf
 
 from ketex.errors import ConvergenceWarning, DataValidationError
-from ketex.models._grouped_frame import build_grouped_frame
+from ketex.models._design import GroupedFrame, build_model_frame
 from ketex.models._lmm_likelihood import LMMDeviance, lambda_matrix
 from ketex.models.lmm import LMMControl, lmm
 
@@ -43,7 +43,8 @@ def data():
 
 @pytest.mark.parametrize("reml", [True, False])
 def test_analytic_derivatives_match_finite_differences(data, reml):
-    frame = build_grouped_frame(data, FORMULA, "id", re_formula="1 + time + I(time**2)")
+    frame = build_model_frame(data, FORMULA, model="LMM", subject="id",
+                              re_formula="1 + time + I(time**2)", kind=GroupedFrame)
     deviance = LMMDeviance(frame.x, frame.y - frame.y.mean(), frame.z, frame.starts, reml)
     theta = np.array([1.2, -0.1, 0.05, 0.3, -0.02, 0.04])
     ev = deviance.evaluate(theta, gradient=True)
@@ -59,7 +60,8 @@ def test_analytic_derivatives_match_finite_differences(data, reml):
 def test_deviance_is_the_gaussian_likelihood(data):
     """ML deviance at any theta equals -2 log L of y ~ N(X beta_hat, sigma^2 (Z Lambda
     Lambda' Z' + I)) at the profiled beta and sigma, computed densely."""
-    frame = build_grouped_frame(data, FORMULA, "id", re_formula="1 + time")
+    frame = build_model_frame(data, FORMULA, model="LMM", subject="id", re_formula="1 + time",
+                              kind=GroupedFrame)
     deviance = LMMDeviance(frame.x, frame.y, frame.z, frame.starts, reml=False)
     theta = np.array([1.5, -0.2, 0.4])
     ev = deviance.evaluate(theta)
@@ -142,7 +144,7 @@ def test_input_problems(data):
         lmm(data, FORMULA, groups="id", df="kenward_roger")
     with pytest.raises(ValueError, match="right side"):
         lmm(data, FORMULA, groups="id", re_formula="~ time")
-    with pytest.raises(DataValidationError, match="groups column 'site'"):
+    with pytest.raises(DataValidationError, match="subject column 'site'"):
         lmm(data, FORMULA, groups="site")
     with pytest.raises(ValueError, match="control.start needs 3 values"):
         lmm(data, FORMULA, groups="id", control=LMMControl(start=(1.0,)))
