@@ -80,6 +80,7 @@ from .io.folder import load_trial, write_excel, write_trial
 from .io.redcap import load_redcap, write_redcap
 from .io.sdtm import load_sdtm, write_sdtm
 from .models import (
+    GEEControl,
     GEEResult,
     GLMMControl,
     GLMMResult,
@@ -183,6 +184,7 @@ __all__ = [
     "GLMMControl",
     "gee",
     "GEEResult",
+    "GEEControl",
     "write_report",
     "AnalysisContext",
     "tables",

@@ -83,7 +83,7 @@ repeated["response"] = repeated["CRIT1FL"].eq("Y").astype("Float64").mask(
     repeated["CRIT1FL"].isna())
 repeated["BASE_C"] = repeated["BASE"] - repeated["BASE"].mean()
 response_glmm = ketex.glmm(repeated, "response ~ C(ARM, Treatment('SINGLE')) * AVISIT + BASE_C",
-                           groups="USUBJID", nagq=25)
+                           subject="USUBJID", nagq=25)
 probabilities = response_glmm.predicted_probabilities("ARM", by="AVISIT")  # population-averaged
 probabilities.pivot(index="AVISIT", columns="ARM", values="probability").reindex(
     index=visits, columns=["SINGLE", "SERIES"]).round(2)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import warnings
+from dataclasses import dataclass
 from numbers import Real
 
 import numpy as np
@@ -17,24 +18,53 @@ import pandas as pd
 
 from ketex.errors import ConvergenceError, ConvergenceWarning, DataValidationError
 from ketex.models import _gee_engine as engine
+from ketex.models._control import ModelControl, renamed
 from ketex.models._design import build_model_frame
 from ketex.models.gee_result import VCOV_TYPES, GEEResult
 
-__all__ = ["gee"]
+__all__ = ["GEEControl", "gee"]
+
+
+@dataclass(frozen=True)
+class GEEControl(ModelControl):
+    """Validated fitting options for :func:`gee`.
+
+    Parameters
+    ----------
+    max_iterations : int
+        Iterations of the estimating equations before giving up.
+    tolerance : float
+        Convergence: the largest change of any parameter (coefficients, scale,
+        correlation parameters) in one iteration.
+
+    Examples
+    --------
+    >>> GEEControl().max_iterations, GEEControl().tolerance
+    (100, 1e-10)
+    >>> GEEControl(max_iterations=0)
+    Traceback (most recent call last):
+    ...
+    ValueError: max_iterations must be a positive integer, got 0.
+    """
+
+    max_iterations: int = 100
+    tolerance: float = 1e-10
 
 def gee(
     data: pd.DataFrame,
     formula: str,
     *,
-    groups: str,
+    subject: str | None = None,
     time: str | None = None,
     family: str = "binomial",
     correlation: str = "exchangeable",
     vcov: str = "robust",
     df: str | float | None = None,
     conf_level: float = 0.95,
-    max_iterations: int = 100,
-    tolerance: float = 1e-10,
+    control: GEEControl | None = None,
+    groups: str | None = None,
+    max_iterations: int | None = None,
+    tolerance: float | None = None,
 ) -> GEEResult:
     """Fit a marginal model by generalised estimating equations (GEE).
 
@@ -46,7 +76,7 @@ def gee(
         patsy formula, e.g. ``"remission ~ arm * visit + madrs_baseline"``. Text columns
         are factors with sorted levels (the first is the reference); a Categorical
         uses its category order; ``C(arm, Treatment("control"))`` sets one.
-    groups : str
+    subject : str
         Column identifying the clusters (participants): rows of different clusters are
         independent, rows of one cluster are correlated.
     time : str, optional
@@ -70,11 +100,13 @@ def gee(
         degrees of freedom (``p`` coefficients), or a number for t with that df.
     conf_level : float
         Level of the confidence intervals.
-    max_iterations : int
-        Iterations before giving up.
-    tolerance : float
-        Convergence: the largest change of any parameter (coefficients, scale,
-        correlation parameters) in one iteration.
+    control : GEEControl, optional
+        Iteration limit and tolerance.
+    groups : str, optional
+        Deprecated alias of ``subject``.
+    max_iterations, tolerance : optional
+        Deprecated: give ``control=GEEControl(max_iterations=..., tolerance=...)``. The
+        deprecated names warn (:class:`FutureWarning`) and go in the next release.
 
     Returns
     -------
@@ -151,7 +183,7 @@ def gee(
     >>> latent = shared + rng.normal(size=3 * n)
     >>> d["remission"] = (latent < -0.5 + 0.9 * (d["arm"] == "exercise")
     ...                   + 0.25 * np.tile([0, 1, 2], n)).astype(int)
-    >>> fit = gee(d, "remission ~ arm + visit", groups="id", time="visit",
+    >>> fit = gee(d, "remission ~ arm + visit", subject="id", time="visit",
     ...           vcov="mancl-derouen", df="clusters")
     >>> fit.n_clusters, fit.correlation, fit.correlation_parameters["estimate"].round(3).item()
     (40, 'exchangeable', 0.303)
@@ -166,10 +198,13 @@ def gee(
     0    W2   control        0.404  0.105   0.218    0.623
     1    W2  exercise        0.596  0.100   0.389    0.773
     """
-    _check_options(
-        formula, time, family, correlation, vcov, df, conf_level, max_iterations, tolerance
-    )
-    frame = build_model_frame(data, formula, model="GEE", subject=groups, visit=time,
+    subject = renamed("gee", "groups", "subject", groups, subject)
+    if subject is None:
+        raise TypeError("gee() missing the keyword argument subject= (the column of "
+                        "clusters, e.g. participants).")
+    control = _control(control, max_iterations, tolerance)
+    _check_options(formula, time, family, correlation, vcov, df, conf_level)
+    frame = build_model_frame(data, formula, model="GEE", subject=subject, visit=time,
                               visit_role="time")
     _check_visit_order(data, time, correlation)
     family_spec = engine.FAMILIES[family]
@@ -190,7 +225,8 @@ def gee(
     # overflow and 0/0 can only arise on the way to a separated (infinite) solution,
     # which is reported below as a ConvergenceError
     with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
-        fit = engine.fit_gee(family_spec, clusters, structure, start, max_iterations, tolerance)
+        fit = engine.fit_gee(family_spec, clusters, structure, start, control.max_iterations,
+                             control.tolerance)
     if not fit.converged:
         extreme = [np.abs(frame.x @ start), np.abs(fit.eta)]
         raise ConvergenceError(_not_converged(fit, extreme, family_spec, correlation))
@@ -221,15 +257,34 @@ def gee(
         conf_level=conf_level,
         working=working,
         visit_labels=[str(v) for v in labels],
-        groups=groups,
+        groups=subject,
         time=time,
     )
 
 
 # ------------------------------------------------------------------ checks
-def _check_options(
-    formula, time, family, correlation, vcov, df, conf_level, max_iterations, tolerance
-) -> None:
+def _control(control, max_iterations, tolerance) -> GEEControl:
+    """The control, from the deprecated ``max_iterations=`` and ``tolerance=`` if given."""
+    if control is not None and not isinstance(control, GEEControl):
+        raise TypeError(f"control must be a GEEControl, got {type(control).__name__}.")
+    old = {name: value for name, value in (("max_iterations", max_iterations),
+                                            ("tolerance", tolerance)) if value is not None}
+    if not old:
+        return control if control is not None else GEEControl()
+    if control is not None:
+        raise TypeError(f"gee() got control= and the deprecated {list(old)}; give only "
+                        "control=GEEControl(...).")
+    warnings.warn(f"gee({', '.join(f'{k}=' for k in old)}...) is deprecated and will be "
+                  "removed in the next release; use control=GEEControl("
+                  + ", ".join(f"{k}=..." for k in old) + ") instead.", FutureWarning,
+                  stacklevel=3)
+    try:
+        return GEEControl(**old)
+    except ValueError as error:
+        raise ValueError(f"Cannot fit the GEE: {error}") from None
+
+
+def _check_options(formula, time, family, correlation, vcov, df, conf_level) -> None:
     """Every problem with the options, reported together."""
     if not isinstance(formula, str) or "~" not in formula or not formula.split("~")[0].strip():
         raise ValueError(
@@ -249,10 +304,6 @@ def _check_options(
         problems.append(f"df must be None, 'clusters' or a positive number, got {df!r}")
     if not (_is_number(conf_level) and 0 < conf_level < 1):
         problems.append(f"conf_level must be between 0 and 1, got {conf_level!r}")
-    if not (isinstance(max_iterations, int) and max_iterations > 0):
-        problems.append(f"max_iterations must be a positive integer, got {max_iterations!r}")
-    if not (_is_number(tolerance) and tolerance > 0):
-        problems.append(f"tolerance must be a positive number, got {tolerance!r}")
     if correlation in ("ar1", "unstructured") and time is None:
         problems.append(
             f"correlation={correlation!r} needs the visit column: give time= (e.g. "
@@ -380,7 +431,8 @@ def _not_converged(fit, linear_predictors, family, correlation) -> str:
         )
     else:
         message += (
-            " Try correlation='exchangeable' or 'independence', more max_iterations, or "
+            " Try correlation='exchangeable' or 'independence', more iterations"
+            " (control=GEEControl(max_iterations=...)), or "
             "rescaling numeric covariates."
         )
     return message

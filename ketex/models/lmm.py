@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
 from scipy import optimize
 
 from ketex.errors import ConvergenceError, ConvergenceWarning
+from ketex.models._control import OptimiserControl, renamed
 from ketex.models._design import GroupedFrame, build_model_frame
 from ketex.models._inference import Inference, between_within_df
 from ketex.models._lmm_likelihood import LMMDeviance, lambda_matrix, theta_lower_bounds
@@ -29,7 +31,7 @@ _BOUNDARY = 1e-6
 
 
 @dataclass(frozen=True)
-class LMMControl:
+class LMMControl(OptimiserControl):
     """Validated fitting options for :func:`lmm`.
 
     Parameters
@@ -42,7 +44,8 @@ class LMMControl:
     tolerance : float
         Convergence when the Newton decrement of the deviance over the free variance
         parameters is below it (and their Hessian is positive definite).
-    confidence_level : float
+    conf_level : float
+        Level of the confidence intervals (``confidence_level``: its deprecated alias).
     start : tuple of float, optional
         Starting ``theta`` (the entries of the relative Cholesky factor, column by
         column, as lme4's ``getME(fit, "theta")``); default: the identity.
@@ -58,42 +61,21 @@ class LMMControl:
     ValueError: max_iterations must be a positive integer, got 0.
     """
 
-    optimisers: tuple[str, ...] = ("BFGS", "Nelder-Mead")
-    max_iterations: int = 1000
-    tolerance: float = 1e-8
-    confidence_level: float = 0.95
-    start: tuple[float, ...] | None = None
-    warn_on_fallback: bool = True
+    OPTIMISERS: ClassVar[tuple[str, ...]] = _OPTIMISERS
 
-    def __post_init__(self) -> None:
-        optimisers = (
-            (self.optimisers,) if isinstance(self.optimisers, str) else tuple(self.optimisers)
-        )
-        object.__setattr__(self, "optimisers", optimisers)
-        bad = [o for o in optimisers if o not in _OPTIMISERS]
-        if not optimisers or bad:
-            raise ValueError(f"optimisers must be among {_OPTIMISERS}; got {optimisers}.")
-        if not isinstance(self.max_iterations, int) or self.max_iterations < 1:
-            raise ValueError(
-                f"max_iterations must be a positive integer, got {self.max_iterations}."
-            )
-        if not (isinstance(self.tolerance, (int, float)) and self.tolerance > 0):
-            raise ValueError(f"tolerance must be a positive number, got {self.tolerance}.")
-        if not 0 < self.confidence_level < 1:
-            raise ValueError(f"confidence_level must be in (0, 1), got {self.confidence_level}.")
-        if self.start is not None:
-            object.__setattr__(self, "start", tuple(float(v) for v in self.start))
+    optimisers: tuple[str, ...] = ("BFGS", "Nelder-Mead")
 
 
 def lmm(
     data: pd.DataFrame,
     formula: str,
     *,
-    groups: str,
+    subject: str | None = None,
     re_formula: str = "1 + time",
     method: str = "reml",
     df: str = "satterthwaite",
     control: LMMControl | None = None,
+    groups: str | None = None,
 ) -> LMMResult:
     """Fit a linear mixed model with correlated random effects per group.
 
@@ -103,7 +85,7 @@ def lmm(
         Long data: one row per observation (participant and assessment).
     formula : str
         patsy formula of the fixed effects, e.g. ``"madrs ~ arm * time + madrs_baseline"``.
-    groups : str
+    subject : str
         Column whose levels (participants) get random effects.
     re_formula : str
         patsy formula (right side) of the random effects: ``"1 + time"`` (default:
@@ -115,6 +97,9 @@ def lmm(
         Degrees of freedom of the t and F tests: Satterthwaite (lmerTest's default),
         ``n - p``, or between-within.
     control : LMMControl, optional
+    groups : str, optional
+        Deprecated alias of ``subject`` (a :class:`FutureWarning`; removed in the next
+        release).
 
     Returns
     -------
@@ -170,12 +155,16 @@ def lmm(
     >>> d["madrs"] = (30 + np.repeat(intercept, weeks.size)
     ...               + (np.repeat(slope, weeks.size) - 1.0 - 0.5 * (d["arm"] == "KET"))
     ...               * d["time"] + rng.normal(0, 2, len(d)))
-    >>> fit = lmm(d, "madrs ~ C(arm, Treatment('PBO')) * time", groups="id")
+    >>> fit = lmm(d, "madrs ~ C(arm, Treatment('PBO')) * time", subject="id")
     >>> fit.converged, fit.n_obs, fit.n_groups
     (True, 300, 50)
     >>> fit.variance_components["term"].tolist()
     ['sd__Intercept', 'sd__time', 'cor__Intercept.time', 'sd__Observation']
     """
+    subject = renamed("lmm", "groups", "subject", groups, subject)
+    if subject is None:
+        raise TypeError("lmm() missing the keyword argument subject= (the column of "
+                        "participants or clusters).")
     control = control if control is not None else LMMControl()
     if not isinstance(control, LMMControl):
         raise TypeError("control must be an LMMControl.")
@@ -189,7 +178,7 @@ def lmm(
                         f"got {re_formula!r}")
     if problems:
         raise ValueError("Cannot fit the LMM: " + "; ".join(problems) + ".")
-    frame = build_model_frame(data, formula, model="LMM", subject=groups, re_formula=re_formula,
+    frame = build_model_frame(data, formula, model="LMM", subject=subject, re_formula=re_formula,
                               kind=GroupedFrame)
     if frame.z.shape[1] == 0:
         raise ValueError(f"re_formula {re_formula!r} has no random effect.")
@@ -421,7 +410,7 @@ def _result(frame: GroupedFrame, deviance: LMMDeviance, theta, centre, boundary,
         beta=beta, beta_vcov=vcov, model_vcov=vcov, df_method=df, theta_vcov=varpar_vcov,
         jacobian=jacobian, p_matrices=None, residual_df=float(n_obs - k),
         coefficient_df=between_within_df(frame.x, frame.subject_codes, frame.column_names),
-        confidence_level=control.confidence_level,
+        confidence_level=control.conf_level,
     )
     q = frame.z.shape[1]
     lam = lambda_matrix(theta, q)

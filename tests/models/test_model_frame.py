@@ -45,15 +45,15 @@ def _fit_mmrm(d):
 
 
 def _fit_lmm(d):
-    return ketex.lmm(d, "y ~ arm * week + base + female", groups="id", re_formula="1")
+    return ketex.lmm(d, "y ~ arm * week + base + female", subject="id", re_formula="1")
 
 
 def _fit_glmm(d):
-    return ketex.glmm(d, "resp ~ arm + week + female", groups="id")
+    return ketex.glmm(d, "resp ~ arm + week + female", subject="id")
 
 
 def _fit_gee(d):
-    return ketex.gee(d, "resp ~ arm + visit + base + female", groups="id", time="visit")
+    return ketex.gee(d, "resp ~ arm + visit + base + female", subject="id", time="visit")
 
 
 FITS = {"MMRM": _fit_mmrm, "LMM": _fit_lmm, "GLMM": _fit_glmm, "GEE": _fit_gee}
@@ -143,9 +143,9 @@ def test_a_rank_deficient_design_names_the_model(model, trial):
         formula = {"MMRM": "y ~ arm * visit + base + base2", "LMM": "y ~ arm * week + base + base2",
                    "GLMM": "resp ~ arm + base + base2", "GEE": "resp ~ arm + base + base2"}[model]
         calls = {"MMRM": lambda: ketex.mmrm(d, formula, subject="id", visit="visit"),
-                 "LMM": lambda: ketex.lmm(d, formula, groups="id", re_formula="1"),
-                 "GLMM": lambda: ketex.glmm(d, formula, groups="id"),
-                 "GEE": lambda: ketex.gee(d, formula, groups="id", time="visit")}
+                 "LMM": lambda: ketex.lmm(d, formula, subject="id", re_formula="1"),
+                 "GLMM": lambda: ketex.glmm(d, formula, subject="id"),
+                 "GEE": lambda: ketex.gee(d, formula, subject="id", time="visit")}
         return calls[model]()
 
     with pytest.raises(DataValidationError, match=f"^Cannot fit the {model}: .*rank deficient"):
