@@ -16,9 +16,10 @@ from numbers import Real
 import numpy as np
 import pandas as pd
 
+from ketex._deprecated import renamed
 from ketex.errors import ConvergenceError, ConvergenceWarning, DataValidationError
 from ketex.models import _gee_engine as engine
-from ketex.models._control import ModelControl, renamed
+from ketex.models._control import ModelControl
 from ketex.models._design import build_model_frame
 from ketex.models.gee_result import VCOV_TYPES, GEEResult
 

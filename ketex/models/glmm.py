@@ -15,9 +15,10 @@ from typing import ClassVar
 import numpy as np
 import pandas as pd
 
+from ketex._deprecated import renamed
 from ketex.errors import ConvergenceError, ConvergenceWarning, DataValidationError
 from ketex.models._binomial import LINKS, fit_glm, get_link
-from ketex.models._control import OptimiserControl, renamed
+from ketex.models._control import OptimiserControl
 from ketex.models._design import GroupedFrame, build_model_frame
 from ketex.models._glmm_likelihood import GLMMLikelihood
 from ketex.models._glmm_optimize import OPTIMISERS, minimise_deviance

@@ -15,8 +15,9 @@ import numpy as np
 import pandas as pd
 from scipy import optimize
 
+from ketex._deprecated import renamed
 from ketex.errors import ConvergenceError, ConvergenceWarning
-from ketex.models._control import OptimiserControl, renamed
+from ketex.models._control import OptimiserControl
 from ketex.models._design import GroupedFrame, build_model_frame
 from ketex.models._inference import Inference, between_within_df
 from ketex.models._lmm_likelihood import LMMDeviance, lambda_matrix, theta_lower_bounds

@@ -20,8 +20,9 @@ from typing import ClassVar
 import numpy as np
 import pandas as pd
 
+from ketex._deprecated import renamed
 from ketex.errors import ConvergenceError, ConvergenceWarning
-from ketex.models._control import OptimiserControl, renamed
+from ketex.models._control import OptimiserControl
 from ketex.models._design import ModelFrame, build_model_frame, check_visit_is_a_factor
 from ketex.models._inference import DF_METHODS, Inference, between_within_df
 from ketex.models._likelihood import Likelihood

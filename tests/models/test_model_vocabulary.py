@@ -117,3 +117,27 @@ def test_every_model_names_its_unit_subject(model):
     import inspect
     parameters = inspect.signature(getattr(ketex, model)).parameters
     assert parameters["subject"].kind is inspect.Parameter.KEYWORD_ONLY
+
+
+def test_conf_level_in_the_pooling_and_adjustment_functions():
+    from ketex.estimands.pooling import pool_bootstrap, pool_jackknife, rubin_rules
+    from ketex.models.multiplicity import adjust_contrasts
+
+    calls = {
+        "rubin_rules": lambda **k: rubin_rules([1.2, 0.8, 1.5], [0.5, 0.55, 0.48], 50, **k),
+        "pool_jackknife": lambda **k: pool_jackknife(1.0, [0.9, 1.1, 1.0, 1.2], **k),
+        "pool_bootstrap": lambda **k: pool_bootstrap(1.0, [1.0, 1.3, 0.7, 1.1, 0.4, 1.6],
+                                                     "normal", **k),
+    }
+    for name, call in calls.items():
+        with pytest.warns(FutureWarning, match=rf"{name}\(confidence_level=...\)"):
+            old = call(confidence_level=0.8)
+        assert old == call(conf_level=0.8) != call()
+    table = pd.DataFrame({"estimate": [1.0, 2.0], "se": [0.5, 0.5], "df": [30.0, 30.0],
+                          "statistic": [2.0, 4.0], "p_value": [0.05, 0.001],
+                          "ci_low": [0.0, 1.0], "ci_high": [2.0, 3.0]})
+    new = adjust_contrasts(table, np.eye(2) * 0.25, [0, 0], "bonferroni", 0.9)
+    with pytest.warns(FutureWarning, match="adjust_contrasts"):
+        old = adjust_contrasts(table, np.eye(2) * 0.25, [0, 0], "bonferroni",
+                               confidence_level=0.9)
+    pd.testing.assert_frame_equal(old, new)
