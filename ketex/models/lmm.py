@@ -19,6 +19,7 @@ from ketex._deprecated import renamed
 from ketex.errors import ConvergenceError, ConvergenceWarning
 from ketex.models._control import OptimiserControl
 from ketex.models._design import GroupedFrame, build_model_frame
+from ketex.models._fallbacks import Attempt, first_converged, newton_decrement, verdict
 from ketex.models._inference import Inference, between_within_df
 from ketex.models._lmm_likelihood import LMMDeviance, lambda_matrix, theta_lower_bounds
 from ketex.models.lmm_result import LMMResult
@@ -261,7 +262,6 @@ def _minimise(deviance: LMMDeviance, start, lower, control):
     """Unconstrained: the deviance is even in each column of ``Lambda`` (``b`` and ``-b``
     have the same distribution), so a column whose diagonal ends negative is flipped.
     A bound at 0 would be a trap: the gradient there is 0 by that symmetry."""
-    messages: list[str] = []
     function = deviance.deviance
     q = deviance.q
 
@@ -271,38 +271,38 @@ def _minimise(deviance: LMMDeviance, start, lower, control):
             return np.inf, np.zeros_like(theta)
         return ev.deviance, ev.gradient
 
-    best = None
-    for name in control.optimisers:
+    def attempt(name: str, messages: list[str]) -> Attempt:
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore", RuntimeWarning)
             warnings.simplefilter("ignore", optimize.OptimizeWarning)
-            if name in ("BFGS", "L-BFGS-B"):
-                # loose: the Newton steps of _polish finish the job quadratically
-                options = {"maxiter": control.max_iterations, "gtol": 1e-4}
-                if name == "L-BFGS-B":
-                    options["ftol"] = 1e-15
-                raw = optimize.minimize(value_and_gradient, start, method=name, jac=True,
-                                        options=options)
-            elif name == "Nelder-Mead":
-                raw = optimize.minimize(function, start, method=name,
-                                        options={"maxiter": 200 * control.max_iterations,
-                                                 "xatol": 1e-10, "fatol": 1e-12})
-            else:
-                raw = optimize.minimize(function, start, method=name,
-                                        options={"maxiter": control.max_iterations,
-                                                 "xtol": 1e-10, "ftol": 1e-14})
+            raw = _run(value_and_gradient, function, start, name, control.max_iterations)
             theta = _canonical(np.asarray(raw.x, dtype=float), q)
             theta, decrement = _polish(deviance, theta, lower)
         value = function(theta)
-        converged = bool(np.isfinite(value) and decrement < control.tolerance)
-        state = (f"converged (Newton decrement {decrement:.2e})" if converged
-                 else f"Newton decrement {decrement:.2e} above {control.tolerance:g}")
-        messages.append(f"{name}: {raw.message}; {state}")
-        if converged:
-            return theta, True, name, tuple(messages)
-        if best is None or value < best[1]:
-            best = (theta, value, name)
-    return best[0], False, best[2], tuple(messages)
+        converged, message = verdict(f"{name}: {raw.message}", decrement, control.tolerance,
+                                     finite=bool(np.isfinite(value)))
+        messages.append(message)
+        return Attempt(name, theta, value, converged)
+
+    best, messages = first_converged(control.optimisers, attempt)
+    return best.end, best.converged, best.name, messages
+
+
+def _run(value_and_gradient, function, start, name: str, max_iterations: int):
+    if name in ("BFGS", "L-BFGS-B"):
+        # loose: the Newton steps of _polish finish the job quadratically
+        options = {"maxiter": max_iterations, "gtol": 1e-4}
+        if name == "L-BFGS-B":
+            options["ftol"] = 1e-15
+        return optimize.minimize(value_and_gradient, start, method=name, jac=True,
+                                 options=options)
+    if name == "Nelder-Mead":
+        return optimize.minimize(function, start, method=name,
+                                 options={"maxiter": 200 * max_iterations,
+                                          "xatol": 1e-10, "fatol": 1e-12})
+    return optimize.minimize(function, start, method=name,
+                             options={"maxiter": max_iterations, "xtol": 1e-10,
+                                      "ftol": 1e-14})
 
 
 def _canonical(theta: np.ndarray, q: int) -> np.ndarray:
@@ -336,12 +336,9 @@ def _polish(deviance: LMMDeviance, theta: np.ndarray, lower: np.ndarray, steps: 
             hessian[:, position] = difference[free] / (2 * h)
         hessian = 0.5 * (hessian + hessian.T)
         g = ev.gradient[free]
-        try:
-            chol = np.linalg.cholesky(hessian)
-        except np.linalg.LinAlgError:
+        decrement = newton_decrement(g, hessian)
+        if not np.isfinite(decrement):
             return theta, np.inf
-        step = np.linalg.solve(chol, g)
-        decrement = float(step @ step)
         if decrement < 1e-14:
             break
         direction = np.linalg.solve(hessian, g)
