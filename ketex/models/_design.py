@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import io
 import keyword
+import re
 import tokenize
 from dataclasses import dataclass
 from typing import ClassVar
@@ -44,7 +45,6 @@ __all__ = [
     "GroupedFrame",
     "ModelFrame",
     "build_model_frame",
-    "check_visit_is_a_factor",
     "formula_roles",
     "formula_variables",
 ]
@@ -173,6 +173,7 @@ def build_model_frame(
     weights: str | None = None,
     offset: str | None = None,
     re_formula: str | None = None,
+    visit_rule: str | None = None,
     kind: type[ModelFrame] = ModelFrame,
 ) -> ModelFrame:
     """Validate the inputs and build the model's frame.
@@ -196,6 +197,9 @@ def build_model_frame(
         offset of the linear predictor (a row with a missing offset is dropped).
     re_formula : str, optional
         Right side of the random-effects formula (its design is ``z``).
+    visit_rule : {None, "factor", "ordered"}
+        ``"factor"``: a numeric visit column may not enter the formula as a number (the
+        MMRM's mean per visit); ``"ordered"``: text visits must sort in visit order.
     kind : {ModelFrame, GroupedFrame}
         The frame built; :class:`GroupedFrame` codes subjects in sorted label order.
 
@@ -209,7 +213,8 @@ def build_model_frame(
     """
     extra = _check_roles(data, formula, model=model, subject=subject, visit=visit,
                          visit_role=visit_role, covariance_group=covariance_group,
-                         weights=weights, offset=offset, re_formula=re_formula)
+                         weights=weights, offset=offset, re_formula=re_formula,
+                         visit_rule=visit_rule)
     analysis = f"fit the {model}"
     frame = data.reset_index(drop=True)
     visit_column = visit
@@ -396,7 +401,7 @@ def formula_roles(data: pd.DataFrame, formula: str) -> tuple[list[str], list[str
 
 
 def _check_roles(data, formula, *, model, subject, visit, visit_role, covariance_group,
-                 weights, offset, re_formula) -> list[str]:
+                 weights, offset, re_formula, visit_rule) -> list[str]:
     """Every problem with the column roles and their values, reported together; the
     columns (offset, random-effects covariates) whose missing values drop a row."""
     if not isinstance(data, pd.DataFrame):
@@ -412,33 +417,66 @@ def _check_roles(data, formula, *, model, subject, visit, visit_role, covariance
         positive={"weights": weights},
         ids={"subject": subject, visit_role: visit, "covariance_group": covariance_group},
         variables={"formula": variables, "re_formula": random},
+        extra=_visit_problems(data, formula, visit, visit_role, visit_rule),
     )
     return ([offset] if offset is not None else []) + random
 
 
-def check_visit_is_a_factor(data: pd.DataFrame, formula: str, visit: str) -> None:
-    """Refuse a numeric visit column used as a number in the formula (as R's mmrm does).
+def _visit_problems(data: pd.DataFrame, formula: str, visit, visit_role: str,
+                    rule: str | None) -> list[tuple[str, str, str]]:
+    """The visit column's own rule, as (column, rule, message): ``"factor"`` (the
+    MMRM's: a mean per visit) or ``"ordered"`` (the GEE's AR(1) and unstructured
+    working correlations: over visits in order)."""
+    if rule is None or not isinstance(visit, str) or visit not in data.columns:
+        return []
+    if rule == "factor":
+        message = _visit_used_as_number(data[visit], formula, visit)
+    else:
+        message = _ambiguous_visit_order(data[visit], visit_role)
+    return [] if message is None else [(visit, f"visit_{rule}", message)]
+
+
+def _visit_used_as_number(values: pd.Series, formula: str, visit: str) -> str | None:
+    """A numeric visit column used as a number in the formula (refused as R's mmrm does).
 
     As a number, the visit would be one straight line over time instead of a mean per
     visit; ``C(visit)`` in the formula, or a Categorical column, makes it a factor.
     """
-    values = data[visit]
     if isinstance(values.dtype, pd.CategoricalDtype) or pd.api.types.is_bool_dtype(values) \
             or not pd.api.types.is_numeric_dtype(values):
-        return
+        return None
     tokens = [t.string for t in tokenize.generate_tokens(io.StringIO(formula).readline)
               if t.type not in (tokenize.NEWLINE, tokenize.NL, tokenize.ENDMARKER)]
     bare = [k for k, t in enumerate(tokens) if t == visit
             and not (k >= 2 and tokens[k - 1] == "(" and tokens[k - 2] == "C")]
-    if bare:
-        levels = sorted(values.dropna().unique().tolist())
-        raise DataValidationError(
-            f"Cannot fit the MMRM: the visit column {visit!r} is numeric "
-            f"({', '.join(f'{v:g}' for v in levels[:6])}{', ...' if len(levels) > 6 else ''})"
-            f" and {formula!r} uses it as a number, which fits one straight line over time "
-            "instead of a mean per visit. Make it a factor in visit order: "
-            f"data[{visit!r}] = pd.Categorical(data[{visit!r}]), or write C({visit}) in the "
-            "formula (a deliberate time trend belongs in a column of its own).")
+    if not bare:
+        return None
+    levels = sorted(values.dropna().unique().tolist())
+    return (
+        f"the visit column {visit!r} is numeric "
+        f"({', '.join(f'{v:g}' for v in levels[:6])}{', ...' if len(levels) > 6 else ''})"
+        f" and {formula!r} uses it as a number, which fits one straight line over time "
+        "instead of a mean per visit. Make it a factor in visit order: "
+        f"data[{visit!r}] = pd.Categorical(data[{visit!r}]), or write C({visit}) in the "
+        "formula (a deliberate time trend belongs in a column of its own)")
+
+
+def _natural_key(text: str):
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text)]
+
+
+def _ambiguous_visit_order(values: pd.Series, role: str) -> str | None:
+    """Text visits whose sorted order is not their numeric order ('W12' < 'W2')."""
+    if isinstance(values.dtype, pd.CategoricalDtype) or pd.api.types.is_numeric_dtype(values):
+        return None
+    levels = sorted(str(v) for v in values.dropna().unique())
+    if levels == sorted(levels, key=_natural_key):
+        return None
+    return (
+        f"{role} column {values.name!r} is text whose alphabetical order {levels} is not "
+        "the visit order; make it a Categorical with the visits in order (e.g. "
+        f"pd.Categorical(d[{values.name!r}], categories=[...])) or use visit numbers"
+    )
 
 
 def _design_matrices(frame: pd.DataFrame, formula: str, model: str):

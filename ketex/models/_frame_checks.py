@@ -265,6 +265,7 @@ def check_frame(
     ids: Roles | None = None,
     variables: Roles | None = None,
     positive: Roles | None = None,
+    extra: Iterable[tuple[str | None, str, str]] = (),
 ) -> None:
     """Check a model's input frame; raise one error listing every problem.
 
@@ -282,6 +283,9 @@ def check_frame(
         Other formula columns, numeric or factors; their missing values drop rows.
     positive : mapping of role to column(s)
         Columns of positive finite numbers with no missing value: weights.
+    extra : iterable of (column, rule, message)
+        The caller's own problems (found on columns known to exist), reported with
+        the others.
 
     Examples
     --------
@@ -308,6 +312,7 @@ def check_frame(
                 continue
             seen.add(column)
             problems += check(data[column], role, column)
+    problems += [_Problem(column, None, None, rule, message) for column, rule, message in extra]
     _raise(problems, analysis)
 
 

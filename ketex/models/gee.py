@@ -8,7 +8,6 @@ and Kauermann and Carroll (2001) that trials of 20 to 100 participants need.
 
 from __future__ import annotations
 
-import re
 import warnings
 from dataclasses import dataclass
 from numbers import Real
@@ -206,8 +205,9 @@ def gee(
     control = _control(control, max_iterations, tolerance)
     _check_options(formula, time, family, correlation, vcov, df, conf_level)
     frame = build_model_frame(data, formula, model="GEE", subject=subject, visit=time,
-                              visit_role="time")
-    _check_visit_order(data, time, correlation)
+                              visit_role="time",
+                              visit_rule="ordered" if correlation in ("ar1", "unstructured")
+                              else None)
     family_spec = engine.FAMILIES[family]
     _check_outcome(frame, family_spec)
     n_clusters = len(frame.subject_labels)
@@ -314,33 +314,8 @@ def _check_options(formula, time, family, correlation, vcov, df, conf_level) -> 
         raise ValueError("Cannot fit the GEE: " + "; ".join(problems) + ".")
 
 
-def _check_visit_order(data, time, correlation) -> None:
-    if time is not None and correlation in ("ar1", "unstructured"):
-        problem = _ambiguous_visit_order(data[time])
-        if problem:
-            raise DataValidationError(f"Cannot fit the GEE: {problem}.")
-
-
 def _is_number(value) -> bool:
     return isinstance(value, Real) and not isinstance(value, bool) and np.isfinite(value)
-
-
-def _natural_key(text: str):
-    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text)]
-
-
-def _ambiguous_visit_order(values: pd.Series) -> str | None:
-    """Text visits whose sorted order is not their numeric order ('W12' < 'W2')."""
-    if isinstance(values.dtype, pd.CategoricalDtype) or pd.api.types.is_numeric_dtype(values):
-        return None
-    levels = sorted(str(v) for v in values.dropna().unique())
-    if levels != sorted(levels, key=_natural_key):
-        return (
-            f"time column {values.name!r} is text whose alphabetical order {levels} is not "
-            "the visit order; make it a Categorical with the visits in order (e.g. "
-            "pd.Categorical(d[time], categories=[...])) or use visit numbers"
-        )
-    return None
 
 
 def _check_outcome(frame, family) -> None:

@@ -23,7 +23,7 @@ import pandas as pd
 from ketex._deprecated import renamed
 from ketex.errors import ConvergenceError, ConvergenceWarning
 from ketex.models._control import OptimiserControl
-from ketex.models._design import ModelFrame, build_model_frame, check_visit_is_a_factor
+from ketex.models._design import ModelFrame, build_model_frame
 from ketex.models._inference import DF_METHODS, Inference, between_within_df
 from ketex.models._likelihood import Likelihood
 from ketex.models._optimize import minimise
@@ -208,10 +208,9 @@ def mmrm(
     if problems:
         raise ValueError("Cannot fit the MMRM: " + "; ".join(problems) + ".")
 
-    if isinstance(data, pd.DataFrame) and visit in data.columns:
-        check_visit_is_a_factor(data, formula, visit)
     frame = build_model_frame(data, formula, model="MMRM", subject=subject, visit=visit,
-                              covariance_group=covariance_group, weights=weights)
+                              covariance_group=covariance_group, weights=weights,
+                              visit_rule="factor")
     return fit_model_frame(frame, structures, method, df, control)
 
 

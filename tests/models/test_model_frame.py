@@ -171,3 +171,22 @@ def test_every_role_problem_is_in_one_error(trial):
     assert report[["column", "line", "rule"]].values.tolist() == [
         ["y", 3, "non_numeric"], ["w", 2, "not_positive"], ["visit", 4, "missing_value"]]
     assert "weights column 'w' must be positive" in str(caught.value)
+
+
+@pytest.mark.parametrize("model", ["MMRM", "GEE"])
+def test_the_visit_rule_is_reported_with_the_other_problems(model, trial):
+    bad = trial.assign(y=trial["y"].astype(object), resp=trial["resp"].astype(object))
+    bad.loc[3, ["y", "resp"]] = "n/a"
+    if model == "MMRM":  # a numeric visit used as a number
+        bad["visit"] = bad["week"]
+        call = lambda: ketex.mmrm(bad, "y ~ arm * visit", subject="id", visit="visit")  # noqa: E731
+        rule, text = "visit_factor", "is numeric (1, 2, 4)"
+    else:  # text visits out of order for an AR(1) working correlation
+        bad["visit"] = bad["visit"].map({"W1": "W2", "W2": "W4", "W3": "W12"})
+        call = lambda: ketex.gee(bad, "resp ~ arm", subject="id", time="visit",  # noqa: E731
+                                 correlation="ar1")
+        rule, text = "visit_ordered", "is not the visit order"
+    with pytest.raises(DataValidationError) as caught:
+        call()
+    assert caught.value.report["rule"].tolist() == ["non_numeric", rule]
+    assert text in str(caught.value)
