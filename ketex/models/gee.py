@@ -241,10 +241,10 @@ def gee(
     if singular.size and vcov != "model":
         who = frame.subject_labels[singular[:5]].tolist()
         raise DataValidationError(
-            f"vcov={vcov!r} is unusable here: {singular.size} cluster(s) (e.g. {who}) alone "
-            "determine a coefficient (leverage 1: a factor level or cell with a single "
-            "participant), so the sandwich is zero in that direction and its small-sample "
-            "corrections are undefined. Merge or drop that level, or use vcov='model'."
+            f"Cannot fit the GEE: vcov={vcov!r} is unusable here: {singular.size} cluster(s) "
+            f"(e.g. {who}) alone determine a coefficient (leverage 1: a factor level or cell "
+            "with a single participant), so the sandwich is zero in that direction and its "
+            "small-sample corrections are undefined. Merge or drop that level, or use vcov='model'."
         )
     return GEEResult.build(
         frame=frame,
@@ -346,7 +346,8 @@ def _df_value(df, n_clusters: int, n_coef: int) -> float:
     if df == "clusters":
         if n_clusters <= n_coef:
             raise DataValidationError(
-                f"df='clusters' needs more clusters ({n_clusters}) than coefficients "
+                f"Cannot fit the GEE: df='clusters' needs more clusters ({n_clusters}) than "
+                "coefficients "
                 f"({n_coef}); simplify the formula or give df explicitly."
             )
         return float(n_clusters - n_coef)
@@ -363,7 +364,8 @@ def _check_pairs(clusters, structure, labels, time) -> None:
     never = [name for name, count in zip(names, counts, strict=True) if count == 0]
     if never:
         raise DataValidationError(
-            f"An unstructured working correlation needs every pair of visits observed "
+            f"Cannot fit the GEE: an unstructured working correlation needs every pair of "
+            "visits observed "
             f"together in some cluster; the pairs {never} of {time!r} never are. Use "
             "correlation='exchangeable' or 'ar1', or drop the sparse visit."
         )

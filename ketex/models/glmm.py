@@ -253,12 +253,14 @@ def _check_outcome(frame: GroupedFrame) -> None:
         values = pd.unique(y[bad])[:5].tolist()
         rows = frame.data.index[bad][:5].tolist()
         raise DataValidationError(
-            f"The outcome {frame.outcome!r} of a binomial GLMM must be 0/1 or boolean; "
+            f"Cannot fit the GLMM: the outcome {frame.outcome!r} of a binomial GLMM must be 0/1 "
+            "or boolean; "
             f"{int(bad.sum())} rows are not (values {values}, rows {rows})."
         )
     if y.min() == y.max():
         raise DataValidationError(
-            f"The outcome {frame.outcome!r} is {int(y[0])} in every analysed row: there is "
+            f"Cannot fit the GLMM: the outcome {frame.outcome!r} is {int(y[0])} in every "
+            "analysed row: there is "
             "nothing to model."
         )
 
@@ -267,7 +269,8 @@ def _start(control: GLMMControl, lik: GLMMLikelihood, glm_beta, frame) -> np.nda
     size = frame.x.shape[1] + 1
     if control.start is not None:
         if len(control.start) != size:
-            raise ValueError(f"control.start needs {size} values (the fixed effects, then "
+            raise ValueError(f"Cannot fit the GLMM: control.start needs {size} values (the fixed "
+                             "effects, then "
                              f"log sigma); got {len(control.start)}.")
         return np.asarray(control.start, dtype=float)
     # the population-averaged slopes of the fixed-effects fit are attenuated by about

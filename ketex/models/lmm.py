@@ -183,7 +183,7 @@ def lmm(
     frame = build_model_frame(data, formula, model="LMM", subject=subject, re_formula=re_formula,
                               kind=GroupedFrame)
     if frame.z.shape[1] == 0:
-        raise ValueError(f"re_formula {re_formula!r} has no random effect.")
+        raise ValueError(f"Cannot fit the LMM: re_formula {re_formula!r} has no random effect.")
     centre = np.linalg.lstsq(frame.x, frame.y, rcond=None)[0]
     deviance = LMMDeviance(frame.x, frame.y - frame.x @ centre, frame.z, frame.starts,
                            reml=(method == "reml"))
@@ -224,7 +224,7 @@ def _start(control: LMMControl, q: int) -> np.ndarray:
     size = q * (q + 1) // 2
     if control.start is not None:
         if len(control.start) != size:
-            raise ValueError(f"control.start needs {size} values of theta, got "
+            raise ValueError(f"Cannot fit the LMM: control.start needs {size} values of theta, got "
                              f"{len(control.start)}.")
         return np.asarray(control.start, dtype=float)
     rows, cols = np.tril_indices(q)

@@ -289,8 +289,8 @@ def _structure(name: str, frame: ModelFrame) -> CovarianceStructure:
             times = tuple(float(v) for v in levels)
         except (TypeError, ValueError):
             raise ValueError(
-                "covariance='sp_exp' needs a numeric visit column (time of each visit); "
-                f"visit levels are {list(levels)[:5]}..."
+                "Cannot fit the MMRM: covariance='sp_exp' needs a numeric visit column (time "
+                f"of each visit); visit levels are {list(levels)[:5]}..."
             ) from None
         return covariance_structure(name, len(levels), times)
     return covariance_structure(name, len(levels))
@@ -308,8 +308,8 @@ def _start(control, structures, frame: ModelFrame, residuals: np.ndarray) -> np.
     if control.start is not None:
         if len(control.start) != n_params:
             raise ValueError(
-                f"control.start has {len(control.start)} values; this model has {n_params} "
-                "variance parameters."
+                f"Cannot fit the MMRM: control.start has {len(control.start)} values; this "
+                f"model has {n_params} variance parameters."
             )
         return np.asarray(control.start, dtype=float)
     t = len(frame.visit_levels)
