@@ -76,7 +76,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         for n in SIZES:
             data = bcva(n)
-            seconds, fit = timed(lambda data=data: lmm(data, LMM_FORMULA, groups="USUBJID",
+            seconds, fit = timed(lambda data=data: lmm(data, LMM_FORMULA, subject="USUBJID",
                                                        re_formula="1 + VISITN"))
             rows.append({"model": "lmm", "engine": "ketex", "subjects": n, "seconds": seconds,
                          "loglik": fit.loglik})
@@ -93,7 +93,7 @@ def main() -> None:
             lmm_path = Path(folder) / f"lmm_{n}.csv"
             data.to_csv(lmm_path, index=False)
             binary_data = binary(n)
-            seconds, fit = timed(lambda d=binary_data: glmm(d, "y ~ arm + visit", groups="id"))
+            seconds, fit = timed(lambda d=binary_data: glmm(d, "y ~ arm + visit", subject="id"))
             rows.append({"model": "glmm", "engine": "ketex", "subjects": n, "seconds": seconds,
                          "loglik": fit.loglik})
             glmm_path = Path(folder) / f"glmm_{n}.csv"

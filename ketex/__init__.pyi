@@ -84,6 +84,7 @@ from .io.folder import load_trial, write_excel, write_trial
 from .io.redcap import load_redcap, write_redcap
 from .io.sdtm import load_sdtm, write_sdtm
 from .models import (
+    GEEControl,
     GEEResult,
     GLMMControl,
     GLMMResult,
@@ -190,6 +191,7 @@ __all__ = [
     "GLMMControl",
     "gee",
     "GEEResult",
+    "GEEControl",
     "write_report",
     "AnalysisContext",
     "tables",

@@ -83,7 +83,7 @@ repeated["response"] = repeated["CRIT1FL"].eq("Y").astype("Float64").mask(
     repeated["CRIT1FL"].isna())
 repeated["BASE_C"] = repeated["BASE"] - repeated["BASE"].mean()
 response_glmm = ketex.glmm(repeated, "response ~ C(ARM, Treatment('SINGLE')) * AVISIT + BASE_C",
-                           groups="USUBJID", nagq=25)
+                           subject="USUBJID", nagq=25)
 probabilities = response_glmm.predicted_probabilities("ARM", by="AVISIT")  # population-averaged
 probabilities.pivot(index="AVISIT", columns="ARM", values="probability").reindex(
     index=visits, columns=["SINGLE", "SERIES"]).round(2)
@@ -104,7 +104,7 @@ def in_words(visit):
             f"({single['ci_low']:.0%} to {single['ci_high']:.0%}) with one")
 
 
-print(f"{response_glmm.n_groups} participants contributed {response_glmm.n_obs} observed "
+print(f"{response_glmm.n_subjects} participants contributed {response_glmm.n_obs} observed "
       f"visits. The model-based probability of response was {in_words('WEEK2')} at week 2, "
       f"and {in_words('WEEK12')} at week 12. The between-participant SD on the log-odds "
       f"scale was {sd:.1f} (latent intraclass correlation {icc:.2f}): a participant's "

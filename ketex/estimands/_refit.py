@@ -54,7 +54,7 @@ class Refitter:
             frame.weights,
             frame.subject_codes,
             frame.visit_codes,
-            frame.group_codes,
+            frame.covariance_group_codes,
         )
         weighted = frame.x * np.sqrt(frame.weights)[:, None]
         n_frame = int(frame.subject_codes.max()) + 1
@@ -63,7 +63,7 @@ class Refitter:
         visit_order = pd.Index([str(v) for v in frame.visit_levels]).get_indexer(
             [str(v) for v in visits]
         )
-        levels = list(frame.group_levels)
+        levels = list(frame.covariance_group_levels)
         sigma_of_arm = np.asarray([0 if levels == [None] else levels.index(a) for a in arms])
         return cls(
             structure=_structure(covariance, frame),

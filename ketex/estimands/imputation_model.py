@@ -60,10 +60,10 @@ class ImputationModel:
         frame = build_model_frame(
             fitted_rows,
             formula,
-            long.subject,
-            long.visit,
-            None if same_covariance else long.group,
-            None,
+            model="imputation MMRM",
+            subject=long.subject,
+            visit=long.visit,
+            covariance_group=None if same_covariance else long.group,
         )
         info = frame.design_info
         own = patsy.build_design_matrices([info], long.grid, NA_action="raise")[0]
@@ -140,10 +140,12 @@ class ImputationModel:
             x=x,
             y=frame.y[take],
             weights=frame.weights[take],
+            offset=frame.offset[take],
             subject_codes=codes,
+            starts=np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]]),
             subject_labels=pd.Index(np.arange(int(codes.max()) + 1)),
             visit_codes=frame.visit_codes[take],
-            group_codes=frame.group_codes[take],
+            covariance_group_codes=frame.covariance_group_codes[take],
             data=frame.data.iloc[take],
             n_rows=int(take.size),
             n_missing_outcome=0,

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
+from ketex._deprecated import renamed
+
 __all__ = ["PooledEstimate", "pool_bootstrap", "pool_jackknife", "rubin_rules"]
 
 
@@ -28,15 +30,16 @@ class PooledEstimate:
     p_value: float
 
 
-def _parametric(point: float, se: float, df: float, confidence_level: float) -> PooledEstimate:
+def _parametric(point: float, se: float, df: float, conf_level: float) -> PooledEstimate:
     distribution = stats.norm() if not np.isfinite(df) else stats.t(df)
-    half = distribution.ppf(1 - (1 - confidence_level) / 2) * se
+    half = distribution.ppf(1 - (1 - conf_level) / 2) * se
     p = 2 * min(distribution.cdf(point / se), distribution.sf(point / se))
     return PooledEstimate(point, se, df, point - half, point + half, float(min(p, 1.0)))
 
 
 def rubin_rules(
-    estimates, standard_errors, df_complete: float = np.inf, confidence_level: float = 0.95
+    estimates, standard_errors, df_complete: float = np.inf, conf_level: float = 0.95, *,
+    confidence_level: float | None = None,
 ) -> PooledEstimate:
     """Rubin's rules with the Barnard-Rubin (1999) degrees of freedom.
 
@@ -46,7 +49,8 @@ def rubin_rules(
         One per imputed dataset (at least 2).
     df_complete : float
         Degrees of freedom of the complete-data analysis (``inf`` for a normal one).
-    confidence_level : float
+    conf_level : float
+        Level of the interval (``confidence_level``: its deprecated alias).
 
     Returns
     -------
@@ -66,6 +70,8 @@ def rubin_rules(
     >>> round(r.estimate, 4), round(r.se, 4), round(r.df, 2)
     (1.1, 0.5939, 33.36)
     """
+    conf_level = renamed("rubin_rules", "confidence_level", "conf_level", confidence_level,
+                         conf_level, default=0.95)
     ests = np.asarray(estimates, dtype=float)
     ses = np.asarray(standard_errors, dtype=float)
     if ests.ndim != 1 or ests.shape != ses.shape or ests.size < 2:
@@ -90,10 +96,11 @@ def rubin_rules(
             df = v_old if np.isinf(df_complete) else v_old * v_obs / (v_old + v_obs)
         else:
             df = v_obs
-    return _parametric(float(np.mean(ests)), float(np.sqrt(total)), float(df), confidence_level)
+    return _parametric(float(np.mean(ests)), float(np.sqrt(total)), float(df), conf_level)
 
 
-def pool_jackknife(full: float, leave_one_out, confidence_level: float = 0.95) -> PooledEstimate:
+def pool_jackknife(full: float, leave_one_out, conf_level: float = 0.95, *,
+                   confidence_level: float | None = None) -> PooledEstimate:
     """Jackknife: ``se^2 = (n - 1)/n sum (theta_(i) - mean)^2``, normal interval.
 
     Examples
@@ -101,10 +108,12 @@ def pool_jackknife(full: float, leave_one_out, confidence_level: float = 0.95) -
     >>> round(pool_jackknife(1.0, [0.9, 1.1, 1.0, 1.2]).se, 6)
     0.193649
     """
+    conf_level = renamed("pool_jackknife", "confidence_level", "conf_level", confidence_level,
+                         conf_level, default=0.95)
     values = np.asarray(leave_one_out, dtype=float)
     n = values.size
     se = float(np.sqrt((n - 1) / n * np.sum((values - values.mean()) ** 2)))
-    return _parametric(float(full), se, np.inf, confidence_level)
+    return _parametric(float(full), se, np.inf, conf_level)
 
 
 def _quantile_type6(sorted_values: np.ndarray, probability: float) -> float:
@@ -138,7 +147,8 @@ def _percentile_p_values(values: np.ndarray) -> tuple[float, float]:
 
 
 def pool_bootstrap(
-    full: float, replicates, kind: str = "percentile", confidence_level: float = 0.95
+    full: float, replicates, kind: str = "percentile", conf_level: float = 0.95, *,
+    confidence_level: float | None = None,
 ) -> PooledEstimate:
     """Bootstrap: percentile interval and p-value (type 6 quantiles) or normal interval.
 
@@ -152,10 +162,12 @@ def pool_bootstrap(
     >>> round(r.ci_low, 3), round(r.ci_high, 3)
     (-0.2, 1.6)
     """
+    conf_level = renamed("pool_bootstrap", "confidence_level", "conf_level", confidence_level,
+                         conf_level, default=0.95)
     values = np.asarray(replicates, dtype=float)
-    alpha = 1 - confidence_level
+    alpha = 1 - conf_level
     if kind == "normal":
-        return _parametric(float(full), float(np.std(values, ddof=1)), np.inf, confidence_level)
+        return _parametric(float(full), float(np.std(values, ddof=1)), np.inf, conf_level)
     if kind != "percentile":
         raise ValueError(f"kind must be 'percentile' or 'normal', got {kind!r}.")
     ordered = np.sort(values)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
+from ketex._deprecated import renamed
 from ketex.errors import DataValidationError
 from ketex.estimands._longdata import LongData, apply_ice, prepare
 from ketex.estimands.ancova import AncovaDesign, ancova_estimates
@@ -179,10 +180,11 @@ def reference_based_mi(
     keep_post_ice_data: bool = True,
     strategies: Mapping[str, Strategy] | None = None,
     bootstrap_interval: str = "percentile",
-    confidence_level: float = 0.95,
+    conf_level: float = 0.95,
     backend: str = "serial",
     n_jobs: int | None = None,
     client=None,
+    confidence_level: float | None = None,
 ) -> ReferenceBasedResult:
     """Reference-based multiple imputation with an ANCOVA at each visit (rbmi).
 
@@ -235,7 +237,8 @@ def reference_based_mi(
     strategies : mapping, optional
         User-defined strategies, name -> function (see :mod:`ketex.estimands.strategies`).
     bootstrap_interval : {"percentile", "normal"}
-    confidence_level : float
+    conf_level : float
+        Level of the intervals (``result.confidence_level``).
     backend : {"serial", "processes", "dask"}
         Where the fits to the resamples (jackknife, bootstrap, approx_bayes) run, as in
         :func:`ketex.power` (:mod:`ketex.simulate.backends`).  The result does not
@@ -244,6 +247,9 @@ def reference_based_mi(
         Worker processes for ``"processes"`` (default: the CPUs available).
     client : distributed.Client or str, optional
         For ``"dask"``: the client or the scheduler's address.
+    confidence_level : float, optional
+        Deprecated alias of ``conf_level`` (a :class:`FutureWarning`; removed in the next
+        release).
 
     Returns
     -------
@@ -283,6 +289,8 @@ def reference_based_mi(
     >>> fit.data["strategy"].iloc[0], fit.n_samples
     ('JR', 40)
     """
+    conf_level = renamed("reference_based_mi", "confidence_level", "conf_level",
+                         confidence_level, conf_level, default=0.95)
     functions = strategy_functions(strategies)
     problems = []
     if method not in METHODS:
@@ -295,8 +303,8 @@ def reference_based_mi(
         problems.append(
             f"bootstrap_interval must be 'percentile' or 'normal', got {bootstrap_interval!r}"
         )
-    if not 0 < confidence_level < 1:
-        problems.append(f"confidence_level must be in (0, 1), got {confidence_level}")
+    if not 0 < conf_level < 1:
+        problems.append(f"conf_level must be in (0, 1), got {conf_level}")
     if isinstance(analysis_covariates, str):
         problems.append("analysis_covariates must be a list of terms, e.g. ['BASVAL']")
     if backend not in ("serial", "processes", "dask"):
@@ -325,7 +333,7 @@ def reference_based_mi(
         lsmeans=pd.DataFrame(columns=list(LSMEAN_COLUMNS)),
         method=method,
         n_samples=0,
-        confidence_level=confidence_level,
+        confidence_level=conf_level,
         bootstrap_interval=bootstrap_interval,
         _model=model,
         _functions=functions,
@@ -479,7 +487,7 @@ def _delta_cells(long: LongData, delta: pd.DataFrame | None) -> np.ndarray:
 
 def _analyse(result: ReferenceBasedResult, delta) -> ReferenceBasedResult:
     long, design, samples = result._long, result._design, result._samples
-    method, confidence_level = result.method, result.confidence_level
+    method, conf_level = result.method, result.confidence_level
     bootstrap_interval = result.bootstrap_interval
     label = ", ".join(sorted(set(long.strategy[long.ice_index < long.n_visits]))) or "MAR"
     cells = _delta_cells(long, delta)
@@ -494,7 +502,7 @@ def _analyse(result: ReferenceBasedResult, delta) -> ReferenceBasedResult:
                 [f["effect_se"][t, j, 0] for f in fits],
                 fits[0]["df"],
                 method,
-                confidence_level,
+                conf_level,
                 bootstrap_interval,
             )
             rows.append((visit_level, f"{arms[g]} - {arms[design.control]}", pooled))
@@ -504,7 +512,7 @@ def _analyse(result: ReferenceBasedResult, delta) -> ReferenceBasedResult:
                 [f["lsmean_se"][t, g, 0] for f in fits],
                 fits[0]["df"],
                 method,
-                confidence_level,
+                conf_level,
                 bootstrap_interval,
             )
             lsm_rows.append((visit_level, arm, pooled))
@@ -526,12 +534,12 @@ def _analyse(result: ReferenceBasedResult, delta) -> ReferenceBasedResult:
     return replace(result, data=data, lsmeans=lsmeans, n_samples=n_samples)
 
 
-def _pool(estimates, ses, df, method, confidence_level, bootstrap_interval) -> PooledEstimate:
+def _pool(estimates, ses, df, method, conf_level, bootstrap_interval) -> PooledEstimate:
     if method == "condmean_jackknife":
-        return pool_jackknife(estimates[0], estimates[1:], confidence_level)
+        return pool_jackknife(estimates[0], estimates[1:], conf_level)
     if method == "condmean_bootstrap":
-        return pool_bootstrap(estimates[0], estimates[1:], bootstrap_interval, confidence_level)
-    return rubin_rules(estimates, ses, df, confidence_level)
+        return pool_bootstrap(estimates[0], estimates[1:], bootstrap_interval, conf_level)
+    return rubin_rules(estimates, ses, df, conf_level)
 
 
 def delta_template(result: ReferenceBasedResult) -> pd.DataFrame:

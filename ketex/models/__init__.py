@@ -1,7 +1,7 @@
 """Statistical models: MMRM, linear and logistic mixed models, GEE."""
 
 from ketex.models.covariance import COVARIANCE_STRUCTURES, CovarianceStructure
-from ketex.models.gee import gee
+from ketex.models.gee import GEEControl, gee
 from ketex.models.gee_result import GEEResult
 from ketex.models.glmm import GLMMControl, glmm
 from ketex.models.glmm_result import GLMMResult
@@ -20,6 +20,7 @@ __all__ = [
     "COVARIANCE_STRUCTURES",
     "CovarianceStructure",
     "GEEResult",
+    "GEEControl",
     "MMRMControl",
     "MMRMResult",
     "gee",

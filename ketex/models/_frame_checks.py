@@ -199,6 +199,24 @@ def _finite_problems(values: pd.Series, numbers: np.ndarray, role: str,
     return problems
 
 
+def _positive_problems(values: pd.Series, role: str, column: str) -> list[_Problem]:
+    """A column of positive finite numbers (weights); a missing value is not one either."""
+    problems = _number_problems(values, role, column)
+    if problems:
+        return problems
+    numbers = _as_numbers(values)
+    bad = ~(numbers > 0)
+    if not bad.any():
+        return []
+    count, at, row, where = _first(values.index, bad)
+    value = _plain(numbers[at])
+    return [_Problem(
+        column, row, value, "not_positive",
+        f"{role} column {column!r} must be positive and finite; {_plural(count, 'row')} "
+        f"{'is' if count == 1 else 'are'} not, the first {value!r} {where}; give every row a "
+        "positive weight or drop the rows that should not count")]
+
+
 def _variable_problems(values: pd.Series, role: str, column: str) -> list[_Problem]:
     """A formula column: numeric, or a factor; not numbers with stray text in them.
 
@@ -246,6 +264,8 @@ def check_frame(
     numbers: Roles | None = None,
     ids: Roles | None = None,
     variables: Roles | None = None,
+    positive: Roles | None = None,
+    extra: Iterable[tuple[str | None, str, str]] = (),
 ) -> None:
     """Check a model's input frame; raise one error listing every problem.
 
@@ -261,6 +281,11 @@ def check_frame(
         Columns that may have no missing value: subjects, clusters, visits.
     variables : mapping of role to column(s)
         Other formula columns, numeric or factors; their missing values drop rows.
+    positive : mapping of role to column(s)
+        Columns of positive finite numbers with no missing value: weights.
+    extra : iterable of (column, rule, message)
+        The caller's own problems (found on columns known to exist), reported with
+        the others.
 
     Examples
     --------
@@ -272,20 +297,22 @@ def check_frame(
     ...     print(str(error)[:80])
     Cannot fit the MMRM: outcome column 'CHG' holds 1 value that is not a number, th
     """
-    missing_columns(data, {**(numbers or {}), **(ids or {}), **(variables or {})}, analysis)
+    missing_columns(data, {**(numbers or {}), **(positive or {}), **(ids or {}),
+                           **(variables or {})}, analysis)
     if data.empty:
         _raise([_Problem(None, None, None, "empty_table",
                          "the data have no rows; check the filter that selected them")],
                analysis)
     problems: list[_Problem] = []
     seen: set[str] = set()
-    for check, roles in ((_number_problems, numbers), (_id_problems, ids),
-                         (_variable_problems, variables)):
+    for check, roles in ((_number_problems, numbers), (_positive_problems, positive),
+                         (_id_problems, ids), (_variable_problems, variables)):
         for role, column in _columns_of(roles):
             if column in seen:
                 continue
             seen.add(column)
             problems += check(data[column], role, column)
+    problems += [_Problem(column, None, None, rule, message) for column, rule, message in extra]
     _raise(problems, analysis)
 
 

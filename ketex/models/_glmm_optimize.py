@@ -3,7 +3,8 @@
 Each optimiser of the control's sequence starts from the same values; its end point is
 polished by Newton steps on a Hessian from central differences of the analytic gradient,
 and accepted when the Newton decrement ``g' H^-1 g`` of the deviance is below the
-tolerance with ``H`` positive definite (as the MMRM's :mod:`ketex.models._optimize`).
+tolerance with ``H`` positive definite; the loop is the one of every likelihood model
+(:mod:`ketex.models._fallbacks`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import optimize
 
+from ketex.models._fallbacks import Attempt, first_converged, newton_decrement, verdict
 from ketex.models._glmm_likelihood import GLMMLikelihood
 
 __all__ = ["GLMMOptimisation", "minimise_deviance"]
@@ -32,15 +34,7 @@ class GLMMOptimisation:
     messages: tuple[str, ...]
 
 
-def _decrement(gradient: np.ndarray, hessian: np.ndarray | None) -> float:
-    if hessian is None:
-        return np.inf
-    try:
-        chol = np.linalg.cholesky(hessian)
-    except np.linalg.LinAlgError:
-        return np.inf
-    step = np.linalg.solve(chol, gradient)
-    return float(step @ step)
+_decrement = newton_decrement
 
 
 def _polish(lik: GLMMLikelihood, theta: np.ndarray, tolerance: float, steps: int = 8):
@@ -76,55 +70,46 @@ def minimise_deviance(
 
 
 def _minimise(lik, start, optimisers, max_iterations, tolerance) -> GLMMOptimisation:
-    messages: list[str] = []
-    best: GLMMOptimisation | None = None
-
     def objective(theta):
         value, gradient = lik.evaluate(theta)
         if not np.isfinite(value):
             return np.inf, np.zeros_like(theta)
         return value, gradient
 
-    for name in optimisers:
+    def attempt(name: str, messages: list[str]) -> Attempt | None:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)
                 warnings.simplefilter("ignore", optimize.OptimizeWarning)
-                if name in ("BFGS", "L-BFGS-B"):
-                    options = {"maxiter": max_iterations}
-                    if name == "BFGS":
-                        options["gtol"] = 1e-6
-                    raw = optimize.minimize(objective, start, jac=True, method=name,
-                                            options=options)
-                else:
-                    raw = optimize.minimize(lik.deviance, start, method=name,
-                                            options={"maxiter": max_iterations * 20,
-                                                     "xatol": 1e-8, "fatol": 1e-10}
-                                            if name == "Nelder-Mead"
-                                            else {"maxiter": max_iterations})
+                raw = _run(lik, objective, start, name, max_iterations)
             theta = np.asarray(raw.x, dtype=float)
             theta, deviance, gradient, hessian = _polish(lik, theta, tolerance)
             note = f"{name}: {raw.message}"
         except (ValueError, np.linalg.LinAlgError, FloatingPointError) as error:
             messages.append(f"{name}: failed with {type(error).__name__}: {error}")
-            continue
-        decrement = _decrement(gradient, hessian)
-        converged = bool(np.isfinite(deviance) and decrement < tolerance)
-        if converged:
-            messages.append(note + f"; converged (Newton decrement {decrement:.2e})")
-        elif np.isinf(decrement):
-            messages.append(note + "; Hessian is not positive definite at the end point")
-        else:
-            messages.append(note + f"; Newton decrement {decrement:.2e} above {tolerance:g}")
-        result = GLMMOptimisation(theta, deviance, gradient, hessian, converged, name,
-                                  tuple(messages))
-        if converged:
-            return result
-        if best is None or deviance < best.deviance:
-            best = result
+            return None
+        converged, message = verdict(note, _decrement(gradient, hessian), tolerance,
+                                     finite=bool(np.isfinite(deviance)))
+        messages.append(message)
+        return Attempt(name, (theta, gradient, hessian), deviance, converged)
+
+    best, messages = first_converged(optimisers, attempt)
     if best is None:
         deviance, gradient = lik.evaluate(start)
         return GLMMOptimisation(np.asarray(start, float), deviance, gradient, None, False,
-                                "none", tuple(messages))
-    return GLMMOptimisation(best.theta, best.deviance, best.gradient, best.hessian, False,
-                            best.optimiser, tuple(messages))
+                                "none", messages)
+    theta, gradient, hessian = best.end
+    return GLMMOptimisation(theta, best.objective, gradient, hessian, best.converged,
+                            best.name, messages)
+
+
+def _run(lik, objective, start, name: str, max_iterations: int):
+    if name in ("BFGS", "L-BFGS-B"):
+        options = {"maxiter": max_iterations}
+        if name == "BFGS":
+            options["gtol"] = 1e-6
+        return optimize.minimize(objective, start, jac=True, method=name, options=options)
+    return optimize.minimize(lik.deviance, start, method=name,
+                             options={"maxiter": max_iterations * 20,
+                                      "xatol": 1e-8, "fatol": 1e-10}
+                             if name == "Nelder-Mead" else {"maxiter": max_iterations})

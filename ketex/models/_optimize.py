@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import optimize
 
+from ketex.models._fallbacks import Attempt, first_converged, newton_decrement, verdict
 from ketex.models._likelihood import Evaluation, Likelihood
 
 __all__ = ["OptimisationResult", "minimise", "newton_from"]
@@ -65,12 +66,7 @@ class _Cache:
 
 
 def _newton_decrement(ev: Evaluation) -> float:
-    try:
-        chol = np.linalg.cholesky(ev.hessian)
-    except np.linalg.LinAlgError:
-        return np.inf
-    step = np.linalg.solve(chol, ev.gradient)
-    return float(step @ step)
+    return newton_decrement(ev.gradient, ev.hessian)
 
 
 def _polish(likelihood: Likelihood, theta: np.ndarray, ev: Evaluation, steps: int = 5):
@@ -108,60 +104,56 @@ def minimise(
 
 
 def _minimise(likelihood, start, optimisers, max_iterations, tolerance) -> OptimisationResult:
-    messages: list[str] = []
     first = likelihood.evaluate(start, 0)
-    if not first.finite:
-        messages.append("starting values give a covariance that is not positive definite")
-    best: OptimisationResult | None = None
-    for name in optimisers:
-        cache = _Cache(likelihood)
-        options = {"maxiter": max_iterations}
-        kwargs = {"jac": cache.jac}
-        if name in ("trust-exact", "trust-ncg", "trust-krylov", "newton-cg"):
-            kwargs["hess"] = cache.hess
-        if name == "trust-exact":
-            options["gtol"] = 1e-8
-        try:
-            with warnings.catch_warnings():
-                # scipy warns when a line search meets the edge of the parameter space
-                # (infinite objective); the checks below judge the end point instead
-                warnings.simplefilter("ignore", RuntimeWarning)
-                warnings.simplefilter("ignore", optimize.OptimizeWarning)
-                raw = optimize.minimize(cache.fun, start, method=name, options=options, **kwargs)
-            theta = np.asarray(raw.x, dtype=float)
-            if not np.isfinite(cache.fun(theta)) and np.isfinite(cache.best[0]):
-                theta = cache.best[1]
-            iterations = int(getattr(raw, "nit", 0) or 0)
-            note = f"{name}: {raw.message}"
-        except (ValueError, np.linalg.LinAlgError, FloatingPointError) as error:
-            theta = cache.best[1] if np.isfinite(cache.best[0]) else np.asarray(start)
-            iterations = 0
-            note = f"{name}: failed with {type(error).__name__}: {error}"
+    notes = [] if first.finite else [
+        "starting values give a covariance that is not positive definite"]
+
+    def attempt(name: str, messages: list[str]) -> Attempt | None:
+        messages.extend(notes)
+        notes.clear()
+        theta, iterations, note = _run(likelihood, start, name, max_iterations)
         ev = likelihood.evaluate(theta, 2)
         if not ev.finite:
             messages.append(note + "; ended where the covariance is not positive definite")
-            continue
+            return None
         theta, ev = _polish(likelihood, theta, ev)
-        decrement = _newton_decrement(ev)
-        converged = bool(decrement < tolerance)
-        if converged:
-            messages.append(note + f"; converged (Newton decrement {decrement:.2e})")
-        elif np.isinf(decrement):
-            messages.append(note + "; Hessian is not positive definite at the end point")
-        else:
-            messages.append(note + f"; Newton decrement {decrement:.2e} above {tolerance:g}")
-        result = OptimisationResult(theta, ev, converged, name, tuple(messages), iterations)
-        if converged:
-            return result
-        if best is None or ev.objective < best.evaluation.objective:
-            best = result
+        converged, message = verdict(note, _newton_decrement(ev), tolerance)
+        messages.append(message)
+        return Attempt(name, (theta, ev, iterations), ev.objective, converged)
+
+    best, messages = first_converged(optimisers, attempt)
+    messages = (*notes, *messages)
     if best is None:
-        return OptimisationResult(
-            np.asarray(start, dtype=float), first, False, "none", tuple(messages), 0
-        )
-    return OptimisationResult(
-        best.theta, best.evaluation, False, best.optimiser, tuple(messages), best.n_iterations
-    )
+        return OptimisationResult(np.asarray(start, dtype=float), first, False, "none",
+                                  messages, 0)
+    theta, ev, iterations = best.end
+    return OptimisationResult(theta, ev, best.converged, best.name, messages, iterations)
+
+
+def _run(likelihood, start, name: str, max_iterations: int) -> tuple[np.ndarray, int, str]:
+    """One scipy optimiser from ``start``: its end point (the best point seen if the end
+    is not finite), its iterations and its message."""
+    cache = _Cache(likelihood)
+    options = {"maxiter": max_iterations}
+    kwargs = {"jac": cache.jac}
+    if name in ("trust-exact", "trust-ncg", "trust-krylov", "newton-cg"):
+        kwargs["hess"] = cache.hess
+    if name == "trust-exact":
+        options["gtol"] = 1e-8
+    try:
+        with warnings.catch_warnings():
+            # scipy warns when a line search meets the edge of the parameter space
+            # (infinite objective); the checks of the caller judge the end point instead
+            warnings.simplefilter("ignore", RuntimeWarning)
+            warnings.simplefilter("ignore", optimize.OptimizeWarning)
+            raw = optimize.minimize(cache.fun, start, method=name, options=options, **kwargs)
+        theta = np.asarray(raw.x, dtype=float)
+        if not np.isfinite(cache.fun(theta)) and np.isfinite(cache.best[0]):
+            theta = cache.best[1]
+        return theta, int(getattr(raw, "nit", 0) or 0), f"{name}: {raw.message}"
+    except (ValueError, np.linalg.LinAlgError, FloatingPointError) as error:
+        theta = cache.best[1] if np.isfinite(cache.best[0]) else np.asarray(start)
+        return theta, 0, f"{name}: failed with {type(error).__name__}: {error}"
 
 
 def newton_from(

@@ -8,37 +8,63 @@ and Kauermann and Carroll (2001) that trials of 20 to 100 participants need.
 
 from __future__ import annotations
 
-import re
 import warnings
+from dataclasses import dataclass
 from numbers import Real
 
 import numpy as np
 import pandas as pd
 
+from ketex._deprecated import renamed
 from ketex.errors import ConvergenceError, ConvergenceWarning, DataValidationError
 from ketex.models import _gee_engine as engine
-from ketex.models._design import build_model_frame, formula_roles
-from ketex.models._frame_checks import check_frame
+from ketex.models._control import ModelControl
+from ketex.models._design import build_model_frame
 from ketex.models.gee_result import VCOV_TYPES, GEEResult
 
-__all__ = ["gee"]
+__all__ = ["GEEControl", "gee"]
 
-_POSITION = "__ketex_position_in_cluster__"
 
+@dataclass(frozen=True)
+class GEEControl(ModelControl):
+    """Validated fitting options for :func:`gee`.
+
+    Parameters
+    ----------
+    max_iterations : int
+        Iterations of the estimating equations before giving up.
+    tolerance : float
+        Convergence: the largest change of any parameter (coefficients, scale,
+        correlation parameters) in one iteration.
+
+    Examples
+    --------
+    >>> GEEControl().max_iterations, GEEControl().tolerance
+    (100, 1e-10)
+    >>> GEEControl(max_iterations=0)
+    Traceback (most recent call last):
+    ...
+    ValueError: max_iterations must be a positive integer, got 0.
+    """
+
+    max_iterations: int = 100
+    tolerance: float = 1e-10
 
 def gee(
     data: pd.DataFrame,
     formula: str,
     *,
-    groups: str,
+    subject: str | None = None,
     time: str | None = None,
     family: str = "binomial",
     correlation: str = "exchangeable",
     vcov: str = "robust",
     df: str | float | None = None,
     conf_level: float = 0.95,
-    max_iterations: int = 100,
-    tolerance: float = 1e-10,
+    control: GEEControl | None = None,
+    groups: str | None = None,
+    max_iterations: int | None = None,
+    tolerance: float | None = None,
 ) -> GEEResult:
     """Fit a marginal model by generalised estimating equations (GEE).
 
@@ -50,7 +76,7 @@ def gee(
         patsy formula, e.g. ``"remission ~ arm * visit + madrs_baseline"``. Text columns
         are factors with sorted levels (the first is the reference); a Categorical
         uses its category order; ``C(arm, Treatment("control"))`` sets one.
-    groups : str
+    subject : str
         Column identifying the clusters (participants): rows of different clusters are
         independent, rows of one cluster are correlated.
     time : str, optional
@@ -74,11 +100,13 @@ def gee(
         degrees of freedom (``p`` coefficients), or a number for t with that df.
     conf_level : float
         Level of the confidence intervals.
-    max_iterations : int
-        Iterations before giving up.
-    tolerance : float
-        Convergence: the largest change of any parameter (coefficients, scale,
-        correlation parameters) in one iteration.
+    control : GEEControl, optional
+        Iteration limit and tolerance.
+    groups : str, optional
+        Deprecated alias of ``subject``.
+    max_iterations, tolerance : optional
+        Deprecated: give ``control=GEEControl(max_iterations=..., tolerance=...)``. The
+        deprecated names warn (:class:`FutureWarning`) and go in the next release.
 
     Returns
     -------
@@ -155,7 +183,7 @@ def gee(
     >>> latent = shared + rng.normal(size=3 * n)
     >>> d["remission"] = (latent < -0.5 + 0.9 * (d["arm"] == "exercise")
     ...                   + 0.25 * np.tile([0, 1, 2], n)).astype(int)
-    >>> fit = gee(d, "remission ~ arm + visit", groups="id", time="visit",
+    >>> fit = gee(d, "remission ~ arm + visit", subject="id", time="visit",
     ...           vcov="mancl-derouen", df="clusters")
     >>> fit.n_subjects, fit.correlation, fit.correlation_parameters["estimate"].round(3).item()
     (40, 'exchangeable', 0.303)
@@ -170,12 +198,16 @@ def gee(
     0    W2   control        0.404  0.105   0.218    0.623
     1    W2  exercise        0.596  0.100   0.389    0.773
     """
-    _check_options(
-        formula, time, family, correlation, vcov, df, conf_level, max_iterations, tolerance
-    )
-    _check_columns(data, formula, groups, time, correlation)
-    prepared, time_column = _prepare(data, formula, groups, time)
-    frame = build_model_frame(prepared, formula, groups, time_column, None, None, model="GEE")
+    subject = renamed("gee", "groups", "subject", groups, subject)
+    if subject is None:
+        raise TypeError("gee() missing the keyword argument subject= (the column of "
+                        "clusters, e.g. participants).")
+    control = _control(control, max_iterations, tolerance)
+    _check_options(formula, time, family, correlation, vcov, df, conf_level)
+    frame = build_model_frame(data, formula, model="GEE", subject=subject, visit=time,
+                              visit_role="time",
+                              visit_rule="ordered" if correlation in ("ar1", "unstructured")
+                              else None)
     family_spec = engine.FAMILIES[family]
     _check_outcome(frame, family_spec)
     n_clusters = len(frame.subject_labels)
@@ -194,7 +226,8 @@ def gee(
     # overflow and 0/0 can only arise on the way to a separated (infinite) solution,
     # which is reported below as a ConvergenceError
     with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
-        fit = engine.fit_gee(family_spec, clusters, structure, start, max_iterations, tolerance)
+        fit = engine.fit_gee(family_spec, clusters, structure, start, control.max_iterations,
+                             control.tolerance)
     if not fit.converged:
         extreme = [np.abs(frame.x @ start), np.abs(fit.eta)]
         raise ConvergenceError(_not_converged(fit, extreme, family_spec, correlation))
@@ -208,10 +241,10 @@ def gee(
     if singular.size and vcov != "model":
         who = frame.subject_labels[singular[:5]].tolist()
         raise DataValidationError(
-            f"vcov={vcov!r} is unusable here: {singular.size} cluster(s) (e.g. {who}) alone "
-            "determine a coefficient (leverage 1: a factor level or cell with a single "
-            "participant), so the sandwich is zero in that direction and its small-sample "
-            "corrections are undefined. Merge or drop that level, or use vcov='model'."
+            f"Cannot fit the GEE: vcov={vcov!r} is unusable here: {singular.size} cluster(s) "
+            f"(e.g. {who}) alone determine a coefficient (leverage 1: a factor level or cell "
+            "with a single participant), so the sandwich is zero in that direction and its "
+            "small-sample corrections are undefined. Merge or drop that level, or use vcov='model'."
         )
     return GEEResult.build(
         frame=frame,
@@ -225,19 +258,39 @@ def gee(
         conf_level=conf_level,
         working=working,
         visit_labels=[str(v) for v in labels],
-        groups=groups,
+        groups=subject,
         time=time,
     )
 
 
 # ------------------------------------------------------------------ checks
-def _check_options(
-    formula, time, family, correlation, vcov, df, conf_level, max_iterations, tolerance
-) -> None:
+def _control(control, max_iterations, tolerance) -> GEEControl:
+    """The control, from the deprecated ``max_iterations=`` and ``tolerance=`` if given."""
+    if control is not None and not isinstance(control, GEEControl):
+        raise TypeError(f"control must be a GEEControl, got {type(control).__name__}.")
+    old = {name: value for name, value in (("max_iterations", max_iterations),
+                                            ("tolerance", tolerance)) if value is not None}
+    if not old:
+        return control if control is not None else GEEControl()
+    if control is not None:
+        raise TypeError(f"gee() got control= and the deprecated {list(old)}; give only "
+                        "control=GEEControl(...).")
+    warnings.warn(f"gee({', '.join(f'{k}=' for k in old)}...) is deprecated and will be "
+                  "removed in the next release; use control=GEEControl("
+                  + ", ".join(f"{k}=..." for k in old) + ") instead.", FutureWarning,
+                  stacklevel=3)
+    try:
+        return GEEControl(**old)
+    except ValueError as error:
+        raise ValueError(f"Cannot fit the GEE: {error}") from None
+
+
+def _check_options(formula, time, family, correlation, vcov, df, conf_level) -> None:
     """Every problem with the options, reported together."""
     if not isinstance(formula, str) or "~" not in formula or not formula.split("~")[0].strip():
         raise ValueError(
-            f"formula must be a string such as 'remission ~ arm * visit', got {formula!r}."
+            "Cannot fit the GEE: formula must be a string such as 'remission ~ arm * visit', "
+            f"got {formula!r}."
         )
     problems = []
     if family not in engine.FAMILIES:
@@ -252,10 +305,6 @@ def _check_options(
         problems.append(f"df must be None, 'clusters' or a positive number, got {df!r}")
     if not (_is_number(conf_level) and 0 < conf_level < 1):
         problems.append(f"conf_level must be between 0 and 1, got {conf_level!r}")
-    if not (isinstance(max_iterations, int) and max_iterations > 0):
-        problems.append(f"max_iterations must be a positive integer, got {max_iterations!r}")
-    if not (_is_number(tolerance) and tolerance > 0):
-        problems.append(f"tolerance must be a positive number, got {tolerance!r}")
     if correlation in ("ar1", "unstructured") and time is None:
         problems.append(
             f"correlation={correlation!r} needs the visit column: give time= (e.g. "
@@ -265,59 +314,8 @@ def _check_options(
         raise ValueError("Cannot fit the GEE: " + "; ".join(problems) + ".")
 
 
-def _check_columns(data, formula, groups, time, correlation) -> None:
-    """Every problem with the column roles, reported together."""
-    if not isinstance(data, pd.DataFrame):
-        raise TypeError(f"data must be a pandas DataFrame, got {type(data).__name__}.")
-    outcome, variables = formula_roles(data, formula)
-    check_frame(data, analysis="fit the GEE", numbers={"outcome": outcome},
-                ids={"groups": groups, "time": time}, variables={"formula": variables})
-    problems = []
-    if time is not None and correlation in ("ar1", "unstructured"):
-        problem = _ambiguous_visit_order(data[time])
-        if problem:
-            problems.append(problem)
-    if problems:
-        raise DataValidationError("Cannot fit the GEE: " + "; ".join(problems) + ".")
-
-
 def _is_number(value) -> bool:
     return isinstance(value, Real) and not isinstance(value, bool) and np.isfinite(value)
-
-
-def _natural_key(text: str):
-    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text)]
-
-
-def _ambiguous_visit_order(values: pd.Series) -> str | None:
-    """Text visits whose sorted order is not their numeric order ('W12' < 'W2')."""
-    if isinstance(values.dtype, pd.CategoricalDtype) or pd.api.types.is_numeric_dtype(values):
-        return None
-    levels = sorted(str(v) for v in values.dropna().unique())
-    if levels != sorted(levels, key=_natural_key):
-        return (
-            f"time column {values.name!r} is text whose alphabetical order {levels} is not "
-            "the visit order; make it a Categorical with the visits in order (e.g. "
-            "pd.Categorical(d[time], categories=[...])) or use visit numbers"
-        )
-    return None
-
-
-def _prepare(data, formula, groups, time):
-    """A copy with a 0/1 float outcome for bool columns and a visit column."""
-    prepared = data
-    outcome = formula.split("~", 1)[0].strip()
-    if outcome in data.columns:
-        values = data[outcome]
-        if pd.api.types.is_bool_dtype(values) or pd.api.types.is_extension_array_dtype(values):
-            if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
-                prepared = prepared.assign(
-                    **{outcome: pd.to_numeric(values.astype("Float64")).astype(float)}
-                )
-    if time is None:
-        prepared = prepared.assign(**{_POSITION: data.groupby(groups, sort=False).cumcount()})
-        return prepared, _POSITION
-    return prepared, time
 
 
 def _check_outcome(frame, family) -> None:
@@ -334,20 +332,22 @@ def _check_outcome(frame, family) -> None:
         rows = frame.data.index[bad][:5].tolist()
         values = np.unique(y[bad])[:5].tolist()
         raise DataValidationError(
-            f"The {family.name} outcome {frame.outcome!r} must be {what}; {int(bad.sum())} "
-            f"rows are not (values {values}, first rows {rows})."
+            f"Cannot fit the GEE: the {family.name} outcome {frame.outcome!r} must be {what}; "
+            f"{int(bad.sum())} rows are not (values {values}, first rows {rows})."
         )
 
 
 def _df_value(df, n_clusters: int, n_coef: int) -> float:
     if n_clusters < 2:
-        raise DataValidationError(f"GEE needs at least two clusters; the data have {n_clusters}.")
+        raise DataValidationError(
+            f"Cannot fit the GEE: it needs at least two clusters; the data have {n_clusters}.")
     if df is None:
         return float("inf")
     if df == "clusters":
         if n_clusters <= n_coef:
             raise DataValidationError(
-                f"df='clusters' needs more clusters ({n_clusters}) than coefficients "
+                f"Cannot fit the GEE: df='clusters' needs more clusters ({n_clusters}) than "
+                "coefficients "
                 f"({n_coef}); simplify the formula or give df explicitly."
             )
         return float(n_clusters - n_coef)
@@ -364,7 +364,8 @@ def _check_pairs(clusters, structure, labels, time) -> None:
     never = [name for name, count in zip(names, counts, strict=True) if count == 0]
     if never:
         raise DataValidationError(
-            f"An unstructured working correlation needs every pair of visits observed "
+            f"Cannot fit the GEE: an unstructured working correlation needs every pair of "
+            "visits observed "
             f"together in some cluster; the pairs {never} of {time!r} never are. Use "
             "correlation='exchangeable' or 'ar1', or drop the sparse visit."
         )
@@ -408,7 +409,8 @@ def _not_converged(fit, linear_predictors, family, correlation) -> str:
         )
     else:
         message += (
-            " Try correlation='exchangeable' or 'independence', more max_iterations, or "
+            " Try correlation='exchangeable' or 'independence', more iterations"
+            " (control=GEEControl(max_iterations=...)), or "
             "rescaling numeric covariates."
         )
     return message

@@ -82,7 +82,7 @@ class GEEResult(ModelResult):
     >>> d = pd.DataFrame({"id": np.repeat(np.arange(30), 2), "visit": np.tile(["W4", "W8"], 30),
     ...                   "arm": np.repeat(np.tile(["control", "exercise"], 15), 2)})
     >>> d["response"] = (rng.random(60) < np.where(d["arm"] == "exercise", 0.6, 0.3)).astype(int)
-    >>> fit = gee(d, "response ~ arm * visit", groups="id", time="visit")
+    >>> fit = gee(d, "response ~ arm * visit", subject="id", time="visit")
     >>> fit.contrast("arm", by="visit")[["visit", "contrast", "odds_ratio"]].round(2)
       visit            contrast  odds_ratio
     0    W4  exercise - control        4.12

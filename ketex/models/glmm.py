@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
 
+from ketex._deprecated import renamed
 from ketex.errors import ConvergenceError, ConvergenceWarning, DataValidationError
 from ketex.models._binomial import LINKS, fit_glm, get_link
+from ketex.models._control import OptimiserControl
+from ketex.models._design import GroupedFrame, build_model_frame
 from ketex.models._glmm_likelihood import GLMMLikelihood
 from ketex.models._glmm_optimize import OPTIMISERS, minimise_deviance
-from ketex.models._grouped_frame import GroupedFrame, build_grouped_frame
 from ketex.models.glmm_result import GLMMResult
 from ketex.models.quadrature import MAX_NODES
 
@@ -29,7 +32,7 @@ _SINGULAR_SD = 1e-4
 
 
 @dataclass(frozen=True)
-class GLMMControl:
+class GLMMControl(OptimiserControl):
     """Validated fitting options for :func:`glmm`.
 
     Parameters
@@ -43,8 +46,8 @@ class GLMMControl:
     tolerance : float
         Convergence when the Newton decrement ``g' H^-1 g`` of the deviance is below it
         and its Hessian is positive definite.
-    confidence_level : float
-        Level of the confidence intervals.
+    conf_level : float
+        Level of the confidence intervals (``confidence_level``: its deprecated alias).
     start : tuple of float, optional
         Starting ``(beta..., log sigma)``; default: the fixed-effects-only fit, scaled,
         with the best of a few values of ``sigma``.
@@ -56,49 +59,28 @@ class GLMMControl:
     --------
     >>> GLMMControl(optimisers=("Nelder-Mead",)).optimisers
     ('Nelder-Mead',)
-    >>> GLMMControl(confidence_level=95)
+    >>> GLMMControl(conf_level=95)
     Traceback (most recent call last):
     ...
-    ValueError: confidence_level must be in (0, 1), got 95.
+    ValueError: conf_level must be in (0, 1), got 95.
     """
 
-    optimisers: tuple[str, ...] = ("BFGS", "L-BFGS-B", "Nelder-Mead")
-    max_iterations: int = 1000
-    tolerance: float = 1e-8
-    confidence_level: float = 0.95
-    start: tuple[float, ...] | None = None
-    warn_on_fallback: bool = True
+    OPTIMISERS: ClassVar[tuple[str, ...]] = OPTIMISERS
 
-    def __post_init__(self) -> None:
-        optimisers = (
-            (self.optimisers,) if isinstance(self.optimisers, str) else tuple(self.optimisers)
-        )
-        object.__setattr__(self, "optimisers", optimisers)
-        bad = [o for o in optimisers if o not in OPTIMISERS]
-        if not optimisers or bad:
-            raise ValueError(f"optimisers must be among {OPTIMISERS}; got {optimisers}.")
-        if not isinstance(self.max_iterations, int) or self.max_iterations < 1:
-            raise ValueError(
-                f"max_iterations must be a positive integer, got {self.max_iterations}."
-            )
-        if not (isinstance(self.tolerance, (int, float)) and self.tolerance > 0):
-            raise ValueError(f"tolerance must be a positive number, got {self.tolerance}.")
-        if not 0 < self.confidence_level < 1:
-            raise ValueError(f"confidence_level must be in (0, 1), got {self.confidence_level}.")
-        if self.start is not None:
-            object.__setattr__(self, "start", tuple(float(v) for v in self.start))
+    optimisers: tuple[str, ...] = ("BFGS", "L-BFGS-B", "Nelder-Mead")
 
 
 def glmm(
     data: pd.DataFrame,
     formula: str,
     *,
-    groups: str,
+    subject: str | None = None,
     family: str = "binomial",
     link: str = "logit",
     nagq: int = 1,
     offset: str | None = None,
     control: GLMMControl | None = None,
+    groups: str | None = None,
 ) -> GLMMResult:
     """Fit a binomial mixed model with a random intercept per group by maximum likelihood.
 
@@ -111,7 +93,7 @@ def glmm(
         patsy formula with a 0/1 (or boolean) outcome, e.g.
         ``"remission ~ arm * visit + madrs_baseline"``. Reference levels are the first
         level of a pandas Categorical, or set by ``C(arm, Treatment("SINGLE"))``.
-    groups : str
+    subject : str
         Column whose levels (participants, sites) get a random intercept.
     family : {"binomial"}
         Only the binomial family (0/1 outcomes) is implemented.
@@ -125,6 +107,9 @@ def glmm(
         Column added to the linear predictor with coefficient 1 (e.g.
         ``log(exposure_days / 7)`` for partial intervals with the cloglog link).
     control : GLMMControl, optional
+    groups : str, optional
+        Deprecated alias of ``subject`` (a :class:`FutureWarning`; removed in the next
+        release).
 
     Returns
     -------
@@ -179,7 +164,7 @@ def glmm(
     >>> eta = -1.0 + 1.2 * (d["arm"] == "KET") + 0.3 * d["week"] + np.repeat(
     ...     rng.normal(0, 1.0, n), visits)
     >>> d["remission"] = rng.random(len(d)) < 1 / (1 + np.exp(-eta))
-    >>> fit = glmm(d, "remission ~ C(arm, Treatment('PBO')) + week", groups="id", nagq=9)
+    >>> fit = glmm(d, "remission ~ C(arm, Treatment('PBO')) + week", subject="id", nagq=9)
     >>> fit.converged, fit.n_obs, fit.n_subjects
     (True, 240, 60)
     >>> list(fit.coef.columns)[:8]
@@ -187,6 +172,10 @@ def glmm(
     >>> fit.variance_components.columns.tolist()
     ['group', 'term', 'estimate', 'se', 'ci_low', 'ci_high']
     """
+    subject = renamed("glmm", "groups", "subject", groups, subject)
+    if subject is None:
+        raise TypeError("glmm() missing the keyword argument subject= (the column of "
+                        "participants or clusters).")
     control = control if control is not None else GLMMControl()
     if not isinstance(control, GLMMControl):
         raise TypeError("control must be a GLMMControl.")
@@ -200,11 +189,12 @@ def glmm(
             or not 1 <= nagq <= MAX_NODES):
         problems.append(f"nagq must be an integer from 1 (Laplace) to {MAX_NODES}, got {nagq!r}")
     if problems:
-        raise ValueError("; ".join(problems) + ".")
-    frame = build_grouped_frame(data, formula, groups, offset=offset, model="GLMM")
+        raise ValueError("Cannot fit the GLMM: " + "; ".join(problems) + ".")
+    frame = build_model_frame(data, formula, model="GLMM", subject=subject, offset=offset,
+                              kind=GroupedFrame)
     _check_outcome(frame)
     link_function = get_link(link)
-    lik = GLMMLikelihood(frame.x, frame.y, frame.offset, frame.group_codes, frame.starts,
+    lik = GLMMLikelihood(frame.x, frame.y, frame.offset, frame.subject_codes, frame.starts,
                          link_function, int(nagq))
     glm_beta, glm_vcov, glm_loglik, glm_converged = fit_glm(
         frame.x, frame.y, frame.offset, link_function
@@ -220,7 +210,7 @@ def glmm(
             raise ConvergenceError(_separation_message(frame))
         warnings.warn(
             "The random-intercept SD is estimated at 0 (boundary fit, lme4's 'singular'): "
-            f"the outcome varies no more between levels of {groups!r} than the fixed effects "
+            f"the outcome varies no more between levels of {subject!r} than the fixed effects "
             "explain. The results are those of the logistic regression without random "
             "intercept; consider dropping the random effect or a simpler fixed part.",
             ConvergenceWarning,
@@ -229,7 +219,7 @@ def glmm(
         return GLMMResult.build(frame=frame, lik=lik, link=link_function, theta=np.r_[
             glm_beta, -np.inf], theta_vcov=_singular_vcov(glm_vcov), deviance=-2 * glm_loglik,
             converged=True, optimiser=outcome.optimiser, messages=outcome.messages,
-            singular=True, confidence_level=control.confidence_level)
+            singular=True, confidence_level=control.conf_level)
     if not outcome.converged:
         raise ConvergenceError(
             f"The GLMM did not converge (nagq={nagq}). What was tried: "
@@ -252,7 +242,7 @@ def glmm(
     return GLMMResult.build(frame=frame, lik=lik, link=link_function, theta=outcome.theta,
                             theta_vcov=theta_vcov, deviance=outcome.deviance, converged=True,
                             optimiser=outcome.optimiser, messages=outcome.messages,
-                            singular=False, confidence_level=control.confidence_level)
+                            singular=False, confidence_level=control.conf_level)
 
 
 # ---------------------------------------------------------------- helpers
@@ -263,12 +253,14 @@ def _check_outcome(frame: GroupedFrame) -> None:
         values = pd.unique(y[bad])[:5].tolist()
         rows = frame.data.index[bad][:5].tolist()
         raise DataValidationError(
-            f"The outcome {frame.outcome!r} of a binomial GLMM must be 0/1 or boolean; "
+            f"Cannot fit the GLMM: the outcome {frame.outcome!r} of a binomial GLMM must be 0/1 "
+            "or boolean; "
             f"{int(bad.sum())} rows are not (values {values}, rows {rows})."
         )
     if y.min() == y.max():
         raise DataValidationError(
-            f"The outcome {frame.outcome!r} is {int(y[0])} in every analysed row: there is "
+            f"Cannot fit the GLMM: the outcome {frame.outcome!r} is {int(y[0])} in every "
+            "analysed row: there is "
             "nothing to model."
         )
 
@@ -277,7 +269,8 @@ def _start(control: GLMMControl, lik: GLMMLikelihood, glm_beta, frame) -> np.nda
     size = frame.x.shape[1] + 1
     if control.start is not None:
         if len(control.start) != size:
-            raise ValueError(f"control.start needs {size} values (the fixed effects, then "
+            raise ValueError(f"Cannot fit the GLMM: control.start needs {size} values (the fixed "
+                             "effects, then "
                              f"log sigma); got {len(control.start)}.")
         return np.asarray(control.start, dtype=float)
     # the population-averaged slopes of the fixed-effects fit are attenuated by about

@@ -90,7 +90,7 @@ class GLMMResult(LikelihoodResult):
     ...                   "arm": np.repeat(np.tile(["PBO", "KET"], 40), 3)})
     >>> eta = -0.5 + 1.0 * (d["arm"] == "KET") + np.repeat(rng.normal(0, 1.2, 80), 3)
     >>> d["response"] = (rng.random(240) < 1 / (1 + np.exp(-eta))).astype(int)
-    >>> fit = glmm(d, "response ~ C(arm, Treatment('PBO')) + visit", groups="id")
+    >>> fit = glmm(d, "response ~ C(arm, Treatment('PBO')) + visit", subject="id")
     >>> fit.predicted_probabilities("arm", by="visit").columns.tolist()
     ['visit', 'arm', 'probability', 'se', 'ci_low', 'ci_high']
     >>> fit.contrast("arm", method="trt_vs_ctrl", reference="PBO")["contrast"].tolist()

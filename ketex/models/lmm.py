@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
 from scipy import optimize
 
+from ketex._deprecated import renamed
 from ketex.errors import ConvergenceError, ConvergenceWarning
-from ketex.models._grouped_frame import GroupedFrame, build_grouped_frame
+from ketex.models._control import OptimiserControl
+from ketex.models._design import GroupedFrame, build_model_frame
+from ketex.models._fallbacks import Attempt, first_converged, newton_decrement, verdict
 from ketex.models._inference import Inference, between_within_df
 from ketex.models._lmm_likelihood import LMMDeviance, lambda_matrix, theta_lower_bounds
 from ketex.models.lmm_result import LMMResult
@@ -29,7 +33,7 @@ _BOUNDARY = 1e-6
 
 
 @dataclass(frozen=True)
-class LMMControl:
+class LMMControl(OptimiserControl):
     """Validated fitting options for :func:`lmm`.
 
     Parameters
@@ -42,7 +46,8 @@ class LMMControl:
     tolerance : float
         Convergence when the Newton decrement of the deviance over the free variance
         parameters is below it (and their Hessian is positive definite).
-    confidence_level : float
+    conf_level : float
+        Level of the confidence intervals (``confidence_level``: its deprecated alias).
     start : tuple of float, optional
         Starting ``theta`` (the entries of the relative Cholesky factor, column by
         column, as lme4's ``getME(fit, "theta")``); default: the identity.
@@ -58,42 +63,21 @@ class LMMControl:
     ValueError: max_iterations must be a positive integer, got 0.
     """
 
-    optimisers: tuple[str, ...] = ("BFGS", "Nelder-Mead")
-    max_iterations: int = 1000
-    tolerance: float = 1e-8
-    confidence_level: float = 0.95
-    start: tuple[float, ...] | None = None
-    warn_on_fallback: bool = True
+    OPTIMISERS: ClassVar[tuple[str, ...]] = _OPTIMISERS
 
-    def __post_init__(self) -> None:
-        optimisers = (
-            (self.optimisers,) if isinstance(self.optimisers, str) else tuple(self.optimisers)
-        )
-        object.__setattr__(self, "optimisers", optimisers)
-        bad = [o for o in optimisers if o not in _OPTIMISERS]
-        if not optimisers or bad:
-            raise ValueError(f"optimisers must be among {_OPTIMISERS}; got {optimisers}.")
-        if not isinstance(self.max_iterations, int) or self.max_iterations < 1:
-            raise ValueError(
-                f"max_iterations must be a positive integer, got {self.max_iterations}."
-            )
-        if not (isinstance(self.tolerance, (int, float)) and self.tolerance > 0):
-            raise ValueError(f"tolerance must be a positive number, got {self.tolerance}.")
-        if not 0 < self.confidence_level < 1:
-            raise ValueError(f"confidence_level must be in (0, 1), got {self.confidence_level}.")
-        if self.start is not None:
-            object.__setattr__(self, "start", tuple(float(v) for v in self.start))
+    optimisers: tuple[str, ...] = ("BFGS", "Nelder-Mead")
 
 
 def lmm(
     data: pd.DataFrame,
     formula: str,
     *,
-    groups: str,
+    subject: str | None = None,
     re_formula: str = "1 + time",
     method: str = "reml",
     df: str = "satterthwaite",
     control: LMMControl | None = None,
+    groups: str | None = None,
 ) -> LMMResult:
     """Fit a linear mixed model with correlated random effects per group.
 
@@ -103,7 +87,7 @@ def lmm(
         Long data: one row per observation (participant and assessment).
     formula : str
         patsy formula of the fixed effects, e.g. ``"madrs ~ arm * time + madrs_baseline"``.
-    groups : str
+    subject : str
         Column whose levels (participants) get random effects.
     re_formula : str
         patsy formula (right side) of the random effects: ``"1 + time"`` (default:
@@ -115,6 +99,9 @@ def lmm(
         Degrees of freedom of the t and F tests: Satterthwaite (lmerTest's default),
         ``n - p``, or between-within.
     control : LMMControl, optional
+    groups : str, optional
+        Deprecated alias of ``subject`` (a :class:`FutureWarning`; removed in the next
+        release).
 
     Returns
     -------
@@ -170,12 +157,16 @@ def lmm(
     >>> d["madrs"] = (30 + np.repeat(intercept, weeks.size)
     ...               + (np.repeat(slope, weeks.size) - 1.0 - 0.5 * (d["arm"] == "KET"))
     ...               * d["time"] + rng.normal(0, 2, len(d)))
-    >>> fit = lmm(d, "madrs ~ C(arm, Treatment('PBO')) * time", groups="id")
+    >>> fit = lmm(d, "madrs ~ C(arm, Treatment('PBO')) * time", subject="id")
     >>> fit.converged, fit.n_obs, fit.n_subjects
     (True, 300, 50)
     >>> fit.variance_components["term"].tolist()
     ['sd__Intercept', 'sd__time', 'cor__Intercept.time', 'sd__Observation']
     """
+    subject = renamed("lmm", "groups", "subject", groups, subject)
+    if subject is None:
+        raise TypeError("lmm() missing the keyword argument subject= (the column of "
+                        "participants or clusters).")
     control = control if control is not None else LMMControl()
     if not isinstance(control, LMMControl):
         raise TypeError("control must be an LMMControl.")
@@ -188,10 +179,11 @@ def lmm(
         problems.append(f"re_formula must be the right side of a formula such as '1 + time', "
                         f"got {re_formula!r}")
     if problems:
-        raise ValueError("; ".join(problems) + ".")
-    frame = build_grouped_frame(data, formula, groups, re_formula=re_formula, model="LMM")
+        raise ValueError("Cannot fit the LMM: " + "; ".join(problems) + ".")
+    frame = build_model_frame(data, formula, model="LMM", subject=subject, re_formula=re_formula,
+                              kind=GroupedFrame)
     if frame.z.shape[1] == 0:
-        raise ValueError(f"re_formula {re_formula!r} has no random effect.")
+        raise ValueError(f"Cannot fit the LMM: re_formula {re_formula!r} has no random effect.")
     centre = np.linalg.lstsq(frame.x, frame.y, rcond=None)[0]
     deviance = LMMDeviance(frame.x, frame.y - frame.x @ centre, frame.z, frame.starts,
                            reml=(method == "reml"))
@@ -232,7 +224,7 @@ def _start(control: LMMControl, q: int) -> np.ndarray:
     size = q * (q + 1) // 2
     if control.start is not None:
         if len(control.start) != size:
-            raise ValueError(f"control.start needs {size} values of theta, got "
+            raise ValueError(f"Cannot fit the LMM: control.start needs {size} values of theta, got "
                              f"{len(control.start)}.")
         return np.asarray(control.start, dtype=float)
     rows, cols = np.tril_indices(q)
@@ -270,7 +262,6 @@ def _minimise(deviance: LMMDeviance, start, lower, control):
     """Unconstrained: the deviance is even in each column of ``Lambda`` (``b`` and ``-b``
     have the same distribution), so a column whose diagonal ends negative is flipped.
     A bound at 0 would be a trap: the gradient there is 0 by that symmetry."""
-    messages: list[str] = []
     function = deviance.deviance
     q = deviance.q
 
@@ -280,38 +271,38 @@ def _minimise(deviance: LMMDeviance, start, lower, control):
             return np.inf, np.zeros_like(theta)
         return ev.deviance, ev.gradient
 
-    best = None
-    for name in control.optimisers:
+    def attempt(name: str, messages: list[str]) -> Attempt:
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore", RuntimeWarning)
             warnings.simplefilter("ignore", optimize.OptimizeWarning)
-            if name in ("BFGS", "L-BFGS-B"):
-                # loose: the Newton steps of _polish finish the job quadratically
-                options = {"maxiter": control.max_iterations, "gtol": 1e-4}
-                if name == "L-BFGS-B":
-                    options["ftol"] = 1e-15
-                raw = optimize.minimize(value_and_gradient, start, method=name, jac=True,
-                                        options=options)
-            elif name == "Nelder-Mead":
-                raw = optimize.minimize(function, start, method=name,
-                                        options={"maxiter": 200 * control.max_iterations,
-                                                 "xatol": 1e-10, "fatol": 1e-12})
-            else:
-                raw = optimize.minimize(function, start, method=name,
-                                        options={"maxiter": control.max_iterations,
-                                                 "xtol": 1e-10, "ftol": 1e-14})
+            raw = _run(value_and_gradient, function, start, name, control.max_iterations)
             theta = _canonical(np.asarray(raw.x, dtype=float), q)
             theta, decrement = _polish(deviance, theta, lower)
         value = function(theta)
-        converged = bool(np.isfinite(value) and decrement < control.tolerance)
-        state = (f"converged (Newton decrement {decrement:.2e})" if converged
-                 else f"Newton decrement {decrement:.2e} above {control.tolerance:g}")
-        messages.append(f"{name}: {raw.message}; {state}")
-        if converged:
-            return theta, True, name, tuple(messages)
-        if best is None or value < best[1]:
-            best = (theta, value, name)
-    return best[0], False, best[2], tuple(messages)
+        converged, message = verdict(f"{name}: {raw.message}", decrement, control.tolerance,
+                                     finite=bool(np.isfinite(value)))
+        messages.append(message)
+        return Attempt(name, theta, value, converged)
+
+    best, messages = first_converged(control.optimisers, attempt)
+    return best.end, best.converged, best.name, messages
+
+
+def _run(value_and_gradient, function, start, name: str, max_iterations: int):
+    if name in ("BFGS", "L-BFGS-B"):
+        # loose: the Newton steps of _polish finish the job quadratically
+        options = {"maxiter": max_iterations, "gtol": 1e-4}
+        if name == "L-BFGS-B":
+            options["ftol"] = 1e-15
+        return optimize.minimize(value_and_gradient, start, method=name, jac=True,
+                                 options=options)
+    if name == "Nelder-Mead":
+        return optimize.minimize(function, start, method=name,
+                                 options={"maxiter": 200 * max_iterations,
+                                          "xatol": 1e-10, "fatol": 1e-12})
+    return optimize.minimize(function, start, method=name,
+                             options={"maxiter": max_iterations, "xtol": 1e-10,
+                                      "ftol": 1e-14})
 
 
 def _canonical(theta: np.ndarray, q: int) -> np.ndarray:
@@ -345,12 +336,9 @@ def _polish(deviance: LMMDeviance, theta: np.ndarray, lower: np.ndarray, steps: 
             hessian[:, position] = difference[free] / (2 * h)
         hessian = 0.5 * (hessian + hessian.T)
         g = ev.gradient[free]
-        try:
-            chol = np.linalg.cholesky(hessian)
-        except np.linalg.LinAlgError:
+        decrement = newton_decrement(g, hessian)
+        if not np.isfinite(decrement):
             return theta, np.inf
-        step = np.linalg.solve(chol, g)
-        decrement = float(step @ step)
         if decrement < 1e-14:
             break
         direction = np.linalg.solve(hessian, g)
@@ -419,8 +407,8 @@ def _result(frame: GroupedFrame, deviance: LMMDeviance, theta, centre, boundary,
     inference = Inference(
         beta=beta, beta_vcov=vcov, model_vcov=vcov, df_method=df, theta_vcov=varpar_vcov,
         jacobian=jacobian, p_matrices=None, residual_df=float(n_obs - k),
-        coefficient_df=between_within_df(frame.x, frame.group_codes, frame.column_names),
-        confidence_level=control.confidence_level,
+        coefficient_df=between_within_df(frame.x, frame.subject_codes, frame.column_names),
+        confidence_level=control.conf_level,
     )
     q = frame.z.shape[1]
     lam = lambda_matrix(theta, q)

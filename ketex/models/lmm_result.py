@@ -64,7 +64,7 @@ class LMMResult(LikelihoodResult):
     ...                   "arm": np.repeat(np.tile(["PBO", "KET"], 20), 4)})
     >>> d["y"] = (np.repeat(rng.normal(0, 3, 40), 4) - 0.5 * d["time"] * (d["arm"] == "KET")
     ...           + rng.normal(size=160))
-    >>> fit = lmm(d, "y ~ arm * time", groups="id", re_formula="1")
+    >>> fit = lmm(d, "y ~ arm * time", subject="id", re_formula="1")
     >>> fit.lsmeans("arm")[["arm", "estimate"]].round(2).values.tolist()
     [['KET', -1.55], ['PBO', -0.73]]
     >>> fit.random_effects.columns.tolist()

@@ -15,12 +15,15 @@ from __future__ import annotations
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
 
+from ketex._deprecated import renamed
 from ketex.errors import ConvergenceError, ConvergenceWarning
-from ketex.models._design import ModelFrame, build_model_frame, check_visit_is_a_factor
+from ketex.models._control import OptimiserControl
+from ketex.models._design import ModelFrame, build_model_frame
 from ketex.models._inference import DF_METHODS, Inference, between_within_df
 from ketex.models._likelihood import Likelihood
 from ketex.models._optimize import minimise
@@ -40,7 +43,7 @@ _OPTIMISERS = ("trust-exact", "BFGS", "L-BFGS-B", "trust-constr", "Nelder-Mead",
 
 
 @dataclass(frozen=True)
-class MMRMControl:
+class MMRMControl(OptimiserControl):
     """Validated fitting options for :func:`mmrm`.
 
     Parameters
@@ -55,8 +58,8 @@ class MMRMControl:
     vcov : {"asymptotic", "empirical"}
         Model-based covariance of the fixed effects, or the empirical (sandwich,
         CR0) estimator.
-    confidence_level : float
-        Level of the confidence intervals.
+    conf_level : float
+        Level of the confidence intervals (``confidence_level``: its deprecated alias).
     start : tuple of float, optional
         Starting variance parameters (the structure's parametrisation); default:
         from the covariance of ordinary least squares residuals.
@@ -74,34 +77,15 @@ class MMRMControl:
     ValueError: tolerance must be a positive number, got -1.
     """
 
-    optimisers: tuple[str, ...] = ("trust-exact", "BFGS", "L-BFGS-B")
-    max_iterations: int = 1000
-    tolerance: float = 1e-8
-    vcov: str = "asymptotic"
-    confidence_level: float = 0.95
-    start: tuple[float, ...] | None = None
-    warn_on_fallback: bool = True
+    OPTIMISERS: ClassVar[tuple[str, ...]] = _OPTIMISERS
 
-    def __post_init__(self) -> None:
-        optimisers = (
-            (self.optimisers,) if isinstance(self.optimisers, str) else tuple(self.optimisers)
-        )
-        object.__setattr__(self, "optimisers", optimisers)
-        bad = [o for o in optimisers if o not in _OPTIMISERS]
-        if not optimisers or bad:
-            raise ValueError(f"optimisers must be among {_OPTIMISERS}; got {optimisers}.")
-        if not isinstance(self.max_iterations, int) or self.max_iterations < 1:
-            raise ValueError(
-                f"max_iterations must be a positive integer, got {self.max_iterations}."
-            )
-        if not (isinstance(self.tolerance, (int, float)) and self.tolerance > 0):
-            raise ValueError(f"tolerance must be a positive number, got {self.tolerance}.")
+    optimisers: tuple[str, ...] = ("trust-exact", "BFGS", "L-BFGS-B")
+    vcov: str = "asymptotic"
+
+    def __post_init__(self, confidence_level: float | None = None) -> None:
+        super().__post_init__(confidence_level)
         if self.vcov not in ("asymptotic", "empirical"):
             raise ValueError(f"vcov must be 'asymptotic' or 'empirical', got {self.vcov!r}.")
-        if not 0 < self.confidence_level < 1:
-            raise ValueError(f"confidence_level must be in (0, 1), got {self.confidence_level}.")
-        if self.start is not None:
-            object.__setattr__(self, "start", tuple(float(v) for v in self.start))
 
 
 def mmrm(
@@ -111,11 +95,12 @@ def mmrm(
     subject: str,
     visit: str,
     covariance: str | Sequence[str] = "us",
-    group: str | None = None,
+    covariance_group: str | None = None,
     method: str = "reml",
     df: str = "satterthwaite",
     weights: str | None = None,
     control: MMRMControl | None = None,
+    group: str | None = None,
 ) -> MMRMResult:
     """Fit a mixed model for repeated measures.
 
@@ -136,8 +121,9 @@ def mmrm(
         ``toep``, ``toeph``, ``ad``, ``adh``, ``sp_exp``.  A sequence is a pre-specified
         fallback order (e.g. ``("us", "toeph", "ar1h", "csh", "cs")``): the first that
         converges is used and recorded in ``result.covariance``.
-    group : str, optional
-        Column whose levels (e.g. arms) get separate covariance matrices.
+    covariance_group : str, optional
+        Column whose levels (e.g. arms) get separate covariance matrices; constant
+        within a subject.
     method : {"reml", "ml"}
     df : {"satterthwaite", "kenward_roger", "kenward_roger_linear", "residual", "between_within"}
         Degrees of freedom of t and F tests.  Kenward-Roger also adjusts the covariance
@@ -147,6 +133,9 @@ def mmrm(
         Column of positive weights; subject ``i``'s covariance becomes
         ``W_i^-1/2 Sigma W_i^-1/2``.
     control : MMRMControl, optional
+    group : str, optional
+        Deprecated alias of ``covariance_group`` (a :class:`FutureWarning`; removed in
+        the next release).
 
     Returns
     -------
@@ -194,6 +183,7 @@ def mmrm(
     >>> list(fit.coef.columns)
     ['term', 'estimate', 'se', 'df', 'statistic', 'p_value', 'ci_low', 'ci_high']
     """
+    covariance_group = renamed("mmrm", "group", "covariance_group", group, covariance_group)
     control = control if control is not None else MMRMControl()
     if not isinstance(control, MMRMControl):
         raise TypeError("control must be an MMRMControl.")
@@ -216,11 +206,11 @@ def mmrm(
             "with the empirical (sandwich) covariance use df='residual' or 'between_within'"
         )
     if problems:
-        raise ValueError("; ".join(problems) + ".")
+        raise ValueError("Cannot fit the MMRM: " + "; ".join(problems) + ".")
 
-    if isinstance(data, pd.DataFrame) and visit in data.columns:
-        check_visit_is_a_factor(data, formula, visit)
-    frame = build_model_frame(data, formula, subject, visit, group, weights)
+    frame = build_model_frame(data, formula, model="MMRM", subject=subject, visit=visit,
+                              covariance_group=covariance_group, weights=weights,
+                              visit_rule="factor")
     return fit_model_frame(frame, structures, method, df, control)
 
 
@@ -237,12 +227,13 @@ def fit_model_frame(
     beta_start = _weighted_least_squares(frame)
     centred = frame.y - frame.x @ beta_start
     patterns = build_patterns(
-        frame.x, centred, frame.weights, frame.subject_codes, frame.visit_codes, frame.group_codes
+        frame.x, centred, frame.weights, frame.subject_codes, frame.visit_codes,
+        frame.covariance_group_codes,
     )
     attempts: list[str] = []
     for position, name in enumerate(structures):
         structure = _structure(name, frame)
-        per_group = tuple(structure for _ in frame.group_levels)
+        per_group = tuple(structure for _ in frame.covariance_group_levels)
         likelihood = Likelihood(patterns, per_group, reml=(method == "reml"))
         start = _start(control, per_group, frame, centred)
         outcome = minimise(
@@ -298,8 +289,8 @@ def _structure(name: str, frame: ModelFrame) -> CovarianceStructure:
             times = tuple(float(v) for v in levels)
         except (TypeError, ValueError):
             raise ValueError(
-                "covariance='sp_exp' needs a numeric visit column (time of each visit); "
-                f"visit levels are {list(levels)[:5]}..."
+                "Cannot fit the MMRM: covariance='sp_exp' needs a numeric visit column (time "
+                f"of each visit); visit levels are {list(levels)[:5]}..."
             ) from None
         return covariance_structure(name, len(levels), times)
     return covariance_structure(name, len(levels))
@@ -317,14 +308,14 @@ def _start(control, structures, frame: ModelFrame, residuals: np.ndarray) -> np.
     if control.start is not None:
         if len(control.start) != n_params:
             raise ValueError(
-                f"control.start has {len(control.start)} values; this model has {n_params} "
-                "variance parameters."
+                f"Cannot fit the MMRM: control.start has {len(control.start)} values; this "
+                f"model has {n_params} variance parameters."
             )
         return np.asarray(control.start, dtype=float)
     t = len(frame.visit_levels)
     parts = []
     for g, structure in enumerate(structures):
-        rows = frame.group_codes == g
+        rows = frame.covariance_group_codes == g
         wide = np.full((int(frame.subject_codes.max()) + 1, t), np.nan)
         wide[frame.subject_codes[rows], frame.visit_codes[rows]] = residuals[rows] * np.sqrt(
             frame.weights[rows]
@@ -396,7 +387,7 @@ def _result(
         p_matrices=ev.p_matrices,
         residual_df=float(n_obs - k),
         coefficient_df=between_within_df(frame.x, frame.subject_codes, frame.column_names),
-        confidence_level=control.confidence_level,
+        confidence_level=control.conf_level,
     )
     return MMRMResult.build(
         frame=frame,

@@ -56,6 +56,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, special, stats
 
+from ketex._deprecated import renamed
 from ketex.errors import KetexError
 
 __all__ = [
@@ -236,7 +237,9 @@ def adjust_contrasts(
     covariance: np.ndarray,
     families: Sequence,
     adjust: str,
-    confidence_level: float,
+    conf_level: float | None = None,
+    *,
+    confidence_level: float | None = None,
 ) -> pd.DataFrame:
     """Add ``adjust, p_value_adjusted, ci_low_adjusted, ci_high_adjusted`` to ``table``.
 
@@ -249,13 +252,18 @@ def adjust_contrasts(
     families : sequence
         A label per row: the rows sharing one are a family (one ``by`` level).
     adjust : {"dunnett", "holm", "bonferroni", "none"}
-    confidence_level : float
+    conf_level : float
+        Level of the adjusted intervals (``confidence_level``: its deprecated alias).
 
     Returns
     -------
     pandas.DataFrame
         A copy of ``table`` with the four columns added.
     """
+    conf_level = renamed("adjust_contrasts", "confidence_level", "conf_level", confidence_level,
+                         conf_level)
+    if conf_level is None:
+        raise TypeError("adjust_contrasts() missing the argument conf_level.")
     method = check_adjust(adjust)
     out = table.copy()
     covariance = np.atleast_2d(np.asarray(covariance, dtype=float))
@@ -268,7 +276,7 @@ def adjust_contrasts(
     p_adj = out["p_value"].to_numpy(dtype=float).copy()
     low = out["ci_low"].to_numpy(dtype=float).copy()
     high = out["ci_high"].to_numpy(dtype=float).copy()
-    alpha = 1.0 - confidence_level
+    alpha = 1.0 - conf_level
     for label in range(len(codes)):
         rows = np.flatnonzero(labels == label)
         rows = rows[np.isfinite(statistic[rows]) & (se[rows] > 0)]
@@ -296,7 +304,7 @@ def adjust_contrasts(
             # never below the raw p-value (whose df is not rounded)
             lower = np.maximum(single, p_adj[rows])
             p_adj[rows] = np.clip(mvt, lower, np.maximum(lower, np.minimum(1.0, m * single)))
-            critical = {int(d): max_abs_t_quantile(confidence_level, int(d), correlation)
+            critical = {int(d): max_abs_t_quantile(conf_level, int(d), correlation)
                         for d in set(integer_df.tolist())}
             quantile = np.array([critical[int(d)] for d in integer_df])
         low[rows] = estimate[rows] - quantile * se[rows]

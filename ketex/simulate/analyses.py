@@ -219,7 +219,7 @@ class MMRMAnalysis:
         return analysis
 
     def _control(self) -> MMRMControl:
-        return MMRMControl(confidence_level=self.confidence_level)
+        return MMRMControl(conf_level=self.confidence_level)
 
     def _fit(self, data: pd.DataFrame, arms: Sequence[str] | None = None) -> dict[str, float]:
         """The difference from change scores (the fast path), by :func:`ketex.primary.fit_plan`."""

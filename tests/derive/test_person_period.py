@@ -155,7 +155,7 @@ def test_recovers_the_exercise_effect_on_relapse_hazard():
     pp = person_period(tte, 7, covariates=truth[["participant_id", "kkw_full_course", "site"]])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        fit = glmm(pp, "event ~ kkw_full_course", groups="site", link="cloglog",
+        fit = glmm(pp, "event ~ kkw_full_course", subject="site", link="cloglog",
                    offset="log_exposure")
     coef = fit.coef.set_index("term")
     truth_values = pd.Series({"Intercept": np.log(7 * np.log(2) / 18),

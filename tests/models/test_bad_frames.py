@@ -60,11 +60,11 @@ MODELS = {
     "mmrm": (_long, "CHG", "BASE", "ARM", "USUBJID", lambda d: ketex.mmrm(
         d, "CHG ~ ARM * AVISIT + BASE", subject="USUBJID", visit="AVISIT")),
     "lmm": (_long, "CHG", "BASE", "ARM", "USUBJID", lambda d: ketex.lmm(
-        d, "CHG ~ ARM * WEEK + BASE", groups="USUBJID", re_formula="1")),
+        d, "CHG ~ ARM * WEEK + BASE", subject="USUBJID", re_formula="1")),
     "glmm": (_long, "RESP", "BASE", "ARM", "USUBJID", lambda d: ketex.glmm(
-        d, "RESP ~ ARM + AVISIT + BASE", groups="USUBJID")),
+        d, "RESP ~ ARM + AVISIT + BASE", subject="USUBJID")),
     "gee": (_long, "RESP", "BASE", "ARM", "USUBJID", lambda d: ketex.gee(
-        d, "RESP ~ ARM + AVISIT + BASE", groups="USUBJID", time="AVISIT")),
+        d, "RESP ~ ARM + AVISIT + BASE", subject="USUBJID", time="AVISIT")),
     "cox": (_survival, "DAYS", "AGE", "ARM", "USUBJID", lambda d: ketex.cox(
         d, "ARM + AGE", time="DAYS", event="EVENT", cluster="USUBJID")),
     "kaplan_meier": (_survival, "DAYS", None, None, None, lambda d: ketex.kaplan_meier(

@@ -71,7 +71,7 @@ def _fit(data, entry, **kwargs):
     return gee(
         data,
         f"{entry['outcome']} ~ {entry['rhs']}",
-        groups="participant_id",
+        subject="participant_id",
         time="visit",
         family=entry["family"],
         correlation=entry["corstr"],

@@ -54,7 +54,7 @@ def _ar1(rho: float) -> np.ndarray:
 @pytest.mark.parametrize("correlation", ["exchangeable", "ar1", "unstructured", "independence"])
 def test_recovers_known_marginal_log_odds(correlation):
     d = simulate(1200, _ar1(0.7), seed=11)
-    fit = gee(d, "remission ~ arm + visit", groups="id", time="visit", correlation=correlation)
+    fit = gee(d, "remission ~ arm + visit", subject="id", time="visit", correlation=correlation)
     table = fit.coef.set_index("term").loc[TERMS]
     z = (table["estimate"] - TRUE_BETA) / table["se"]
     assert (np.abs(z) < 4).all(), z.round(2).to_dict()
@@ -62,7 +62,7 @@ def test_recovers_known_marginal_log_odds(correlation):
 
 def test_recovers_known_marginal_rates_by_arm_and_visit():
     d = simulate(1200, _ar1(0.7), seed=12)
-    fit = gee(d, "remission ~ arm * visit", groups="id", time="visit", correlation="ar1")
+    fit = gee(d, "remission ~ arm * visit", subject="id", time="visit", correlation="ar1")
     rates = fit.predicted_probabilities("arm", by="visit")
     eta = TRUE_BETA[0] + TRUE_BETA[1] * (rates["arm"] == "exercise").to_numpy()
     visit_index = [VISITS.index(v) for v in rates["visit"]]
@@ -93,7 +93,7 @@ def test_recovers_exchangeable_and_ar1_correlations():
     fit = gee(
         _gaussian(2000, exchangeable, 1),
         "madrs ~ visit",
-        groups="id",
+        subject="id",
         time="visit",
         family="gaussian",
     )
@@ -101,7 +101,7 @@ def test_recovers_exchangeable_and_ar1_correlations():
     fit = gee(
         _gaussian(2000, _ar1(0.6), 2),
         "madrs ~ visit",
-        groups="id",
+        subject="id",
         time="visit",
         family="gaussian",
         correlation="ar1",
@@ -117,7 +117,7 @@ def test_recovers_an_unstructured_correlation():
     fit = gee(
         _gaussian(2000, truth, 3),
         "madrs ~ visit",
-        groups="id",
+        subject="id",
         time="visit",
         family="gaussian",
         correlation="unstructured",
@@ -162,7 +162,7 @@ def test_mancl_derouen_corrects_the_robust_sandwich_with_few_clusters():
             continue
         covariances = engine.sandwich(family, clusters, structure, fit)
         if seed == 0:
-            public = gee(first, "remission ~ arm + visit", groups="id", time="visit")
+            public = gee(first, "remission ~ arm + visit", subject="id", time="visit")
             np.testing.assert_allclose(public.coef["estimate"], fit.beta, rtol=1e-10)
             np.testing.assert_allclose(
                 public.standard_errors["mancl_derouen"],

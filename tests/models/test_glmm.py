@@ -115,7 +115,7 @@ def trial():
 
 @pytest.fixture(scope="module")
 def fit(trial):
-    return glmm(trial, "response ~ C(arm, Treatment('PBO')) + week", groups="id", nagq=7)
+    return glmm(trial, "response ~ C(arm, Treatment('PBO')) + week", subject="id", nagq=7)
 
 
 def test_result_shape_and_counts(fit):
@@ -210,7 +210,7 @@ def test_boundary_fit_is_the_logistic_regression():
                       "dose": np.tile([0.0, 1.0, 2.0, 3.0], n),
                       "y": np.tile([0, 1, 0, 1], n)})
     with pytest.warns(ConvergenceWarning, match="estimated at 0"):
-        fit = glmm(d, "y ~ dose", groups="id")
+        fit = glmm(d, "y ~ dose", subject="id")
     assert fit.singular and fit.random_effect_sd == 0.0
     reference = sm.GLM(d["y"], sm.add_constant(d["dose"]), family=sm.families.Binomial()).fit()
     np.testing.assert_allclose(fit.coef["estimate"], reference.params, rtol=1e-6)
@@ -221,8 +221,8 @@ def test_boundary_fit_is_the_logistic_regression():
 
 def test_offset_enters_with_coefficient_one(trial):
     shifted = trial.assign(shift=0.7)
-    base = glmm(trial, "response ~ week", groups="id")
-    moved = glmm(shifted, "response ~ week", groups="id", offset="shift")
+    base = glmm(trial, "response ~ week", subject="id")
+    moved = glmm(shifted, "response ~ week", subject="id", offset="shift")
     assert moved.coef["estimate"].iloc[0] == pytest.approx(base.coef["estimate"].iloc[0] - 0.7,
                                                            abs=1e-5)
     assert moved.loglik == pytest.approx(base.loglik, abs=1e-8)
@@ -234,25 +234,25 @@ def test_offset_enters_with_coefficient_one(trial):
 def test_input_problems_are_reported(trial):
     formula = "response ~ week"
     with pytest.raises(ValueError, match="family must be 'binomial'"):
-        glmm(trial, formula, groups="id", family="poisson")
+        glmm(trial, formula, subject="id", family="poisson")
     with pytest.raises(ValueError, match="nagq must be an integer from 1"):
-        glmm(trial, formula, groups="id", nagq=26)
+        glmm(trial, formula, subject="id", nagq=26)
     with pytest.raises(ValueError, match="nagq"):
-        glmm(trial, formula, groups="id", nagq=True)
+        glmm(trial, formula, subject="id", nagq=True)
     with pytest.raises(ValueError, match="link must be one of"):
-        glmm(trial, formula, groups="id", link="log")
-    with pytest.raises(DataValidationError, match="groups column 'site' is not in the data"):
-        glmm(trial, formula, groups="site")
+        glmm(trial, formula, subject="id", link="log")
+    with pytest.raises(DataValidationError, match="subject column 'site' is not in the data"):
+        glmm(trial, formula, subject="site")
     with pytest.raises(DataValidationError, match="must be 0/1"):
-        glmm(trial.assign(score=trial["week"]), "score ~ arm", groups="id")
+        glmm(trial.assign(score=trial["week"]), "score ~ arm", subject="id")
     with pytest.raises(DataValidationError, match="is 0 in every analysed row"):
-        glmm(trial.assign(never=0), "never ~ week", groups="id")
+        glmm(trial.assign(never=0), "never ~ week", subject="id")
     missing_group = trial.copy()
     missing_group.loc[5, "id"] = None
     with pytest.raises(DataValidationError, match="1 missing value, the first at row 5"):
-        glmm(missing_group, formula, groups="id")
+        glmm(missing_group, formula, subject="id")
     with pytest.raises(ValueError, match="control.start needs 3 values"):
-        glmm(trial, formula, groups="id", control=GLMMControl(start=(0.0, 0.0)))
+        glmm(trial, formula, subject="id", control=GLMMControl(start=(0.0, 0.0)))
 
 
 def test_separation_raises_with_advice():
@@ -261,13 +261,13 @@ def test_separation_raises_with_advice():
                       "arm": np.repeat(np.tile(["A", "B"], 20), 3)})
     d["y"] = np.where(d["arm"] == "B", 1, (rng.random(120) < 0.3).astype(int))
     with pytest.raises(ConvergenceError, match=r"separation.*arm\[T.B\]"):
-        glmm(d, "y ~ arm", groups="id")
+        glmm(d, "y ~ arm", subject="id")
 
 
 def test_no_warning_on_a_regular_fit(trial):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        glmm(trial, "response ~ week", groups="id", nagq=3)
+        glmm(trial, "response ~ week", subject="id", nagq=3)
 
 
 def test_nullable_columns_are_read(trial):
@@ -278,7 +278,7 @@ def test_nullable_columns_are_read(trial):
     nullable = trial.assign(response=trial["response"].astype("Float64"),
                             week=trial["week"].astype("Int64"),
                             id=trial["id"].astype("string"))
-    a = glmm(plain, "response ~ week", groups="id")
-    b = glmm(nullable, "response ~ week", groups="id")
+    a = glmm(plain, "response ~ week", subject="id")
+    b = glmm(nullable, "response ~ week", subject="id")
     np.testing.assert_allclose(a.coef["estimate"], b.coef["estimate"], rtol=1e-10)
     assert b.n_missing_outcome == 3

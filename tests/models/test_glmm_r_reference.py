@@ -74,7 +74,7 @@ def _term(r_name: str) -> str:
 def _fit(datasets, row):
     key = next(k for k in FITS if row["name"].startswith(k))
     data, formula, groups, offset = FITS[key]
-    return glmm(datasets[data], formula, groups=groups, link=row["link"], nagq=row["nagq"],
+    return glmm(datasets[data], formula, subject=groups, link=row["link"], nagq=row["nagq"],
                 offset=offset)
 
 

@@ -45,7 +45,7 @@ def large():
 
 @pytest.mark.parametrize("nagq", [1, 15])
 def test_large_trial_recovers_effects(large, nagq):
-    fit = glmm(large, FORMULA, groups="id", nagq=nagq)
+    fit = glmm(large, FORMULA, subject="id", nagq=nagq)
     coef = fit.coef.set_index("term")
     deviation = (coef["estimate"] - pd.Series(TRUTH)) / coef["se"]
     assert deviation.abs().max() < 4
@@ -54,8 +54,8 @@ def test_large_trial_recovers_effects(large, nagq):
 
 
 def test_quadrature_corrects_the_laplace_bias_of_the_sd(large):
-    laplace = glmm(large, FORMULA, groups="id", nagq=1).random_effect_sd
-    quadrature = glmm(large, FORMULA, groups="id", nagq=15).random_effect_sd
+    laplace = glmm(large, FORMULA, subject="id", nagq=1).random_effect_sd
+    quadrature = glmm(large, FORMULA, subject="id", nagq=15).random_effect_sd
     assert laplace < quadrature
     assert abs(quadrature - SD) < abs(laplace - SD)
 
@@ -64,7 +64,7 @@ def test_confidence_intervals_cover_the_arm_effect():
     term = "C(arm, Treatment('PBO'))[T.KET]"
     covered = 0
     for seed in range(25):
-        fit = glmm(simulate(60, 4, seed=1000 + seed), FORMULA, groups="id", nagq=5)
+        fit = glmm(simulate(60, 4, seed=1000 + seed), FORMULA, subject="id", nagq=5)
         row = fit.coef.set_index("term").loc[term]
         covered += row["ci_low"] <= TRUTH[term] <= row["ci_high"]
     assert covered >= 21

@@ -9,7 +9,7 @@ import pytest
 import statsmodels.formula.api as smf
 
 from ketex.errors import ConvergenceWarning, DataValidationError
-from ketex.models._grouped_frame import build_grouped_frame
+from ketex.models._design import GroupedFrame, build_model_frame
 from ketex.models._lmm_likelihood import LMMDeviance, lambda_matrix
 from ketex.models.lmm import LMMControl, lmm
 
@@ -43,7 +43,8 @@ def data():
 
 @pytest.mark.parametrize("reml", [True, False])
 def test_analytic_derivatives_match_finite_differences(data, reml):
-    frame = build_grouped_frame(data, FORMULA, "id", re_formula="1 + time + I(time**2)")
+    frame = build_model_frame(data, FORMULA, model="LMM", subject="id",
+                              re_formula="1 + time + I(time**2)", kind=GroupedFrame)
     deviance = LMMDeviance(frame.x, frame.y - frame.y.mean(), frame.z, frame.starts, reml)
     theta = np.array([1.2, -0.1, 0.05, 0.3, -0.02, 0.04])
     ev = deviance.evaluate(theta, gradient=True)
@@ -59,7 +60,8 @@ def test_analytic_derivatives_match_finite_differences(data, reml):
 def test_deviance_is_the_gaussian_likelihood(data):
     """ML deviance at any theta equals -2 log L of y ~ N(X beta_hat, sigma^2 (Z Lambda
     Lambda' Z' + I)) at the profiled beta and sigma, computed densely."""
-    frame = build_grouped_frame(data, FORMULA, "id", re_formula="1 + time")
+    frame = build_model_frame(data, FORMULA, model="LMM", subject="id", re_formula="1 + time",
+                              kind=GroupedFrame)
     deviance = LMMDeviance(frame.x, frame.y, frame.z, frame.starts, reml=False)
     theta = np.array([1.5, -0.2, 0.4])
     ev = deviance.evaluate(theta)
@@ -79,7 +81,7 @@ def test_deviance_is_the_gaussian_likelihood(data):
 def test_same_as_statsmodels_mixedlm(data):
     """statsmodels MixedLM (REML) maximises the same likelihood: estimates and variance
     components agree to 1e-4 relative (its SEs use normal, not t, reference)."""
-    fit = lmm(data, FORMULA, groups="id", re_formula="1 + time")
+    fit = lmm(data, FORMULA, subject="id", re_formula="1 + time")
     reference = smf.mixedlm(FORMULA, data, groups=data["id"], re_formula="~time").fit(
         reml=True, method=["lbfgs"])
     np.testing.assert_allclose(fit.coef["estimate"], reference.fe_params, rtol=1e-4)
@@ -89,7 +91,7 @@ def test_same_as_statsmodels_mixedlm(data):
 
 
 def test_result_shape(data):
-    fit = lmm(data, FORMULA, groups="id")
+    fit = lmm(data, FORMULA, subject="id")
     assert list(fit.coef.columns) == ["term", "estimate", "se", "df", "statistic", "p_value",
                                       "ci_low", "ci_high"]
     assert fit.n_subjects == 60 and fit.n_obs == 360 and fit.method == "reml"
@@ -105,7 +107,7 @@ def test_result_shape(data):
 
 
 def test_predictions(data):
-    fit = lmm(data, FORMULA, groups="id")
+    fit = lmm(data, FORMULA, subject="id")
     conditional = fit.predict()
     assert np.sqrt(np.mean(fit.residuals() ** 2)) < np.sqrt(np.mean(
         fit.residuals(kind="population") ** 2))
@@ -128,7 +130,7 @@ def test_boundary_fit_warns_and_uses_free_parameters():
     the Satterthwaite df use the remaining parameters."""
     frame = simulate(40, seed=3, slope_sd=0.0, visits=(0.0, 1.0, 2.0))
     with pytest.warns(ConvergenceWarning, match="singular"):
-        fit = lmm(frame, FORMULA, groups="id")
+        fit = lmm(frame, FORMULA, subject="id")
     assert fit.singular
     components = fit.variance_components.set_index("term")["estimate"]
     assert components["sd__time"] < 1e-3 or abs(components["cor__Intercept.time"]) > 1 - 1e-6
@@ -137,26 +139,26 @@ def test_boundary_fit_warns_and_uses_free_parameters():
 
 def test_input_problems(data):
     with pytest.raises(ValueError, match="method must be 'reml' or 'ml'"):
-        lmm(data, FORMULA, groups="id", method="REML")
+        lmm(data, FORMULA, subject="id", method="REML")
     with pytest.raises(ValueError, match="df must be one of"):
-        lmm(data, FORMULA, groups="id", df="kenward_roger")
+        lmm(data, FORMULA, subject="id", df="kenward_roger")
     with pytest.raises(ValueError, match="right side"):
-        lmm(data, FORMULA, groups="id", re_formula="~ time")
-    with pytest.raises(DataValidationError, match="groups column 'site'"):
-        lmm(data, FORMULA, groups="site")
+        lmm(data, FORMULA, subject="id", re_formula="~ time")
+    with pytest.raises(DataValidationError, match="subject column 'site'"):
+        lmm(data, FORMULA, subject="site")
     with pytest.raises(ValueError, match="control.start needs 3 values"):
-        lmm(data, FORMULA, groups="id", control=LMMControl(start=(1.0,)))
+        lmm(data, FORMULA, subject="id", control=LMMControl(start=(1.0,)))
     with pytest.raises(ValueError, match="names 'time', which is not a column.*Pass re_formula="):
-        lmm(data.rename(columns={"time": "week"}), "y ~ arm * week", groups="id")
+        lmm(data.rename(columns={"time": "week"}), "y ~ arm * week", subject="id")
     with pytest.raises(ValueError, match="no random effect"):
-        lmm(data, FORMULA, groups="id", re_formula="0")
+        lmm(data, FORMULA, subject="id", re_formula="0")
 
 
 def test_missing_rows_are_dropped_and_counted(data):
     holes = data.copy()
     holes.loc[[0, 5], "y"] = np.nan
     holes.loc[[7], "time"] = np.nan
-    fit = lmm(holes, FORMULA, groups="id")
+    fit = lmm(holes, FORMULA, subject="id")
     assert fit.n_obs == 357 and fit.n_missing_outcome == 2 and fit.n_missing_covariates == 1
 
 
@@ -166,7 +168,7 @@ def test_recovers_known_effects():
     the correlation within 0.15 of the truth (their sampling SDs here are ~3 %, ~5 %
     and ~0.06); the between-participant arm effect gets df near the number of
     participants (Satterthwaite), not the number of observations."""
-    fit = lmm(simulate(300, seed=21), FORMULA, groups="id")
+    fit = lmm(simulate(300, seed=21), FORMULA, subject="id")
     coef = fit.coef.set_index("term")
     assert ((coef["estimate"] - pd.Series(TRUTH)).abs() / coef["se"]).max() < 4
     components = fit.variance_components.set_index("term")["estimate"]

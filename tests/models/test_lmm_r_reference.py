@@ -52,7 +52,7 @@ def fits(data):
     out = {}
     for row in REFERENCE["results"]:
         re_formula = "1 + week" if row["name"].startswith("slope") else "1"
-        out[row["name"]] = lmm(data, FORMULA, groups="participant_id", re_formula=re_formula,
+        out[row["name"]] = lmm(data, FORMULA, subject="participant_id", re_formula=re_formula,
                                method="reml" if row["reml"] else "ml")
     return out
 
@@ -131,7 +131,7 @@ def test_boundary_fit_same_as_lmertest():
     data = pd.read_csv(HERE / "sim_singular.csv")
     data["arm"] = pd.Categorical(data["arm"], categories=["SINGLE", "SERIES"])
     with pytest.warns(ConvergenceWarning, match="singular"):
-        fit = lmm(data, "madrs ~ arm * week", groups="participant_id", re_formula="1 + week")
+        fit = lmm(data, "madrs ~ arm * week", subject="participant_id", re_formula="1 + week")
     assert fit.singular and row["singular"]
     coef = fit.coef.set_index("term").loc[[_term(t) for t in row["terms"]]]
     np.testing.assert_allclose(coef["estimate"], row["estimate"], rtol=1e-4)

@@ -108,11 +108,12 @@ def test_rank_deficient_design_is_explained(data):
 def test_group_must_be_constant_within_subject(data):
     varying = data.assign(site=np.where(np.arange(len(data)) % 2 == 0, "A", "B"))
     with pytest.raises(DataValidationError, match="group column 'site' must be constant"):
-        mmrm(varying, FORMULA, subject="subject", visit="visit", group="site")
+        mmrm(varying, FORMULA, subject="subject", visit="visit", covariance_group="site")
 
 
 def test_grouped_covariance_gives_one_matrix_per_level(data):
-    grouped = mmrm(data, FORMULA, subject="subject", visit="visit", group="arm", covariance="ar1h")
+    grouped = mmrm(data, FORMULA, subject="subject", visit="visit", covariance_group="arm",
+                   covariance="ar1h")
     assert set(grouped.covariance_matrix) == {"KET", "PBO"}
     assert len(grouped.theta) == 2 * 5
 
@@ -231,15 +232,15 @@ def test_all_df_methods_and_empirical_vcov(data):
 def test_control_validation():
     with pytest.raises(ValueError, match="optimisers must be among"):
         MMRMControl(optimisers=("adam",))
-    with pytest.raises(ValueError, match="confidence_level"):
-        MMRMControl(confidence_level=95)
+    with pytest.raises(ValueError, match="conf_level"):
+        MMRMControl(conf_level=95)
 
 
 def test_grouped_fit_equals_separate_fits_when_mean_model_is_separate(data):
     """With arm-specific fixed effects and arm-specific covariance matrices the REML
     likelihood factorises over arms: the grouped fit is the two separate fits."""
     formula = "change ~ 0 + arm + arm:visit + arm:baseline"
-    grouped = mmrm(data, formula, subject="subject", visit="visit", group="arm")
+    grouped = mmrm(data, formula, subject="subject", visit="visit", covariance_group="arm")
     total = 0.0
     for arm in ("KET", "PBO"):
         alone = mmrm(

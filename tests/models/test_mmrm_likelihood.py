@@ -18,16 +18,18 @@ def _setup(structure_name, reml, grouped=False, weighted=False, seed=3):
     frame = build_model_frame(
         data,
         "change ~ arm * visit + baseline",
-        "subject",
-        "time" if structure_name == "sp_exp" else "visit",
-        "arm" if grouped else None,
-        "weight" if weighted else None,
+        model="MMRM",
+        subject="subject",
+        visit="time" if structure_name == "sp_exp" else "visit",
+        covariance_group="arm" if grouped else None,
+        weights="weight" if weighted else None,
     )
     times = tuple(float(v) for v in frame.visit_levels) if structure_name == "sp_exp" else None
     structure = covariance_structure(structure_name, len(frame.visit_levels), times)
-    structures = tuple(structure for _ in frame.group_levels)
+    structures = tuple(structure for _ in frame.covariance_group_levels)
     patterns = build_patterns(
-        frame.x, frame.y, frame.weights, frame.subject_codes, frame.visit_codes, frame.group_codes
+        frame.x, frame.y, frame.weights, frame.subject_codes, frame.visit_codes,
+        frame.covariance_group_codes,
     )
     likelihood = Likelihood(patterns, structures, reml)
     rng = np.random.default_rng(seed)

@@ -68,7 +68,7 @@ def _fit(data, row):
         subject="subject",
         visit="week" if structure == "sp_exp" else "visit",
         covariance=structure,
-        group="arm" if "arm /" in row["covariance_term"] else None,
+        covariance_group="arm" if "arm /" in row["covariance_term"] else None,
         method="reml" if row["reml"] else "ml",
         df=df,
         weights="weight" if row["weighted"] else None,

@@ -146,9 +146,9 @@ def test_every_model_result_takes_adjust(three_arms):
     args = dict(by="visit", method="trt_vs_ctrl", reference="CTRL", adjust="holm")
     fits = [
         ketex.mmrm(d, "y ~ arm * visit", subject="id", visit="visit"),
-        ketex.lmm(d, "y ~ arm * visit", groups="id", re_formula="1"),
-        ketex.gee(d, "event ~ arm * visit", groups="id", time="visit"),
-        ketex.glmm(d, "event ~ arm * visit", groups="id"),
+        ketex.lmm(d, "y ~ arm * visit", subject="id", re_formula="1"),
+        ketex.gee(d, "event ~ arm * visit", subject="id", time="visit"),
+        ketex.glmm(d, "event ~ arm * visit", subject="id"),
     ]
     for fit in fits:
         out = fit.contrast("arm", **args)
