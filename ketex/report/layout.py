@@ -41,7 +41,8 @@ PARTS = (
     Part("Treatment adherence and exercise dose", "adherence", ("table5_adherence",),
          ("figure7_adherence", "figure8_dose_response")),
     Part("Safety", "safety",
-         ("safety1_teae_overview", "safety2_teae_soc_pt", "safety3_infusion_vitals"), ()),
+         ("safety1_teae_overview", "safety2_teae_soc_pt", "safety3_infusion_vitals",
+          "safety4_serious_listing"), ()),
 )
 
 #: What each table and figure shows, as the sentence citing it says.
@@ -70,6 +71,7 @@ CITED = {
     "safety1_teae_overview": "participants with treatment-emergent adverse events",
     "safety2_teae_soc_pt": "the adverse events by system organ class and preferred term",
     "safety3_infusion_vitals": "blood pressure after infusions",
+    "safety4_serious_listing": "each serious adverse event",
 }
 
 _NUMBERED = re.compile(r"^(Safety table|Table) \d+\.\s*")

@@ -411,6 +411,9 @@ def _safety_tables(trial: Trial, keep: Callable[[ManuscriptTable], ManuscriptTab
         try:
             keep(tables.teae_overview_table(trial, group_labels=labels))
             keep(tables.adverse_event_table(trial, group_labels=labels))
+            listing = tables.serious_event_listing(trial, group_labels=labels)
+            if len(listing.data):
+                keep(listing)
         except ValueError as exc:  # adverse events but no treatment records
             skipped.append(Skipped("Adverse events", str(exc)))
     else:

@@ -1,7 +1,8 @@
 """Manuscript tables: Table 1, the MMRM table, endpoints, survival, exercise adherence.
 
 The safety tables (TEAE overview, TEAEs by SOC and PT, blood pressure after infusions)
-live in :mod:`ketex.report.safety_tables` and are re-exported here.
+live in :mod:`ketex.report.safety_tables`, the serious-event listing in
+:mod:`ketex.report.safety_listing`; both are re-exported here.
 
 Every function returns a :class:`~ketex.report.ManuscriptTable`: ``.data`` holds the
 numbers (a tidy DataFrame), ``.display`` the table as printed, and the table writes
@@ -27,6 +28,7 @@ from scipy import stats
 from ketex.primary import model_in_words
 from ketex.report import _effects
 from ketex.report._table import INDENT, ManuscriptTable, format_estimate_ci, format_p
+from ketex.report.safety_listing import serious_event_listing
 from ketex.report.safety_tables import (
     adverse_event_table,
     infusion_vitals_table,
@@ -46,6 +48,7 @@ __all__ = [
     "endpoint_table",
     "infusion_vitals_table",
     "mmrm_table",
+    "serious_event_listing",
     "survival_table",
     "table_one",
     "teae_overview_table",

@@ -34,12 +34,15 @@ def safety_trial(sample_trial):
 
 def test_safety_section_with_the_safety_data(safety_trial, tmp_path):
     result = write_report(safety_trial, tmp_path, options=OPTIONS)
-    assert {"safety1_teae_overview", "safety2_teae_soc_pt",
-            "safety3_infusion_vitals"} <= set(result.tables)
+    assert {"safety1_teae_overview", "safety2_teae_soc_pt", "safety3_infusion_vitals",
+            "safety4_serious_listing"} <= set(result.tables)
     page = result.html.read_text(encoding="utf-8")
     assert '<section id="safety"><h2>Safety</h2>' in page
     assert "Safety table 2. Treatment-emergent adverse events by system organ class" in page
     assert "Participants with a treatment-emergent adverse event:" in page
+    assert "Safety table 4. Listing of serious adverse events" in page  # the headache
+    listing = result.tables["safety4_serious_listing"].data
+    assert listing["pt"].tolist() == ["Headache"]
     not_analysed = page[page.index('<section id="not-analysed">'):]
     not_analysed = not_analysed[:not_analysed.index("</section>")]
     assert "Safety" not in not_analysed  # only the estimands line (no [estimands] table)
