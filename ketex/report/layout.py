@@ -42,7 +42,7 @@ PARTS = (
          ("figure7_adherence", "figure8_dose_response")),
     Part("Safety", "safety",
          ("safety1_teae_overview", "safety2_teae_soc_pt", "safety3_infusion_vitals",
-          "safety4_serious_listing"), ()),
+          "safety4_serious_listing"), ("figure_safety_blood_pressure",)),
 )
 
 #: What each table and figure shows, as the sentence citing it says.
@@ -72,6 +72,8 @@ CITED = {
     "safety2_teae_soc_pt": "the adverse events by system organ class and preferred term",
     "safety3_infusion_vitals": "blood pressure after infusions",
     "safety4_serious_listing": "each serious adverse event",
+    "figure_safety_blood_pressure": "blood pressure over the minutes after the start of "
+                                    "the infusions",
 }
 
 _NUMBERED = re.compile(r"^(Safety table|Table) \d+\.\s*")

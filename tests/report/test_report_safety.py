@@ -51,6 +51,8 @@ def test_safety_section_with_the_safety_data(safety_trial, tmp_path):
     nausea = soc_pt[(soc_pt["pt"] == "Nausea") & (soc_pt["n_events"] > 0)]
     assert nausea[["n_participants", "n_events"]].values.tolist() == [[1, 2]]
     assert (tmp_path / "tables" / "safety1_teae_overview.csv").exists()
+    assert (tmp_path / "figures" / "figure_safety_blood_pressure.png").exists()
+    assert "Systolic (a) blood pressure around infusions" in page  # SBP only
 
 
 def test_not_analysed_without_the_safety_data(sample_trial, tmp_path):

@@ -19,6 +19,7 @@ from ketex.report.figures.factorial import (
 )
 from ketex.report.figures.forest import plot_forest
 from ketex.report.figures.mediation import plot_mediation_sensitivity
+from ketex.report.figures.safety import infusion_vitals_course, plot_infusion_vitals
 from ketex.report.figures.survival import plot_kaplan_meier, risk_table_axes
 from ketex.report.figures.swimmer import plot_swimmer, swimmer_data
 from ketex.report.figures.timing import plot_exercise_timing
@@ -29,6 +30,7 @@ from ketex.report.style import save_figure
 __all__ = [
     "adherence_matrix",
     "consort_counts",
+    "infusion_vitals_course",
     "interaction_means",
     "observed_means",
     "plot_adherence_heatmap",
@@ -37,6 +39,7 @@ __all__ = [
     "plot_exercise_timing",
     "plot_factorial_forest",
     "plot_forest",
+    "plot_infusion_vitals",
     "plot_interaction",
     "plot_kaplan_meier",
     "plot_mediation_sensitivity",
