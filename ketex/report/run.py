@@ -29,7 +29,7 @@ from ketex.report._table import FORMATS, ManuscriptTable, format_p
 from ketex.report.applicability import Skipped, not_analysed, subgroup_reason
 from ketex.report.context import AnalysisContext
 from ketex.report.html import FigureItem, ReportSection, embed_png, render_html
-from ketex.report.safety_section import safety_figures
+from ketex.report.safety_section import extra_safety_tables, safety_figures
 from ketex.report.style import FIGURE_FORMATS, new_figure, publication_style, save_figure
 from ketex.study.trial import Trial
 
@@ -413,9 +413,6 @@ def _safety_tables(trial: Trial, keep: Callable[[ManuscriptTable], ManuscriptTab
         try:
             keep(tables.teae_overview_table(trial, group_labels=labels))
             keep(tables.adverse_event_table(trial, group_labels=labels))
-            listing = tables.serious_event_listing(trial, group_labels=labels)
-            if len(listing.data):
-                keep(listing)
         except ValueError as exc:  # adverse events but no treatment records
             skipped.append(Skipped("Adverse events", str(exc)))
     else:
@@ -430,6 +427,7 @@ def _safety_tables(trial: Trial, keep: Callable[[ManuscriptTable], ManuscriptTab
                                    "start of an infusion"))
     else:
         skipped.append(Skipped("Vital signs", "the data hold no vital signs table"))
+    skipped.extend(extra_safety_tables(trial, keep, labels))
     return skipped
 
 

@@ -29,6 +29,7 @@ from ketex.primary import model_in_words
 from ketex.report import _effects
 from ketex.report._table import INDENT, ManuscriptTable, format_estimate_ci, format_p
 from ketex.report.safety_listing import serious_event_listing
+from ketex.report.safety_peri_infusion import peri_infusion_table
 from ketex.report.safety_tables import (
     adverse_event_table,
     infusion_vitals_table,
@@ -48,6 +49,7 @@ __all__ = [
     "endpoint_table",
     "infusion_vitals_table",
     "mmrm_table",
+    "peri_infusion_table",
     "serious_event_listing",
     "survival_table",
     "table_one",
