@@ -102,6 +102,7 @@ from .report.figures.factorial import plot_factorial_forest, plot_interaction
 from .report.figures.tipping import plot_tipping_point
 from .report.run import ReportOptions, write_report
 from .scales import INSTRUMENTS, Instrument, get_instrument, score, severity
+from .scales.cssrs import cssrs_outcomes, cssrs_scores
 from .simulate import (
     MMRMAnalysis,
     PowerResult,
@@ -253,6 +254,8 @@ __all__ = [
     "sample_study_path",
     "score",
     "severity",
+    "cssrs_scores",
+    "cssrs_outcomes",
     "simulate_trial",
     "summarize",
     "write_excel",
