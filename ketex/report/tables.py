@@ -32,6 +32,7 @@ from ketex.report.safety_listing import serious_event_listing
 from ketex.report.safety_peri_infusion import peri_infusion_table
 from ketex.report.safety_tables import (
     adverse_event_table,
+    adverse_events,
     infusion_vitals_table,
     teae_overview_table,
 )
@@ -43,6 +44,7 @@ __all__ = [
     "Variable",
     "adherence_table",
     "adverse_event_table",
+    "adverse_events",
     "baseline_characteristics",
     "default_endpoints",
     "skipped_endpoints",

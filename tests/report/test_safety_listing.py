@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 
 from ketex import tables
 from ketex.report.safety_listing import SERIOUS_LISTING_COLUMNS
@@ -73,3 +74,34 @@ def test_no_serious_events_gives_an_empty_listing_with_a_note():
 def test_without_a_serious_column_nothing_is_listed():
     listing = tables.serious_event_listing(_trial(EVENTS, AE_COLUMNS[:7]))
     assert listing.data.empty
+
+
+def test_adverse_events_by_a_factor_pools_the_arms():
+    from ketex.study.protocol import Arm, Protocol, Visit
+    from ketex.study.validation import build_trial
+
+    arms = (Arm("KA", factors={"drug": "ketamine", "exercise": "aerobic"}),
+            Arm("KS", factors={"drug": "ketamine", "exercise": "stretching"}),
+            Arm("MA", factors={"drug": "midazolam", "exercise": "aerobic"}))
+    protocol = Protocol("F", arms, (Visit("BL", 0, (-7, 0)),))
+    people = [("P1", "KA"), ("P2", "KS"), ("P3", "KS"), ("P4", "MA")]
+    ids = [p for p, _ in people]
+    trial = build_trial(protocol, {
+        "participants": pd.DataFrame(people, columns=["participant_id", "arm"]),
+        "assessments": pd.DataFrame({"participant_id": ids, "day": 0, "visit": "BL",
+                                     "instrument": "MADRS", "total": 30}),
+        "infusions": pd.DataFrame({"participant_id": ids, "day": 1, "drug": "ketamine",
+                                   "dose": 0.5, "dose_unit": "mg/kg"}),
+        "adverse_events": pd.DataFrame({
+            "participant_id": ["P1", "P2", "P2", "P4"], "term": "spaced out",
+            "pt": "Dissociation", "soc": "Psychiatric disorders", "start_day": [1, 1, 3, 1]}),
+    })
+    data = tables.adverse_events(trial, by="drug").data
+    pt = data[data["pt"] == "Dissociation"].set_index("arm")
+    # ketamine: P1-P3 (N=3), P1 and P2 with it (P2 twice); midazolam: P4 (N=1)
+    assert pt.loc["ketamine", ["n_participants", "n_events", "N"]].tolist() == [2, 3, 3]
+    assert pt.loc["midazolam", ["n_participants", "n_events", "N"]].tolist() == [1, 1, 1]
+    by_arm = tables.adverse_events(trial).data
+    assert set(by_arm["arm"]) == {"KA", "KS", "MA"}
+    with pytest.raises(ValueError, match="'dose' is not 'arm' or a factor"):
+        tables.adverse_events(trial, by="dose")
