@@ -452,19 +452,22 @@ def _check_assessments(protocol, frame: pd.DataFrame, participants, log) -> None
     if timed:
         _range_rule(table, frame, "time_min", -1440.0, 1440.0, "out_of_range", " min", log,
                     " (a day either side of the infusion start)")
-    key_frame = frame[keys + ["time_min"] * timed].astype("string").fillna("")
-    key = key_frame.agg("|".join, axis=1) if len(frame) else pd.Series(dtype="string")
-    first = frame.assign(_key=key).drop_duplicates("_key").set_index("_key")[LINE]
+    # a rating without time_min is the visit's: one per visit and day, as without the column
+    keyed = frame.assign(_minute=frame["time_min"].astype("float64").fillna(np.inf)
+                         if timed else 0.0)
+    columns = [*keys, "_minute"]
+    first = keyed.drop_duplicates(columns).set_index(columns)[LINE]
     log.flag(
         table,
         frame,
-        key.duplicated(keep="first") & frame[keys].notna().all(axis=1),
+        keyed.duplicated(columns, keep="first") & frame[keys].notna().all(axis=1),
         "visit",
         "duplicate_assessment",
         lambda row: f"{_where(row)}: participant {row['participant_id']} already has a "
         f"{row['instrument']} at visit {row['_value']} on day {row['day']:g}"
         + (f" at {row['time_min']:g} min" if timed and not pd.isna(row["time_min"]) else "")
-        + f" (line {first.get(key[row.name])}); remove or correct one of the two",
+        + f" (line {first.get((*(row[k] for k in keys), keyed.at[row.name, '_minute']))}); "
+        "remove or correct one of the two",
     )
 
 
