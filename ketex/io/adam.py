@@ -243,7 +243,8 @@ def write_adam(trial: Trial, folder: str | Path, *, xpt: bool = False) -> dict[s
     - ADAE, ADVS, ADCM (:mod:`ketex.io.adam_safety`): written when the trial's
       ``adverse_events``, ``vitals`` or ``medications`` table has rows; ``TRTEMFL`` by
       :func:`ketex.treatment_emergent` with its default rule, ``BASE`` of ADVS per
-      infusion.
+      infusion. Adverse events without any infusion or exercise record raise the
+      ``ValueError`` of :func:`ketex.treatment_emergent` (no event could be judged).
     - In the XPORT files, booleans are 1/0, dates are SAS dates (``DATE9.``), missing
       text is blank, and a name longer than 8 characters is cut to 8 (``define.csv``
       gives the mapping).
