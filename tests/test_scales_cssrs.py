@@ -122,3 +122,40 @@ def test_no_category_column_is_an_error():
         cssrs_scores(pd.DataFrame({"participant_id": ["P1"], "day": [0], "item_1": [1]}))
     with pytest.raises(KetexError, match="no day column"):
         cssrs_outcomes(pd.DataFrame({"participant_id": ["P1"], "wish_to_be_dead": [1]}))
+
+
+def test_table_counts_by_arm():
+    from ketex import tables
+    from ketex.study.protocol import Arm, Protocol, Visit
+    from ketex.study.validation import build_trial
+
+    protocol = Protocol(study_id="S", arms=(Arm("A"), Arm("B")),
+                        visits=(Visit("BL", 0, (-7, 0)),))
+    people = [("P1", "A"), ("P2", "A"), ("P3", "B"), ("P4", "B"), ("P5", "B"), ("P6", "B")]
+    trial = build_trial(protocol, {
+        "participants": pd.DataFrame(people, columns=["participant_id", "arm"]),
+        "assessments": pd.DataFrame({"participant_id": ["P1"], "day": [0], "visit": ["BL"],
+                                     "instrument": ["MADRS"], "total": [30]})})
+    outcomes = cssrs_outcomes(RATINGS, arms=trial.arms)
+    table = tables.cssrs_table(outcomes, trial, group_labels={"B": "Control"})
+    data = table.data.set_index(["row", "arm"])
+    # arm A: P1 (worst 4), P2 (worst 8), both rated after baseline
+    assert data.loc[("Active suicidal ideation with some intent to act, without specific "
+                     "plan", "A"), ["n", "denominator"]].tolist() == [1, 2]
+    assert data.loc[("Interrupted attempt", "A"), "n"] == 1
+    # arm B: P3 (6), P4 (0), P5 (0); P6 has no C-SSRS rating at all
+    assert data.loc[("No suicidal ideation or behaviour", "B"), ["n", "denominator"]].tolist(
+        ) == [2, 3]
+    # suicidal behaviour: P2 in A; P3 in B; known for everyone rated after baseline
+    assert data.loc[("Suicidal behaviour (categories 6-10)", "A"), "n"] == 1
+    assert data.loc[("Suicidal behaviour (categories 6-10)", "B"), ["n", "denominator"]
+                    ].tolist() == [1, 3]
+    # emergent behaviour needs a baseline: P3 has none, so B's denominator is P4, P5
+    assert data.loc[("Emergence of suicidal behaviour", "B"), ["n", "denominator"]].tolist(
+        ) == [0, 2]
+    assert data.loc[("Emergence of suicidal behaviour", "A"), "n"] == 0  # P2 attempted before
+    display = table.display.set_index("")
+    assert list(display.columns) == ["A (N=2)", "Control (N=4)"]
+    # self-injury was asked only of P5 after baseline: unknown in A, 1/1 in B
+    assert display.loc["Self-injurious behaviour without suicidal intent"].tolist() == [
+        "\u2013", "1/1 (100.0%)"]

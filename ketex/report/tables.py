@@ -28,6 +28,7 @@ from scipy import stats
 from ketex.primary import model_in_words
 from ketex.report import _effects
 from ketex.report._table import INDENT, ManuscriptTable, format_estimate_ci, format_p
+from ketex.report.safety_cssrs import cssrs_table
 from ketex.report.safety_listing import serious_event_listing
 from ketex.report.safety_peri_infusion import peri_infusion_table
 from ketex.report.safety_tables import (
@@ -46,6 +47,7 @@ __all__ = [
     "adverse_event_table",
     "adverse_events",
     "baseline_characteristics",
+    "cssrs_table",
     "default_endpoints",
     "skipped_endpoints",
     "endpoint_table",
