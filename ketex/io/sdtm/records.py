@@ -201,7 +201,8 @@ def _scale_targets(ds: Dataset, log: ProblemLog) -> pd.Series:
         "assessments", ds.frame, categories.notna() & instruments.isna(), f"{p}CAT",
         "unsupported_instrument",
         lambda row: f"{location(row)}: {p}CAT {row['_value']!r} is not a scale ketex scores "
-        "(MADRS, HAM-D17, QIDS-SR16, PHQ-9, BDI-II); the record was not loaded",
+        "in SDTM (MADRS, HAM-D17, QIDS-SR16, PHQ-9, BDI-II, CADSS, BPRS-POSITIVE); the "
+        "record was not loaded",
         severity="warning", values=categories)
     parsed: dict[tuple, object] = {}
     for code, inst in set(zip(codes.fillna(""), instruments.fillna(""), strict=True)):
