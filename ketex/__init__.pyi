@@ -52,6 +52,8 @@ from .derive import (
     exercise_windows,
     infusion_exposure,
     infusion_vitals,
+    peri_infusion_ratings,
+    peri_infusion_summary,
     person_period,
     time_to_event,
     treatment_emergent,
@@ -105,6 +107,7 @@ from .report.figures.factorial import plot_factorial_forest, plot_interaction
 from .report.figures.tipping import plot_tipping_point
 from .report.run import ReportOptions, write_report
 from .scales import INSTRUMENTS, Instrument, get_instrument, score, severity
+from .scales.cssrs import cssrs_outcomes, cssrs_scores
 from .simulate import (
     MMRMAnalysis,
     PowerResult,
@@ -264,6 +267,8 @@ __all__ = [
     "sample_study_path",
     "score",
     "severity",
+    "cssrs_scores",
+    "cssrs_outcomes",
     "simulate_trial",
     "summarize",
     "write_excel",
@@ -291,6 +296,8 @@ __all__ = [
     "TreatmentEmergence",
     "infusion_vitals",
     "InfusionVitalsOptions",
+    "peri_infusion_ratings",
+    "peri_infusion_summary",
     "AnalysisPlan",
     "PrimaryAnalysis",
     "DerivationPlan",

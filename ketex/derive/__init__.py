@@ -29,6 +29,7 @@ from ketex.derive.exercise import ExerciseDoseOptions, exercise_dose
 from ketex.derive.heart_rate import HeartRateOptions
 from ketex.derive.infusions import infusion_exposure
 from ketex.derive.mets import COMPENDIUM_2011, CompendiumEntry, CompendiumTable, MetOptions
+from ketex.derive.peri_infusion import peri_infusion_ratings, peri_infusion_summary
 from ketex.derive.person_period import PERSON_PERIOD_COLUMNS, person_period
 from ketex.derive.time_to_event import TimeToEvent, time_to_event
 from ketex.derive.vitals import InfusionVitalsOptions, infusion_vitals
@@ -39,6 +40,8 @@ __all__ = [
     "treatment_emergent",
     "InfusionVitalsOptions",
     "infusion_vitals",
+    "peri_infusion_ratings",
+    "peri_infusion_summary",
     "person_period",
     "PERSON_PERIOD_COLUMNS",
     "COMPENDIUM_2011",

@@ -1,8 +1,10 @@
-"""ADaM export: ADSL, the questionnaire BDS (ADQS) and ADTTE as CSV and SAS XPORT.
+"""ADaM export: ADSL, the questionnaire BDS (ADQS), ADTTE and the safety datasets (ADAE,
+ADVS, ADCM) as CSV and SAS XPORT.
 
 :func:`write_adam` writes what :func:`ketex.analysis_dataset` and
 :func:`ketex.time_to_event` derive, in the dataset shapes SAS programmers expect, with a
-define-style table (``define.csv``) describing every variable of every dataset.
+define-style table (``define.csv``) describing every variable of every dataset. The
+safety datasets are built in :mod:`ketex.io.adam_safety`.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ __all__ = ["DEFINE_COLUMNS", "adsl", "actual_treatment", "write_adam"]
 
 #: Columns of ``define.csv``.
 DEFINE_COLUMNS = MappingProxyType({
-    "dataset": "ADSL, ADQS or ADTTE",
+    "dataset": "ADSL, ADQS, ADTTE, ADAE, ADVS or ADCM",
     "variable": "column name in the CSV file",
     "xpt_name": "name in the XPORT file (<= 8 characters, upper case)",
     "label": "variable label (<= 40 characters, as in the XPORT file)",
@@ -210,7 +212,8 @@ def _matching_arm(protocol, planned: str, drugs: tuple[str, ...], labels) -> str
 
 
 def write_adam(trial: Trial, folder: str | Path, *, xpt: bool = False) -> dict[str, Path]:
-    """Write ADSL, ADQS and ADTTE (CSV, and SAS XPORT v5 when asked) and ``define.csv``.
+    """Write ADSL, ADQS, ADTTE, the safety datasets and ``define.csv`` (CSV, and SAS XPORT
+    v5 when asked).
 
     Parameters
     ----------
@@ -219,7 +222,7 @@ def write_adam(trial: Trial, folder: str | Path, *, xpt: bool = False) -> dict[s
         Created if needed; nothing is written outside it. Existing files of the same
         names are replaced.
     xpt : bool
-        Also write ``adsl.xpt``, ``adqs.xpt``, ``adtte.xpt`` (SAS transport version 5:
+        Also write ``adsl.xpt``, ``adqs.xpt``, ``adtte.xpt``, ... (SAS transport version 5:
         names of at most 8 characters, labels of at most 40; needs ``pyreadstat``).
 
     Returns
@@ -237,6 +240,11 @@ def write_adam(trial: Trial, folder: str | Path, *, xpt: bool = False) -> dict[s
       response (``TTRESP``) and to remission (the protocol's ``remission_preset``,
       ``TTREMIS``) on the primary scale; participants left out are listed with their
       reason in ``adtte_excluded.csv``.
+    - ADAE, ADVS, ADCM (:mod:`ketex.io.adam_safety`): written when the trial's
+      ``adverse_events``, ``vitals`` or ``medications`` table has rows; ``TRTEMFL`` by
+      :func:`ketex.treatment_emergent` with its default rule, ``BASE`` of ADVS per
+      infusion. Adverse events without any infusion or exercise record raise the
+      ``ValueError`` of :func:`ketex.treatment_emergent` (no event could be judged).
     - In the XPORT files, booleans are 1/0, dates are SAS dates (``DATE9.``), missing
       text is blank, and a name longer than 8 characters is cut to 8 (``define.csv``
       gives the mapping).
@@ -262,6 +270,7 @@ def write_adam(trial: Trial, folder: str | Path, *, xpt: bool = False) -> dict[s
     datasets = {"ADSL": adsl(trial), "ADQS": _adqs(trial)}
     adtte, excluded = _adtte(trial)
     datasets["ADTTE"] = adtte
+    datasets |= _safety_datasets(trial)
     written: dict[str, Path] = {}
     define = []
     factors = _factor_columns(trial.protocol)
@@ -283,6 +292,25 @@ def write_adam(trial: Trial, folder: str | Path, *, xpt: bool = False) -> dict[s
     csv_safe(pd.DataFrame(define, columns=list(DEFINE_COLUMNS))).to_csv(path, index=False)
     written[path.name] = path
     return dict(sorted(written.items()))
+
+
+def _safety_datasets(trial: Trial) -> dict[str, pd.DataFrame]:
+    from ketex.io import adam_safety
+
+    made = {}
+    for name, table, build in (("ADAE", trial.adverse_events, adam_safety.adae),
+                               ("ADVS", trial.vitals, adam_safety.advs),
+                               ("ADCM", trial.medications, adam_safety.adcm)):
+        if len(table):
+            made[name] = build(trial)
+    return made
+
+
+def _safety_columns(dataset: str):
+    from ketex.io import adam_safety
+
+    return {"ADAE": adam_safety.ADAE_COLUMNS, "ADVS": adam_safety.ADVS_COLUMNS,
+            "ADCM": adam_safety.ADCM_COLUMNS}.get(dataset, {})
 
 
 def _adqs(trial: Trial) -> pd.DataFrame:
@@ -360,6 +388,8 @@ def _describe(dataset: str, column: str, factors: dict[str, str]) -> str:
         return ANALYSIS_COLUMNS[column]
     if dataset == "ADTTE" and column in TTE_COLUMNS:
         return TTE_COLUMNS[column]
+    if column in _safety_columns(dataset):
+        return _safety_columns(dataset)[column][1]
     source = {v: k for k, v in COVARIATE_NAMES.items()}.get(column, column)
     return f"participants.{source} (baseline covariate)"
 
@@ -368,14 +398,16 @@ def _define(dataset: str, frame: pd.DataFrame, names: dict[str, str],
             factors: dict[str, str]) -> list[tuple]:
     rows = []
     for column in frame.columns:
-        rows.append((dataset, column, names[column], _label(column, factors),
+        rows.append((dataset, column, names[column], _label(column, factors, dataset),
                      _kind(frame[column]), _describe(dataset, column, factors)))
     return rows
 
 
-def _label(column: str, factors: dict[str, str]) -> str:
+def _label(column: str, factors: dict[str, str], dataset: str = "") -> str:
     if column in factors:
         return f"Factor: {factors[column]}"[:40]
+    if column in _safety_columns(dataset):
+        return _safety_columns(dataset)[column][0][:40]
     label = _LABELS.get(column) or (_ADSL_COLUMNS[column][0] if column in _ADSL_COLUMNS
                                     else str(column))
     return label[:40]
@@ -400,6 +432,6 @@ def _write_xpt(frame: pd.DataFrame, names: dict[str, str], dataset: str, path: P
             out[name] = values.astype("Float64").astype("float64")
         else:
             out[name] = values.astype("string").fillna("").astype(object)
-    labels = [_label(c, factors) for c in frame.columns]
+    labels = [_label(c, factors, dataset) for c in frame.columns]
     pyreadstat.write_xport(out, str(path), table_name=dataset, column_labels=labels,
                            file_format_version=5, variable_format=formats or None)

@@ -41,7 +41,9 @@ PARTS = (
     Part("Treatment adherence and exercise dose", "adherence", ("table5_adherence",),
          ("figure7_adherence", "figure8_dose_response")),
     Part("Safety", "safety",
-         ("safety1_teae_overview", "safety2_teae_soc_pt", "safety3_infusion_vitals"), ()),
+         ("safety1_teae_overview", "safety2_teae_soc_pt", "safety3_infusion_vitals",
+          "safety4_serious_listing", "safety5_peri_infusion"),
+         ("figure_safety_blood_pressure", "figure_safety_peri_infusion")),
 )
 
 #: What each table and figure shows, as the sentence citing it says.
@@ -70,6 +72,13 @@ CITED = {
     "safety1_teae_overview": "participants with treatment-emergent adverse events",
     "safety2_teae_soc_pt": "the adverse events by system organ class and preferred term",
     "safety3_infusion_vitals": "blood pressure after infusions",
+    "safety4_serious_listing": "each serious adverse event",
+    "safety5_peri_infusion": "the peak dissociation and positive symptoms after each "
+                             "infusion",
+    "figure_safety_blood_pressure": "blood pressure over the minutes after the start of "
+                                    "the infusions",
+    "figure_safety_peri_infusion": "the ratings over the minutes after the start of each "
+                                   "infusion",
 }
 
 _NUMBERED = re.compile(r"^(Safety table|Table) \d+\.\s*")

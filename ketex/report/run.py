@@ -29,6 +29,7 @@ from ketex.report._table import FORMATS, ManuscriptTable, format_p
 from ketex.report.applicability import Skipped, not_analysed, subgroup_reason
 from ketex.report.context import AnalysisContext
 from ketex.report.html import FigureItem, ReportSection, embed_png, render_html
+from ketex.report.safety_section import extra_safety_tables, safety_figures
 from ketex.report.style import FIGURE_FORMATS, new_figure, publication_style, save_figure
 from ketex.study.plan import check_plan_data
 from ketex.study.secondary_plan import secondary_endpoints
@@ -366,6 +367,7 @@ def _write(context: AnalysisContext, out: str | Path, options: ReportOptions,
                  f"{protocol.primary_scale} change from baseline at {settings.primary_visit}, "
                  "with the least-squares line and its 95% confidence band (all participants; "
                  "observational, not randomised).")
+    skipped.extend(safety_figures(trial, save, arms, labels))
     plt.close("all")  # the figures of parts left out
     step()
     html_path = out / "report.html"
@@ -457,6 +459,7 @@ def _safety_tables(trial: Trial, keep: Callable[[ManuscriptTable], ManuscriptTab
                                    "start of an infusion"))
     else:
         skipped.append(Skipped("Vital signs", "the data hold no vital signs table"))
+    skipped.extend(extra_safety_tables(trial, keep, labels))
     return skipped
 
 

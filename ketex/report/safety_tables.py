@@ -21,7 +21,8 @@ from ketex.report._table import INDENT, ManuscriptTable
 from ketex.study.safety_rules import DISCONTINUING_ACTIONS
 from ketex.study.trial import Trial
 
-__all__ = ["adverse_event_table", "infusion_vitals_table", "teae_overview_table"]
+__all__ = ["adverse_event_table", "adverse_events", "infusion_vitals_table",
+           "teae_overview_table"]
 
 OVERVIEW_COLUMNS = ("category", "arm", "n_participants", "n_events", "N", "percent")
 SOC_PT_COLUMNS = ("soc", "pt", "arm", "n_participants", "n_events", "percent", "N")
@@ -63,6 +64,26 @@ def _arms(trial: Trial, group_labels: Mapping[str, str] | None):
     labels = {a.code: a.label or a.code for a in trial.protocol.arms} | dict(group_labels or {})
     n = trial.participants["arm"].astype(str).value_counts()
     return order, labels, {arm: int(n.get(arm, 0)) for arm in order}
+
+
+def _groups(trial: Trial, by: str, group_labels: Mapping[str, str] | None):
+    """Order, labels, N and the arm -> group map of ``by``: the arm, or a factor's level."""
+    if by == "arm":
+        order, labels, big_n = _arms(trial, group_labels)
+        return order, labels, big_n, None
+    from ketex.derive.analysis import arm_order
+
+    arms = {a.code: dict(a.factors) for a in trial.protocol.arms}
+    factors = sorted({f for levels in arms.values() for f in levels})
+    if not factors or any(by not in levels for levels in arms.values()):
+        raise ValueError(
+            f"by: {by!r} is not 'arm' or a factor every arm declares (study.toml [[arms]] "
+            f"factors: {', '.join(factors) or 'none'}); use by='arm' or one of the factors")
+    level = {code: str(levels[by]) for code, levels in arms.items()}
+    order = list(dict.fromkeys(level[a] for a in arm_order(trial.protocol)))
+    labels = {lv: lv for lv in order} | dict(group_labels or {})
+    n = trial.participants["arm"].astype(str).map(level).value_counts()
+    return order, labels, {lv: int(n.get(lv, 0)) for lv in order}, level
 
 
 def _header(order, labels, big_n) -> dict[str, str]:
@@ -174,6 +195,7 @@ def teae_overview_table(
 def adverse_event_table(
     trial: Trial,
     *,
+    by: str = "arm",
     min_percent: float | None = None,
     rule: TreatmentEmergence | None = None,
     group_labels: Mapping[str, str] | None = None,
@@ -183,6 +205,11 @@ def adverse_event_table(
     Parameters
     ----------
     trial : Trial
+    by : str
+        ``"arm"`` (default), or a factor every arm declares (``[[arms]] factors`` in
+        ``study.toml``, e.g. ``"drug"``): the columns are then the factor's levels, each
+        pooling the arms at that level (``N`` their participants), and the ``arm``
+        column of ``data`` holds the level.
     min_percent : float, optional
         Keep only the preferred terms reported by at least this percentage of an arm's
         participants in at least one arm (the "most common adverse events" table, e.g.
@@ -231,8 +258,10 @@ def adverse_event_table(
     """
     if min_percent is not None and not 0 <= min_percent <= 100:
         raise ValueError(f"min_percent must be between 0 and 100, got {min_percent!r}")
-    order, labels, big_n = _arms(trial, group_labels)
+    order, labels, big_n, level = _groups(trial, by, group_labels)
     events = _teaes(trial, rule)
+    if level is not None:
+        events["arm"] = events["arm"].map(level)
     if len(events):
         soc = events["soc"] if "soc" in events.columns else pd.Series(pd.NA, index=events.index)
         pt = events["pt"] if "pt" in events.columns else pd.Series(pd.NA, index=events.index)
@@ -421,3 +450,23 @@ def _mean_sd(mean, sd) -> str:
     if pd.isna(mean):
         return "\u2013"
     return f"{mean:.1f} ({sd:.1f})" if not pd.isna(sd) else f"{mean:.1f}"
+
+
+def adverse_events(trial: Trial, by: str = "arm", min_percent: float | None = None,
+                   **options) -> ManuscriptTable:
+    """TEAEs by system organ class and preferred term: :func:`adverse_event_table`.
+
+    The spelling of issue #14 (``ketex.tables.adverse_events(trial, by="arm",
+    min_percent=None)``); ``options`` are ``rule`` and ``group_labels``.
+
+    Examples
+    --------
+    >>> import ketex
+    >>> trial = ketex.load_trial(ketex.sample_study_path(study="factorial"))
+    >>> table = adverse_events(trial, by="drug", min_percent=20)
+    >>> table.data.query("pt == 'Dissociation'")[["arm", "n_participants", "N"]]
+             arm  n_participants   N
+    8  midazolam              12  80
+    9   ketamine              73  80
+    """
+    return adverse_event_table(trial, by=by, min_percent=min_percent, **options)

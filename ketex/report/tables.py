@@ -1,7 +1,8 @@
 """Manuscript tables: Table 1, the MMRM table, endpoints, survival, exercise adherence.
 
 The safety tables (TEAE overview, TEAEs by SOC and PT, blood pressure after infusions)
-live in :mod:`ketex.report.safety_tables` and are re-exported here.
+live in :mod:`ketex.report.safety_tables`, the serious-event listing in
+:mod:`ketex.report.safety_listing`; both are re-exported here.
 
 Every function returns a :class:`~ketex.report.ManuscriptTable`: ``.data`` holds the
 numbers (a tidy DataFrame), ``.display`` the table as printed, and the table writes
@@ -27,8 +28,12 @@ from scipy import stats
 from ketex.primary import model_in_words
 from ketex.report import _effects
 from ketex.report._table import INDENT, ManuscriptTable, format_estimate_ci, format_p
+from ketex.report.safety_cssrs import cssrs_table
+from ketex.report.safety_listing import serious_event_listing
+from ketex.report.safety_peri_infusion import peri_infusion_table
 from ketex.report.safety_tables import (
     adverse_event_table,
+    adverse_events,
     infusion_vitals_table,
     teae_overview_table,
 )
@@ -40,12 +45,16 @@ __all__ = [
     "Variable",
     "adherence_table",
     "adverse_event_table",
+    "adverse_events",
     "baseline_characteristics",
+    "cssrs_table",
     "default_endpoints",
     "skipped_endpoints",
     "endpoint_table",
     "infusion_vitals_table",
     "mmrm_table",
+    "peri_infusion_table",
+    "serious_event_listing",
     "survival_table",
     "table_one",
     "teae_overview_table",

@@ -448,16 +448,26 @@ def _check_assessments(protocol, frame: pd.DataFrame, participants, log) -> None
     _check_items_and_totals(protocol, frame, log)
     _check_visits(protocol, frame, participants, log)
     keys = ["participant_id", "instrument", "visit", "day"]
-    first = frame.drop_duplicates(keys).set_index(keys)[LINE]
+    timed = "time_min" in frame.columns  # ratings repeated on a day (CADSS at 40 min, ...)
+    if timed:
+        _range_rule(table, frame, "time_min", -1440.0, 1440.0, "out_of_range", " min", log,
+                    " (a day either side of the infusion start)")
+    # a rating without time_min is the visit's: one per visit and day, as without the column
+    keyed = frame.assign(_minute=frame["time_min"].astype("float64").fillna(np.inf)
+                         if timed else 0.0)
+    columns = [*keys, "_minute"]
+    first = keyed.drop_duplicates(columns).set_index(columns)[LINE]
     log.flag(
         table,
         frame,
-        frame.duplicated(keys, keep="first") & frame[keys].notna().all(axis=1),
+        keyed.duplicated(columns, keep="first") & frame[keys].notna().all(axis=1),
         "visit",
         "duplicate_assessment",
         lambda row: f"{_where(row)}: participant {row['participant_id']} already has a "
-        f"{row['instrument']} at visit {row['_value']} on day {row['day']:g} (line "
-        f"{first.get(tuple(row[k] for k in keys))}); remove or correct one of the two",
+        f"{row['instrument']} at visit {row['_value']} on day {row['day']:g}"
+        + (f" at {row['time_min']:g} min" if timed and not pd.isna(row["time_min"]) else "")
+        + f" (line {first.get((*(row[k] for k in keys), keyed.at[row.name, '_minute']))}); "
+        "remove or correct one of the two",
     )
 
 

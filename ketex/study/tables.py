@@ -133,9 +133,12 @@ TABLES: dict[str, TableSchema] = {
             Column("visit", "str", True, "visit name, as in study.toml [[visits]]"),
             Column("instrument", "str", True, "MADRS, HAM-D17, QIDS-SR16, PHQ-9, BDI-II"),
             Column("total", "float", description="total score; computed from items if given"),
+            Column("time_min", "float", description="minutes from the start of the "
+                   "infusion that day (negative = before), for ratings repeated on a day: "
+                   "CADSS, BPRS at 40, 120, 240 min; empty for the visit's rating"),
             _DATE,
         ),
-        sort_by=("participant_id", "day", "instrument", "visit"),
+        sort_by=("participant_id", "day", "instrument", "visit", "time_min"),
     ),
     "events": TableSchema(
         "events",

@@ -27,19 +27,29 @@ def safety_trial(sample_trial):
         "start_day": [first[a], first[a] + 1, first[b]], "serious": [False, False, True]})
     vitals = pd.DataFrame({"participant_id": a, "day": first[a], "time_min": [-5.0, 40.0],
                            "test": "SBP", "value": [128.0, 186.0], "unit": "mmHg"})
+    timed = pd.DataFrame([(p, first[p], "CADSS", minute, total)
+                          for p, totals in ((a, (1, 24, 5)), (b, (0, 3, 1)))
+                          for minute, total in zip((-10, 40, 120), totals, strict=True)],
+                         columns=["participant_id", "day", "instrument", "time_min",
+                                  "total"]).assign(visit="BASELINE")
+    ratings = canonical("assessments", pd.concat([sample_trial.assessments, timed],
+                                                 ignore_index=True))
     return dataclasses.replace(sample_trial,
                                adverse_events=canonical("adverse_events", events),
-                               vitals=canonical("vitals", vitals))
+                               vitals=canonical("vitals", vitals), assessments=ratings)
 
 
 def test_safety_section_with_the_safety_data(safety_trial, tmp_path):
     result = write_report(safety_trial, tmp_path, options=OPTIONS)
-    assert {"safety1_teae_overview", "safety2_teae_soc_pt",
-            "safety3_infusion_vitals"} <= set(result.tables)
+    assert {"safety1_teae_overview", "safety2_teae_soc_pt", "safety3_infusion_vitals",
+            "safety4_serious_listing", "safety5_peri_infusion"} <= set(result.tables)
     page = result.html.read_text(encoding="utf-8")
     assert '<section id="safety"><h2>Safety</h2>' in page
     assert "Safety table 2. Treatment-emergent adverse events by system organ class" in page
     assert "Participants with a treatment-emergent adverse event:" in page
+    assert "Safety table 4. Listing of serious adverse events" in page  # the headache
+    listing = result.tables["safety4_serious_listing"].data
+    assert listing["pt"].tolist() == ["Headache"]
     not_analysed = page[page.index('<section id="not-analysed">'):]
     not_analysed = not_analysed[:not_analysed.index("</section>")]
     assert "Safety" not in not_analysed  # only the estimands line (no [estimands] table)
@@ -48,6 +58,12 @@ def test_safety_section_with_the_safety_data(safety_trial, tmp_path):
     nausea = soc_pt[(soc_pt["pt"] == "Nausea") & (soc_pt["n_events"] > 0)]
     assert nausea[["n_participants", "n_events"]].values.tolist() == [[1, 2]]
     assert (tmp_path / "tables" / "safety1_teae_overview.csv").exists()
+    assert (tmp_path / "figures" / "figure_safety_blood_pressure.png").exists()
+    assert "Systolic (a) blood pressure around infusions" in page  # SBP only
+    assert (tmp_path / "figures" / "figure_safety_peri_infusion.png").exists()
+    assert "Safety table 5. Dissociation and positive symptoms after infusions" in page
+    peri = result.tables["safety5_peri_infusion"].data
+    assert peri[["n_participants", "peak_mean"]].sum().tolist() == [2, 24 + 3]
 
 
 def test_not_analysed_without_the_safety_data(sample_trial, tmp_path):

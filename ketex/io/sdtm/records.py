@@ -119,7 +119,8 @@ def _minutes_between(ds: Dataset) -> pd.Series:
 
 def read_scales(ds: Dataset, subjects: Subjects, protocol: Protocol, assessments: RawTable,
                 log: ProblemLog) -> Placement:
-    """QS or RS records of the scales ketex scores, one assessment row per visit and day.
+    """QS or RS records of the scales ketex scores, one assessment row per visit and day
+    (and minute from the infusion start, ``--ELTM`` or ``--TPTNUM``, for timed ratings).
 
     ``--CAT`` names the instrument, ``--TESTCD`` the item or total
     (:func:`~ketex.io.sdtm.terms.parse_test_code`); the value is ``--STRESN``, else
@@ -137,17 +138,21 @@ def read_scales(ds: Dataset, subjects: Subjects, protocol: Protocol, assessments
     ds, targets = ds.subset(targets.notna()), targets.dropna()
     day, date, timed = _timed(ds, table, p, subjects, log, start=False)
     values, visits = _scale_values(ds), _visits(ds.text("VISIT"), protocol)
+    minutes, bad = _minutes(ds, log)
     groups: dict[tuple, int] = {}
-    use = timed
+    use = timed & ~bad
     records = zip(ds.frame.index[use], ds.text("USUBJID")[use], targets[use], visits[use],
-                  day[use], date[use], values[use], ds.frame.loc[use, LINE], strict=True)
-    for index, participant, (instrument, item), visit, on, dated, value, line in records:
+                  day[use], date[use], values[use], minutes[use], ds.frame.loc[use, LINE],
+                  strict=True)
+    for index, participant, (instrument, item), visit, on, dated, value, at, line in records:
         where = (ds.file, int(line))
-        key = (participant, instrument, visit, on)
+        key = (participant, instrument, visit, on, None if pd.isna(at) else at)
         if key not in groups:
+            timing = {} if pd.isna(at) else {"time_min": at}
             groups[key] = assessments.add(
                 {"participant_id": participant, "day": on, "visit": visit,
-                 "instrument": instrument, "date": None if pd.isna(dated) else dated}, where)
+                 "instrument": instrument, "date": None if pd.isna(dated) else dated,
+                 **timing}, where)
         row = groups[key]
         column = "total" if item is None else f"item_{item}"
         if not assessments.set(row, column, value, where):
@@ -155,6 +160,31 @@ def read_scales(ds: Dataset, subjects: Subjects, protocol: Protocol, assessments
             continue
         placement[index] = (assessments, row)
     return placement
+
+
+def _minutes(ds: Dataset, log: ProblemLog) -> tuple[pd.Series, pd.Series]:
+    """Minutes from the infusion start (``--ELTM``, else ``--TPTNUM``) and the bad ones.
+
+    A rating without either is the visit's rating (``time_min`` empty).
+    """
+    from ketex.io.sdtm.safety_terms import parse_elapsed
+
+    p = ds.domain
+    elapsed = ds.text(f"{p}ELTM")
+    minutes = elapsed.map(lambda t: None if pd.isna(t) else parse_elapsed(t))
+    minutes = pd.to_numeric(minutes, errors="coerce").astype("float64")
+    bad = log.flag("assessments", ds.frame, elapsed.notna() & minutes.isna(), f"{p}ELTM",
+                   "bad_duration",
+                   lambda row: f"{location(row)}: {p}ELTM {row['_value']!r} is not an ISO "
+                   "8601 duration; write the time from the infusion start as PT40M, or "
+                   "-PT15M before it", values=elapsed)
+    numbered, not_number = numbers(ds.column(f"{p}TPTNUM"))
+    bad_number = log.flag("assessments", ds.frame, not_number & minutes.isna(),
+                          f"{p}TPTNUM", "not_a_number",
+                          lambda row: f"{location(row)}: {p}TPTNUM {row['_value']!r} is not "
+                          "a number of minutes; correct it", values=ds.text(f"{p}TPTNUM"))
+    minutes = minutes.where(minutes.notna() | bad, numbered.astype("float64"))
+    return minutes, (bad | bad_number)
 
 
 def _scale_targets(ds: Dataset, log: ProblemLog) -> pd.Series:
@@ -171,7 +201,8 @@ def _scale_targets(ds: Dataset, log: ProblemLog) -> pd.Series:
         "assessments", ds.frame, categories.notna() & instruments.isna(), f"{p}CAT",
         "unsupported_instrument",
         lambda row: f"{location(row)}: {p}CAT {row['_value']!r} is not a scale ketex scores "
-        "(MADRS, HAM-D17, QIDS-SR16, PHQ-9, BDI-II); the record was not loaded",
+        "in SDTM (MADRS, HAM-D17, QIDS-SR16, PHQ-9, BDI-II, CADSS, BPRS-POSITIVE); the "
+        "record was not loaded",
         severity="warning", values=categories)
     parsed: dict[tuple, object] = {}
     for code, inst in set(zip(codes.fillna(""), instruments.fillna(""), strict=True)):

@@ -17,6 +17,7 @@ from ketex import scales
 
 __all__ = [
     "SCALES",
+    "TIMED_REFERENCE",
     "SUPP_COLUMNS",
     "ScaleCodes",
     "ae_event",
@@ -66,7 +67,13 @@ SCALES: dict[str, ScaleCodes] = {
     "QIDS-SR16": ScaleCodes("QS", "QIDS-SR16", "QIDS", r"QIDS(?:01|SR)?", "STUDY SUBJECT"),
     "PHQ-9": ScaleCodes("QS", "PHQ-9", "PHQ", r"PHQ(?:9|01)?", "STUDY SUBJECT"),
     "BDI-II": ScaleCodes("QS", "BDI-II", "BDI", r"BDI(?:2|01)?", "STUDY SUBJECT"),
+    # the scales rated at minutes after an infusion (--TPT, --ELTM); sponsor-defined
+    # codes: CDISC QRS has no supplement for them
+    "CADSS": ScaleCodes("QS", "CADSS", "CADSS", r"CADSS", "INVESTIGATOR"),
+    "BPRS-POSITIVE": ScaleCodes("QS", "BPRS POSITIVE", "BPRSP", r"BPRSP", "INVESTIGATOR"),
 }
+#: ``--TPTREF`` of a rating timed from an infusion (assessments.time_min).
+TIMED_REFERENCE = "INFUSION START"
 _TOTAL_SUFFIX = r"(?:TOT|TOTAL)"
 
 
@@ -125,8 +132,9 @@ def parse_test_code(code: str, instrument: str | None = None) -> tuple[str, int 
 def scale_of_category(category: str) -> str | None:
     """The ketex instrument code a ``--CAT`` names, or None when the SDTM mapping lacks it.
 
-    The SDTM reader maps the test codes of the five depression scales (``SCALES``); the
-    tolerability scales are scored by ketex but have no SDTM test-code mapping yet.
+    The SDTM reader maps the test codes of the five depression scales and of CADSS and
+    BPRS-POSITIVE (``SCALES``); the other tolerability scales are scored by ketex but
+    have no SDTM test-code mapping yet.
 
     Examples
     --------

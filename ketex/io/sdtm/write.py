@@ -326,6 +326,18 @@ def _timing(prefix: str, row: pd.Series, *, start: bool) -> dict:
 # -- QS, RS and their SUPP-- -------------------------------------------------------
 
 
+def _time_point(prefix: str, minutes: object) -> dict:
+    """--TPT, --TPTNUM, --ELTM, --TPTREF of a rating timed from the infusion start."""
+    from ketex.io.sdtm.safety_terms import format_elapsed, time_point
+
+    if not _present(minutes):
+        return {}
+    reference = terms.TIMED_REFERENCE
+    return {f"{prefix}TPT": time_point(float(minutes), reference),
+            f"{prefix}TPTNUM": float(minutes), f"{prefix}ELTM": format_elapsed(float(minutes)),
+            f"{prefix}TPTREF": reference}
+
+
 def _assessments(trial: Trial, builders: dict[str, _Builder]) -> None:
     frame = trial.assessments
     visits = {name: number for number, name in enumerate(trial.protocol.visit_names, start=1)}
@@ -339,6 +351,7 @@ def _assessments(trial: Trial, builders: dict[str, _Builder]) -> None:
             "USUBJID": row["participant_id"], f"{p}CAT": codes.category,
             f"{p}EVAL": codes.evaluator, "VISITNUM": visits.get(row["visit"]),
             "VISIT": row["visit"], **_timing(p, row, start=False),
+            **_time_point(p, row.get("time_min")),
         }
         results = [(int(c.split("_")[1]), row[c]) for c in items if _present(row[c])]
         if _present(row.get("total")):

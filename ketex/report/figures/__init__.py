@@ -19,6 +19,12 @@ from ketex.report.figures.factorial import (
 )
 from ketex.report.figures.forest import plot_forest
 from ketex.report.figures.mediation import plot_mediation_sensitivity
+from ketex.report.figures.safety import (
+    infusion_vitals_course,
+    peri_infusion_course,
+    plot_infusion_vitals,
+    plot_peri_infusion,
+)
 from ketex.report.figures.survival import plot_kaplan_meier, risk_table_axes
 from ketex.report.figures.swimmer import plot_swimmer, swimmer_data
 from ketex.report.figures.timing import plot_exercise_timing
@@ -29,17 +35,21 @@ from ketex.report.style import save_figure
 __all__ = [
     "adherence_matrix",
     "consort_counts",
+    "infusion_vitals_course",
     "interaction_means",
     "observed_means",
+    "peri_infusion_course",
     "plot_adherence_heatmap",
     "plot_consort",
     "plot_dose_response",
     "plot_exercise_timing",
     "plot_factorial_forest",
     "plot_forest",
+    "plot_infusion_vitals",
     "plot_interaction",
     "plot_kaplan_meier",
     "plot_mediation_sensitivity",
+    "plot_peri_infusion",
     "plot_spaghetti",
     "plot_swimmer",
     "plot_tipping_point",
