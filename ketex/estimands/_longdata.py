@@ -7,7 +7,7 @@ Every problem is collected and reported together, naming the table, row, column 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -69,7 +69,7 @@ def prepare(
     group: str,
     ice: pd.DataFrame | None,
     references: Mapping,
-    strategies: Sequence[str],
+    strategies: Collection[str],
     analysis_covariates: Sequence[str],
     keep_post_ice_data: bool,
 ) -> LongData:
