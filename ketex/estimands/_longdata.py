@@ -118,7 +118,10 @@ def prepare(
     return apply_ice(base, ice, strategies, keep_post_ice_data)
 
 
-def _check_columns(data, formula, subject, visit, group, analysis_covariates):
+def _check_columns(
+    data: pd.DataFrame, formula: str, subject: str, visit: str, group: str,
+    analysis_covariates: Sequence[str],
+) -> tuple[str, list[str]]:
     """The outcome and covariate names, once every column role is checked."""
     if not isinstance(data, pd.DataFrame):
         raise TypeError(f"data must be a pandas DataFrame, got {type(data).__name__}.")
