@@ -82,10 +82,15 @@ def _where(row: pd.Series) -> str:
     return f"{row.get(SOURCE_FILE)} line {row.get(LINE)}"
 
 
-def _range_rule(table, frame, column, limits: tuple[float, float], rule, unit, log, what=""):
+def _limits(name: str) -> tuple[float, float]:
+    """The (low, high) range of ``LIMITS[name]``."""
+    low, high = LIMITS[name]
+    return low, high
+
+
+def _range_rule(table, frame, column, low, high, rule, unit, log, what=""):
     if column not in frame.columns:
         return
-    low, high = limits
     values = frame[column]
     log.flag(
         table,
@@ -140,10 +145,10 @@ def _check_participants(protocol: Protocol, frame: pd.DataFrame, log: ProblemLog
         f"one of {', '.join(arms)} or add it to [[arms]] in study.toml",
     )
     for column in _HR_COLUMNS[table]:
-        _range_rule(table, frame, column, LIMITS["heart_rate"], "heart_rate_out_of_range",
+        _range_rule(table, frame, column, *_limits("heart_rate"), "heart_rate_out_of_range",
                     " beats/min", log)
     for column, unit in (("age", " years"), ("weight_kg", " kg"), ("height_cm", " cm")):
-        _range_rule(table, frame, column, LIMITS[column], "out_of_range", unit, log)
+        _range_rule(table, frame, column, *_limits(column), "out_of_range", unit, log)
 
 
 # -- rules shared by the tables of participant records ----------------------------
@@ -323,7 +328,7 @@ def _check_infusions(protocol: Protocol, frame: pd.DataFrame, participants: pd.D
         "in study.toml); correct the dose, or declare the arm's treatment a placebo",
     )
     _check_drug_of_arm(protocol, frame, arm, log)
-    _range_rule(table, frame, "duration_min", LIMITS["infusion_duration_min"],
+    _range_rule(table, frame, "duration_min", *_limits("infusion_duration_min"),
                 "impossible_duration", " min", log)
     duplicated = frame.duplicated(["participant_id", "day", "drug"], keep="first")
     log.flag(
@@ -368,14 +373,14 @@ def _check_drug_of_arm(protocol: Protocol, frame: pd.DataFrame, arm: pd.Series, 
 
 def _check_exercise(frame: pd.DataFrame, log: ProblemLog) -> None:
     table = "exercise"
-    _range_rule(table, frame, "duration_min", LIMITS["exercise_duration_min"],
+    _range_rule(table, frame, "duration_min", *_limits("exercise_duration_min"),
                 "impossible_duration", " min", log)
     for column in _HR_COLUMNS[table]:
-        _range_rule(table, frame, column, LIMITS["heart_rate"], "heart_rate_out_of_range",
+        _range_rule(table, frame, column, *_limits("heart_rate"), "heart_rate_out_of_range",
                     " beats/min", log)
-    _range_rule(table, frame, "rpe", LIMITS["rpe"], "out_of_range", "", log, " (Borg 6-20)")
-    _range_rule(table, frame, "watts", LIMITS["watts"], "out_of_range", " W", log)
-    _range_rule(table, frame, "met", LIMITS["met"], "out_of_range", " MET", log)
+    _range_rule(table, frame, "rpe", *_limits("rpe"), "out_of_range", "", log, " (Borg 6-20)")
+    _range_rule(table, frame, "watts", *_limits("watts"), "out_of_range", " W", log)
+    _range_rule(table, frame, "met", *_limits("met"), "out_of_range", " MET", log)
     values = [c for c in frame.columns if not c.startswith("_")]
     if frame.empty or not values:
         return
