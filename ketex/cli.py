@@ -25,6 +25,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from ketex.errors import DataValidationError
 from ketex.io.escape import csv_safe
@@ -93,8 +94,8 @@ def _report_options(args: argparse.Namespace):
     given = {"subgroups": args.subgroups, "table_formats": args.table_formats,
              "figure_formats": args.figure_formats, "png_dpi": args.png_dpi,
              "endpoint_missing": args.endpoint_missing}  # fmt: skip
-    chosen = {k: tuple(v) if isinstance(v, list) else v for k, v in given.items()
-              if v is not None}
+    chosen: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v
+                              for k, v in given.items() if v is not None}
     if args.table_one_pvalues:
         chosen["table_one_pvalues"] = True
     return ReportOptions(**chosen)
@@ -277,7 +278,8 @@ def _simulate(args: argparse.Namespace) -> int:
         return 2
     folder = write_trial(trial, args.out, format="csv")
     design.write(folder / "design.toml")
-    csv_safe(trial.truth).to_csv(folder / "truth.csv", index=False, lineterminator="\n")
+    if trial.truth is not None:  # always set by simulate_trial
+        csv_safe(trial.truth).to_csv(folder / "truth.csv", index=False, lineterminator="\n")
     print(f"{folder}: {trial!r}")
     return 0
 
@@ -311,7 +313,8 @@ def _power(args: argparse.Namespace) -> int:
 
         matplotlib.use("Agg")
         ax = result.plot()
-        ax.figure.savefig(args.figure, dpi=150, bbox_inches="tight")
+        # the plot's axes are on a Figure (matplotlib types ax.figure as Figure | SubFigure)
+        ax.figure.savefig(args.figure, dpi=150, bbox_inches="tight")  # type: ignore[union-attr]
     return 0
 
 

@@ -533,6 +533,8 @@ def number_needed_to_treat(
     b_low, b_high = sorted((sign * low, sign * high))
     kind = "NNTB" if benefit > 0 else "NNTH" if benefit < 0 else "none"
     through_infinity = b_low <= 0 <= b_high
+    nntb: float | None
+    nnth: float | None
     if through_infinity:
         ci_low = ci_high = float("nan")
         nntb, nnth = _reciprocal(b_high), _reciprocal(b_low)

@@ -158,17 +158,17 @@ def factorial_contrasts(
             effects.append(effect)
             labels.append(label)
             keys.append(key)
-    rows = np.vstack(rows)
+    stacked = np.vstack(rows)
     interaction = np.array([e == "interaction" for e in effects])
     scale = np.abs(matrix).max()
-    if np.all(np.abs(rows[interaction]) <= 1e-12 * scale):
+    if np.all(np.abs(stacked[interaction]) <= 1e-12 * scale):
         raise DataValidationError(
             f"factorial_contrasts: the model has no {factor_a} x {factor_b} interaction, so "
             f"its interaction contrasts are 0 by construction; fit "
             f"'{factor_a} * {factor_b}' (e.g. 'CHG ~ BASE + {factor_a} * {factor_b} * "
             "AVISIT')"
         )
-    table = fit._inference.t_tests(rows)
+    table = fit._inference.t_tests(stacked)
     table.insert(0, "effect", effects)
     table.insert(1, "contrast", labels)
     if by is not None:

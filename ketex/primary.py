@@ -179,7 +179,7 @@ def fit_plan(data: pd.DataFrame, plan: PrimaryAnalysis, arms: Sequence[str], *,
     from ketex.models import mmrm
     from ketex.study.plan import formula_names
 
-    missing = [c for c in dict.fromkeys(["USUBJID", *formula_names(plan.formula)])
+    missing = [c for c in dict.fromkeys(["USUBJID", *formula_names(_formula(plan))])
                if c not in data.columns]
     if missing:
         raise DataValidationError(
@@ -195,7 +195,7 @@ def fit_plan(data: pd.DataFrame, plan: PrimaryAnalysis, arms: Sequence[str], *,
                               ordered=True),
     )
     covariance = plan.covariance[0] if len(plan.covariance) == 1 else plan.covariance
-    fit = mmrm(data, plan.formula, subject="USUBJID", visit="AVISIT", covariance=covariance,
+    fit = mmrm(data, _formula(plan), subject="USUBJID", visit="AVISIT", covariance=covariance,
                method=plan.method, df=plan.df, control=control)
     return fit, _contrast(fit, plan, [a for a in _arm_order(arms, plan)[1:]])
 
@@ -203,7 +203,7 @@ def fit_plan(data: pd.DataFrame, plan: PrimaryAnalysis, arms: Sequence[str], *,
 def _contrast(fit, plan: PrimaryAnalysis, others: list[str]) -> pd.DataFrame:
     """arm - reference at the primary visit, one row per other arm."""
     terms = fit.coef["term"].tolist()
-    simple = " ".join(plan.formula.split()) == f"{plan.outcome} ~ BASE + ARM * AVISIT"
+    simple = " ".join(_formula(plan).split()) == f"{plan.outcome} ~ BASE + ARM * AVISIT"
     rows = []
     table = None
     for arm in others:
@@ -281,7 +281,20 @@ def model_in_words(covariance: Sequence[str], method: str, df: str,
 
 
 def _arm_order(arms: Sequence[str], plan: PrimaryAnalysis) -> list[str]:
-    return [plan.reference_arm, *(a for a in arms if a != plan.reference_arm)]
+    reference = _filled(plan, "reference_arm", plan.reference_arm)
+    return [reference, *(a for a in arms if a != reference)]
+
+
+def _formula(plan: PrimaryAnalysis) -> str:
+    return _filled(plan, "formula", plan.formula)
+
+
+def _filled(plan: PrimaryAnalysis, key: str, value: str | None) -> str:
+    """A field that :meth:`PrimaryAnalysis.resolve` fills in (the plan given here is resolved)."""
+    if value is None:
+        raise ValueError(f"analysis.primary.{key} is not set: resolve the plan first "
+                         "(PrimaryAnalysis.resolve(protocol))")
+    return value
 
 
 def _resolved(trial: Trial, plan: PrimaryAnalysis | None) -> PrimaryAnalysis:

@@ -7,7 +7,7 @@ Every problem is collected and reported together, naming the table, row, column 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -69,7 +69,7 @@ def prepare(
     group: str,
     ice: pd.DataFrame | None,
     references: Mapping,
-    strategies: Sequence[str],
+    strategies: Collection[str],
     analysis_covariates: Sequence[str],
     keep_post_ice_data: bool,
 ) -> LongData:
@@ -118,7 +118,10 @@ def prepare(
     return apply_ice(base, ice, strategies, keep_post_ice_data)
 
 
-def _check_columns(data, formula, subject, visit, group, analysis_covariates):
+def _check_columns(
+    data: pd.DataFrame, formula: str, subject: str, visit: str, group: str,
+    analysis_covariates: Sequence[str],
+) -> tuple[str, list[str]]:
     """The outcome and covariate names, once every column role is checked."""
     if not isinstance(data, pd.DataFrame):
         raise TypeError(f"data must be a pandas DataFrame, got {type(data).__name__}.")

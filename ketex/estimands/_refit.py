@@ -61,7 +61,7 @@ class Refitter:
         cross_products = np.zeros((n_frame, frame.x.shape[1], frame.x.shape[1]))
         np.add.at(cross_products, frame.subject_codes, weighted[:, :, None] * weighted[:, None])
         visit_order = pd.Index([str(v) for v in frame.visit_levels]).get_indexer(
-            [str(v) for v in visits]
+            pd.Index([str(v) for v in visits])
         )
         levels = list(frame.covariance_group_levels)
         sigma_of_arm = np.asarray([0 if levels == [None] else levels.index(a) for a in arms])
@@ -109,6 +109,7 @@ class Refitter:
 
     def _parameters(self, ev: Evaluation, theta: np.ndarray):
         order = np.ix_(self.visit_order, self.visit_order)
+        assert ev.sigmas is not None  # a fit's evaluation always carries its covariances
         by_group = [np.asarray(s)[order] for s in ev.sigmas]
         sigmas = tuple(by_group[g] for g in self.sigma_of_arm)
         return self.centre + ev.beta, sigmas, np.asarray(theta, dtype=float)

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
+from typing import Any
 
 import pandas as pd
 
@@ -176,7 +177,7 @@ def estimand_analyses(trial: Trial, spec: EstimandSpec | str | Path) -> Estimand
     data["USUBJID"] = data["USUBJID"].to_numpy(dtype=object)
     data = data.reset_index(drop=True)
     ice = intercurrent_events(trial, dict(spec.strategies), scale=plan.scale, visits=visits)
-    arguments = dict(
+    arguments: dict[str, Any] = dict(
         subject="USUBJID", visit="AVISIT", group="ARM", references=dict(spec.references),
         method=spec.method, analysis_covariates=list(spec.analysis_covariates),
         control=plan.reference_arm, n_samples=spec.n_samples, seed=spec.seed,
@@ -196,8 +197,10 @@ def estimand_analyses(trial: Trial, spec: EstimandSpec | str | Path) -> Estimand
         ignore_index=True,
     )[list(ANALYSES_COLUMNS)]
     primary_visit = plan.primary_visit if plan.primary_visit in visits else visits[-1]
-    found = dict(table=table, ice=ice, spec=spec, visits=visits, primary_visit=primary_visit,
-                 control=plan.reference_arm, results=MappingProxyType(results))  # fmt: skip
+    found: dict[str, Any] = dict(
+        table=table, ice=ice, spec=spec, visits=visits, primary_visit=primary_visit,
+        control=plan.reference_arm, results=MappingProxyType(results),
+    )  # fmt: skip
     if spec.tipping_arm is None:
         return EstimandAnalyses(**found)
     tipping = tipping_point(primary, spec.tipping_deltas, arm=spec.tipping_arm, alpha=spec.alpha)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import patsy
@@ -55,7 +56,7 @@ class AncovaDesign:
 
 def ancova_estimates(
     design: AncovaDesign, y: np.ndarray, rows: np.ndarray
-) -> dict[str, np.ndarray]:
+) -> dict[str, Any]:
     """Estimates, standard errors and residual df of participants ``rows``.
 
     ``y`` has shape (n_rows, T, D): D datasets of the same participants (e.g. one per

@@ -383,6 +383,7 @@ def _samples(
     from ketex.simulate.backends import one_blas_thread
 
     long = model.long
+    jobs: list[int] | list[np.random.SeedSequence]
     if method == "condmean_jackknife":
         jobs = list(range(long.n_subjects))
     else:

@@ -22,6 +22,7 @@ reads the rest of the file)::
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,9 +33,9 @@ from ketex.estimands.reference_based import METHODS
 from ketex.estimands.strategies import STRATEGIES
 from ketex.study.protocol import Protocol, ProtocolError
 
-try:  # Python 3.11+
+if sys.version_info >= (3, 11):
     import tomllib
-except ModuleNotFoundError:  # pragma: no cover - Python 3.10
+else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
 __all__ = ["DEFAULT_FORMULA", "EstimandSpec", "estimand_spec", "read_estimand_spec"]
@@ -90,7 +91,8 @@ class EstimandSpec:
 
 class _Problems:
     def __init__(self, source: str) -> None:
-        self.source, self.found = source, []
+        self.source = source
+        self.found: list[str] = []
 
     def add(self, key: str, what: str) -> None:
         self.found.append(f"{self.source}: estimands.{key}: {what}")
@@ -240,8 +242,8 @@ def _tipping(tipping: Any, arms, problems: _Problems) -> tuple[str | None, tuple
     numbers = isinstance(raw, list) and all(
         isinstance(d, int | float) and not isinstance(d, bool) for d in raw
     )
-    deltas = ()
-    if not numbers or len(raw) < 2:
+    deltas: tuple[float, ...] = ()
+    if not isinstance(raw, list) or not numbers or len(raw) < 2:
         problems.add("tipping_point.deltas", f"must be >= 2 numbers, got {raw!r}")
     else:
         deltas = tuple(float(d) for d in raw)

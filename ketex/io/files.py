@@ -45,7 +45,8 @@ def rows_to_frame(
         log.unreadable.add(table)
         return None
     width = len(names)
-    errors, cells = [], []
+    errors: list[str | None] = []
+    cells: list[list] = []
     for record, line in zip(records, lines, strict=True):
         record = list(record)
         if len(record) > width and all(_blank(v) for v in record[width:]):

@@ -179,7 +179,10 @@ def _pcl5_outputs(items: np.ndarray, inst: Instrument) -> dict[str, np.ndarray]:
         endorsed = (values >= 2).sum(axis=1)  # NaN >= 2 is False
         met &= endorsed >= _PCL5_NEEDED[name]
         possible &= endorsed + np.isnan(values).sum(axis=1) >= _PCL5_NEEDED[name]
-    outputs["pcl5_provisional_ptsd"] = np.where(met, True, np.where(possible, None, False))
+    # numpy's stubs do not take None as a choice (it makes an object array, as meant here)
+    outputs["pcl5_provisional_ptsd"] = np.where(
+        met, True, np.where(possible, None, False)  # type: ignore[call-overload]
+    )
     return outputs
 
 
@@ -319,7 +322,8 @@ def score(data: pd.DataFrame, instrument: str | Instrument | None = None, *,
         severity_label[rows] = _band_labels(total[rows], inst)
         if code == "PHQ-9":
             item9 = items[:, 8]
-            item9_flag[rows] = np.where(np.isnan(item9), None, item9 > 0)
+            # numpy's stubs do not take None as a choice (an object array, as meant here)
+            item9_flag[rows] = np.where(np.isnan(item9), None, item9 > 0)  # type: ignore[call-overload]
         if code == "PCL-5":
             for name, values in _pcl5_outputs(items, inst).items():
                 pcl5[name][rows] = values

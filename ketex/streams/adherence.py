@@ -193,7 +193,8 @@ def _by_participant(sessions: pd.DataFrame, people: pd.DataFrame) -> pd.DataFram
     rows = []
     for pid, person in people.iterrows():
         n = int(counts.get(pid, 0))
-        values = {m: (float(sums.at[pid, m]) if n else 0.0) for m in _MINUTES}
+        # pandas-stubs: DataFrame.at gives any scalar, here a float sum
+        values = {m: (float(sums.at[pid, m]) if n else 0.0) for m in _MINUTES}  # type: ignore[arg-type]
         if not np.isfinite(person["zone_low_bpm"]) or not np.isfinite(person["zone_high_bpm"]):
             for m in _MINUTES[2:]:
                 values[m] = np.nan

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from ketex.errors import KetexError
 
@@ -62,7 +63,7 @@ def fit_records(path: Path) -> list[dict[str, object]]:
     return records
 
 
-def _record(frame: object) -> dict[str, object]:
+def _record(frame: Any) -> dict[str, object]:  # a fitdecode.FitDataMessage (untyped)
     out: dict[str, object] = {}
     if frame.has_field("timestamp"):
         stamp = frame.get_value("timestamp")

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -15,6 +16,9 @@ from ketex.errors import DataValidationError, KetexError
 from ketex.streams.checks import stream_problems
 from ketex.streams.folder import read_manifest, read_session
 from ketex.streams.read import STREAM_COLUMNS, read_stream
+
+if TYPE_CHECKING:
+    from ketex.study.problems import ProblemLog
 
 __all__ = ["SESSION_COLUMNS", "StreamIndex", "index_streams"]
 
@@ -106,7 +110,7 @@ class StreamIndex:
 
 
 def index_streams(folder: Path, participants: pd.DataFrame, exercise: pd.DataFrame,
-                  hr_max: pd.Series, log: object) -> StreamIndex:  # fmt: skip
+                  hr_max: pd.Series, log: ProblemLog) -> StreamIndex:  # fmt: skip
     """Check every recording of a ``streams/`` folder into ``log``; index the good ones.
 
     ``participants`` and ``exercise`` are the validated tables, ``hr_max`` the HRmax of
@@ -158,7 +162,7 @@ def index_streams(folder: Path, participants: pd.DataFrame, exercise: pd.DataFra
     return StreamIndex(folder, _sessions(rows))
 
 
-def _check_file(folder: Path, row: pd.Series, hr_max: float, log: object) -> dict | None:
+def _check_file(folder: Path, row: pd.Series, hr_max: float, log: ProblemLog) -> dict | None:
     file = str(folder / row["file"])
     try:
         stream = read_stream(folder / row["file"])
@@ -191,7 +195,7 @@ def _check_file(folder: Path, row: pd.Series, hr_max: float, log: object) -> dic
             "duration_min": float(t.iloc[-1] - t.iloc[0]) / 60.0}  # fmt: skip
 
 
-def _check_start(summary: dict, randomised: object, where: dict, log: object) -> None:
+def _check_start(summary: dict, randomised: Any, where: dict, log: ProblemLog) -> None:
     """Warn when the recording's clock puts it more than a day from its manifest day."""
     start = summary["start_time"]
     if randomised is None or pd.isna(randomised) or pd.isna(start):
@@ -206,7 +210,7 @@ def _check_start(summary: dict, randomised: object, where: dict, log: object) ->
                 column="day", value=summary["day"], **where)  # fmt: skip
 
 
-def _log(log: object, problems: list[dict[str, object]]) -> set:
+def _log(log: ProblemLog, problems: list[dict[str, Any]]) -> set:
     """Add problem dicts to the log; the manifest lines with an error."""
     lines = set()
     for p in problems:
@@ -220,7 +224,7 @@ def _log(log: object, problems: list[dict[str, object]]) -> set:
     return lines
 
 
-def _int(value: object) -> int | None:
+def _int(value: Any) -> int | None:
     return None if value is None or pd.isna(value) else int(value)
 
 

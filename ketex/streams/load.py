@@ -397,8 +397,8 @@ def _power_load(session: pd.DataFrame, t: np.ndarray, dt: np.ndarray, held: np.n
     covering = np.searchsorted(t, grid, side="left")
     on_grid = np.where(has[covering], power[covering], np.nan)
     rolling = pd.Series(on_grid).rolling(_NP_WINDOW_S, min_periods=_NP_WINDOW_S).mean()
-    rolling = rolling.dropna().to_numpy()
-    npw = float(np.mean(rolling**4) ** 0.25) if rolling.size else np.nan
+    full = rolling.dropna().to_numpy()
+    npw = float(np.mean(full**4) ** 0.25) if full.size else np.nan
     out = {"work_kj": work_j / 1000.0, "mean_power_w": work_j / seconds,
            "normalized_power_w": npw,
            "intensity_factor": np.nan, "training_stress_score": np.nan}  # fmt: skip

@@ -8,8 +8,10 @@ extensions reads the same way.
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import IO, Any, Final, cast
 
 import numpy as np
 import pandas as pd
@@ -40,7 +42,7 @@ _FIELDS = {
 }  # fmt: skip
 _RECORDS = {"trackpoint", "trkpt"}
 #: Every reader returns times in this dtype, whatever the file's resolution.
-_TIME_DTYPE = "datetime64[ns, UTC]"
+_TIME_DTYPE: Final = "datetime64[ns, UTC]"
 
 
 def read_stream(path: str | Path) -> pd.DataFrame:
@@ -97,6 +99,7 @@ def read_labelled(path: str | Path, labels: dict[str, object] | None = None) -> 
     if not path.is_file():
         raise KetexError(f"{path}: no such file")
     suffix = path.suffix.lower()
+    records: Sequence[Mapping[str, object]]
     if suffix == ".fit":
         records = fit_records(path)
     elif suffix in (".tcx", ".gpx"):
@@ -131,7 +134,7 @@ def _xml_records(path: Path) -> list[dict[str, str]]:
     return records
 
 
-def _parse_into(handle: object, records: list[dict[str, str]]) -> None:
+def _parse_into(handle: IO[bytes], records: list[dict[str, str]]) -> None:
     for _, element in ET.iterparse(handle, events=("end",)):
         if _local(element.tag) not in _RECORDS:
             continue
@@ -177,7 +180,9 @@ def _parse_time(text: str) -> datetime:
     return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value
 
 
-def _table(path: Path, records: list[dict[str, object]], labels: dict | None) -> pd.DataFrame:
+def _table(
+    path: Path, records: Sequence[Mapping[str, object]], labels: dict | None
+) -> pd.DataFrame:
     if not records:
         raise KetexError(f"{path}: no records (trackpoints or rows) found")
     problems: list[dict[str, object]] = []
@@ -185,12 +190,13 @@ def _table(path: Path, records: list[dict[str, object]], labels: dict | None) ->
     values["elapsed_s"] = np.full(len(records), np.nan)
     stamps: list[datetime | None] = []
     for index, record in enumerate(records):
-        stamp = None
-        if isinstance(record.get("timestamp"), datetime):
-            stamp = record["timestamp"]
+        stamp: datetime | None = None
+        raw = record.get("timestamp")
+        if isinstance(raw, datetime):
+            stamp = raw
         elif "timestamp" in record:
             try:
-                stamp = _parse_time(record["timestamp"])
+                stamp = _parse_time(str(raw))  # text (TCX, GPX, CSV); FIT gives datetimes
             except ValueError:
                 problems.append(_problem(path, index, "timestamp", record["timestamp"]))
         elif "elapsed_s" not in record:
@@ -201,11 +207,12 @@ def _table(path: Path, records: list[dict[str, object]], labels: dict | None) ->
         for column in ("elapsed_s", *STREAM_COLUMNS[2:7]):
             if column in record:
                 try:
-                    values[column][index] = float(record[column])
+                    values[column][index] = float(cast("str | float", record[column]))
                 except ValueError:
                     problems.append(_problem(path, index, column, record[column]))
     raise_problems(f"{path} has unreadable records", problems)
-    timestamp = pd.Series(pd.to_datetime(stamps, utc=True))
+    # pandas-stubs: to_datetime does not list a sequence holding None (NaT here)
+    timestamp = pd.Series(pd.to_datetime(stamps, utc=True))  # type: ignore[arg-type]
     if timestamp.notna().all():
         elapsed = (timestamp - timestamp.iloc[0]).dt.total_seconds().to_numpy()
     else:
@@ -213,7 +220,7 @@ def _table(path: Path, records: list[dict[str, object]], labels: dict | None) ->
     return _frame(path, elapsed, timestamp, values, labels)
 
 
-def _problem(path: Path, index: int, column: str, value: str) -> dict[str, object]:
+def _problem(path: Path, index: int, column: str, value: object) -> dict[str, object]:
     return {"source_file": str(path), "line": index, "column": column, "value": value,
             "rule": "non_numeric" if column != "timestamp" else "bad_date",
             "message": f"{path}: record {index}: {column} {value!r} cannot be read"}
@@ -288,7 +295,7 @@ def _frame(path: Path, elapsed: np.ndarray, timestamp: object, values: dict,
     def text(value: object) -> pd.api.extensions.ExtensionArray:
         return pd.array(pa.array([str(value)] * n, pa.large_string()), dtype="string")
 
-    data = {}
+    data: dict[str, Any] = {}
     if labels is not None:
         data = {"participant_id": text(labels["participant_id"]),
                 "session_id": text(labels["session_id"]),

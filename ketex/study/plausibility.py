@@ -7,7 +7,9 @@ their arm plans for their drug (``infusion_off_schedule``).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from types import MappingProxyType
+from typing import Any
 
 import pandas as pd
 
@@ -17,7 +19,7 @@ from ketex.study.protocol import Protocol
 __all__ = ["PLAUSIBLE", "check_plausibility"]
 
 #: Bounds beyond which a value is reported as implausible.
-PLAUSIBLE = MappingProxyType(
+PLAUSIBLE: Mapping[str, Any] = MappingProxyType(
     {
         "bmi": (15.0, 50.0),  # kg/m^2; outside: a warning (rare, or a unit mix-up)
         "watts_mean": 400.0,  # W; a session's mean power above this is a warning
@@ -57,7 +59,7 @@ def _check_bmi(frame: pd.DataFrame, log: ProblemLog) -> None:
     log.flag(
         "participants", frame, (bmi < low) | (bmi > high), "weight_kg", "implausible_bmi",
         lambda row: f"{_where(row)}: weight_kg {row['weight_kg']:g} at height_cm "
-        f"{row['height_cm']:g} gives BMI {bmi[row.name]:.1f}, outside {low:g}-{high:g}; check "
+        f"{row['height_cm']:g} gives BMI {bmi.at[row.name]:.1f}, outside {low:g}-{high:g}; check "
         f"the units (a weight in pounds: {row['weight_kg']:g} lb = "
         f"{row['weight_kg'] * 0.45359237:.1f} kg; a height in inches) and the values. Kept "
         "as written",
@@ -89,7 +91,7 @@ def _check_schedule(protocol: Protocol, tables: dict[str, pd.DataFrame],
         )
 
 
-def _planned_days(protocol: Protocol) -> dict[tuple[str, str], tuple[int, ...]]:
+def _planned_days(protocol: Protocol) -> dict[tuple[str | None, str], tuple[int, ...]]:
     """The planned days of each (arm, drug), over all of the arm's treatments of it."""
     planned: dict[tuple[str, str], set[int]] = {}
     for arm in protocol.arms:
@@ -127,7 +129,7 @@ def _check_infusion_days(protocol: Protocol, tables: dict[str, pd.DataFrame],
         code = arm_of[row["participant_id"]]
         after = row["_value"] > plan[-1]
         where = (f"{row['_value'] - plan[-1]:g} days after its last, day {plan[-1]}" if after
-                 else f"{distance[row.name]:g} days from the nearest")
+                 else f"{distance.at[row.name]:g} days from the nearest")
         return (f"{_where(row)}: participant {row['participant_id']} of arm {code} received "
                 f"{row['drug']} on day {row['_value']:g}, which arm {code} does not plan "
                 f"(its {row['drug']} days in study.toml: {', '.join(map(str, plan))}; this is "

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from types import MappingProxyType
+from typing import Any
 
 import pandas as pd
 
@@ -281,7 +282,8 @@ def lines_text(locations: Iterable[tuple[str, int]]) -> str:
     parts = []
     for file, lines in by_file.items():
         lines = sorted(set(lines))
-        runs, start = [], lines[0]
+        runs: list[str] = []
+        start: int | None = lines[0]
         for previous, current in zip(lines, [*lines[1:], None], strict=True):
             if current != previous + 1:
                 runs.append(f"{start}" if start == previous else f"{start}-{previous}")
@@ -390,14 +392,14 @@ def _display(value: object) -> str | None:
     return str(value)
 
 
-def _isna(value: object) -> bool:
+def _isna(value: Any) -> bool:
     try:
         return bool(pd.isna(value))
     except (TypeError, ValueError):
         return False
 
 
-def _int_or_none(value: object) -> int | None:
+def _int_or_none(value: Any) -> int | None:
     return None if value is None or _isna(value) else int(value)
 
 

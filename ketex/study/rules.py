@@ -8,7 +8,9 @@ Limits a trial may want to change live in :data:`LIMITS`.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from types import MappingProxyType
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -22,7 +24,8 @@ from ketex.study.tables import EVENT_TYPES, MAX_ITEMS, SAFETY_TABLES
 __all__ = ["LIMITS", "check_all"]
 
 #: Plausible ranges (inclusive); values outside are errors.
-LIMITS = MappingProxyType(
+# range limits are (low, high) pairs, dose ceilings single numbers
+LIMITS: Mapping[str, Any] = MappingProxyType(
     {
         "heart_rate": (30.0, 230.0),  # beats/min, any heart-rate column
         "age": (12.0, 110.0),  # years
@@ -77,6 +80,12 @@ def check_all(protocol: Protocol, tables: dict[str, pd.DataFrame], log: ProblemL
 
 def _where(row: pd.Series) -> str:
     return f"{row.get(SOURCE_FILE)} line {row.get(LINE)}"
+
+
+def _limits(name: str) -> tuple[float, float]:
+    """The (low, high) range of ``LIMITS[name]``."""
+    low, high = LIMITS[name]
+    return low, high
 
 
 def _range_rule(table, frame, column, low, high, rule, unit, log, what=""):
@@ -136,10 +145,10 @@ def _check_participants(protocol: Protocol, frame: pd.DataFrame, log: ProblemLog
         f"one of {', '.join(arms)} or add it to [[arms]] in study.toml",
     )
     for column in _HR_COLUMNS[table]:
-        _range_rule(table, frame, column, *LIMITS["heart_rate"], "heart_rate_out_of_range",
+        _range_rule(table, frame, column, *_limits("heart_rate"), "heart_rate_out_of_range",
                     " beats/min", log)
     for column, unit in (("age", " years"), ("weight_kg", " kg"), ("height_cm", " cm")):
-        _range_rule(table, frame, column, *LIMITS[column], "out_of_range", unit, log)
+        _range_rule(table, frame, column, *_limits(column), "out_of_range", unit, log)
 
 
 # -- rules shared by the tables of participant records ----------------------------
@@ -319,7 +328,7 @@ def _check_infusions(protocol: Protocol, frame: pd.DataFrame, participants: pd.D
         "in study.toml); correct the dose, or declare the arm's treatment a placebo",
     )
     _check_drug_of_arm(protocol, frame, arm, log)
-    _range_rule(table, frame, "duration_min", *LIMITS["infusion_duration_min"],
+    _range_rule(table, frame, "duration_min", *_limits("infusion_duration_min"),
                 "impossible_duration", " min", log)
     duplicated = frame.duplicated(["participant_id", "day", "drug"], keep="first")
     log.flag(
@@ -349,7 +358,7 @@ def _check_drug_of_arm(protocol: Protocol, frame: pd.DataFrame, arm: pd.Series, 
     )
 
     def message(row: pd.Series) -> str:
-        code = arm[row.name]
+        code = str(arm.at[row.name])
         given = ", ".join(gives[code]) or "no drug"
         return (f"{_where(row)}: participant {row['participant_id']} of arm {code} received "
                 f"{row['_value']}, which arm {code} does not give (its treatments: {given}); "
@@ -364,14 +373,14 @@ def _check_drug_of_arm(protocol: Protocol, frame: pd.DataFrame, arm: pd.Series, 
 
 def _check_exercise(frame: pd.DataFrame, log: ProblemLog) -> None:
     table = "exercise"
-    _range_rule(table, frame, "duration_min", *LIMITS["exercise_duration_min"],
+    _range_rule(table, frame, "duration_min", *_limits("exercise_duration_min"),
                 "impossible_duration", " min", log)
     for column in _HR_COLUMNS[table]:
-        _range_rule(table, frame, column, *LIMITS["heart_rate"], "heart_rate_out_of_range",
+        _range_rule(table, frame, column, *_limits("heart_rate"), "heart_rate_out_of_range",
                     " beats/min", log)
-    _range_rule(table, frame, "rpe", *LIMITS["rpe"], "out_of_range", "", log, " (Borg 6-20)")
-    _range_rule(table, frame, "watts", *LIMITS["watts"], "out_of_range", " W", log)
-    _range_rule(table, frame, "met", *LIMITS["met"], "out_of_range", " MET", log)
+    _range_rule(table, frame, "rpe", *_limits("rpe"), "out_of_range", "", log, " (Borg 6-20)")
+    _range_rule(table, frame, "watts", *_limits("watts"), "out_of_range", " W", log)
+    _range_rule(table, frame, "met", *_limits("met"), "out_of_range", " MET", log)
     values = [c for c in frame.columns if not c.startswith("_")]
     if frame.empty or not values:
         return
@@ -477,14 +486,17 @@ def _check_items_and_totals(protocol: Protocol, frame: pd.DataFrame, log: Proble
     present = [c for c in item_names if c in frame.columns]
     extra = [c for c in frame.columns if c.startswith("item_") and c not in item_names]
     for column in extra:
-        log.flag("assessments", frame, frame[column].notna(), column, "extra_item",
-                 lambda row, c=column: f"{_where(row)}: {c} is not an item of any supported "
-                 "instrument; remove the column or rename it")
+
+        def not_an_item(row: pd.Series, c: str = column) -> str:
+            return (f"{_where(row)}: {c} is not an item of any supported instrument; remove "
+                    "the column or rename it")
+
+        log.flag("assessments", frame, frame[column].notna(), column, "extra_item", not_an_item)
     if "total" not in frame.columns:
         frame["total"] = np.nan
     parsed = {c: pd.Series(np.nan, index=frame.index, dtype="float64") for c in present}
     for code, index in frame.groupby("instrument", dropna=True).groups.items():
-        _check_instrument(protocol, frame, scales.INSTRUMENTS[code], index, parsed, log)
+        _check_instrument(protocol, frame, scales.INSTRUMENTS[str(code)], index, parsed, log)
     for column in present:
         frame[column] = parsed[column]
 
@@ -498,25 +510,33 @@ def _check_instrument(protocol, frame, instrument, index, parsed, log: ProblemLo
         k = int(column.split("_")[1])
         raw = rows[column]
         if k > instrument.n_items:
-            bad_row |= log.flag(
-                table, rows, raw.notna(), column, "extra_item",
-                lambda row, c=column: f"{_where(row)}: {c} is given but "
-                f"{code} has only {instrument.n_items} items; remove the value")
+
+            def extra_item(row: pd.Series, c: str = column) -> str:
+                return (f"{_where(row)}: {c} is given but {code} has only "
+                        f"{instrument.n_items} items; remove the value")
+
+            bad_row |= log.flag(table, rows, raw.notna(), column, "extra_item", extra_item)
             continue
         numbers = _item_numbers(raw, k in instrument.lettered_items)
+
+        def non_numeric(row: pd.Series, c: str = column) -> str:
+            return (f"{_where(row)}: {c} {row['_value']!r} is not a valid {code} item "
+                    f"score{number_hint(row['_value'])}; enter a whole number or leave it "
+                    "empty")
+
         bad_row |= log.flag(
-            table, rows, raw.notna() & numbers.isna(), column, "non_numeric",
-            lambda row, c=column: f"{_where(row)}: {c} {row['_value']!r} is not a "
-            f"valid {code} item score{number_hint(row['_value'])}; enter a whole number or "
-            "leave it empty")
+            table, rows, raw.notna() & numbers.isna(), column, "non_numeric", non_numeric)
         top = instrument.item_max[k - 1]
+
+        def out_of_range(row: pd.Series, c: str = column, t: int = top) -> str:
+            return (f"{_where(row)}: {c} {row['_value']} is outside the {code} item range "
+                    f"{instrument.item_min}-{t}; correct it or leave it empty")
+
         bad_row |= log.flag(
             table, rows,
             numbers.notna() & ((numbers < instrument.item_min) | (numbers > top)
                                | (numbers != numbers.round())),
-            column, "item_out_of_range",
-            lambda row, c=column, t=top: f"{_where(row)}: {c} {row['_value']} is outside "
-            f"the {code} item range {instrument.item_min}-{t}; correct it or leave it empty")
+            column, "item_out_of_range", out_of_range)
         parsed[column].loc[index] = numbers
     given = rows["total"]
     bad_total = log.flag(
@@ -546,13 +566,13 @@ def _check_instrument(protocol, frame, instrument, index, parsed, log: ProblemLo
         & ((scored_rows["total"] - scored["total"]).abs() > 1e-9),
         "total", "total_mismatch",
         lambda row: f"{_where(row)}: total {row['_value']:g} differs from the sum of "
-        f"the {code} items, {scored.loc[row.name, 'total']:g}; correct the items or the "
+        f"the {code} items, {scored['total'].get(row.name):g}; correct the items or the "
         "total")
     log.flag(
         table, scored_rows, scored_rows["total"].isna() & scored["total"].isna(), "total",
         "total_not_scorable",
         lambda row: f"{_where(row)}: no {code} total: "
-        f"{scored.loc[row.name, 'missing_reason']}; the assessment is kept with a "
+        f"{scored['missing_reason'].get(row.name)}; the assessment is kept with a "
         "missing total", severity="warning")
     fill = scored_rows.index[scored_rows["total"].isna()]
     frame.loc[fill, "total"] = scored.loc[fill, "total"]

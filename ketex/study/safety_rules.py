@@ -221,7 +221,7 @@ def _check_coding(frame: pd.DataFrame, log: ProblemLog) -> None:
     log.flag(
         table, coded, coded["pt"] != folded.map(first), "pt", "pt_spelling",
         lambda row: f"{_where(row)}: preferred term {row['_value']!r} differs only in case "
-        f"or spaces from {first[folded[row.name]]!r}; the safety tables count them apart "
+        f"or spaces from {first.at[folded.at[row.name]]!r}; the safety tables count them apart "
         "until the spelling is made the same",
         severity="warning",
     )
@@ -272,7 +272,7 @@ def _check_vitals(frame: pd.DataFrame, log: ProblemLog) -> None:
         table, frame, (frame["value"] < low) | (frame["value"] > high), "value",
         "vital_out_of_range",
         lambda row: f"{_where(row)}: {row['test']} {row['_value']:g} {row['unit']} is outside "
-        f"the plausible range {low[row.name]:g}-{high[row.name]:g} {row['unit']}; correct it",
+        f"the plausible range {low.at[row.name]:g}-{high.at[row.name]:g} {row['unit']}; correct it",
     )
     if "time_min" in frame.columns:
         lo, hi = _TIME_MIN
@@ -292,5 +292,5 @@ def _check_vitals(frame: pd.DataFrame, log: ProblemLog) -> None:
         lambda row: f"{_where(row)}: participant {row['participant_id']} already has "
         f"{row['test']} on day {row['day']:g}"
         + (f" at {row['time_min']:g} min" if not pd.isna(row.get("time_min")) else "")
-        + f" (line {first_line[first.loc[row.name, '_key']]}); remove the duplicate row",
+        + f" (line {first_line.at[first.at[row.name, '_key']]}); remove the duplicate row",
     )

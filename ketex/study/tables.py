@@ -246,8 +246,8 @@ def item_columns(columns) -> list[str]:
     >>> item_columns(["participant_id", "item_10", "item_2", "total"])
     ['item_2', 'item_10']
     """
-    items = [c for c in columns if ITEM_COLUMN.match(str(c))]
-    return sorted(items, key=lambda c: int(ITEM_COLUMN.match(c).group(1)))
+    numbered = [(int(m.group(1)), c) for c in columns if (m := ITEM_COLUMN.match(str(c)))]
+    return [c for _, c in sorted(numbered, key=lambda pair: pair[0])]
 
 
 def empty_table(name: str) -> pd.DataFrame:
@@ -304,4 +304,5 @@ def _as_kind(values: pd.Series, kind: str | None) -> pd.Series:
         return pd.to_datetime(values).astype("datetime64[ns]")
     if kind == "int":
         return values.astype("float64").round().astype("Int64")
-    return values.astype(_DTYPES[kind])
+    # pandas-stubs: astype lists literal dtype names only, not a str from a table
+    return values.astype(_DTYPES[kind])  # type: ignore[call-overload]

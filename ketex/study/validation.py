@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -28,6 +29,9 @@ from ketex.study.problems import (
 from ketex.study.protocol import Protocol
 from ketex.study.tables import TABLES, canonical, empty_table
 from ketex.study.trial import Trial
+
+if TYPE_CHECKING:
+    from pandas._libs.tslibs.nattype import NaTType
 
 __all__ = ["MISSING_TOKENS", "build_trial", "parse_dates"]
 
@@ -80,7 +84,7 @@ def build_trial(
     report = log.report()
     if on_error == "raise":
         raise_for_errors(report, source)
-    clean = {
+    clean: dict[str, Any] = {  # the table fields of Trial, by name
         name: canonical(name, _strip(frame[~log.rejected_mask(name, frame)]))
         for name, frame in tables.items()
     }
@@ -120,7 +124,8 @@ def _prepare(name: str, frame: pd.DataFrame | None, log: ProblemLog,
     named = frame.attrs.get(SOURCE_FILE)
     frame = frame.reset_index(drop=True)
     if SOURCE_FILE not in frame.columns:
-        frame = frame.assign(**{SOURCE_FILE: name, LINE: np.arange(2, len(frame) + 2)})
+        provenance: dict[str, Any] = {SOURCE_FILE: name, LINE: np.arange(2, len(frame) + 2)}
+        frame = frame.assign(**provenance)
     frame = frame.rename(columns=lambda c: str(c).strip())
     file = str(frame[SOURCE_FILE].iloc[0]) if len(frame) else str(named or name)
     if frame.empty and schema.required_table:
@@ -159,14 +164,11 @@ def _prepare(name: str, frame: pd.DataFrame | None, log: ProblemLog,
     for column in schema.required:
         if column not in frame.columns:
             continue  # day, to be derived from date
-        log.flag(
-            name,
-            frame,
-            frame[column].isna(),
-            column,
-            "missing_value",
-            lambda row, c=column: f"{_where(row)}: {c} is empty; it is required in every row",
-        )
+
+        def empty(row: pd.Series, c: str = column) -> str:
+            return f"{_where(row)}: {c} is empty; it is required in every row"
+
+        log.flag(name, frame, frame[column].isna(), column, "missing_value", empty)
     for column in frame.columns:
         if not column.startswith("_"):
             spec = schema.column(column)
@@ -258,7 +260,7 @@ def parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     return dates, partial
 
 
-def _parse_date(text: str) -> pd.Timestamp | None:
+def _parse_date(text: str) -> pd.Timestamp | NaTType:
     match = _DATE_TIME.fullmatch(text)
     if match is None:
         return pd.NaT

@@ -369,7 +369,7 @@ def _right_hand_side(formula, data: pd.DataFrame) -> str:
 
 def _categorise(frame: pd.DataFrame, variables: list[str]) -> pd.DataFrame:
     """Text columns become Categoricals with sorted levels; unused levels are dropped."""
-    converted = {}
+    converted: dict[str, pd.Series | pd.Categorical] = {}
     for name in variables:
         values = frame[name]
         if isinstance(values.dtype, pd.CategoricalDtype):

@@ -11,6 +11,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, NoReturn
 
 import pandas as pd
 
@@ -297,7 +298,7 @@ def _canonical_header(name: str) -> str:
 def _field(row: pd.Series, source: str, log: ProblemLog) -> Field | None:
     line = int(row[LINE])
 
-    def bad(rule: str, column: str, value: object, what: str) -> None:
+    def bad(rule: str, column: str | None, value: object, what: str) -> None:
         log.add("dictionary", rule, f"{source} line {line}: {what}", source_file=source,
                 line=line, column=column, value=value)
 
@@ -331,13 +332,13 @@ def _field(row: pd.Series, source: str, log: ProblemLog) -> Field | None:
                  label=_text(row.get(LABEL)), line=line)
 
 
-def _text(value: object) -> str:
+def _text(value: Any) -> str:
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return ""
     return str(value).strip()
 
 
-def _raise(path: Path, log: ProblemLog) -> None:
+def _raise(path: Path, log: ProblemLog) -> NoReturn:
     report = log.report()
     raise DataValidationError(
         f"the REDCap data dictionary {path} cannot be used:\n{format_report(report)}", report

@@ -112,7 +112,7 @@ class RedcapTables:
     protocol: Protocol
     raw: dict[str, pd.DataFrame | None]
     log: ProblemLog
-    fields: dict[tuple[str, int, str], set[str]]
+    fields: dict[tuple[str, int | None, str | None], set[str]]
     blanked: set[tuple[str, int, str]]
 
     def in_redcap_terms(self, report: pd.DataFrame) -> pd.DataFrame:
@@ -212,7 +212,7 @@ class _RecordsReader:
         self.plan = plan
         self.log = log
         self.rows: dict[str, list[dict]] = {s.table: [] for s in plan.sources}
-        self.fields: dict[tuple[str, int, str], set[str]] = {}
+        self.fields: dict[tuple[str, int | None, str | None], set[str]] = {}
         self.blanked: set[tuple[str, int, str]] = set()
         # columns whose values show that a form holds data (calc fields fill themselves)
         self.data_columns = {
@@ -245,14 +245,14 @@ class _RecordsReader:
             _raise(Path(self.source), self.log)
         known = set(SYSTEM_COLUMNS) | {f"{form}_complete" for form in self.dictionary.forms}
         known |= {c for f in self.dictionary.fields.values() for c in f.columns}
-        for column in header:
-            if column in known or column.startswith("redcap_") or column.endswith("_timestamp"):
+        for name in header:
+            if name in known or name.startswith("redcap_") or name.endswith("_timestamp"):
                 continue
             self.log.add(TABLE, "unknown_field",
-                         f"{self.source}: column {column!r} is not a field of "
+                         f"{self.source}: column {name!r} is not a field of "
                          f"{self.dictionary.source}; its values were not loaded. Download the "
                          "data dictionary and the records together", severity="warning",
-                         source_file=self.source, line=1, column=column)
+                         source_file=self.source, line=1, column=name)
 
     # -- one row ----------------------------------------------------------------------
 
@@ -366,8 +366,8 @@ class _RecordsReader:
             return None, True
         code = raw
         if field.coded:
-            code = _choice(field, raw)
-            if code is None:
+            chosen = _choice(field, raw)
+            if chosen is None:
                 choices = " | ".join(f"{c}, {label}" for c, label in field.choices)
                 label = [c for c, text in field.choices
                          if text.strip().lower() == raw.strip().lower()]
@@ -379,6 +379,7 @@ class _RecordsReader:
                            f"{field.name} {raw!r} is not one of its choices ({choices})"
                            f"{hint}")
                 return None, False
+            code = chosen
         return self.recode(source, column, field, code, row, record)
 
     def ticked(self, source, column: ColumnMap, field: Field, row: dict, record: str):
@@ -458,7 +459,7 @@ def _choice(field: Field, raw: str) -> str | None:
     return None
 
 
-def _text(value: object) -> str:
+def _text(value: Any) -> str:
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return ""
     return str(value).strip()

@@ -94,15 +94,15 @@ def relocate(report: pd.DataFrame, tables: Iterable[RawTable]) -> pd.DataFrame:
     for index, problem in report.iterrows():
         if pd.isna(problem["line"]) or pd.isna(problem["source_file"]):
             continue
-        anchor = (problem["table"], problem["source_file"], int(problem["line"]))
+        key = (problem["table"], problem["source_file"], int(problem["line"]))
         message = problem["message"]
-        where = cells.get((*anchor, problem["column"]))
-        if where is not None and where != anchor[1:]:
-            message = message.replace(f"{anchor[1]} line {anchor[2]}",
-                                      f"{where[0]} line {where[1]}", 1)
-            out.loc[index, "source_file"] = where[0]
-            out.loc[index, "line"] = where[1]
-        records = gathered.get(anchor, [])
+        holder = cells.get((*key, problem["column"]))
+        if holder is not None and holder != key[1:]:
+            message = message.replace(f"{key[1]} line {key[2]}",
+                                      f"{holder[0]} line {holder[1]}", 1)
+            out.loc[index, "source_file"] = holder[0]
+            out.loc[index, "line"] = holder[1]
+        records = gathered.get(key, [])
         if problem["severity"] == "error" and len(records) > 1:
             message += f" (not loaded with it: {lines_text(records)})"
         out.loc[index, "message"] = message
@@ -118,6 +118,8 @@ def relocate(report: pd.DataFrame, tables: Iterable[RawTable]) -> pd.DataFrame:
 def relocated_error(exc: DataValidationError, tables: Iterable[RawTable],
                     source: str) -> DataValidationError:
     """The validation error of :func:`build_trial` with its report relocated."""
+    if exc.report is None:
+        return exc
     report = relocate(exc.report, tables)
     errors = report[report["severity"] == "error"]
     return DataValidationError(

@@ -170,7 +170,7 @@ def _records(datasets: dict[str, Dataset], subjects: Subjects,
     if "EX" in datasets:
         placements["EX"] = read_ex(datasets["EX"], subjects, tables["infusions"],
                                    tables["exercise"], log)
-    scales = [d for d in ("QS", "RS") if d in datasets]
+    scales: list[str] = [d for d in ("QS", "RS") if d in datasets]
     if not scales and "assessments" not in log.unreadable:
         log.add("assessments", "missing_dataset",
                 "there is no QS or RS dataset (qs.xpt, rs.xpt, or .csv): the trial has no "

@@ -27,6 +27,8 @@ Placement = dict[int, tuple[RawTable, int]]  # record index -> (table, row)
 def _timed(ds: Dataset, table: str, prefix: str, subjects: Subjects, log: ProblemLog,
            start: bool):
     """Day, date and the mask of records whose timing is usable."""
+    dy: tuple[str, ...]
+    dtc: tuple[str, ...]
     if start:
         dy, dtc = (f"{prefix}STDY", f"{prefix}DY"), (f"{prefix}STDTC", f"{prefix}DTC")
     else:
@@ -99,7 +101,7 @@ def _durations(ds: Dataset, table: str, log: ProblemLog, *, exercise: bool):
             table, ds.frame, minutes.notna() & in_minutes.notna() & (minutes != in_minutes),
             "EXDOSE", "duration_mismatch",
             lambda row: f"{location(row)}: EXDOSE {row['_value']} min disagrees with the "
-            f"duration {minutes[row.name]:g} min from EXDUR or the start and end times; "
+            f"duration {minutes.at[row.name]:g} min from EXDUR or the start and end times; "
             "correct one of them")
         minutes = minutes.fillna(in_minutes)
     return minutes, ~bad
@@ -214,7 +216,9 @@ def _scale_targets(ds: Dataset, log: ProblemLog) -> pd.Series:
     log.flag("assessments", ds.frame, ~unsupported & targets.isna(), f"{p}TESTCD",
              "unknown_test_code",
              lambda row: f"{location(row)}: {p}TESTCD {row['_value']!r} is not "
-             f"{_expected_codes(instruments[row.name])}; correct the code", values=codes)
+             # pandas-stubs: a row's name (Hashable) is not accepted as a Series key
+             f"{_expected_codes(instruments[row.name])}; correct the code",  # type: ignore[call-overload]
+             values=codes)
     return targets
 
 
@@ -252,12 +256,14 @@ def _visits(visits: pd.Series, protocol: Protocol) -> pd.Series:
 
 def _duplicate(ds: Dataset, index, column: str, first, log: ProblemLog) -> None:
     p = ds.domain
-    line = int(ds.frame.at[index, LINE])
-    code = ds.frame.at[index, f"{p}TESTCD"]
+    # pandas-stubs: DataFrame.at gives any scalar type
+    line = int(ds.frame.at[index, LINE])  # type: ignore[arg-type]
+    code: object = ds.frame.at[index, f"{p}TESTCD"]
+    participant = ds.frame.at[index, "participant_id"]
     log.add("assessments", "duplicate_record",
             f"{ds.file} line {line}: {p}TESTCD {code} is given twice for this participant, "
             f"visit and day (first at {first[0]} line {first[1]}); remove one of the records",
-            source_file=ds.file, line=line, participant_id=ds.frame.at[index, "participant_id"],
+            source_file=ds.file, line=line, participant_id=participant,  # type: ignore[arg-type]
             column=f"{p}TESTCD", value=code)
 
 

@@ -9,6 +9,8 @@ missing.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 
 from ketex.io.sdtm import safety_terms as st
@@ -37,7 +39,7 @@ _SERIOUS = {"Y": "Y", "N": "N", "U": None, "NA": None, "YES": "Y", "NO": "N",
             "TRUE": "Y", "FALSE": "N"}
 
 
-def _none(value: object) -> object:
+def _none(value: Any) -> Any:
     return None if value is None or pd.isna(value) else value
 
 

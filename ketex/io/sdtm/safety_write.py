@@ -6,6 +6,8 @@ none of these records. The vocabulary is in :mod:`ketex.io.sdtm.safety_terms`.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 
 from ketex.io.sdtm import safety_terms as st
@@ -32,7 +34,7 @@ def write_safety(trial: Trial, builders: dict[str, _Builder]) -> None:
     _medications(trial.medications, builders["CM"])
 
 
-def _value(row: pd.Series, column: str) -> object:
+def _value(row: pd.Series, column: str) -> Any:
     value = row.get(column)
     return value if _present(value) else None
 

@@ -174,7 +174,8 @@ def read_randomisation(ds: Dataset, subjects: Subjects, log: ProblemLog) -> pd.S
     dates = ds.text("DSSTDTC" if "DSSTDTC" in ds.frame.columns else "DSDTC")
     seen: dict[str, int] = {}
     for index in milestones.frame.index[keep]:
-        participant, line = ids[index], int(ds.frame.at[index, LINE])
+        # pandas-stubs: DataFrame.at gives any scalar type
+        participant, line = ids[index], int(ds.frame.at[index, LINE])  # type: ignore[arg-type]
         text = dates[index]
         date = None if pd.isna(text) else full_date(text)
         if date is None:
@@ -335,8 +336,11 @@ def study_days(ds: Dataset, table: str, dy: tuple[str, ...], dtc: tuple[str, ...
     problem |= log.flag(
         table, ds.frame, ~problem & from_dy.notna() & from_dtc.notna() & (from_dy != from_dtc),
         dy_name, "day_date_mismatch",
+        # only rows with a date get here, so dtc_name is set; pandas-stubs refuses a row's
+        # name (Hashable) as a Series key
         lambda row: f"{location(row)}: {dy_name} {row['_value']} disagrees with {dtc_name} "
-        f"{row[dtc_name]}, which is {dy_name} {_sdtm_text(from_dtc[row.name], offsets[row.name])}"
+        f"{row[dtc_name]}, which is {dy_name} "  # type: ignore[index]
+        f"{_sdtm_text(from_dtc[row.name], offsets[row.name])}"  # type: ignore[call-overload]
         "; correct one of them")
     day = from_dy.fillna(from_dtc)
     problem |= log.flag(

@@ -8,6 +8,8 @@ record went into.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 
 from ketex.io.sdtm.datasets import Dataset
@@ -103,7 +105,7 @@ class _ParentLookup:
         return targets
 
 
-def _key(value: object) -> object:
+def _key(value: Any) -> object:
     """IDVARVAL and the parent variable compared as text, numbers without a trailing .0."""
     if value is None or (isinstance(value, float) and pd.isna(value)):
         return None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import SupportsFloat
 
 import numpy as np
 import pandas as pd
@@ -213,7 +214,7 @@ def format_duration(minutes: float) -> str:
     return f"PT{number_text(minutes)}M"
 
 
-def number_text(value: float) -> str:
+def number_text(value: SupportsFloat) -> str:
     """A number as text that reads back exactly: ``16`` not ``16.0``.
 
     Examples

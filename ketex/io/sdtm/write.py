@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -161,7 +162,9 @@ class _Builder:
         if not self.records:
             return None, None
         ordered = sorted(self.records, key=lambda r: (r[1]["USUBJID"], *r[0]))
-        rows, supp, seq = [], [], {}
+        rows: list[dict] = []
+        supp: list[dict] = []
+        seq: dict[str, int] = {}
         for _, record, qualifiers in ordered:
             subject = record["USUBJID"]
             base = {"STUDYID": self.study, "DOMAIN": self.domain, "USUBJID": subject}
@@ -181,7 +184,7 @@ class _Builder:
 
 def _tidy(frame: pd.DataFrame) -> pd.DataFrame:
     """Drop variables empty throughout; numbers as Int64 when whole, else float; text as str."""
-    out = {}
+    out: dict[str, pd.Series] = {}
     for column in frame.columns:
         values = frame[column]
         if values.isna().all() and column not in ("IDVAR", "IDVARVAL"):
@@ -195,11 +198,11 @@ def _tidy(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out).reset_index(drop=True)
 
 
-def _present(value: object) -> bool:
+def _present(value: Any) -> bool:
     return value is not None and not pd.isna(value)
 
 
-def _date(value: object) -> str | None:
+def _date(value: Any) -> str | None:
     return f"{pd.Timestamp(value):%Y-%m-%d}" if _present(value) else None
 
 
@@ -209,11 +212,11 @@ def _qval(value: object) -> str:
     if isinstance(value, int | float | np.integer | np.floating):
         return terms.number_text(value)
     if isinstance(value, pd.Timestamp):
-        return _date(value)
+        return f"{value:%Y-%m-%d}"
     return str(value)
 
 
-def _sdtm_day(day: object) -> int:
+def _sdtm_day(day: Any) -> int:
     return int(day) + 1 if int(day) >= 0 else int(day)
 
 
@@ -282,7 +285,7 @@ _VS = (("WEIGHT", "Weight", "weight_kg", "kg"), ("HEIGHT", "Height", "height_cm"
 
 def _vital_signs(row: pd.Series, builder: _Builder) -> None:
     for order, (code, name, column, unit) in enumerate(_VS):
-        value = row.get(column)
+        value: Any = row.get(column)
         if not _present(value):
             continue
         text = terms.number_text(value)
@@ -353,7 +356,9 @@ def _assessments(trial: Trial, builders: dict[str, _Builder]) -> None:
             "VISIT": row["visit"], **_timing(p, row, start=False),
             **_time_point(p, row.get("time_min")),
         }
-        results = [(int(c.split("_")[1]), row[c]) for c in items if _present(row[c])]
+        results: list[tuple[int | None, Any]] = [
+            (int(c.split("_")[1]), row[c]) for c in items if _present(row[c])
+        ]
         if _present(row.get("total")):
             results.append((None, row["total"]))
         qualifiers = _row_qualifiers(row, qnams)
@@ -413,7 +418,7 @@ def _check_xpt(datasets: dict[str, pd.DataFrame]) -> None:
             lengths = frame[column].map(lambda v: len(str(v).encode("utf-8")) if _present(v)
                                         else 0)
             if (lengths > XPT_MAX_TEXT).any():
-                row = frame.loc[lengths.idxmax()]
+                row = frame.iloc[int(np.argmax(lengths.to_numpy()))]
                 raise ValueError(
                     f"{domain}.{column} of participant {row['USUBJID']} is "
                     f"{lengths.max()} bytes long; SAS XPORT v5 allows {XPT_MAX_TEXT}. "
@@ -434,7 +439,7 @@ def _write_xpt(frame: pd.DataFrame, path: Path, domain: str) -> None:
         else:
             out[column] = frame[column].map(lambda v: str(v) if _present(v) else "").astype(
                 object)
-    labels = [_label(column, domain) for column in out.columns]
+    labels: list[str | None] = [_label(column, domain) for column in out.columns]
     dataset_label = _DATASET_LABELS.get(domain.removeprefix("SUPP"), domain)
     if domain.startswith("SUPP"):
         dataset_label = f"Supplemental Qualifiers for {domain.removeprefix('SUPP')}"
