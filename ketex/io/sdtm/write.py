@@ -329,7 +329,7 @@ def _timing(prefix: str, row: pd.Series, *, start: bool) -> dict:
 # -- QS, RS and their SUPP-- -------------------------------------------------------
 
 
-def _time_point(prefix: str, minutes: object) -> dict:
+def _time_point(prefix: str, minutes: Any) -> dict:
     """--TPT, --TPTNUM, --ELTM, --TPTREF of a rating timed from the infusion start."""
     from ketex.io.sdtm.safety_terms import format_elapsed, time_point
 
