@@ -7,11 +7,16 @@ level 1 (``ketex.report.style.PNG_COMPRESS_LEVEL`` and ``PDF_COMPRESSION``: the 
 pixels and drawing operations, ``tests/report/test_figure_files.py``). It records the
 seconds of the whole report, its CPU seconds, the seconds inside ``save_figure`` and the
 bytes of the figure files. ``before`` and ``after`` runs alternate; medians of ``--runs``.
+
+Whole reports on a shared machine vary by more than the difference, so the figures are
+also timed on their own: the 8 figures of one report are kept and written again by
+``save_figure``, one format at a time, ``before`` and ``after`` alternating ``--reps``
+times in one process, in CPU seconds (less disturbed by other work than wall time).
 Results go to ``benchmarks/results_figures.json``.
 
 Usage (from the repository root)::
 
-    python benchmarks/bench_figures.py [--runs 3] [--write-docs]
+    python benchmarks/bench_figures.py [--runs 3] [--reps 3] [--write-docs]
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from pathlib import Path
 from _machine import machine  # benchmarks/ is the script's folder, first on sys.path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # this checkout's ketex, in the parent as in the children
 RESULTS = ROOT / "benchmarks" / "results_figures.json"
 DOC = ROOT / "docs" / "benchmarks.md"
 MODES = ("before", "after")
@@ -74,6 +80,49 @@ def child(mode: str) -> dict:
             "load_after": os.getloadavg()[0]}
 
 
+def isolated(reps: int) -> dict:
+    """The figures of one report, written again per format and mode, in this process."""
+    import warnings
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import ketex
+    import ketex.report.run as run
+    from ketex.report import style
+
+    figures = []
+    original = run.save_figure
+
+    def keep(fig, path, **kwargs):
+        figures.append((fig, Path(path).name, kwargs))
+        return original(fig, path, **kwargs)
+
+    run.save_figure = keep
+    trial = ketex.load_trial(ketex.sample_study_path())
+    cpu: dict = {mode: {fmt: 0.0 for fmt in style.FIGURE_FORMATS} for mode in MODES}
+    wall: dict = {mode: {fmt: 0.0 for fmt in style.FIGURE_FORMATS} for mode in MODES}
+    with tempfile.TemporaryDirectory() as out, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ketex.write_report(trial, Path(out) / "report")
+        run.save_figure = original
+        load = os.getloadavg()[0]
+        for _ in range(reps):
+            for mode in MODES:
+                level = 6 if mode == "before" else 1
+                style.PNG_COMPRESS_LEVEL, style.PDF_COMPRESSION = level, level
+                for fmt in style.FIGURE_FORMATS:
+                    start, clock = time.perf_counter(), time.process_time()
+                    for fig, name, kwargs in figures:
+                        original(fig, Path(out) / mode / name, **{**kwargs, "formats": [fmt]})
+                    cpu[mode][fmt] += time.process_time() - clock
+                    wall[mode][fmt] += time.perf_counter() - start
+    return {"figures": len(figures), "reps": reps, "load_before": load,
+            "load_after": os.getloadavg()[0],
+            "cpu_seconds": {m: {f: v / reps for f, v in d.items()} for m, d in cpu.items()},
+            "wall_seconds": {m: {f: v / reps for f, v in d.items()} for m, d in wall.items()}}
+
+
 def to_markdown(results: dict) -> str:
     rows = {row["mode"]: row for row in results["summary"]}
     loads = [r["load_before"] for r in results["runs"]] + [r["load_after"]
@@ -94,6 +143,21 @@ def to_markdown(results: dict) -> str:
                      f"{r['median_cpu_seconds']:.1f} | {r['median_save_figure_seconds']:.1f} | "
                      f"{size.get('png', 0):.2f} | {size.get('pdf', 0):.2f} | "
                      f"{size.get('svg', 0):.2f} |")
+    iso = results.get("isolated")
+    if iso:
+        lines += [
+            "",
+            f"The {iso['figures']} figures written again on their own, CPU seconds per "
+            f"report (mean of {iso['reps']} alternating repetitions in one process; load "
+            f"{iso['load_before']:.1f} before, {iso['load_after']:.1f} after):",
+            "",
+            "| figure files | PDF | SVG | PNG (600 dpi) | all three |",
+            "|---|---:|---:|---:|---:|",
+        ]
+        for mode in MODES:
+            c = iso["cpu_seconds"][mode]
+            lines.append(f"| {mode} | {c['pdf']:.2f} | {c['svg']:.2f} | {c['png']:.2f} | "
+                         f"{sum(c.values()):.2f} |")
     return "\n".join(lines)
 
 
@@ -111,6 +175,7 @@ def write_docs(markdown: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--write-docs", action="store_true")
     parser.add_argument("--render", action="store_true",
                         help="only rewrite the docs block from the results file")
@@ -145,6 +210,9 @@ def main() -> None:
             "bytes": mine[0]["bytes"],
         })
     results = {"machine": machine(), "n_runs": args.runs, "runs": runs, "summary": summary}
+    if args.reps > 0:
+        results["isolated"] = iso = isolated(args.reps)
+        print(f"isolated: {iso['cpu_seconds']}", flush=True)
     markdown = to_markdown(results)
     print(markdown)
     RESULTS.write_text(json.dumps(results, indent=1))
