@@ -80,8 +80,11 @@ def fast_relapse_problem(design: TrialDesign, rule: RelapseRule) -> str | None:
         return f"the primary scale is {protocol.primary_scale}, not MADRS"
     criterion = _criterion(entry, protocol)
     if criterion is None:
-        return (f"the protocol's remission preset {protocol.endpoints.remission_preset!r} is "
-                "not a remission cut-off")
+        if isinstance(entry.criterion, Response | Remission | type(None)) or \
+                entry.criterion is Remission:
+            return (f"the protocol's remission preset "
+                    f"{protocol.endpoints.remission_preset!r} is not a remission cut-off")
+        return f"the entry criterion {entry.criterion!r} is not a response or remission"
     if criterion.scale not in (None, "MADRS"):
         return f"the entry condition is read on {criterion.scale} (the fast path has MADRS)"
     baseline = protocol.endpoints.baseline_visit
@@ -182,11 +185,16 @@ def _rates_madrs(visit) -> bool:
 
 
 def _criterion(entry: Achieved, protocol) -> Response | Remission | None:
-    """The entry criterion, filled in from the protocol as evaluate_endpoint does."""
-    if entry.criterion is not None:
-        return entry.criterion
-    preset = PRESETS.get(protocol.endpoints.remission_preset)
-    return preset if isinstance(preset, Remission) else None
+    """The entry criterion, filled in from the protocol as evaluate_endpoint does (None
+    or the class ``Remission``: the protocol's remission preset; the class ``Response``:
+    its response reduction); None when that is not a remission cut-off."""
+    criterion = entry.criterion
+    if criterion is Response:
+        return Response(protocol.endpoints.response_reduction)
+    if criterion is None or criterion is Remission:
+        preset = PRESETS.get(protocol.endpoints.remission_preset)
+        return preset if isinstance(preset, Remission) else None
+    return criterion if isinstance(criterion, Response | Remission) else None
 
 
 def _met(criterion: Response | Remission, aval: np.ndarray, base: np.ndarray) -> np.ndarray:

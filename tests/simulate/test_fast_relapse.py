@@ -184,3 +184,18 @@ def test_what_the_fast_path_does_not_cover():
     assert problem.startswith("visit DAY0's window (0, 1) reaches day 0")
     with pytest.raises(ValueError, match="simulate_relapse: visit DAY0's window"):
         simulate_relapse(early, 0, RelapseRule())
+
+
+def test_a_criterion_given_as_its_class_is_the_protocols():
+    """As ``ketex.derive.endpoints.protocol_criterion`` reads it (the class Response or
+    Remission: the protocol's reduction or remission preset)."""
+    from types import SimpleNamespace
+
+    from ketex.simulate.fast_relapse import _criterion
+
+    protocol = SAMPLE.protocol()
+    response = _criterion(SimpleNamespace(criterion=Response), protocol)
+    assert response == Response(protocol.endpoints.response_reduction)
+    remission = _criterion(SimpleNamespace(criterion=Remission), protocol)
+    assert remission == endpoint_preset(protocol.endpoints.remission_preset)
+    assert _criterion(SimpleNamespace(criterion="MADRS<=10"), protocol) is None
