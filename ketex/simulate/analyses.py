@@ -266,10 +266,11 @@ class RelapseAnalysis:
     fast : bool
         Simulate straight to the time-to-relapse table
         (:func:`ketex.simulate.fast_relapse.simulate_relapse`) instead of building each
-        trial and evaluating the rule participant by participant; same numbers, about
-        ten times faster. It covers relapse on MADRS after an ``Achieved`` entry (the
-        presets); for other rules (:func:`~ketex.simulate.fast_relapse.fast_relapse_problem`
-        says why) :meth:`prepare` warns and takes the full path.
+        trial and evaluating the rule participant by participant; same numbers, about a
+        fourteenth of the CPU time (``docs/benchmarks.md``). It covers relapse on MADRS
+        after an ``Achieved`` entry (the presets); for other rules
+        (:func:`~ketex.simulate.fast_relapse.fast_relapse_problem` says why)
+        :meth:`prepare` warns and takes the full path.
 
     Notes
     -----
@@ -322,8 +323,8 @@ class RelapseAnalysis:
             problem = self.fast_path_problem(design)
             if problem is not None:
                 warnings.warn(f"RelapseAnalysis: no fast path, {problem}; every simulated "
-                              "trial is built and analysed in full (same numbers, about "
-                              "ten times slower); fast=False says so without this warning",
+                              "trial is built and analysed in full (same numbers, more "
+                              "than ten times slower); fast=False says so without this warning",
                               UserWarning, stacklevel=2)
                 fast = False
         return dataclasses.replace(self, treatment=treatment, control=control, fast=fast)
@@ -349,8 +350,9 @@ class RelapseAnalysis:
         """Simulate with ``seed`` and analyse; equal to ``self(simulate_trial(design, seed))``.
 
         On the fast path (``fast=True`` and a rule it covers) the trial is simulated
-        straight to its time-to-relapse table (:func:`~ketex.simulate.fast_relapse.
-        simulate_relapse`), else through :func:`~ketex.simulate.simulate_trial`.
+        straight to its time-to-relapse table
+        (:func:`~ketex.simulate.fast_relapse.simulate_relapse`), else through
+        :func:`~ketex.simulate.simulate_trial`.
         """
         treatment, control = _arms(design.arm_codes, self.treatment, self.control,
                                    "RelapseAnalysis")
