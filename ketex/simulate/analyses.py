@@ -9,7 +9,8 @@ Two are built in:
   unstructured covariance, REML, Satterthwaite df) and the treatment - control LS-means
   difference at the primary visit.
 - :class:`RelapseAnalysis`: time to relapse among responders (SUSTAIN-1 rule by default),
-  log-rank test, with the Cox log hazard ratio as the estimate.
+  log-rank test, with the Cox log hazard ratio as the estimate (both from
+  :mod:`ketex.survival`, validated against R's ``survival``).
 
 Besides ``__call__``, an analysis may have ``prepare(design)`` (return a copy with
 defaults taken from the design), ``simulate_and_analyse(design, seed)`` (a faster path
@@ -22,6 +23,7 @@ present.
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -36,6 +38,7 @@ from ketex.models import MMRMControl
 from ketex.primary import fit_plan, primary_analysis
 from ketex.simulate.design import TrialDesign
 from ketex.simulate.fast import simulate_changes, true_difference
+from ketex.simulate.fast_relapse import fast_relapse_problem, simulate_relapse
 from ketex.study.plan import PrimaryAnalysis, formula_names
 from ketex.study.protocol import Protocol
 from ketex.study.trial import Trial
@@ -260,6 +263,14 @@ class RelapseAnalysis:
         Arm codes; by default the second and the first arm.
     confidence_level : float
         Of the Wald interval of the log hazard ratio.
+    fast : bool
+        Simulate straight to the time-to-relapse table
+        (:func:`ketex.simulate.fast_relapse.simulate_relapse`) instead of building each
+        trial and evaluating the rule participant by participant; same numbers, about a
+        fourteenth of the CPU time (``docs/benchmarks.md``). It covers relapse on MADRS
+        after an ``Achieved`` entry (the presets); for other rules
+        (:func:`~ketex.simulate.fast_relapse.fast_relapse_problem` says why)
+        :meth:`prepare` warns and takes the full path.
 
     Notes
     -----
@@ -275,6 +286,9 @@ class RelapseAnalysis:
     >>> result = RelapseAnalysis()(trial)
     >>> sorted(result)
     ['ci_high', 'ci_low', 'estimate', 'events', 'p_value', 'participants', 'se']
+    >>> design = dataclasses.replace(TrialDesign(), n_per_arm=20)
+    >>> RelapseAnalysis().simulate_and_analyse(design, seed=2) == result
+    True
     """
 
     endpoint: str | RelapseRule = "SUSTAIN-1"
@@ -282,6 +296,7 @@ class RelapseAnalysis:
     treatment: str | None = None
     control: str | None = None
     confidence_level: float = 0.95
+    fast: bool = True
 
     null_value = 0.0
     extra_keys = ("events", "participants")
@@ -299,17 +314,57 @@ class RelapseAnalysis:
                              f"{self.confidence_level!r}")
 
     def prepare(self, design: TrialDesign) -> RelapseAnalysis:
-        """A copy with the arms taken from ``design``."""
+        """A copy with the arms taken from ``design``, and ``fast=False`` when the fast
+        path cannot simulate the rule on ``design`` (with a warning saying why)."""
         treatment, control = _arms(design.arm_codes, self.treatment, self.control,
                                    "RelapseAnalysis")
-        return dataclasses.replace(self, treatment=treatment, control=control)
+        fast = self.fast
+        if fast:
+            problem = self.fast_path_problem(design)
+            if problem is not None:
+                warnings.warn(f"RelapseAnalysis: no fast path, {problem}; every simulated "
+                              "trial is built and analysed in full (same numbers, more "
+                              "than ten times slower); fast=False says so without this warning",
+                              UserWarning, stacklevel=2)
+                fast = False
+        return dataclasses.replace(self, treatment=treatment, control=control, fast=fast)
+
+    def fast_path_problem(self, design: TrialDesign) -> str | None:
+        """Why the fast path cannot simulate this analysis's rule on ``design`` (None:
+        it can); :func:`ketex.simulate.fast_relapse.fast_relapse_problem`."""
+        return fast_relapse_problem(design, self.rule)
+
+    @property
+    def rule(self) -> RelapseRule:
+        """The relapse rule (the preset of ``endpoint`` when it is a name)."""
+        return endpoint_preset(self.endpoint) if isinstance(self.endpoint, str) else self.endpoint
 
     def __call__(self, trial: Trial) -> dict[str, float]:
         """Analyse a trial: time to relapse, log-rank test, Cox model."""
         treatment, control = _arms([a.code for a in trial.protocol.arms], self.treatment,
                                    self.control, "RelapseAnalysis")
-        rule = endpoint_preset(self.endpoint) if isinstance(self.endpoint, str) else self.endpoint
-        table = time_to_event(trial, rule).table
+        table = time_to_event(trial, self.rule).table
+        return self._compare_arms(table, treatment, control)
+
+    def simulate_and_analyse(self, design: TrialDesign, seed: int) -> dict[str, float]:
+        """Simulate with ``seed`` and analyse; equal to ``self(simulate_trial(design, seed))``.
+
+        On the fast path (``fast=True`` and a rule it covers) the trial is simulated
+        straight to its time-to-relapse table
+        (:func:`~ketex.simulate.fast_relapse.simulate_relapse`), else through
+        :func:`~ketex.simulate.simulate_trial`.
+        """
+        treatment, control = _arms(design.arm_codes, self.treatment, self.control,
+                                   "RelapseAnalysis")
+        if not self.fast or self.fast_path_problem(design) is not None:
+            from ketex.simulate.trial import simulate_trial
+
+            return self(simulate_trial(design, seed))
+        return self._compare_arms(simulate_relapse(design, seed, self.rule), treatment,
+                                  control)
+
+    def _compare_arms(self, table: pd.DataFrame, treatment: str,
+                      control: str) -> dict[str, float]:
         table = table[table["ARM"].isin([treatment, control]).to_numpy(bool)]
         return self.compare(table["AVAL"].to_numpy(float), table["event"].to_numpy(bool),
                             (table["ARM"] == treatment).to_numpy(bool))
