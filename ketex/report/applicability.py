@@ -8,6 +8,7 @@ and is otherwise listed in the report's "Not analysed" section with the reason.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -120,6 +121,8 @@ def _reason(error: BaseException) -> str:
     lines = str(error).strip().splitlines()
     text = lines[0] if lines else ""
     if isinstance(error, (KetexError, ValueError)):
+        # the part names the model already: "Primary analysis (MMRM): The design ..."
+        text = re.sub(r"^Cannot fit the [A-Z]+: (\w)", lambda m: m[1].upper(), text)
         return text or type(error).__name__
     return (f"{type(error).__name__}: {text} (an error inside ketex, not in the data; please "
             "report it)")

@@ -18,6 +18,7 @@ at the primary visit, sustained response from the primary visit through
 from __future__ import annotations
 
 import dataclasses
+import inspect
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -139,16 +140,30 @@ def rule_from_dict(data: Mapping[str, Any]) -> Any:
         raise ValueError(f"'rule = {name!r}' must name an endpoint rule: "
                          f"{', '.join(classes)}")
     cls = classes[name]
-    known = {f.name for f in dataclasses.fields(cls) if f.init}
+    # the constructor's keywords: a preset's own name for its criterion ("remission")
+    # as well as the dataclass fields
+    known = {p for p in inspect.signature(cls).parameters if p != "self"}
     unknown = sorted(set(data) - known - {"rule"})
     if unknown:
         raise ValueError(f"{name} has no field(s) {', '.join(unknown)}; its fields: "
                          f"{', '.join(sorted(known))}")
-    kwargs = {k: _value(v) for k, v in data.items() if k != "rule"}
+    kwargs = {k: _criterion_class(v, classes) if k in _CRITERIA else _value(v)
+              for k, v in data.items() if k != "rule"}
     try:
         return cls(**kwargs)
     except TypeError as error:
         raise ValueError(f"{name}: {error}") from None
+
+
+#: Fields holding a per-visit criterion; the name of a criterion class there
+#: (``criterion = "Response"``) means the protocol's criterion of that kind.
+_CRITERIA = ("criterion", "response", "remission")
+
+
+def _criterion_class(value: Any, classes: Mapping[str, type]) -> Any:
+    if isinstance(value, str) and value in ("Response", "Remission"):
+        return classes[value]
+    return _value(value)
 
 
 def _value(value: Any) -> Any:
@@ -170,10 +185,17 @@ def rule_to_dict(rule: Any) -> dict[str, Any]:
     {'rule': 'Remission', 'scale': 'MADRS', 'max_score': 12.0}
     """
     out: dict[str, Any] = {"rule": type(rule).__name__}
+    preset = getattr(rule, "_field", None)  # a preset names its criterion itself
     for f in dataclasses.fields(rule):
         if not f.init:
             continue
         value = getattr(rule, f.name)
+        if f.name == "criterion" and isinstance(value, type):
+            # the protocol's criterion: a preset's default, a piece's class by name
+            if preset is None:
+                out[f.name] = value.__name__
+            continue
+        name = preset[0] if preset is not None and f.name == "criterion" else f.name
         if f.default is not dataclasses.MISSING:
             default = f.default
         elif f.default_factory is not dataclasses.MISSING:
@@ -182,7 +204,7 @@ def rule_to_dict(rule: Any) -> dict[str, Any]:
             default = dataclasses.MISSING
         if value is None or value == default:
             continue
-        out[f.name] = _plain(value)
+        out[name] = _plain(value)
     return out
 
 

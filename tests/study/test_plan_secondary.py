@@ -13,7 +13,13 @@ import ketex
 from ketex.report import tables
 from ketex.report.context import AnalysisContext
 from ketex.study.protocol import Protocol, ProtocolError
-from ketex.study.secondary_plan import SecondaryPlan, secondary_endpoints
+from ketex.derive.endpoints import Consistent, Remission, Response, Sustained, SustainedRemission
+from ketex.study.secondary_plan import (
+    SecondaryPlan,
+    rule_from_dict,
+    rule_to_dict,
+    secondary_endpoints,
+)
 
 REFERENCE = Path(__file__).resolve().parents[1] / "reference" / "report_secondary"
 
@@ -145,3 +151,17 @@ def test_a_sustained_endpoint_needs_a_last_visit(sample_text):
 def test_the_plan_object_holds_what_the_table_says():
     assert SecondaryPlan().to_dict() == {}
     assert SecondaryPlan(relapse=False).to_dict() == {"relapse": False}
+
+
+@pytest.mark.parametrize("rule", [
+    Sustained(Response, "WEEK12", "WEEK24"),
+    Sustained(Remission("MADRS", max_score=10), "WEEK12", "WEEK24", missing="skip"),
+    SustainedRemission(None, "WEEK12", "WEEK24"),
+    SustainedRemission(Remission("MADRS", max_score=10), "WEEK12", "WEEK24"),
+    Consistent(Response),
+])
+def test_composable_rules_and_presets_round_trip_as_inline_tables(rule):
+    table = rule_to_dict(rule)
+    assert rule_from_dict(table) == rule
+    if isinstance(rule, SustainedRemission) and rule.remission is not None:
+        assert "remission" in table and "criterion" not in table  # the preset's own name
