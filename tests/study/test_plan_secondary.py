@@ -10,10 +10,10 @@ import pandas as pd
 import pytest
 
 import ketex
+from ketex.derive.endpoints import Consistent, Remission, Response, Sustained, SustainedRemission
 from ketex.report import tables
 from ketex.report.context import AnalysisContext
 from ketex.study.protocol import Protocol, ProtocolError
-from ketex.derive.endpoints import Consistent, Remission, Response, Sustained, SustainedRemission
 from ketex.study.secondary_plan import (
     SecondaryPlan,
     rule_from_dict,
