@@ -316,7 +316,8 @@ def _write(context: AnalysisContext, out: str | Path, options: ReportOptions,
             save(ax, "figure3_relapse_km", f"Time to relapse "
                  f"({context.secondary['relapse'].name}) "
                  "among participants who responded, Kaplan-Meier estimates with 95% pointwise "
-                 "bands (log-log); ticks mark censoring; numbers at risk below.")
+                 "bands (log-log; each arm's band its own hatch and dashed edges); ticks mark "
+                 "censoring; numbers at risk below.")
     step()
     subgroups = forest_subgroups(trial, options, skipped)
     with not_analysed(skipped, "Subgroup forest plot"):

@@ -38,3 +38,36 @@ def test_adherence_heat_map_has_a_discrete_legend_not_a_colour_bar(weekly):
         k = max(k, 0)
         assert tuple(colour) == pytest.approx(swatches[k]), v
     assert swatches[5] == pytest.approx(to_rgba("0.85"))
+
+
+def test_kaplan_meier_bands_stay_readable_where_they_overlap(sample_trial):
+    """Light fills, one hatch and one dash pattern per arm on the band's stepped edges,
+    and the curves drawn above every band."""
+    from ketex.report.figures import plot_kaplan_meier
+    from ketex.survival import kaplan_meier
+
+    tte = ketex.time_to_event(sample_trial, "SUSTAIN-1").table
+    ax = plot_kaplan_meier(tte, order=["SINGLE", "SERIES"])
+    km = kaplan_meier(tte.assign(event=tte["event"].astype(bool).astype(int)), time="AVAL",
+                      event="event", group="ARM").table
+    lines = {ln.get_gid(): ln for ln in ax.lines if ln.get_gid()}
+    bands = {c.get_gid(): c for c in ax.collections if str(c.get_gid()).startswith("km-")}
+    fills = [bands[f"km-band:{arm}"] for arm in ("SINGLE", "SERIES")]
+    assert all(f.get_alpha() <= 0.15 for f in fills)
+    hatches = [bands.get(f"km-hatch:{arm}") for arm in ("SINGLE", "SERIES")]
+    styles = {lines[f"km-ci:{arm}:low"].get_linestyle() for arm in ("SINGLE", "SERIES")}
+    assert hatches[1] is not None and hatches[1].get_hatch()
+    assert hatches[0] is None or hatches[0].get_hatch() != hatches[1].get_hatch()
+    assert len(styles) == 2  # each arm's band edges in their own dash pattern
+    band_top = max(c.get_zorder() for c in bands.values())
+    edge_top = max(lines[f"km-ci:{a}:{s}"].get_zorder() for a in ("SINGLE", "SERIES")
+                   for s in ("low", "high"))  # fmt: skip
+    for arm in ("SINGLE", "SERIES"):
+        curve = lines[f"km:{arm}"]
+        assert curve.get_zorder() > max(band_top, edge_top)
+        rows = km[km["group"] == arm]
+        for side, column in (("low", "ci_low"), ("high", "ci_high")):
+            edge = lines[f"km-ci:{arm}:{side}"]
+            assert edge.get_drawstyle() == "steps-post"
+            assert np.allclose(edge.get_xdata()[1:], rows["time"])
+            assert np.allclose(edge.get_ydata()[1:], rows[column].fillna(1.0))
