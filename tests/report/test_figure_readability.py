@@ -71,3 +71,54 @@ def test_kaplan_meier_bands_stay_readable_where_they_overlap(sample_trial):
             assert edge.get_drawstyle() == "steps-post"
             assert np.allclose(edge.get_xdata()[1:], rows["time"])
             assert np.allclose(edge.get_ydata()[1:], rows[column].fillna(1.0))
+
+
+def test_dose_response_slope_carries_its_unit(sample_trial):
+    from scipy import stats
+
+    from ketex.report.analysis import dose_outcome_data
+    from ketex.report.figures import plot_dose_response
+
+    data = dose_outcome_data(sample_trial)
+    rows = data[["kkw", "CHG"]].dropna()
+    fit = stats.linregress(rows["kkw"], rows["CHG"])
+    half = stats.t.ppf(0.975, len(rows) - 2) * fit.stderr
+    title = plot_dose_response(data).get_title(loc="right")
+    assert title.startswith(f"slope {fit.slope:.2f} points per KKW (95% CI "
+                            f"{fit.slope - half:.2f} to {fit.slope + half:.2f}), p ")
+    title = plot_dose_response(data, x_unit="MET-h/week", y_unit="HAM-D points")
+    assert " HAM-D points per MET-h/week (95% CI " in title.get_title(loc="right")
+
+
+def test_score_axes_name_the_instrument(sample_trial):
+    from ketex.report.analysis import mmrm_dataset
+    from ketex.report.figures import plot_spaghetti, plot_trajectory
+
+    adqs = ketex.analysis_dataset(sample_trial)
+    assert set(adqs["PARAMCD"].dropna()) == {"MADRS"}
+    assert plot_trajectory(adqs).get_ylabel() == "MADRS total score, mean (95% CI)"
+    change = mmrm_dataset(sample_trial)
+    assert plot_trajectory(change, value="CHG").get_ylabel() == \
+        "MADRS change from baseline (95% CI)"
+    assert plot_spaghetti(adqs, arm="SINGLE").get_ylabel() == "MADRS total score"
+    assert plot_spaghetti(adqs, value="CHG", arm="SINGLE").get_ylabel() == \
+        "MADRS change from baseline"
+    # without PARAMCD: the generic names
+    assert plot_trajectory(adqs.drop(columns="PARAMCD")).get_ylabel() == \
+        "Score, mean (95% CI)"
+
+
+def test_factorial_interaction_axis_names_the_instrument():
+    import dataclasses
+
+    from ketex.report.factorial_section import factorial_outputs
+
+    trial = ketex.load_trial(ketex.sample_study_path(study="factorial"))
+    primary = dataclasses.replace(trial.protocol.analysis.primary,
+                                  visits=("WEEK2", "WEEK4", "WEEK12"))  # a quick fit
+    protocol = dataclasses.replace(trial.protocol, analysis=dataclasses.replace(
+        trial.protocol.analysis, primary=primary))
+    out = factorial_outputs(dataclasses.replace(trial, protocol=protocol))
+    scale = primary.resolve(protocol).scale
+    labels = [ax.get_ylabel() for ax in out.interaction.axes if ax.get_ylabel()]
+    assert labels == [f"{scale} change from baseline, LS mean (95% CI)"]

@@ -13,6 +13,7 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 from scipy import stats
 
+from ketex.report._table import format_p
 from ketex.report.figures._common import axes_or_new, group_order, palette, styled, wrap_text
 
 __all__ = ["adherence_matrix", "plot_adherence_heatmap", "plot_dose_response"]
@@ -230,6 +231,8 @@ def plot_dose_response(
     ax=None,
     xlabel: str = "Exercise dose, kcal/kg/week (KKW)",
     ylabel: str = "Change from baseline",
+    x_unit: str = "KKW",
+    y_unit: str = "points",
 ):
     """Outcome against exercise dose, points by arm, with a least-squares line and its
     95% confidence band (all participants).
@@ -243,12 +246,15 @@ def plot_dose_response(
     order, labels, colors : optional
     ax : matplotlib.axes.Axes, optional
     xlabel, ylabel : str
+    x_unit, y_unit : str
+        Units of the dose and of the outcome: the slope is labelled "points per KKW".
 
     Returns
     -------
     matplotlib.axes.Axes
-        The fitted line has ``gid = "fit"``; its slope (95% CI) and p (ordinary least
-        squares) are the Axes' right title.
+        The fitted line has ``gid = "fit"``; its slope with its unit, 95% CI and p
+        (ordinary least squares) are the Axes' right title, e.g. "slope -0.45 points per
+        KKW (95% CI -0.80 to -0.10), p = 0.013" (p below 0.001 as "p < 0.001").
 
     Examples
     --------
@@ -258,6 +264,8 @@ def plot_dose_response(
     >>> ax = plot_dose_response(d)
     >>> [round(float(v), 2) for v in ax.get_lines()[0].get_ydata()[[0, -1]]]
     [-3.77, -14.51]
+    >>> ax.get_title(loc="right")
+    'slope -0.83 points per KKW (95% CI -1.09 to -0.56), p < 0.001'
     >>> import matplotlib.pyplot as plt
     >>> plt.close("all")
     """
@@ -285,9 +293,11 @@ def plot_dose_response(
         ax.scatter(part[x], part[y], s=9, color=colour[g], alpha=0.8, linewidths=0,
                    label=names[g])  # fmt: skip
     half = t * fit.stderr
-    ax.set_title(f"slope {fit.slope:.2f} ({fit.slope - half:.2f} to {fit.slope + half:.2f}) "
-                 f"per unit, p = {fit.pvalue:.3f}", loc="right", fontsize=6.5,
-                 fontweight="normal")  # fmt: skip
+    p = format_p(fit.pvalue)
+    ax.set_title(f"slope {fit.slope:.2f} {y_unit} per {x_unit} (95% CI "
+                 f"{fit.slope - half:.2f} to {fit.slope + half:.2f}), "
+                 f"p {'< ' + p[1:] if p.startswith('<') else '= ' + p}",
+                 loc="right", fontsize=6.5, fontweight="normal")  # fmt: skip
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncols=1)
