@@ -23,8 +23,10 @@ RULE_THIN_EIGHTHS = 4
 CELL_PADDING_PT = 10.8
 #: Left indent of a level under its variable.
 LEVEL_INDENT_PT = 12.0
-#: A header may wrap over this many lines before its column is widened for it.
-HEADER_LINES = 3
+#: Text is measured in DejaVu Sans (matplotlib's), wider than Word's Calibri; this much
+#: more (a share of the width, and points) keeps a cell on one line in other fonts too.
+SLACK_SHARE = 0.08
+SLACK_PT = 2.0
 
 _NUMBER = re.compile(r"^[<>\u2264\u2265~\u2248]?\s*[-\u2212+]?(\d|\.\d)")
 _EMPTY = {"", "-", "\u2013", "\u2014", "NA", "NE", "n/a", "NR"}
@@ -57,10 +59,9 @@ def number_columns(rows: Sequence[Sequence[str]], n_columns: int) -> list[bool]:
 def natural_widths_pt(header: Sequence[str], rows: Sequence[Sequence[str]], *,
                       indents: Sequence[bool] = (),
                       fontsize: float = FONT_PT) -> tuple[list[float], list[float]]:
-    """Two widths per column, padding included: ``full``, its widest cell on one line
-    (bold header, indented levels); ``least``, its widest body cell with the header
-    wrapped over at most :data:`HEADER_LINES` lines (never narrower than its longest
-    word)."""
+    """Two widths per column, padding and slack included: ``full``, its widest cell on
+    one line (bold header, indented levels); ``least``, its widest body cell on one line
+    with the header wrapped (never narrower than the header's longest word)."""
     from ketex.report.figures._common import text_width_pt
 
     def width(text: str, **font) -> float:
@@ -77,18 +78,23 @@ def natural_widths_pt(header: Sequence[str], rows: Sequence[Sequence[str]], *,
     for h, b in zip(header, body, strict=True):
         whole = width(str(h), weight="bold")
         word = max((width(w, weight="bold") for w in str(h).split()), default=0.0)
-        full.append(max(b, whole) + CELL_PADDING_PT + 1.0)
-        least.append(max(b, word, whole / HEADER_LINES) + CELL_PADDING_PT + 1.0)
+        full.append(_padded(max(b, whole)))
+        least.append(_padded(max(b, word)))
     return full, least
+
+
+def _padded(text_pt: float) -> float:
+    return text_pt * (1 + SLACK_SHARE) + SLACK_PT + CELL_PADDING_PT
 
 
 def column_widths_pt(header: Sequence[str], rows: Sequence[Sequence[str]], *,
                      indents: Sequence[bool] = (), available_pt: float,
                      fontsize: float = FONT_PT) -> list[float]:
     """Each column as wide as its content: every cell on one line when that fits in
-    ``available_pt``; else headers wrap (the room left shared out in proportion to what
-    each header lacks); when even that is too wide the widest columns are narrowed to a
-    common cap (their text wraps) so the table fills the width exactly.
+    ``available_pt``; else the headers wrap (body cells stay on one line, the room left
+    shared out in proportion to what each header lacks); when even that is too wide the
+    widest columns are narrowed to a common cap (their text wraps) so the table fills
+    the width exactly.
 
     Examples
     --------
