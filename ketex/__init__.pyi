@@ -131,6 +131,7 @@ from .streams import (
 )
 from .study.derivation_plan import DerivationPlan
 from .study.plan import AnalysisPlan, PrimaryAnalysis
+from .study.plan_file import read_analysis_plan, with_analysis_plan
 from .study.problems import REPORT_COLUMNS, format_report
 from .study.protocol import (
     Arm,
@@ -303,6 +304,8 @@ __all__ = [
     "DerivationPlan",
     "SecondaryPlan",
     "SubgroupPlan",
+    "read_analysis_plan",
+    "with_analysis_plan",
     "PrimaryResult",
     "primary_analysis",
 ]

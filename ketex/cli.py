@@ -7,10 +7,11 @@ Commands
     problem; exit 1 on errors.
 ``ketex summary PATH``
     Participants by arm, assessments, infusions, exercise sessions, attendance.
-``ketex report PATH --out DIR [--subgroups NAME ...] [--table-formats ...] ...``
-    The protocol's pre-specified analysis: every table and figure, and ``report.html``;
-    ``ketex report --help`` lists the options (subgroups, file formats, PNG resolution,
-    Table 1 p-values, missing binary outcomes).
+``ketex report PATH --out DIR [--plan PLAN.toml] [--subgroups NAME ...] ...``
+    The protocol's pre-specified analysis (or that of a plan file's ``[analysis]``):
+    every table and figure, and ``report.html``; ``ketex report --help`` lists the
+    options (plan file, subgroups, file formats, PNG resolution, Table 1 p-values,
+    missing binary outcomes).
 ``ketex simulate DESIGN.toml --out FOLDER [--seed N] [--n-per-arm N] [--force]``
     Simulate a trial from the ``[design]`` section of a TOML file and write it as a
     study folder (plus ``design.toml`` and the latent truth, ``truth.csv``).
@@ -74,6 +75,10 @@ def _report_parser(commands) -> None:
                         "of study.toml: participants columns and 'baseline' (numeric ones "
                         "split at the plan's cut points, else at the median); default: the "
                         "plan's columns, else sex age baseline site; none: no forest plot")
+    report.add_argument("--plan", metavar="PATH",
+                        help="analysis plan file: a TOML file with an [analysis] table "
+                        "(primary, derivation, secondary, subgroups) used for this run in "
+                        "place of study.toml's [analysis]; checked as study.toml is")
     report.add_argument("--table-formats", nargs="+", metavar="FORMAT",
                         help="table files to write, among csv md tex html docx (default: all)")
     report.add_argument("--figure-formats", nargs="+", metavar="FORMAT",
@@ -239,10 +244,21 @@ def _report(args: argparse.Namespace) -> int:
         print(f"ketex: {what}. Run `ketex validate {args.path}` for the full list.",
               file=sys.stderr)
         return 1
+    if args.plan is not None:
+        from ketex.study.plan_file import with_analysis_plan
+
+        try:
+            trial = with_analysis_plan(trial, args.plan)
+        except ProtocolError as exc:
+            print(f"ketex: {_one_line(exc)}", file=sys.stderr)
+            return 1
     try:
         return run_report(trial, args.out, source=str(args.path), options=options)
     except (DataValidationError, ProtocolError) as exc:  # the plan does not fit the data
-        print(f"ketex: {_one_line(exc)}", file=sys.stderr)
+        what = _one_line(exc)
+        if args.plan is not None:  # every [analysis] key came from the plan file
+            what = what.replace("study.toml: analysis", f"{args.plan}: analysis")
+        print(f"ketex: {what}", file=sys.stderr)
         return 1
     except OSError:
         raise

@@ -2,7 +2,7 @@
 
 Exports are written here by hand (Markdown, LaTeX, HTML) rather than through pandas, whose
 ``to_markdown`` and ``to_latex`` need optional packages (tabulate, jinja2); Word needs
-python-docx, imported only when a ``.docx`` is asked for.
+python-docx, imported only when a ``.docx`` is asked for (:mod:`ketex.report._docx`).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from ketex.io.escape import csv_safe, markdown_text
+from ketex.report._docx import number_columns, write_docx
 
 __all__ = ["FORMATS", "ManuscriptTable", "format_p"]
 
@@ -125,9 +126,12 @@ class ManuscriptTable:
         return "\n".join(lines)
 
     def to_latex(self) -> str:
-        """The table as a LaTeX ``table`` with booktabs rules (``\\usepackage{booktabs}``)."""
+        """The table as a LaTeX ``table`` with booktabs rules (``\\usepackage{booktabs}``):
+        ``\\toprule``, ``\\midrule`` under the header, ``\\bottomrule``, no vertical
+        lines; columns of numbers right-aligned (``r``), others left (``l``)."""
         columns = list(self.display.columns)
-        spec = "l" + "r" * (len(columns) - 1)
+        rows = [[_cell(v) for v in row] for row in self.display.itertuples(index=False)]
+        spec = "".join("r" if n else "l" for n in number_columns(rows, len(columns)))
         lines = [
             "\\begin{table}[htbp]",
             "\\centering",
@@ -175,34 +179,14 @@ class ManuscriptTable:
         )
 
     def to_docx(self, path: str | Path) -> Path:
-        """Write the table to a Word document (needs ``python-docx``)."""
-        try:
-            import docx
-            from docx.shared import Pt
-        except ImportError as exc:  # pragma: no cover - depends on the environment
-            raise ImportError(
-                "writing .docx needs python-docx: pip install 'python-docx>=1.1'"
-            ) from exc
-        document = docx.Document()
-        document.add_paragraph(self.title).runs[0].bold = True
-        columns = list(self.display.columns)
-        table = document.add_table(rows=1, cols=len(columns))
-        for cell, name in zip(table.rows[0].cells, columns, strict=True):
-            cell.text = str(name)
-            cell.paragraphs[0].runs[0].bold = True
-        for row in self.display.itertuples(index=False):
-            cells = table.add_row().cells
-            for j, (cell, value) in enumerate(zip(cells, row, strict=True)):
-                text = _cell(value)
-                cell.text = text.strip() if j == 0 else text
-                if j == 0 and text.startswith(INDENT):
-                    cell.paragraphs[0].paragraph_format.left_indent = Pt(12)
-        for note in self.notes:
-            paragraph = document.add_paragraph(note)
-            paragraph.runs[0].font.size = Pt(8)
-        path = Path(path)
-        document.save(str(path))
-        return path
+        """Write the table to a Word document (needs ``python-docx``): booktabs-style
+        rules (thick above and below, thin under the header, no vertical lines), number
+        columns right-aligned, each column as wide as its content (landscape when wider
+        than a portrait page; the widest columns wrap when wider than that)."""
+        rows = [[_cell(v) for v in row] for row in self.display.itertuples(index=False)]
+        indents = [row[0].startswith(INDENT) for row in rows]
+        return write_docx(path, self.title, [str(c) for c in self.display.columns], rows,
+                          self.notes, indents=indents)
 
     def save(self, folder: str | Path, formats: Sequence[str] = FORMATS) -> list[Path]:
         """Write the table to ``folder/<name>.<format>`` for each format; the CSV of the

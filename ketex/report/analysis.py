@@ -198,14 +198,15 @@ def dose_outcome_data(trial: Trial, visit: str | None = None) -> pd.DataFrame:
     ----------
     trial : Trial
     visit : str, optional
-        Visit of the outcome (default: the protocol's primary visit).
+        Visit of the outcome (default: the analysis plan's primary visit,
+        ``[analysis.primary] primary_visit``).
 
     Returns
     -------
     pandas.DataFrame
         ``participant_id, arm`` (Categorical, protocol order), ``kkw``, ``attendance``,
         ``dose_adherence`` (:func:`ketex.exercise_dose`, by participant), ``BASE``,
-        ``AVAL``, ``CHG`` (primary scale at ``visit``; NaN when missed) and
+        ``AVAL``, ``CHG`` (the plan's scale at ``visit``; NaN when missed) and
         ``sustained_response`` (True/False/NA, the plan's sustained endpoint,
         ``[analysis.secondary] sustained``; all NA when the plan has none: no
         ``sustained_through_visit``).
@@ -223,12 +224,14 @@ def dose_outcome_data(trial: Trial, visit: str | None = None) -> pd.DataFrame:
     from ketex.study.derivation_plan import derivation_options
     from ketex.study.secondary_plan import secondary_endpoints
 
-    visit = visit or trial.protocol.endpoints.primary_visit
+    primary = trial.protocol.analysis.primary.resolve(trial.protocol)
+    visit = visit or primary.primary_visit
     dose = exercise_dose(trial, by="participant")
     frame = dose[["participant_id", "arm", "kkw", "attendance", "dose_adherence"]].copy()
     frame["participant_id"] = frame["participant_id"].astype(str)
     frame["arm"] = pd.Categorical(frame["arm"].astype(str), arm_order(trial.protocol))
-    ds = mmrm_dataset(trial, visits=[visit])
+    ds = primary_dataset(trial, dataclasses.replace(primary, visits=(visit,),
+                                                    primary_visit=visit))
     outcome = ds.set_index(ds["USUBJID"].astype(str))[["BASE", "AVAL", "CHG"]]
     frame = frame.join(outcome, on="participant_id")
     plan = {e.key: e for e in secondary_endpoints(trial.protocol)}

@@ -199,8 +199,8 @@ def factorial_outputs(trial, *, reference_a: str | None = None,
                                     reference_b=ref_b, outcome=outcome)  # fmt: skip
     order_a = [ref_a, *(v for v in levels_a if v != ref_a)]
     order_b = [ref_b, *(v for v in levels_b if v != ref_b)]
-    ylabel = ("Change from baseline, LS mean (95% CI)" if plan.outcome == "CHG"
-              else "Score, LS mean (95% CI)")
+    ylabel = (f"{plan.scale} change from baseline, LS mean (95% CI)" if plan.outcome == "CHG"
+              else f"{plan.scale} total score, LS mean (95% CI)")
     interaction = plot_interaction(fit, column_a, column_b, order_a=order_a, order_b=order_b,
                                    highlight=visit, ylabel=ylabel)  # fmt: skip
     forest = plot_factorial_forest(contrasts, visit=visit).figure

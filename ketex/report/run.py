@@ -251,7 +251,6 @@ def _write(context: AnalysisContext, out: str | Path, options: ReportOptions,
         progress(i, total, _STEPS[i - 1])
 
     protocol = trial.protocol
-    settings = protocol.endpoints
     arms = list(context.arms)  # the reference arm first
     labels = context.labels
     made: dict[str, ManuscriptTable] = {}
@@ -317,7 +316,8 @@ def _write(context: AnalysisContext, out: str | Path, options: ReportOptions,
             save(ax, "figure3_relapse_km", f"Time to relapse "
                  f"({context.secondary['relapse'].name}) "
                  "among participants who responded, Kaplan-Meier estimates with 95% pointwise "
-                 "bands (log-log); ticks mark censoring; numbers at risk below.")
+                 "bands (log-log; each arm's band its own hatch and dashed edges); ticks mark "
+                 "censoring; numbers at risk below.")
     step()
     subgroups = forest_subgroups(trial, options, skipped)
     with not_analysed(skipped, "Subgroup forest plot"):
@@ -360,11 +360,11 @@ def _write(context: AnalysisContext, out: str | Path, options: ReportOptions,
     with not_analysed(skipped, "Exercise dose vs outcome (figure)"):
         dose = analysis.dose_outcome_data(trial) if has_exercise else None
         if dose is not None and dose[["kkw", "CHG"]].dropna().shape[0] >= 3:
+            at = protocol.analysis.primary.resolve(protocol)  # the plan's scale and visit
             ax = fg.plot_dose_response(dose, labels=labels,
-                                       ylabel=f"{protocol.primary_scale} change at "
-                                              f"{settings.primary_visit}")  # fmt: skip
+                                       ylabel=f"{at.scale} change at {at.primary_visit}")
             save(ax, "figure8_dose_response", "Exercise dose achieved (KKW) against "
-                 f"{protocol.primary_scale} change from baseline at {settings.primary_visit}, "
+                 f"{at.scale} change from baseline at {at.primary_visit}, "
                  "with the least-squares line and its 95% confidence band (all participants; "
                  "observational, not randomised).")
     skipped.extend(safety_figures(trial, save, arms, labels))
@@ -620,17 +620,18 @@ def _page(trial: Trial, made: dict[str, ManuscriptTable], figs: dict[str, Figure
         ("sustained", "Sustained" in endpoint_names))]
     methods = (
         f"Pre-specified in study.toml: primary scale {protocol.primary_scale}; baseline visit "
-        f"{settings.baseline_visit}; primary visit {settings.primary_visit}; response = "
+        f"{settings.baseline_visit}; primary visit "
+        f"{plan.primary_visit if plan is not None else settings.primary_visit}; response = "
         f"reduction of at least {100 * settings.response_reduction:g}% from baseline"
         + "".join(f"; {n}" for n in named if n) + ".",
-        f"Primary analysis (study.toml [analysis.primary]): mixed model for repeated "
-        f"measures of the {plan.scale} "
+        f"Primary analysis ({protocol.analysis.source} [analysis.primary]): mixed model "
+        f"for repeated measures of the {plan.scale} "
         f"{'change from baseline' if plan.outcome == 'CHG' else 'score'}, {plan.formula}, "
         f"{plan_in_words(plan, fit.covariance)}, visits {', '.join(plan.visits)}; "
         f"contrasts are arm - {plan.reference_arm} at {plan.primary_visit}. "
         f"Converged: {fit.converged}." if plan is not None else
-        "Primary analysis (study.toml [analysis.primary]): not analysed; the reason is in "
-        "the Not analysed section.",
+        f"Primary analysis ({protocol.analysis.source} [analysis.primary]): not analysed; "
+        "the reason is in the Not analysed section.",
         *((_factorial_methods(protocol, factorial),) if factorial is not None else ()),
         *((methods_sentence(estimand),) if estimand is not None else ()),
         "Missing data: the MMRM uses every observed visit (valid under missing at random); "

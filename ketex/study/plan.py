@@ -130,6 +130,9 @@ class AnalysisPlan:
     derivation : ketex.study.derivation_plan.DerivationPlan
         ``[analysis.derivation]``: the options of :func:`ketex.analysis_dataset` (baseline
         rule, baseline day, visit-window tie rule).
+    source : str
+        The file the plan was read from (``"study.toml"``, or the plan file of
+        :func:`ketex.read_analysis_plan`), as the report's methods name it.
 
     Examples
     --------
@@ -141,6 +144,9 @@ class AnalysisPlan:
     subgroups: SubgroupPlan = field(default_factory=SubgroupPlan)
     secondary: SecondaryPlan = field(default_factory=SecondaryPlan)
     derivation: DerivationPlan = field(default_factory=DerivationPlan)
+    #: Where the plan was read: ``"study.toml"``, or a plan file (``ketex report --plan``).
+    #: Named in the report's methods; not part of the plan (not compared, not written).
+    source: str = field(default="study.toml", compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         """The plan as ``study.toml`` holds it (keys left at None omitted)."""

@@ -12,8 +12,8 @@ from matplotlib.textpath import TextPath
 
 from ketex.report.style import arm_colors, new_figure, publication_style
 
-__all__ = ["axes_or_new", "fit_text", "group_order", "palette", "styled", "text_width_pt",
-           "wrap_text"]
+__all__ = ["axes_or_new", "fit_text", "group_order", "outcome_label", "palette", "styled",
+           "text_width_pt", "wrap_text"]
 
 F = TypeVar("F", bound=Callable)
 
@@ -101,3 +101,22 @@ def fit_text(text: str, width_pt: float, fontsize: float, **font) -> str:
     while text and text_width_pt(text.rstrip() + "\u2026", fontsize, **font) > width_pt:
         text = text[:-1]
     return text.rstrip() + "\u2026"
+
+
+def outcome_label(data: pd.DataFrame, value: str) -> str:
+    """The y-axis name of ``value`` (``AVAL`` or ``CHG``) of an analysis dataset, naming
+    its instrument (``PARAMCD``) when the rows hold one.
+
+    Examples
+    --------
+    >>> d = pd.DataFrame({"PARAMCD": ["HAMD17", "HAMD17"], "AVAL": [20, 14]})
+    >>> outcome_label(d, "AVAL"), outcome_label(d, "CHG")
+    ('HAMD17 total score', 'HAMD17 change from baseline')
+    >>> outcome_label(d.drop(columns="PARAMCD"), "AVAL")
+    'Score'
+    """
+    words = {"AVAL": "total score", "CHG": "change from baseline"}.get(value, value)
+    scales = data["PARAMCD"].dropna().astype(str).unique() if "PARAMCD" in data else []
+    if len(scales) == 1:
+        return f"{scales[0]} {words}"
+    return {"AVAL": "Score", "CHG": "Change from baseline"}.get(value, value)

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import matplotlib as mpl
 import numpy as np
 import pandas as pd
+from matplotlib.colors import BoundaryNorm, ListedColormap
+from matplotlib.patches import Patch
+from matplotlib.ticker import MaxNLocator
 from scipy import stats
 
+from ketex.report._table import format_p
 from ketex.report.figures._common import axes_or_new, group_order, palette, styled, wrap_text
 
 __all__ = ["adherence_matrix", "plot_adherence_heatmap", "plot_dose_response"]
@@ -56,6 +61,79 @@ def adherence_matrix(weekly: pd.DataFrame, *, value: str = "attendance",
     return matrix
 
 
+@dataclass(frozen=True)
+class _Bins:
+    """The discrete colour classes of the adherence heat map.
+
+    ``edges`` are the class limits: class ``k`` holds values above ``edges[k]`` up to
+    and including ``edges[k + 1]`` (the first also holds ``edges[0]``); with ``open_top``
+    a last class holds everything above ``edges[-1]``. ``labels`` and ``colours`` have one
+    entry per class; ``cmap`` and ``norm`` draw them.
+    """
+
+    edges: tuple[float, ...]
+    open_top: bool
+    labels: tuple[str, ...]
+    colours: tuple[tuple[float, float, float, float], ...]
+    cmap: ListedColormap
+    norm: BoundaryNorm
+
+    def classify(self, values) -> np.ndarray:
+        """The class of each value (-1 where missing)."""
+        v = np.asarray(values, dtype=float)
+        k = np.searchsorted(np.asarray(self.edges), v, side="left") - 1
+        k = np.clip(k, 0, len(self.labels) - 1)
+        return np.where(np.isnan(v), -1, k)
+
+
+def _adherence_bins(values, *, share: bool = True) -> _Bins:
+    """Colour classes for the heat map: 0-25, 25-50, 50-75, 75-100 and >100 % for shares
+    (in %), else about four round-numbered classes over the values' range.
+
+    Examples
+    --------
+    >>> bins = _adherence_bins([0, 40, 100, 120])
+    >>> bins.labels
+    ('0–25 %', '>25–50 %', '>50–75 %', '>75–100 %', '>100 %')
+    >>> bins.classify([0, 25, 25.5, 100, 100.5, float("nan")]).tolist()
+    [0, 0, 1, 3, 4, -1]
+    >>> _adherence_bins([2.0, 17.5], share=False).labels
+    ('0–5', '>5–10', '>10–15', '>15–20')
+    """
+    if share:
+        edges, open_top, unit = (0.0, 25.0, 50.0, 75.0, 100.0), True, " %"
+    else:
+        v = np.asarray(values, dtype=float)
+        top = float(np.nanmax(v)) if np.isfinite(v).any() else 1.0
+        low = min(0.0, float(np.nanmin(v))) if np.isfinite(v).any() else 0.0
+        ticks = MaxNLocator(nbins=4).tick_values(low, top if top > low else low + 1)
+        edges = tuple(float(t) for t in ticks if t <= top or t == ticks[0])
+        if edges[-1] < top:
+            edges = (*edges, float(ticks[len(edges)]))
+        open_top, unit = False, ""
+    labels = [f"{edges[0]:g}–{edges[1]:g}{unit}"]
+    labels += [f">{a:g}–{b:g}{unit}" for a, b in zip(edges[1:-1], edges[2:], strict=True)]
+    if open_top:
+        labels.append(f">{edges[-1]:g}{unit}")
+    n = len(labels)
+    # light to dark blue up to the prescription; above it a contrasting orange; the grey
+    # of missing weeks is none of them
+    ramp = mpl.colormaps["YlGnBu"](np.linspace(0.2, 0.95, n - open_top))
+    colours = tuple(tuple(float(c) for c in rgba) for rgba in ramp)
+    if open_top:
+        colours = (*colours, tuple(float(c) for c in mpl.colors.to_rgba("#e66101")))
+    cmap = ListedColormap(colours).with_extremes(bad="0.85", under=colours[0],
+                                                 over=colours[-1])
+    # BoundaryNorm's classes are [b_i, b_i+1): nudge the inner limits up by one ulp so a
+    # value equal to a limit belongs to the class below it (100 % is "75-100 %")
+    bounds = [edges[0]] + [float(np.nextafter(e, np.inf)) for e in edges[1:]]
+    if open_top:
+        bounds.append(float(np.finfo(float).max))
+    norm = BoundaryNorm(bounds, n, clip=False)
+    return _Bins(edges=tuple(edges), open_top=open_top, labels=tuple(labels),
+                         colours=colours, cmap=cmap, norm=norm)
+
+
 @styled
 def plot_adherence_heatmap(
     weekly: pd.DataFrame,
@@ -64,7 +142,7 @@ def plot_adherence_heatmap(
     order: Sequence[str] | None = None,
     labels: Mapping[str, str] | None = None,
     ax=None,
-    colorbar_label: str | None = None,
+    legend_title: str | None = None,
 ):
     """Heat map of exercise adherence: one row per participant, one column per week.
 
@@ -77,12 +155,16 @@ def plot_adherence_heatmap(
     order, labels : optional
         Arm order and labels.
     ax : matplotlib.axes.Axes, optional
-    colorbar_label : str, optional
+    legend_title : str, optional
+        Title of the legend of colour classes (default: the measure in words).
 
     Returns
     -------
     matplotlib.axes.Axes
-        The image (``ax.images[0]``) holds :func:`adherence_matrix` (x 100 for shares).
+        The image (``ax.images[0]``) holds :func:`adherence_matrix` (x 100 for shares),
+        coloured in discrete classes (shares: 0-25, >25-50, >50-75, >75-100 and >100 %);
+        the legend (``gid = "adherence-legend"``) names each class and the grey of weeks
+        with nothing prescribed.
 
     Examples
     --------
@@ -120,9 +202,19 @@ def plot_adherence_heatmap(
     ax.spines[["left", "bottom"]].set_visible(False)
     default = {"attendance": "Sessions attended, % of prescribed",
                "dose_adherence": "Dose adherence, % of target KKW", "kkw": "KKW"}
-    bar = ax.figure.colorbar(image, ax=ax, shrink=0.8, pad=0.02)
-    bar.set_label(colorbar_label or default.get(value, value))
-    bar.outline.set_linewidth(0.5)
+    bins = _adherence_bins(shown, share=share)
+    image.set_cmap(bins.cmap)
+    image.set_norm(bins.norm)
+    title = wrap_text(legend_title or default.get(value, value), 80, 6.5)
+    handles = [Patch(facecolor=c, edgecolor="0.6", linewidth=0.3, label=label)
+               for c, label in zip(bins.colours, bins.labels, strict=True)]
+    handles.append(Patch(facecolor="0.85", edgecolor="0.6", linewidth=0.3,
+                         label="missing (not prescribed)"))
+    legend = ax.legend(handles=handles, title=title, loc="upper left",
+                       bbox_to_anchor=(1.02, 1.0), borderaxespad=0, frameon=False,
+                       fontsize=6.5, title_fontsize=6.5, handlelength=1.2,
+                       handleheight=1.0, alignment="left")
+    legend.set_gid("adherence-legend")
     return ax
 
 
@@ -139,6 +231,8 @@ def plot_dose_response(
     ax=None,
     xlabel: str = "Exercise dose, kcal/kg/week (KKW)",
     ylabel: str = "Change from baseline",
+    x_unit: str = "KKW",
+    y_unit: str = "points",
 ):
     """Outcome against exercise dose, points by arm, with a least-squares line and its
     95% confidence band (all participants).
@@ -152,12 +246,15 @@ def plot_dose_response(
     order, labels, colors : optional
     ax : matplotlib.axes.Axes, optional
     xlabel, ylabel : str
+    x_unit, y_unit : str
+        Units of the dose and of the outcome: the slope is labelled "points per KKW".
 
     Returns
     -------
     matplotlib.axes.Axes
-        The fitted line has ``gid = "fit"``; its slope (95% CI) and p (ordinary least
-        squares) are the Axes' right title.
+        The fitted line has ``gid = "fit"``; its slope with its unit, 95% CI and p
+        (ordinary least squares) are the Axes' right title, e.g. "slope -0.45 points per
+        KKW (95% CI -0.80 to -0.10), p = 0.013" (p below 0.001 as "p < 0.001").
 
     Examples
     --------
@@ -167,6 +264,8 @@ def plot_dose_response(
     >>> ax = plot_dose_response(d)
     >>> [round(float(v), 2) for v in ax.get_lines()[0].get_ydata()[[0, -1]]]
     [-3.77, -14.51]
+    >>> ax.get_title(loc="right")
+    'slope -0.83 points per KKW (95% CI -1.09 to -0.56), p < 0.001'
     >>> import matplotlib.pyplot as plt
     >>> plt.close("all")
     """
@@ -194,9 +293,11 @@ def plot_dose_response(
         ax.scatter(part[x], part[y], s=9, color=colour[g], alpha=0.8, linewidths=0,
                    label=names[g])  # fmt: skip
     half = t * fit.stderr
-    ax.set_title(f"slope {fit.slope:.2f} ({fit.slope - half:.2f} to {fit.slope + half:.2f}) "
-                 f"per unit, p = {fit.pvalue:.3f}", loc="right", fontsize=6.5,
-                 fontweight="normal")  # fmt: skip
+    p = format_p(fit.pvalue)
+    ax.set_title(f"slope {fit.slope:.2f} {y_unit} per {x_unit} (95% CI "
+                 f"{fit.slope - half:.2f} to {fit.slope + half:.2f}), "
+                 f"p {'< ' + p[1:] if p.startswith('<') else '= ' + p}",
+                 loc="right", fontsize=6.5, fontweight="normal")  # fmt: skip
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncols=1)

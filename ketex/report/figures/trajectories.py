@@ -14,6 +14,7 @@ from scipy import stats
 from ketex.report.figures._common import (
     axes_or_new,
     group_order,
+    outcome_label,
     palette,
     styled,
     text_width_pt,
@@ -127,6 +128,8 @@ def plot_trajectory(
     order, labels, colors : optional
         Arm order (default: ``ARM``'s categories, else sorted), legend labels, colours.
     ylabel : str, optional
+        Default: the instrument (``PARAMCD``) and the outcome, e.g. "MADRS total score,
+        mean (95% CI)".
     conf_level : float
     legend : bool
         Draw a legend (False when several panels share one figure legend).
@@ -178,8 +181,9 @@ def plot_trajectory(
         ax.axhline(0, color="0.6", linewidth=0.6, zorder=0)
     ax.set_xlabel("Week")
     ax.set_xticks([0, 2, 4, 8, 12, 16, 24])
-    default = {"AVAL": "Score, mean (95% CI)", "CHG": "Change from baseline (95% CI)"}
-    ax.set_ylabel(ylabel or default.get(value, value))
+    default = outcome_label(data, value) + (", mean (95% CI)" if value == "AVAL"
+                                            else " (95% CI)")  # fmt: skip
+    ax.set_ylabel(ylabel or default)
     if legend:
         box = ax.legend(loc="best", handlelength=1.5)
         if model is not None:
@@ -272,7 +276,7 @@ def plot_spaghetti(
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
     ax.minorticks_off()
     ax.set_xlabel("Study day" + (" (asinh scale)" if x_scale == "asinh" else ""))
-    ax.set_ylabel({"AVAL": "Score", "CHG": "Change from baseline"}.get(value, value))
+    ax.set_ylabel(outcome_label(data, value))
     if arm is not None:
         ax.set_title(arm, loc="left")
     return ax
