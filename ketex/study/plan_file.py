@@ -96,13 +96,16 @@ def read_analysis_plan(path: str | Path, protocol: Protocol) -> AnalysisPlan:
                        "[analysis.derivation], [analysis.secondary], [analysis.subgroups])")
         reader.raise_if_any()
     plan = read_plan(reader, data["analysis"])
-    if plan is not None:  # the checks reading study.toml makes, against this protocol
-        candidate = dataclasses.replace(protocol, analysis=plan)
-        for key, what in [*plan_problems(plan.primary, candidate),
-                          *secondary_problems(plan.secondary, candidate),
-                          *derivation_problems(plan.derivation)]:
-            reader.problem(key, _where(key, what))
-    reader.raise_if_any()  # read_plan gives None only with a problem recorded
+    if plan is None:  # read_plan gives None only with a problem recorded
+        reader.raise_if_any()
+        raise ProtocolError(f"{source}: the [analysis] table cannot be read")
+    # the checks reading study.toml makes, against this protocol
+    candidate = dataclasses.replace(protocol, analysis=plan)
+    for key, what in [*plan_problems(plan.primary, candidate),
+                      *secondary_problems(plan.secondary, candidate),
+                      *derivation_problems(plan.derivation)]:
+        reader.problem(key, _where(key, what))
+    reader.raise_if_any()
     candidate = dataclasses.replace(protocol, analysis=plan)
     for key, what in plan_problems(plan.primary, candidate, complete=True):
         reader.problem(key, _where(key, what))
