@@ -124,6 +124,7 @@ from .streams import (
     read_streams,
     stream_adherence,
     training_load,
+    write_streams,
 )
 from .study.derivation_plan import DerivationPlan
 from .study.plan import AnalysisPlan, PrimaryAnalysis
@@ -167,6 +168,7 @@ __all__ = [
     "LOAD_COLUMNS",
     "read_stream",
     "read_streams",
+    "write_streams",
     "MANIFEST_COLUMNS",
     "STREAM_COLUMNS",
     "mediation",

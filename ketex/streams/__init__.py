@@ -10,7 +10,9 @@
 - :mod:`ketex.streams.load`: ``training_load``, one row per session (zone minutes,
   TRIMPs, session-RPE load, work, normalized power);
 - :mod:`ketex.streams.adherence`: ``stream_adherence``, minutes inside the zone the arm
-  prescribes, per session and participant.
+  prescribes, per session and participant;
+- :mod:`ketex.streams.write`: ``write_streams``, a stream table as a ``streams/`` folder
+  (Parquet, FIT through fit-tool, or CSV) with its manifest.
 """
 
 from ketex.streams.adherence import ADHERENCE_COLUMNS, stream_adherence
@@ -18,6 +20,7 @@ from ketex.streams.folder import MANIFEST_COLUMNS, read_streams
 from ketex.streams.index import SESSION_COLUMNS, StreamIndex
 from ketex.streams.load import LOAD_COLUMNS, training_load
 from ketex.streams.read import STREAM_COLUMNS, read_stream
+from ketex.streams.write import write_streams
 
 __all__ = [
     "ADHERENCE_COLUMNS",
@@ -30,4 +33,5 @@ __all__ = [
     "read_streams",
     "stream_adherence",
     "training_load",
+    "write_streams",
 ]
