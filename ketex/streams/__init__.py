@@ -11,11 +11,14 @@
   TRIMPs, session-RPE load, work, normalized power);
 - :mod:`ketex.streams.adherence`: ``stream_adherence``, minutes inside the zone the arm
   prescribes, per session and participant;
+- :mod:`ketex.streams.dose`: ``stream_dose``, ``exercise_dose``'s weeks with the recorded
+  sessions' own zone minutes and loads (the stream wins; the difference reported);
 - :mod:`ketex.streams.write`: ``write_streams``, a stream table as a ``streams/`` folder
   (Parquet, FIT through fit-tool, or CSV) with its manifest.
 """
 
 from ketex.streams.adherence import ADHERENCE_COLUMNS, stream_adherence
+from ketex.streams.dose import STREAM_DOSE_COLUMNS, stream_dose
 from ketex.streams.folder import MANIFEST_COLUMNS, read_streams
 from ketex.streams.index import SESSION_COLUMNS, StreamIndex
 from ketex.streams.load import LOAD_COLUMNS, training_load
@@ -28,10 +31,12 @@ __all__ = [
     "MANIFEST_COLUMNS",
     "SESSION_COLUMNS",
     "STREAM_COLUMNS",
+    "STREAM_DOSE_COLUMNS",
     "StreamIndex",
     "read_stream",
     "read_streams",
     "stream_adherence",
+    "stream_dose",
     "training_load",
     "write_streams",
 ]
