@@ -152,38 +152,43 @@ def _stream_dose(trial: Trial, by: str, options: ExerciseDoseOptions, max_gap_s:
 def _recordings(trial: Trial, people: pd.DataFrame, info: pd.DataFrame,
                 options: ExerciseDoseOptions, max_gap_s: float,
                 spike_margin_bpm: float) -> pd.DataFrame:  # fmt: skip
-    """One row per recording: its minutes, zone minutes and load."""
+    """One row per recording: its minutes, zone minutes and load (one participant's
+    recordings in memory at a time)."""
     rows = []
-    for row, stream in trial.streams.iter_sessions():
-        pid = row["participant_id"]
+    index = trial.streams.sessions
+    for pid in pd.unique(index["participant_id"]):
+        stream = trial.streams.read(participant_id=pid)
         person, who = people.loc[pid], info.loc[pid]
-        ordered = stream.sort_values("elapsed_s", kind="stable")
-        t = ordered["elapsed_s"].to_numpy(dtype=float)
-        hr = ordered["heart_rate_bpm"].to_numpy(dtype=float)
-        c = classify_records(t, hr, person["max_hr_bpm"], max_gap_s=max_gap_s,
-                             spike_margin_bpm=spike_margin_bpm)  # fmt: skip
-        minutes = np.where(c.valid, c.dt, 0.0) / 60.0
-        low, high = person["zone_low_bpm"], person["zone_high_bpm"]
-        inside = (float(minutes[(hr >= low) & (hr <= high)].sum())
-                  if np.isfinite(low) and np.isfinite(high) else np.nan)  # fmt: skip
-        load = _load(ordered.assign(participant_id=pid, session_id=row["session_id"]),
-                     who, person, max_gap_s, spike_margin_bpm)
-        modality = (options.prescription or trial.protocol.exercise_for(str(person["arm"])))
-        cycling = modality is not None and normalise_modality(modality.modality) == "cycling"
-        power = load["mean_power_w"]
+        loads = _load(stream, who, person, max_gap_s, spike_margin_bpm).set_index("session_id")
+        prescription = options.prescription or trial.protocol.exercise_for(str(person["arm"]))
+        cycling = (prescription is not None
+                   and normalise_modality(prescription.modality) == "cycling")  # fmt: skip
         weight = pd.to_numeric(pd.Series([who.get("weight_kg", np.nan)])).iloc[0]
-        met = (float(acsm_cycling_met(power, weight)) if cycling and np.isfinite(power)
-               and np.isfinite(weight) else np.nan)  # fmt: skip
-        monitored = float(minutes.sum())
-        rows.append({
-            "participant_id": pid, "day": int(row["day"]),
-            "stream_session_id": str(row["session_id"]),
-            "duration_min_stream": float(t[-1] - t[0]) / 60.0,
-            "minutes_monitored_stream": monitored, "minutes_in_zone_stream": inside,
-            "_hr_minutes": float((np.where(c.valid, hr, 0.0) * minutes).sum()),
-            "trimp_banister": load["trimp_banister"], "trimp_edwards": load["trimp_edwards"],
-            "work_kj": load["work_kj"], "mean_power_w": power, "met_stream": met,
-        })  # fmt: skip
+        low, high = person["zone_low_bpm"], person["zone_high_bpm"]
+        for sid, session in stream.groupby("session_id", sort=False):
+            ordered = session.sort_values("elapsed_s", kind="stable")
+            t = ordered["elapsed_s"].to_numpy(dtype=float)
+            hr = ordered["heart_rate_bpm"].to_numpy(dtype=float)
+            c = classify_records(t, hr, person["max_hr_bpm"], max_gap_s=max_gap_s,
+                                 spike_margin_bpm=spike_margin_bpm)  # fmt: skip
+            minutes = np.where(c.valid, c.dt, 0.0) / 60.0
+            inside = (float(minutes[(hr >= low) & (hr <= high)].sum())
+                      if np.isfinite(low) and np.isfinite(high) else np.nan)  # fmt: skip
+            load = loads.loc[sid]
+            power = float(load["mean_power_w"])
+            met = (float(acsm_cycling_met(power, weight)) if cycling and np.isfinite(power)
+                   and np.isfinite(weight) else np.nan)  # fmt: skip
+            rows.append({
+                "participant_id": pid, "day": int(ordered["day"].iloc[0]),
+                "stream_session_id": str(sid),
+                "duration_min_stream": float(t[-1] - t[0]) / 60.0,
+                "minutes_monitored_stream": float(minutes.sum()),
+                "minutes_in_zone_stream": inside,
+                "_hr_minutes": float((np.where(c.valid, hr, 0.0) * minutes).sum()),
+                "trimp_banister": float(load["trimp_banister"]),
+                "trimp_edwards": float(load["trimp_edwards"]),
+                "work_kj": float(load["work_kj"]), "mean_power_w": power, "met_stream": met,
+            })  # fmt: skip
     frame = pd.DataFrame(rows, columns=["participant_id", "day", *_RECORDED, "_hr_minutes"])
     sums = ["duration_min_stream", "minutes_monitored_stream", "minutes_in_zone_stream",
             "_hr_minutes", "trimp_banister", "trimp_edwards", "work_kj"]  # fmt: skip
@@ -201,18 +206,18 @@ def _recordings(trial: Trial, people: pd.DataFrame, info: pd.DataFrame,
 
 
 def _load(stream: pd.DataFrame, who: pd.Series, person: pd.Series, max_gap_s: float,
-          spike_margin_bpm: float) -> dict[str, float]:  # fmt: skip
-    """TRIMPs and power of one recording; NaN TRIMPs when HRrest, HRmax or sex is unknown."""
+          spike_margin_bpm: float) -> pd.DataFrame:  # fmt: skip
+    """:func:`training_load` of one participant's recordings; NaN TRIMPs when HRrest,
+    HRmax or sex is unknown (power is still summarised)."""
     columns = ["participant_id", "session_id", "elapsed_s", "heart_rate_bpm", "power_w"]
     try:
-        load = training_load(stream[columns], hr_rest=who.get("resting_hr"),
+        return training_load(stream[columns], hr_rest=who.get("resting_hr"),
                              hr_max=person["max_hr_bpm"], sex=who.get("sex"),
                              max_gap_s=max_gap_s, spike_margin_bpm=spike_margin_bpm)
-        return load.iloc[0].to_dict()
     except (DataValidationError, KeyError, TypeError, ValueError):
         load = training_load(stream[columns], hr_rest=0.0, hr_max=1.0, sex="male",
-                             max_gap_s=max_gap_s, spike_margin_bpm=np.inf).iloc[0].to_dict()
-        return {**load, "trimp_banister": np.nan, "trimp_edwards": np.nan}
+                             max_gap_s=max_gap_s, spike_margin_bpm=np.inf)
+        return load.assign(trimp_banister=np.nan, trimp_edwards=np.nan)
 
 
 def _sessions(base: pd.DataFrame, recorded: pd.DataFrame, people: pd.DataFrame
