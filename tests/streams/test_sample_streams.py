@@ -41,7 +41,8 @@ def test_every_sample_stream_agrees_with_its_exercise_row(sample):
 
 def test_fit_parquet_and_csv_write_the_same_stream(sample, tmp_path):
     stream = sample.streams.read("P001")
-    stream = stream[stream["session_id"].isin(["day003", "day005", "day008"])]
+    stream = stream[stream["session_id"].isin(["day003", "day005", "day008"])
+                    & (stream["elapsed_s"] <= 300)]  # fit-tool writes ~1000 records/s
     write_streams(stream, tmp_path / "s", fit=[("P001", "day003")], csv=[("P001", "day005")])
     back = ketex.read_streams(tmp_path / "s")
     columns = ["participant_id", "session_id", "day", "elapsed_s", "timestamp",
