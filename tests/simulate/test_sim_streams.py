@@ -76,3 +76,13 @@ def test_bad_input_is_a_ketex_error(trial):
                                 rng=np.random.default_rng(0))
     with pytest.raises(KetexError, match="start_hours"):
         StreamDesign(start_hours=(20, 10))
+
+
+def test_sessions_without_power_get_heart_rate_only():
+    factorial = ketex.load_trial(ketex.sample_study_path(study="factorial"))
+    stretching = factorial.participants.loc[factorial.participants["arm"] == "KET_STR",
+                                            "participant_id"].iloc[0]
+    s = simulate_streams(factorial, [stretching], seed=2)
+    rows = factorial.exercise[factorial.exercise["participant_id"] == stretching]
+    assert s["power_w"].isna().all() and rows["watts"].isna().all()
+    assert s["session_id"].nunique() == len(rows)
