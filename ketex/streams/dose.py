@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from ketex.derive._cache import cached, copy_frame
-from ketex.derive.exercise import ExerciseDoseOptions, exercise_dose
+from ketex.derive.exercise import KCAL_PER_KG_PER_MET_MIN, ExerciseDoseOptions, exercise_dose
 from ketex.derive.mets import acsm_cycling_met, normalise_modality
 from ketex.errors import DataValidationError, KetexError
 from ketex.streams.load import training_load
@@ -29,7 +29,8 @@ STREAM_DOSE_COLUMNS = {
         "duration_difference_min", "avg_hr", "mean_hr_bpm_stream", "zone_low_bpm",
         "zone_high_bpm", "minutes_monitored", "minutes_in_zone", "minutes_in_zone_summary",
         "minutes_in_zone_stream", "minutes_in_zone_difference", "trimp_banister",
-        "trimp_edwards", "work_kj", "mean_power_w", "met", "met_stream", "note",
+        "trimp_edwards", "work_kj", "mean_power_w", "met", "met_stream", "met_minutes",
+        "met_minutes_summary", "note",
     ),
     "week": (
         "participant_id", "arm", "week", "first_day", "last_day", "sessions_prescribed",
@@ -37,7 +38,8 @@ STREAM_DOSE_COLUMNS = {
         "minutes_in_zone", "minutes_monitored", "intensity_fidelity",
         "minutes_in_zone_summary", "minutes_monitored_summary",
         "intensity_fidelity_summary", "minutes_in_zone_difference", "trimp_banister",
-        "trimp_edwards", "work_kj", "met_minutes", "kkw", "note",
+        "trimp_edwards", "work_kj", "met_minutes", "kkw", "met_minutes_summary",
+        "kkw_summary", "note",
     ),
 }  # fmt: skip
 
@@ -79,7 +81,9 @@ def stream_dose(
         ``minutes_in_zone_stream``, ``minutes_in_zone_difference`` (stream - summary);
         ``trimp_banister``, ``trimp_edwards``, ``work_kj``, ``mean_power_w`` (NaN without a
         stream); ``met`` (summary) and ``met_stream`` (ACSM leg cycling from the
-        recorded mean power, for cycling arms); ``note``.
+        recorded mean power, for cycling arms); ``met_minutes`` (``met_stream`` where
+        known, else ``met``, times ``duration_min``) and ``met_minutes_summary``
+        (``exercise_dose``'s); ``note``.
 
         ``by="week"``: ``participant_id, arm, week, first_day, last_day,
         sessions_prescribed, sessions_attended`` and ``duration_min`` (summary),
@@ -88,7 +92,9 @@ def stream_dose(
         winning for each recorded session, the same from the summaries alone
         (``*_summary``: ``exercise_dose``'s values) and ``minutes_in_zone_difference``;
         ``trimp_banister``, ``trimp_edwards``, ``work_kj`` summed over the week's recorded
-        sessions (NaN in a week without one); ``met_minutes``, ``kkw`` and ``note`` from
+        sessions (NaN in a week without one); ``met_minutes`` and ``kkw`` (0.0175 x
+        MET-minutes) with the recorded sessions' own minutes and measured-power MET, and
+        ``met_minutes_summary``, ``kkw_summary`` (``exercise_dose``'s); ``note`` from
         ``exercise_dose``.
 
     Raises
@@ -251,6 +257,12 @@ def _sessions(base: pd.DataFrame, recorded: pd.DataFrame, people: pd.DataFrame
                                            summary_monitored)  # fmt: skip
     merged["_monitored_summary"] = summary_monitored
     merged["minutes_in_zone_difference"] = merged["minutes_in_zone_stream"] - summary_in
+    # MET from the recorded power (cycling) where there is one, times the recorded minutes
+    met = np.where(has & np.isfinite(merged["met_stream"]), merged["met_stream"],
+                   merged["met"])  # fmt: skip
+    merged["met_minutes_summary"] = merged["met_minutes"]
+    merged["met_minutes"] = np.where(merged["duration_min"] == 0, 0.0,
+                                     met * merged["duration_min"])  # fmt: skip
     merged["counted"] = merged["counted"].astype(bool)
     merged["note"] = merged["note"].fillna("").astype("string")
     merged = merged.sort_values(["participant_id", "day"], kind="stable")
@@ -269,20 +281,22 @@ def _weeks(weeks: pd.DataFrame, sessions: pd.DataFrame) -> pd.DataFrame:
         "_in_zone_known": s["minutes_in_zone"].fillna(0.0),
         "minutes_monitored": s["minutes_monitored"],
         "_difference": s["minutes_in_zone_difference"],
+        "_met_minutes": s["met_minutes"].fillna(0.0),
+        "_met_unknown": s["met_minutes"].isna(),
         **{name: s[name] for name in ("trimp_banister", "trimp_edwards", "work_kj")},
     })  # fmt: skip
     grouped = parts.groupby(["participant_id", "week"], sort=False)
-    sums = grouped[["sessions_streamed", "duration_min_streamed", "_in_zone_known",
-                    "minutes_monitored", "_unknown"]].sum()  # fmt: skip
+    counts = ["sessions_streamed", "duration_min_streamed", "_in_zone_known",
+              "minutes_monitored", "_unknown", "_met_minutes", "_met_unknown"]
+    sums = grouped[counts].sum()
     for name in ("_difference", "trimp_banister", "trimp_edwards", "work_kj"):
         sums[name] = grouped[name].sum(min_count=1)
     sums = sums.reset_index()
-    out = weeks.rename(columns={"minutes_in_zone": "minutes_in_zone_summary",
+    out = weeks.rename(columns={"met_minutes": "met_minutes_summary", "kkw": "kkw_summary",
+                                "minutes_in_zone": "minutes_in_zone_summary",
                                 "minutes_monitored": "minutes_monitored_summary",
                                 "intensity_fidelity": "intensity_fidelity_summary"})
     out = out.merge(sums, on=["participant_id", "week"], how="left")
-    counts = ["sessions_streamed", "duration_min_streamed", "_in_zone_known",
-              "minutes_monitored", "_unknown"]  # fmt: skip
     out[counts] = out[counts].fillna(0.0)
     out["sessions_streamed"] = out["sessions_streamed"].astype("int64")
     out["minutes_in_zone"] = out["_in_zone_known"].where(out["_unknown"] == 0, np.nan)
@@ -290,4 +304,6 @@ def _weeks(weeks: pd.DataFrame, sessions: pd.DataFrame) -> pd.DataFrame:
     out["intensity_fidelity"] = fidelity.where(out["intensity_fidelity_summary"].notna()
                                                | (out["minutes_monitored"] > 0))  # fmt: skip
     out["minutes_in_zone_difference"] = out["_difference"]
+    out["met_minutes"] = out["_met_minutes"].where(out["_met_unknown"] == 0, np.nan)
+    out["kkw"] = KCAL_PER_KG_PER_MET_MIN * out["met_minutes"]
     return out.loc[:, list(STREAM_DOSE_COLUMNS["week"])].reset_index(drop=True)

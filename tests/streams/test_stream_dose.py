@@ -58,6 +58,9 @@ def test_the_stream_wins_for_its_session_and_the_difference_is_reported(sessions
     # 100 W for 1200 s = 120 kJ; ACSM (10.8 x 100 / 77.3 kg + 7) / 3.5
     assert row["work_kj"] == pytest.approx(120.0)
     assert row["met_stream"] == pytest.approx((10.8 * 100 / 77.3 + 7) / 3.5)
+    # the dose: measured-power MET x the recorded 20 minutes, beside the summary's 45 x 5.23
+    assert row["met_minutes"] == pytest.approx(20 * (10.8 * 100 / 77.3 + 7) / 3.5)
+    assert row["met_minutes_summary"] == pytest.approx(45 * 5.23)
 
 
 def test_a_session_without_a_stream_keeps_its_summary(sessions):
@@ -88,6 +91,10 @@ def test_week_one_counts_the_recorded_minutes(trial):
     assert w1["intensity_fidelity_summary"] == 1.0
     assert w1["minutes_in_zone_difference"] == pytest.approx(-35.0)
     assert w1["trimp_edwards"] == pytest.approx(45.0)  # the day-4 recording is not counted
+    met_minutes = 20 * (10.8 * 100 / 77.3 + 7) / 3.5 + 45 * 5.23  # day 5: its summary
+    assert w1["met_minutes"] == pytest.approx(met_minutes)
+    assert w1["kkw"] == pytest.approx(0.0175 * met_minutes)
+    assert w1["kkw_summary"] == dose.loc[("P001", 1), "kkw"]
     # a week without recordings is exercise_dose's, with no stream load
     w2 = weeks.loc[("P001", 2)]
     assert w2["sessions_streamed"] == 0 and np.isnan(w2["trimp_banister"])
