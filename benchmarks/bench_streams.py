@@ -58,7 +58,7 @@ def write_study(folder: Path, seed: int = 16) -> dict:
     import ketex
 
     rng = np.random.default_rng(seed)
-    shutil.copytree(ketex.sample_study_path(), folder)
+    shutil.copytree(ketex.sample_study_path(), folder, ignore=shutil.ignore_patterns("streams"))
     people = pd.read_csv(folder / "participants.csv")
     hr_max = 208 - 0.7 * people["age"].to_numpy()
     hr_max = np.where(people["beta_blocker"].astype(bool), 164 - 0.7 * people["age"], hr_max)

@@ -20,7 +20,10 @@ The true course of every participant is in ``truth.csv``.
 The folder holds the study (``study.toml`` and the five tables, as written by
 :func:`ketex.io.folder.write_trial`), plus ``design.toml`` (the simulator's design, its
 ``[design]`` section) and ``truth.csv`` (the latent truth, one row per participant);
-readers ignore those two. Each sample is also written in its other source forms, from the
+readers ignore those two. The Yale sample also has a ``streams/`` folder
+(:func:`write_sample_streams`): simulated per-second recordings of some sessions, as
+Parquet and ``.fit`` files (writing FIT needs fit-tool, ``pip install 'ketex[fit]'``).
+Each sample is also written in its other source forms, from the
 same trial: a REDCap export (``sample_redcap/``, ``sample_factorial_redcap/``) and CDISC
 SDTM datasets (``sample_sdtm/``, ``sample_factorial_sdtm/``); ``tests/io/test_sample_forms.py``
 checks that every reader loads an equal trial.
@@ -47,11 +50,18 @@ from ketex.simulate import (  # noqa: E402
     TrialDesign,
     simulate_trial,
 )
+from ketex.simulate.streams import simulate_streams  # noqa: E402
+from ketex.streams.write import write_streams  # noqa: E402
 from ketex.study.trial import Trial  # noqa: E402
 
 SEED = 1
 DESIGN = TrialDesign()
 SAMPLE = "sample"
+#: Device streams of the sample: the first participants of each arm (by identifier), their
+#: sessions of programme weeks 1-4; each arm's shortest such session as a .fit file, the
+#: rest as Parquet (a FIT file is slow to decode: load_trial checks every recording).
+STREAM_PARTICIPANTS_PER_ARM = 4
+STREAM_LAST_DAY = 28
 
 SERIES = (1, 3, 5, 8, 10, 12)
 STRETCHING = ExerciseDesign(
@@ -97,8 +107,32 @@ def make_sample(root: Path = DATA) -> Trial:
     folder = write_trial(trial, root / SAMPLE, format="csv")
     DESIGN.write(folder / "design.toml")
     trial.truth.to_csv(folder / "truth.csv", index=False, lineterminator="\n")
+    write_sample_streams(trial, folder)
     write_other_forms(trial, root)
     return trial
+
+
+def write_sample_streams(trial: Trial, folder: Path) -> Path:
+    """Simulate device streams for some of the sample's sessions into ``folder/streams``.
+
+    Extra files: the tables are unchanged, and a study folder without ``streams/`` (the
+    other forms) loads an equal trial. Returns the manifest.
+    """
+    people = trial.participants.sort_values("participant_id")
+    ids = [pid for arm in DESIGN.arms
+           for pid in people.loc[people["arm"] == arm.code, "participant_id"]
+           .head(STREAM_PARTICIPANTS_PER_ARM)]  # fmt: skip
+    streams = simulate_streams(trial, ids, seed=SEED)
+    streams = streams[streams["day"] <= STREAM_LAST_DAY]
+    sessions = trial.exercise[trial.exercise["participant_id"].isin(ids)
+                              & (trial.exercise["day"] <= STREAM_LAST_DAY)]
+    arm = trial.participants.set_index("participant_id")["arm"]
+    sessions = sessions.assign(arm=arm.loc[sessions["participant_id"]].to_numpy())
+    shortest = sessions.sort_values(["duration_min", "participant_id", "day"],
+                                    kind="stable").groupby("arm").head(1)  # fmt: skip
+    fit = [(pid, f"day{day:03d}") for pid, day in zip(shortest["participant_id"],
+                                                      shortest["day"], strict=True)]
+    return write_streams(streams, folder / "streams", fit=fit)
 
 
 def write_other_forms(trial: Trial, root: Path, name: str = SAMPLE) -> None:

@@ -123,11 +123,14 @@ from .streams import (
     LOAD_COLUMNS,
     MANIFEST_COLUMNS,
     STREAM_COLUMNS,
+    STREAM_DOSE_COLUMNS,
     StreamIndex,
     read_stream,
     read_streams,
     stream_adherence,
+    stream_dose,
     training_load,
+    write_streams,
 )
 from .study.derivation_plan import DerivationPlan
 from .study.plan import AnalysisPlan, PrimaryAnalysis
@@ -172,6 +175,7 @@ __all__ = [
     "LOAD_COLUMNS",
     "read_stream",
     "read_streams",
+    "write_streams",
     "MANIFEST_COLUMNS",
     "STREAM_COLUMNS",
     "mediation",
@@ -278,6 +282,8 @@ __all__ = [
     "write_trial",
     "StreamIndex",
     "stream_adherence",
+    "stream_dose",
+    "STREAM_DOSE_COLUMNS",
     "ADHERENCE_COLUMNS",
     "actual_treatment",
     "mediation_sensitivity",

@@ -31,10 +31,12 @@ def wheel(tmp_path_factory):
 def test_wheel_holds_every_sample_file(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
     for form in FORMS:
-        committed = sorted((ROOT / "ketex" / "data" / form).iterdir())
+        folder = ROOT / "ketex" / "data" / form
+        committed = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*")
+                           if p.is_file())  # the sample's streams/ folder too
         assert committed, form
         for file in committed:
-            assert f"ketex/data/{form}/{file.name}" in names, file.name
+            assert f"ketex/data/{form}/{file}" in names, file
 
 
 def test_installed_ketex_finds_its_samples_outside_the_repository(wheel, tmp_path):

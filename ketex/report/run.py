@@ -508,6 +508,8 @@ def _result_tables(context: AnalysisContext, options: ReportOptions, keep, skipp
     else:
         skipped.append(Skipped("Exercise adherence and dose (table and figures)",
                                "the trial has no exercise sessions (no exercise table)"))
+    from ketex.report.stream_section import stream_load_part  # device streams (#16)
+    skipped.extend(stream_load_part(trial, keep, labels))
     step()
     with not_analysed(skipped, "Safety tables"):
         skipped.extend(_safety_tables(trial, keep, labels))

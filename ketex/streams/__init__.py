@@ -10,14 +10,20 @@
 - :mod:`ketex.streams.load`: ``training_load``, one row per session (zone minutes,
   TRIMPs, session-RPE load, work, normalized power);
 - :mod:`ketex.streams.adherence`: ``stream_adherence``, minutes inside the zone the arm
-  prescribes, per session and participant.
+  prescribes, per session and participant;
+- :mod:`ketex.streams.dose`: ``stream_dose``, ``exercise_dose``'s weeks with the recorded
+  sessions' own zone minutes and loads (the stream wins; the difference reported);
+- :mod:`ketex.streams.write`: ``write_streams``, a stream table as a ``streams/`` folder
+  (Parquet, FIT through fit-tool, or CSV) with its manifest.
 """
 
 from ketex.streams.adherence import ADHERENCE_COLUMNS, stream_adherence
+from ketex.streams.dose import STREAM_DOSE_COLUMNS, stream_dose
 from ketex.streams.folder import MANIFEST_COLUMNS, read_streams
 from ketex.streams.index import SESSION_COLUMNS, StreamIndex
 from ketex.streams.load import LOAD_COLUMNS, training_load
 from ketex.streams.read import STREAM_COLUMNS, read_stream
+from ketex.streams.write import write_streams
 
 __all__ = [
     "ADHERENCE_COLUMNS",
@@ -25,9 +31,12 @@ __all__ = [
     "MANIFEST_COLUMNS",
     "SESSION_COLUMNS",
     "STREAM_COLUMNS",
+    "STREAM_DOSE_COLUMNS",
     "StreamIndex",
     "read_stream",
     "read_streams",
     "stream_adherence",
+    "stream_dose",
     "training_load",
+    "write_streams",
 ]

@@ -92,7 +92,8 @@ def stream_adherence(
     --------
     >>> import ketex, pathlib, shutil, tempfile
     >>> folder = pathlib.Path(tempfile.mkdtemp()) / "study"
-    >>> _ = shutil.copytree(ketex.sample_study_path(), folder)
+    >>> _ = shutil.copytree(ketex.sample_study_path(), folder,
+    ...                     ignore=shutil.ignore_patterns("streams"))
     >>> (folder / "streams").mkdir()
     >>> rows = "".join(f"{s},{120 if s <= 300 else 130}\\n" for s in range(601))
     >>> _ = (folder / "streams" / "p1.csv").write_text("elapsed_s,heart_rate_bpm\\n" + rows)

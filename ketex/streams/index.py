@@ -57,7 +57,8 @@ class StreamIndex:
     --------
     >>> import ketex, pathlib, shutil, tempfile
     >>> folder = pathlib.Path(tempfile.mkdtemp()) / "study"
-    >>> _ = shutil.copytree(ketex.sample_study_path(), folder)
+    >>> _ = shutil.copytree(ketex.sample_study_path(), folder,
+    ...                     ignore=shutil.ignore_patterns("streams"))
     >>> (folder / "streams").mkdir()
     >>> _ = (folder / "streams" / "p1.csv").write_text(
     ...     "elapsed_s,heart_rate_bpm\\n0,120\\n1,130\\n2,131\\n")

@@ -47,7 +47,7 @@ class _Refs(HTMLParser):
 def test_every_table_and_figure_is_written(report_dir):
     tables = {p.name for p in (report_dir / "tables").iterdir()}
     for stem in ("table1_baseline", "table2_mmrm", "table3_endpoints", "table4_survival",
-                 "table5_adherence"):
+                 "table5_adherence", "table6_stream_load"):  # the sample has streams/
         for ext in ("csv", "md", "tex", "html", "docx"):
             assert f"{stem}.{ext}" in tables
         assert f"{stem}_data.csv" in tables
@@ -195,7 +195,8 @@ def test_tables_and_figures_are_numbered_in_order_of_first_citation(report_dir,
                                                                     check_numbering):
     page = (report_dir / "report.html").read_text(encoding="utf-8")
     series = check_numbering(page)
-    assert len(series["Figure"]) == 8 and len(series["Table"]) == 5
+    # six tables: the sample's streams/ gives Table 6, the training load
+    assert len(series["Figure"]) == 8 and len(series["Table"]) == 6
     assert series["Figure"][0].startswith("Figure 1. CONSORT flow")  # the first one shown
     assert "Figure 1: figure6_consort" in page  # which file is which figure
     assert (report_dir / "tables" / "table1_baseline.md").read_text(
@@ -208,6 +209,6 @@ def test_every_table_fits_the_page_width_in_chromium(report_dir, tmp_path):
     """Long cells (Table 3's NNT with its interval) wrap instead of widening the table past
     the text column."""
     overflow = table_overflow(report_dir / "report.html", tmp_path)
-    assert len(overflow) == 5
+    assert len(overflow) == 6  # Table 6: the sample's device recordings
     assert any(caption.startswith("Table 3. ") for caption, _ in overflow)
     assert {caption: px for caption, px in overflow if px > 0.5} == {}

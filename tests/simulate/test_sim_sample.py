@@ -15,6 +15,11 @@ TABLE_FILES = ("participants.csv", "infusions.csv", "exercise.csv", "assessments
                "events.csv")
 
 
+def _files(folder):
+    """Every file under ``folder``, as sorted relative POSIX paths."""
+    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+
+
 def _make_sample_module():
     spec = importlib.util.spec_from_file_location("make_sample", DATA / "make_sample.py")
     module = importlib.util.module_from_spec(spec)
@@ -56,9 +61,11 @@ def test_make_sample_is_byte_reproducible(script, tmp_path):
     script.make_sample(tmp_path / "one")
     script.make_sample(tmp_path / "two")
     one, two = tmp_path / "one" / "sample", tmp_path / "two" / "sample"
-    names = sorted(p.name for p in one.iterdir())
-    assert names == sorted(p.name for p in SAMPLE.iterdir())
-    assert set(TABLE_FILES) | {"study.toml", "design.toml", "truth.csv"} == set(names)
+    names = _files(one)
+    assert names == _files(SAMPLE)
+    top = {name for name in names if "/" not in name}
+    assert set(TABLE_FILES) | {"study.toml", "design.toml", "truth.csv"} == top
+    assert "streams/manifest.csv" in names  # and the recordings it lists
     for name in names:
         assert (one / name).read_bytes() == (two / name).read_bytes(), name
 
@@ -71,8 +78,8 @@ def test_every_committed_form_equals_a_fresh_run_byte_for_byte(script, tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == FORMS
     for form in FORMS:
         committed = SAMPLE.parent / form
-        names = sorted(p.name for p in (tmp_path / form).iterdir())
-        assert names == sorted(p.name for p in committed.iterdir()), form
+        names = _files(tmp_path / form)
+        assert names == _files(committed), form
         for name in names:
             fresh = (tmp_path / form / name).read_bytes()
             assert fresh == (committed / name).read_bytes(), f"{form}/{name}"

@@ -35,7 +35,7 @@ def csv_stream(times, hr):
 @pytest.fixture(scope="module")
 def trial(tmp_path_factory):
     folder = tmp_path_factory.mktemp("adherence") / "study"
-    shutil.copytree(ketex.sample_study_path(), folder)
+    shutil.copytree(ketex.sample_study_path(), folder, ignore=shutil.ignore_patterns("streams"))
     toml = (folder / "study.toml").read_text(encoding="utf-8")
     at = toml.index("[[visits]]")
     (folder / "study.toml").write_text(toml[:at] + SERIES_EXERCISE + toml[at:], encoding="utf-8")
@@ -121,6 +121,6 @@ def test_one_zone_for_everyone_and_an_arm_without_exercise(trial):
 
 def test_a_trial_without_streams_or_a_wrong_by(trial):
     with pytest.raises(KetexError, match="has no device streams"):
-        ketex.stream_adherence(ketex.load_trial(ketex.sample_study_path()))
+        ketex.stream_adherence(ketex.load_trial(ketex.sample_study_path(study="factorial")))
     with pytest.raises(KetexError, match="by must be 'session' or 'participant'"):
         ketex.stream_adherence(trial, by="week")
