@@ -161,9 +161,12 @@ def _recordings(trial: Trial, people: pd.DataFrame, info: pd.DataFrame,
     """One row per recording: its minutes, zone minutes and load (one participant's
     recordings in memory at a time)."""
     rows = []
-    index = trial.streams.sessions
+    streams = trial.streams
+    if streams is None:  # stream_dose checks first; nothing recorded, nothing to add
+        return pd.DataFrame(columns=["participant_id", "day", *_RECORDED, "_hr_minutes"])
+    index = streams.sessions
     for pid in pd.unique(index["participant_id"]):
-        stream = trial.streams.read(participant_id=pid)
+        stream = streams.read(participant_id=pid)
         person, who = people.loc[pid], info.loc[pid]
         loads = _load(stream, who, person, max_gap_s, spike_margin_bpm).set_index("session_id")
         prescription = options.prescription or trial.protocol.exercise_for(str(person["arm"]))
@@ -180,7 +183,7 @@ def _recordings(trial: Trial, people: pd.DataFrame, info: pd.DataFrame,
             minutes = np.where(c.valid, c.dt, 0.0) / 60.0
             inside = (float(minutes[(hr >= low) & (hr <= high)].sum())
                       if np.isfinite(low) and np.isfinite(high) else np.nan)  # fmt: skip
-            load = loads.loc[sid]
+            load = loads.loc[sid].to_dict()  # the recording's one row
             power = float(load["mean_power_w"])
             met = (float(acsm_cycling_met(power, weight)) if cycling and np.isfinite(power)
                    and np.isfinite(weight) else np.nan)  # fmt: skip
@@ -217,8 +220,9 @@ def _load(stream: pd.DataFrame, who: pd.Series, person: pd.Series, max_gap_s: fl
     HRmax or sex is unknown (power is still summarised)."""
     columns = ["participant_id", "session_id", "elapsed_s", "heart_rate_bpm", "power_w"]
     try:
-        return training_load(stream[columns], hr_rest=who.get("resting_hr"),
-                             hr_max=person["max_hr_bpm"], sex=who.get("sex"),
+        # a missing HRrest or sex (None) is refused and falls to the except below
+        return training_load(stream[columns], hr_rest=who.get("resting_hr"),  # type: ignore[arg-type]
+                             hr_max=person["max_hr_bpm"], sex=who.get("sex"),  # type: ignore[arg-type]
                              max_gap_s=max_gap_s, spike_margin_bpm=spike_margin_bpm)
     except (DataValidationError, KeyError, TypeError, ValueError):
         load = training_load(stream[columns], hr_rest=0.0, hr_max=1.0, sex="male",

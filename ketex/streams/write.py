@@ -125,7 +125,7 @@ def _write_parquet(session: pd.DataFrame, path: Path) -> None:
     columns = {}
     if epoch is not None:
         columns["timestamp"] = pa.array(epoch, pa.timestamp("s"))
-    else:
+    elif elapsed is not None:  # _times gives one of the two
         whole = np.all(elapsed == np.round(elapsed)) and abs(elapsed).max() < 2**31
         columns["elapsed_s"] = pa.array(elapsed.astype("int32") if whole else elapsed)
     for name, dtype in (("heart_rate_bpm", "int16"), ("power_w", "int16")):
