@@ -194,17 +194,18 @@ def _scale_targets(ds: Dataset, log: ProblemLog) -> pd.Series:
     p = ds.domain
     codes = ds.text(f"{p}TESTCD").str.upper()
     categories = ds.text(f"{p}CAT")
-    # object dtype with None: a dataset without --CAT maps to Arrow's null type, which no
-    # fillna takes
+    # the --CAT of each record that names scales ketex maps (one, or several: CGI), else
+    # None; object dtype with None: a dataset without --CAT maps to Arrow's null type,
+    # which no fillna takes
     instruments = categories.map(
-        lambda c: None if pd.isna(c) else terms.scale_of_category(c)).astype(object)
+        lambda c: c if not pd.isna(c) and terms.scales_of_category(c) else None
+    ).astype(object)
     instruments = instruments.where(instruments.notna(), None)
     unsupported = log.flag(
         "assessments", ds.frame, categories.notna() & instruments.isna(), f"{p}CAT",
         "unsupported_instrument",
         lambda row: f"{location(row)}: {p}CAT {row['_value']!r} is not a scale ketex scores "
-        "in SDTM (MADRS, HAM-D17, QIDS-SR16, PHQ-9, BDI-II, CADSS, BPRS-POSITIVE); the "
-        "record was not loaded",
+        f"in SDTM ({', '.join(terms.SCALES)}); the record was not loaded",
         severity="warning", values=categories)
     parsed: dict[tuple, object] = {}
     for code, inst in set(zip(codes.fillna(""), instruments.fillna(""), strict=True)):
@@ -222,16 +223,21 @@ def _scale_targets(ds: Dataset, log: ProblemLog) -> pd.Series:
     return targets
 
 
-def _expected_codes(instrument: str | None) -> str:
-    if instrument is None or pd.isna(instrument):
+def _expected_codes(category: str | None) -> str:
+    if category is None or pd.isna(category):
         return ("a test code of a scale ketex scores (e.g. MADRS01-MADRS10, MADRSTOT); give "
                 "--CAT as well")
     from ketex.scales import INSTRUMENTS
 
-    first = terms.scale_test_code(instrument, 1)
-    last = terms.scale_test_code(instrument, INSTRUMENTS[instrument].n_items)
-    total = terms.scale_test_code(instrument, None)
-    return f"an item or the total of {instrument} (items {first}-{last}, total {total})"
+    described = []
+    for instrument in terms.scales_of_category(category):
+        first = terms.scale_test_code(instrument, 1)
+        n_items = INSTRUMENTS[instrument].n_items
+        items = (f"item {first}" if n_items == 1
+                 else f"items {first}-{terms.scale_test_code(instrument, n_items)}")
+        total = terms.scale_test_code(instrument, None)
+        described.append(f"an item or the total of {instrument} ({items}, total {total})")
+    return " or ".join(described)
 
 
 def _scale_values(ds: Dataset) -> pd.Series:

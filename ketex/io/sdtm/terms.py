@@ -36,8 +36,10 @@ __all__ = [
     "parse_test_code",
     "route_from_sdtm",
     "route_to_sdtm",
+    "scale_codes",
     "scale_of_category",
     "scale_test_code",
+    "scales_of_category",
     "supp_column",
 ]
 
@@ -49,9 +51,12 @@ __all__ = [
 class ScaleCodes:
     """How one instrument is written: domain, ``--CAT``, test-code prefix, evaluator.
 
-    The reader also accepts the variants matched by ``pattern`` (the test-code prefix
-    with the optional instrument-version digits of the CDISC QRS naming, e.g.
-    ``HAMD101`` as well as ``HAMD01`` for HAM-D17 item 1).
+    Items are written as the prefix and two digits (``MADRS03``), the total as the prefix
+    and ``TOT``. The reader also accepts the variants matched by ``pattern`` (the prefix
+    with the optional instrument-version digits of the CDISC QRS naming, e.g. ``HAMD101``
+    as well as ``HAMD01`` for HAM-D17 item 1). A single-item global rating may name its
+    one rating by a code of its own (``single``, written; ``single_pattern``, read), as
+    the CDISC CGI supplement does: several ketex instruments then share one ``--CAT``.
     """
 
     domain: str
@@ -59,23 +64,74 @@ class ScaleCodes:
     prefix: str
     pattern: str
     evaluator: str
+    single: str = ""
+    single_pattern: str = ""
 
+
+_CLINICIAN, _SUBJECT = "INVESTIGATOR", "STUDY SUBJECT"
 
 SCALES: dict[str, ScaleCodes] = {
-    "MADRS": ScaleCodes("QS", "MADRS", "MADRS", r"MADRS1?", "INVESTIGATOR"),
+    "MADRS": ScaleCodes("QS", "MADRS", "MADRS", r"MADRS1?", _CLINICIAN),
     # clinician-rated classification instruments live in RS since the 2016 QRS supplement
-    "HAM-D17": ScaleCodes("RS", "HAMD 17", "HAMD", r"HAMD(?:17|1)?", "INVESTIGATOR"),
-    "QIDS-SR16": ScaleCodes("QS", "QIDS-SR16", "QIDS", r"QIDS(?:01|SR)?", "STUDY SUBJECT"),
-    "PHQ-9": ScaleCodes("QS", "PHQ-9", "PHQ", r"PHQ(?:9|01)?", "STUDY SUBJECT"),
-    "BDI-II": ScaleCodes("QS", "BDI-II", "BDI", r"BDI(?:2|01)?", "STUDY SUBJECT"),
-    # the scales rated at minutes after an infusion (--TPT, --ELTM); sponsor-defined
-    # codes: CDISC QRS has no supplement for them
-    "CADSS": ScaleCodes("QS", "CADSS", "CADSS", r"CADSS", "INVESTIGATOR"),
-    "BPRS-POSITIVE": ScaleCodes("QS", "BPRS POSITIVE", "BPRSP", r"BPRSP", "INVESTIGATOR"),
+    "HAM-D17": ScaleCodes("RS", "HAMD 17", "HAMD", r"HAMD(?:17|1)?", _CLINICIAN),
+    "QIDS-SR16": ScaleCodes("QS", "QIDS-SR16", "QIDS", r"QIDS(?:01|SR)?", _SUBJECT),
+    "PHQ-9": ScaleCodes("QS", "PHQ-9", "PHQ", r"PHQ(?:9|01)?", _SUBJECT),
+    "BDI-II": ScaleCodes("QS", "BDI-II", "BDI", r"BDI(?:2|01)?", _SUBJECT),
+    # CDISC QRS names: GAD-7 (QS, "GAD-7 V2" read too, GAD0201..), HAMA (RS, clinical
+    # classification, HAMA101..HAMA114), YMRS (RS), PCL-5 (QS); ketex writes its
+    # prefix + two digits and reads the version-digit forms
+    "GAD-7": ScaleCodes("QS", "GAD-7", "GAD", r"GAD(?:7|02|07)?", _SUBJECT),
+    "HAM-A": ScaleCodes("RS", "HAMA", "HAMA", r"HAMA1?", _CLINICIAN),
+    "YMRS": ScaleCodes("RS", "YMRS", "YMRS", r"YMRS(?:01|1)?", _CLINICIAN),
+    "PCL-5": ScaleCodes("QS", "PCL-5", "PCL", r"PCL(?:5|05)?", _SUBJECT),
+    # the CDISC CGI supplement (RS) has one --CAT for both ratings: CGI01 severity, CGI02
+    # improvement (read also with the supplement's version digits, CGI0101, CGI0201, ...);
+    # the totals (CGISTOT, CGIITOT) are sponsor-defined
+    "CGI-S": ScaleCodes("RS", "CGI", "CGIS", r"CGIS", _CLINICIAN,
+                        single="CGI01", single_pattern=r"CGI(?:01|02)?01"),
+    "CGI-I": ScaleCodes("RS", "CGI", "CGII", r"CGII", _CLINICIAN,
+                        single="CGI02", single_pattern=r"CGI(?:01|02)?02"),
+    # sponsor-defined codes below: CDISC QRS publishes no supplement for these (the PGI
+    # supplement leaves the wording and responses to the sponsor), so --CAT and
+    # --TESTCD are ketex's own, kept within the 8 characters of --TESTCD
+    "PGI-I": ScaleCodes("QS", "PGI-I", "PGII", r"PGII", _SUBJECT),
+    "SHAPS": ScaleCodes("QS", "SHAPS", "SHAPS", r"SHAPS", _SUBJECT),
+    "SHAPS-LIKERT": ScaleCodes("QS", "SHAPS LIKERT", "SHAPL", r"SHAPL", _SUBJECT),
+    # the scales rated at minutes after an infusion (--TPT, --ELTM)
+    "CADSS": ScaleCodes("QS", "CADSS", "CADSS", r"CADSS", _CLINICIAN),
+    "BPRS-POSITIVE": ScaleCodes("QS", "BPRS POSITIVE", "BPRSP", r"BPRSP", _CLINICIAN),
 }
 #: ``--TPTREF`` of a rating timed from an infusion (assessments.time_min).
 TIMED_REFERENCE = "INFUSION START"
 _TOTAL_SUFFIX = r"(?:TOT|TOTAL)"
+# --CAT names read beyond the instruments' codes and aliases (CDISC QRS short names)
+_CATEGORY_NAMES = {"GAD-7 V2": "GAD-7"}
+
+
+def scale_codes(instrument: str) -> ScaleCodes:
+    """The SDTM codes of an instrument ketex scores.
+
+    Raises
+    ------
+    KetexError
+        If ketex scores the instrument but has no SDTM mapping for it (or does not know
+        it); the message names it and what to do.
+
+    Examples
+    --------
+    >>> scale_codes("GAD-7").domain, scale_codes("CGI-I").category
+    ('QS', 'CGI')
+    """
+    from ketex.errors import KetexError
+
+    codes = SCALES.get(instrument)
+    if codes is None:
+        raise KetexError(
+            f"instrument {instrument!r} has no SDTM mapping (domain, --CAT, --TESTCD), so "
+            f"its assessments cannot be written as SDTM; SDTM maps {', '.join(SCALES)}. "
+            "Add it to ketex.io.sdtm.terms.SCALES, or leave its rows out of "
+            "trial.assessments before write_sdtm")
+    return codes
 
 
 def scale_test_code(instrument: str, item: int | None) -> str:
@@ -85,9 +141,42 @@ def scale_test_code(instrument: str, item: int | None) -> str:
     --------
     >>> scale_test_code("MADRS", 3), scale_test_code("HAM-D17", None)
     ('MADRS03', 'HAMDTOT')
+    >>> scale_test_code("CGI-S", 1), scale_test_code("CGI-S", None)
+    ('CGI01', 'CGISTOT')
     """
-    prefix = SCALES[instrument].prefix
-    return f"{prefix}TOT" if item is None else f"{prefix}{item:02d}"
+    codes = scale_codes(instrument)
+    if item is None:
+        return f"{codes.prefix}TOT"
+    if codes.single and item == 1:
+        return codes.single
+    return f"{codes.prefix}{item:02d}"
+
+
+def scales_of_category(category: str) -> tuple[str, ...]:
+    """The ketex instrument codes a ``--CAT`` names: one, several (CGI), or none.
+
+    Examples
+    --------
+    >>> scales_of_category("HAMA"), scales_of_category("CGI"), scales_of_category("YBOCS")
+    (('HAM-A',), ('CGI-S', 'CGI-I'), ())
+    """
+    key = _category_key(category)
+    named = tuple(name for name, codes in SCALES.items()
+                  if _category_key(codes.category) == key)
+    if named:
+        return named
+    alias = {_category_key(k): v for k, v in _CATEGORY_NAMES.items()}.get(key)
+    if alias is not None:
+        return (alias,)
+    try:
+        code = scales.get_instrument(category).code
+    except ValueError:
+        return ()
+    return (code,) if code in SCALES else ()
+
+
+def _category_key(category: str) -> str:
+    return re.sub(r"[^0-9A-Z]", "", category.upper())
 
 
 def parse_test_code(code: str, instrument: str | None = None) -> tuple[str, int | None] | None:
@@ -98,7 +187,8 @@ def parse_test_code(code: str, instrument: str | None = None) -> tuple[str, int 
     code : str
         The test code, e.g. ``"MADRS03"``, ``"HAMD101"``, ``"QIDSTOT"``.
     instrument : str, optional
-        The instrument ``--CAT`` names (any alias ketex knows); only its codes match.
+        The ``--CAT`` (any name ketex knows, :func:`scales_of_category`); only the codes
+        of the instruments it names match.
 
     Returns
     -------
@@ -111,42 +201,39 @@ def parse_test_code(code: str, instrument: str | None = None) -> tuple[str, int 
     ('MADRS', 10)
     >>> parse_test_code("HAMDTOT", "HAMD 17")
     ('HAM-D17', None)
+    >>> parse_test_code("CGI02", "CGI"), parse_test_code("HAMA114", "HAM-A")
+    (('CGI-I', 1), ('HAM-A', 14))
     >>> parse_test_code("MADRS11", "MADRS") is None
     True
     """
     code = code.strip().upper()
-    if instrument is not None:
-        candidates = [scales.get_instrument(instrument).code]
-        candidates = [name for name in candidates if name in SCALES]
-    else:
-        candidates = list(SCALES)
+    candidates = list(SCALES) if instrument is None else scales_of_category(instrument)
     for name in candidates:
-        pattern = SCALES[name].pattern
-        if re.fullmatch(pattern + _TOTAL_SUFFIX, code):
+        codes = SCALES[name]
+        if re.fullmatch(codes.pattern + _TOTAL_SUFFIX, code):
             return name, None
-        match = re.fullmatch(pattern + r"(\d{2})", code)
+        if codes.single_pattern and re.fullmatch(codes.single_pattern, code):
+            return name, 1
+        match = re.fullmatch(codes.pattern + r"(\d{2})", code)
         if match and 1 <= int(match.group(1)) <= scales.INSTRUMENTS[name].n_items:
             return name, int(match.group(1))
     return None
 
 
 def scale_of_category(category: str) -> str | None:
-    """The ketex instrument code a ``--CAT`` names, or None when the SDTM mapping lacks it.
+    """The ketex instrument code a ``--CAT`` names; None when it names none, or several.
 
-    The SDTM reader maps the test codes of the five depression scales and of CADSS and
-    BPRS-POSITIVE (``SCALES``); the other tolerability scales are scored by ketex but
-    have no SDTM test-code mapping yet.
+    Every instrument ketex scores has an SDTM mapping (``SCALES``). The CDISC CGI
+    ``--CAT`` names both CGI-S and CGI-I; :func:`scales_of_category` gives both, and the
+    test code tells them apart (:func:`parse_test_code`).
 
     Examples
     --------
     >>> scale_of_category("HAMD 17"), scale_of_category("GAD-7"), scale_of_category("YBOCS")
-    ('HAM-D17', None, None)
+    ('HAM-D17', 'GAD-7', None)
     """
-    try:
-        code = scales.get_instrument(category).code
-    except ValueError:
-        return None
-    return code if code in SCALES else None
+    named = scales_of_category(category)
+    return named[0] if len(named) == 1 else None
 
 
 # -- study days ---------------------------------------------------------------------

@@ -346,8 +346,10 @@ def _assessments(trial: Trial, builders: dict[str, _Builder]) -> None:
     visits = {name: number for number, name in enumerate(trial.protocol.visit_names, start=1)}
     items = item_columns(frame.columns)
     qnams = _qualifiers("assessments", frame.columns)
+    for instrument in frame["instrument"].dropna().unique():
+        terms.scale_codes(instrument)  # refuse an unmapped scale before writing anything
     for position, (_, row) in enumerate(frame.iterrows()):
-        codes = terms.SCALES[row["instrument"]]
+        codes = terms.scale_codes(row["instrument"])
         builder = builders[codes.domain]
         p = codes.domain
         common = {
