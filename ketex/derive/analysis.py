@@ -35,7 +35,9 @@ __all__ = [
 #: ADaM-style parameter code (<= 8 characters, letters and digits) of each instrument.
 PARAMCD = MappingProxyType({
     "MADRS": "MADRS", "HAM-D17": "HAMD17", "QIDS-SR16": "QIDSSR16", "PHQ-9": "PHQ9",
-    "BDI-II": "BDIII",
+    "BDI-II": "BDIII", "GAD-7": "GAD7", "HAM-A": "HAMA", "CADSS": "CADSS",
+    "BPRS-POSITIVE": "BPRSPOS", "YMRS": "YMRS", "PCL-5": "PCL5", "SHAPS": "SHAPS",
+    "SHAPS-LIKERT": "SHAPSL", "CGI-S": "CGIS", "CGI-I": "CGII", "PGI-I": "PGII",
 })
 
 #: Names the baseline covariates take in the analysis dataset (other columns keep theirs).
@@ -51,7 +53,7 @@ ANALYSIS_COLUMNS = MappingProxyType({
     "USUBJID": "participant identifier (participants.participant_id, as given)",
     "ARM": "arm code (ordered Categorical: the primary analysis's reference arm first)",
     "PARAMCD": "parameter code: the instrument, <= 8 characters (MADRS, HAMD17, QIDSSR16, "
-               "PHQ9, BDIII)",
+               "PHQ9, BDIII, GAD7, ...: ketex.derive.analysis.PARAMCD)",
     "PARAM": "parameter: '<instrument> total score'",
     "AVISIT": "analysis visit: ordered Categorical of the scale's scheduled visits, "
               "protocol order; missing for a record outside every window",

@@ -222,3 +222,23 @@ def test_covariates_and_errors():
         analysis_dataset(t, tie="nearest")
     with pytest.raises(ValueError, match="baseline must be one of"):
         analysis_dataset(t, baseline="first")
+
+
+def test_every_instrument_has_an_adam_parameter_code():
+    from ketex.derive.analysis import PARAMCD
+    from ketex.scales import INSTRUMENTS
+
+    assert set(PARAMCD) == set(INSTRUMENTS)
+    assert all(code.isalnum() and len(code) <= 8 for code in PARAMCD.values())
+    assert len(set(PARAMCD.values())) == len(PARAMCD)
+
+
+def test_analysis_dataset_of_a_scale_beyond_the_depression_five():
+    # a GAD-7 total was a raw KeyError (no parameter code) before
+    visits = tuple(Visit(v.name, v.day, v.window, instruments=("GAD-7",)) for v in WEEKLY)
+    data = trial([("P1", 0, "BASELINE", 15, "GAD-7"), ("P1", 28, "WEEK4", 9, "GAD-7")],
+                 visits=visits)
+    ds = analysis_dataset(data, scale="GAD-7")
+    assert set(ds["PARAMCD"]) == {"GAD7"}
+    week4 = ds[(ds["AVISIT"] == "WEEK4") & (ds["ANL01FL"] == "Y")].iloc[0]
+    assert week4["AVAL"] == 9 and week4["CHG"] == -6
