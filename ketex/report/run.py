@@ -221,7 +221,7 @@ def write_report(
     >>> with tempfile.TemporaryDirectory() as folder:
     ...     result = write_report(trial, folder, options=options)
     ...     print(result.html.name, len(result.tables), result.html.stat().st_size > 10_000)
-    report.html 5 True
+    report.html 6 True
     """
     started = time.perf_counter()
     if context is None:
