@@ -2,15 +2,16 @@
 
 ``write_report`` with the default options (PDF, SVG and 600-dpi PNG of every figure, and
 the PNG embedded in ``report.html``) on ``ketex/data/sample``, in a fresh process per run,
-``before`` with the figure files at matplotlib's default zlib level 6 and ``after`` at
-level 1 (``ketex.report.style.PNG_COMPRESS_LEVEL`` and ``PDF_COMPRESSION``: the same
-pixels and drawing operations, ``tests/report/test_figure_files.py``). It records the
-seconds of the whole report, its CPU seconds, the seconds inside ``save_figure`` and the
-bytes of the figure files. ``before`` and ``after`` runs alternate; medians of ``--runs``.
+``before`` with a layout per file (every format, and the embedded image, laid out by its
+own ``savefig``, as ``save_figure`` did until one layout per figure) and ``after`` with
+``save_figure`` as it is (two layout passes at the PNG's dpi, then the layout frozen for
+every file and the embedded image). Both write at zlib level 1. It records the seconds
+of the whole report, its CPU seconds, the seconds inside ``save_figure`` and the bytes
+of the figure files. ``before`` and ``after`` runs alternate; medians of ``--runs``.
 
 Whole reports on a shared machine vary by more than the difference, so the figures are
-also timed on their own: the 8 figures of one report are kept and written again by
-``save_figure``, one format at a time, ``before`` and ``after`` alternating ``--reps``
+also timed on their own: the 8 figures of one report are kept and written again (the
+three files and the embedded image), ``before`` and ``after`` alternating ``--reps``
 times in one process, in CPU seconds (less disturbed by other work than wall time).
 Results go to ``benchmarks/results_figures.json``.
 
@@ -41,6 +42,34 @@ DOC = ROOT / "docs" / "benchmarks.md"
 MODES = ("before", "after")
 
 
+def per_format_save(fig, path, *, width=None, height_mm=None, formats=("pdf", "svg", "png"),
+                    dpi=600, freeze_layout=False):
+    """``save_figure`` before one layout per figure: every format laid out by its own
+    ``savefig`` (``freeze_layout`` ignored, so the embedded image is laid out again)."""
+    import matplotlib as mpl
+
+    from ketex.report import style
+
+    if width is not None:
+        w_in, h_in = fig.get_size_inches()
+        w = style._width_mm(width) / style.MM_PER_INCH
+        h = height_mm / style.MM_PER_INCH if height_mm is not None else h_in * w / w_in
+        fig.set_size_inches(w, h)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    written = []
+    with style.publication_style(), mpl.rc_context({"pdf.compression": style.PDF_COMPRESSION}):
+        for fmt in formats:
+            target = path.with_suffix(f".{fmt}")
+            if fmt == "png":
+                fig.savefig(target, format=fmt, dpi=dpi,
+                            pil_kwargs={"compress_level": style.PNG_COMPRESS_LEVEL})
+            else:
+                fig.savefig(target, format=fmt, metadata={"Creator": "ketex"})
+            written.append(target)
+    return written
+
+
 def child(mode: str) -> dict:
     """One report of the sample in this process; its timings."""
     import warnings
@@ -50,12 +79,9 @@ def child(mode: str) -> dict:
     matplotlib.use("Agg")
     import ketex
     import ketex.report.run as run
-    from ketex.report import style
 
-    if mode == "before":
-        style.PNG_COMPRESS_LEVEL, style.PDF_COMPRESSION = 6, 6
     saving = []
-    original = run.save_figure
+    original = per_format_save if mode == "before" else run.save_figure
 
     def timed(*args, **kwargs):
         start = time.perf_counter()
@@ -81,7 +107,7 @@ def child(mode: str) -> dict:
 
 
 def isolated(reps: int) -> dict:
-    """The figures of one report, written again per format and mode, in this process."""
+    """The figures of one report, written again per mode (files and embedded image)."""
     import warnings
 
     import matplotlib
@@ -90,18 +116,20 @@ def isolated(reps: int) -> dict:
     import ketex
     import ketex.report.run as run
     from ketex.report import style
+    from ketex.report.html import embed_png
 
     figures = []
     original = run.save_figure
 
     def keep(fig, path, **kwargs):
-        figures.append((fig, Path(path).name, kwargs))
+        figures.append((fig, Path(path).name, fig.get_layout_engine()))
         return original(fig, path, **kwargs)
 
     run.save_figure = keep
     trial = ketex.load_trial(ketex.sample_study_path())
-    cpu: dict = {mode: {fmt: 0.0 for fmt in style.FIGURE_FORMATS} for mode in MODES}
-    wall: dict = {mode: {fmt: 0.0 for fmt in style.FIGURE_FORMATS} for mode in MODES}
+    cpu = {mode: 0.0 for mode in MODES}
+    wall = {mode: 0.0 for mode in MODES}
+    save = {"before": per_format_save, "after": original}
     with tempfile.TemporaryDirectory() as out, warnings.catch_warnings():
         warnings.simplefilter("ignore")
         ketex.write_report(trial, Path(out) / "report")
@@ -109,18 +137,18 @@ def isolated(reps: int) -> dict:
         load = os.getloadavg()[0]
         for _ in range(reps):
             for mode in MODES:
-                level = 6 if mode == "before" else 1
-                style.PNG_COMPRESS_LEVEL, style.PDF_COMPRESSION = level, level
-                for fmt in style.FIGURE_FORMATS:
-                    start, clock = time.perf_counter(), time.process_time()
-                    for fig, name, kwargs in figures:
-                        original(fig, Path(out) / mode / name, **{**kwargs, "formats": [fmt]})
-                    cpu[mode][fmt] += time.process_time() - clock
-                    wall[mode][fmt] += time.perf_counter() - start
+                start, clock = time.perf_counter(), time.process_time()
+                for fig, name, engine in figures:
+                    fig.set_layout_engine(engine)  # as the report's code left it
+                    with style.publication_style():
+                        save[mode](fig, Path(out) / mode / name, freeze_layout=True)
+                        embed_png(fig, 160)
+                cpu[mode] += time.process_time() - clock
+                wall[mode] += time.perf_counter() - start
     return {"figures": len(figures), "reps": reps, "load_before": load,
             "load_after": os.getloadavg()[0],
-            "cpu_seconds": {m: {f: v / reps for f, v in d.items()} for m, d in cpu.items()},
-            "wall_seconds": {m: {f: v / reps for f, v in d.items()} for m, d in wall.items()}}
+            "cpu_seconds": {m: v / reps for m, v in cpu.items()},
+            "wall_seconds": {m: v / reps for m, v in wall.items()}}
 
 
 def to_markdown(results: dict) -> str:
@@ -135,8 +163,8 @@ def to_markdown(results: dict) -> str:
         "formats) | PNG MiB | PDF MiB | SVG MiB |",
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
-    for mode, label in (("before", "zlib level 6 (matplotlib's default)"),
-                        ("after", "zlib level 1")):
+    for mode, label in (("before", "a layout per file"),
+                        ("after", "one layout per figure")):
         r = rows[mode]
         size = {k: v / 2**20 for k, v in r["bytes"].items()}
         lines.append(f"| {mode}: {label} | {r['median_seconds']:.1f} | "
@@ -147,17 +175,17 @@ def to_markdown(results: dict) -> str:
     if iso:
         lines += [
             "",
-            f"The {iso['figures']} figures written again on their own, CPU seconds per "
-            f"report (mean of {iso['reps']} alternating repetitions in one process; load "
+            f"The {iso['figures']} figures written again on their own (PDF, SVG, 600-dpi PNG "
+            f"and the embedded 160-dpi PNG), seconds per report (mean of {iso['reps']} "
+            f"alternating repetitions in one process; load "
             f"{iso['load_before']:.1f} before, {iso['load_after']:.1f} after):",
             "",
-            "| figure files | PDF | SVG | PNG (600 dpi) | all three |",
-            "|---|---:|---:|---:|---:|",
+            "| figure files | CPU (s) | wall (s) |",
+            "|---|---:|---:|",
         ]
         for mode in MODES:
-            c = iso["cpu_seconds"][mode]
-            lines.append(f"| {mode} | {c['pdf']:.2f} | {c['svg']:.2f} | {c['png']:.2f} | "
-                         f"{sum(c.values()):.2f} |")
+            lines.append(f"| {mode} | {iso['cpu_seconds'][mode]:.2f} | "
+                         f"{iso['wall_seconds'][mode]:.2f} |")
     return "\n".join(lines)
 
 

@@ -270,8 +270,9 @@ def _write(context: AnalysisContext, out: str | Path, options: ReportOptions,
     def save(ax_or_fig, name: str, caption: str) -> None:
         fig = getattr(ax_or_fig, "figure", ax_or_fig)
         with publication_style():
+            # one layout for the files and the embedded image (same positions in all)
             files.extend(save_figure(fig, figure_dir / name, formats=options.figure_formats,
-                                     dpi=options.png_dpi))  # fmt: skip
+                                     dpi=options.png_dpi, freeze_layout=True))  # fmt: skip
             figure_items[name] = FigureItem(embed_png(fig, options.html_dpi), caption, name)
         plt.close(fig)
 

@@ -21,6 +21,7 @@ from pathlib import Path
 import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.layout_engine import PlaceHolderLayoutEngine
 
 __all__ = [
     "DOUBLE_COLUMN_MM",
@@ -237,10 +238,16 @@ def save_figure(
     height_mm: float | None = None,
     formats: Sequence[str] = FIGURE_FORMATS,
     dpi: int = 600,
+    freeze_layout: bool = False,
 ) -> list[Path]:
-    """Write a figure as PDF, SVG and PNG (600 dpi) at a journal width.
+    """Write a figure as PDF, SVG and PNG (600 dpi) at a journal width, all from one layout.
 
-    Files are compressed at zlib level 1 (:data:`PNG_COMPRESS_LEVEL`,
+    The figure's layout engine (constrained layout for :func:`new_figure`) runs at the
+    PNG's resolution (two passes: wrapped panel titles read the previous one), the 600-dpi
+    PNG is drawn with that layout, and the layout is then frozen for the other formats:
+    every file has the same element positions, and the figure is laid out twice instead of
+    once per format (``savefig`` with a layout engine draws the figure twice, once to lay
+    it out and once to render it). Files are compressed at zlib level 1 (:data:`PNG_COMPRESS_LEVEL`,
     :data:`PDF_COMPRESSION`): the same image as matplotlib's default level, written in
     less time.
 
@@ -255,12 +262,16 @@ def save_figure(
     height_mm : float, optional
     formats : sequence of {"pdf", "svg", "png"}
     dpi : int
-        Resolution of the PNG.
+        Resolution of the PNG (and of the layout).
+    freeze_layout : bool
+        Leave the figure with the written layout (no layout engine), so that a
+        later draw (an image embedded in a page, say) has the same positions as the files;
+        by default the figure's layout engine is restored.
 
     Returns
     -------
     list of Path
-        The files written.
+        The files written, in the order of ``formats``.
 
     Examples
     --------
@@ -271,6 +282,8 @@ def save_figure(
     ...     paths = save_figure(fig, pathlib.Path(folder) / "demo", formats=["pdf", "png"])
     ...     [p.name for p in paths]
     ['demo.pdf', 'demo.png']
+    >>> fig.get_layout_engine() is not None  # constrained layout again after saving
+    True
     >>> plt.close(fig)
     """
     unknown = sorted(set(formats) - set(FIGURE_FORMATS))
@@ -283,14 +296,48 @@ def save_figure(
         fig.set_size_inches(w, h)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    written = []
+    engine = fig.get_layout_engine()
+    live = engine is not None and not isinstance(engine, PlaceHolderLayoutEngine)
+    # the PNG first: its draw is the layout's second pass, the other formats reuse it
+    order = sorted(dict.fromkeys(formats), key=lambda fmt: fmt != "png")
+    written = {}
     with publication_style(), mpl.rc_context({"pdf.compression": PDF_COMPRESSION}):
-        for fmt in formats:
-            target = path.with_suffix(f".{fmt}")
-            if fmt == "png":
-                fig.savefig(target, format=fmt, dpi=dpi,
-                            pil_kwargs={"compress_level": PNG_COMPRESS_LEVEL})
-            else:
-                fig.savefig(target, format=fmt, metadata={"Creator": "ketex"})
-            written.append(target)
-    return written
+        try:
+            if live:
+                _draw_at(fig, dpi)
+                if "png" not in order:
+                    _draw_at(fig, dpi)
+            for fmt in order:
+                if live and fmt != "png":
+                    _freeze(fig)
+                target = path.with_suffix(f".{fmt}")
+                if fmt == "png":
+                    fig.savefig(target, format=fmt, dpi=dpi,
+                                pil_kwargs={"compress_level": PNG_COMPRESS_LEVEL})
+                else:
+                    fig.savefig(target, format=fmt, metadata={"Creator": "ketex"})
+                written[fmt] = target
+        finally:
+            if live:
+                fig.set_layout_engine(engine)
+    if live and freeze_layout:
+        _freeze(fig)
+    return [written[fmt] for fmt in formats]
+
+
+def _freeze(fig) -> None:
+    """Keep the axes where the last layout put them: no layout engine at all (with the
+    ``"none"`` placeholder engine ``savefig`` still draws the figure once more before
+    rendering it, to lay it out)."""
+    with mpl.rc_context({"figure.autolayout": False, "figure.constrained_layout.use": False}):
+        fig.set_layout_engine(None)
+
+
+def _draw_at(fig, dpi: float) -> None:
+    """Draw ``fig`` without rendering at ``dpi`` (which runs its layout engine)."""
+    original = fig.dpi
+    fig.dpi = dpi
+    try:
+        fig.draw_without_rendering()
+    finally:
+        fig.dpi = original

@@ -68,6 +68,13 @@ def test_the_pdf_draws_what_the_default_compression_draws(figure, tmp_path):
             files[level] = buffer.getvalue()
     assert files[6] != files[1]
     assert _streams(files[1]) == _streams(files[6])
-    # and save_figure writes it at that level (same streams as the level-1 file)
-    (path,) = save_figure(figure, tmp_path / "demo", formats=["pdf"])
-    assert _streams(path.read_bytes()) == _streams(files[1])
+    # and save_figure writes it at that level: the same streams as the level-6 file of the
+    # layout it wrote (laid out at the PNG's 600 dpi, not at the PDF's 72 as savefig does)
+    (path,) = save_figure(figure, tmp_path / "demo", formats=["pdf"], freeze_layout=True)
+    engine = figure.get_layout_engine()
+    with publication_style(), mpl.rc_context({"pdf.compression": 6}):
+        default = io.BytesIO()
+        figure.savefig(default, format="pdf", metadata=metadata)
+    figure.set_layout_engine(layout="constrained")
+    assert engine is None
+    assert _streams(path.read_bytes()) == _streams(default.getvalue())
