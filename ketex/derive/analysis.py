@@ -265,6 +265,8 @@ def _criteria(protocol: Protocol, code: str, response: Response | None,
 def _records(trial: Trial, code: str) -> pd.DataFrame:
     a = trial.assessments
     a = a[a["instrument"] == code]
+    if "time_min" in a.columns:  # timed ratings belong to an infusion, not to a visit
+        a = a[a["time_min"].isna()]
     total = a["total"] if "total" in a.columns else pd.Series(np.nan, index=a.index)
     arm = a["participant_id"].map(trial.arms)
     return pd.DataFrame({

@@ -15,7 +15,12 @@ A :class:`SafetyDesign` (the optional ``safety`` part of a
   the end of the infusion; Riva-Posse et al. 2018, J Affect Disord 236:291), plus
   measurement noise;
 - **medications**: an ongoing antidepressant started before randomisation for a share
-  of participants, and lorazepam as rescue medication for another share.
+  of participants, and lorazepam as rescue medication for another share;
+- **timed ratings** (with ``timed_ratings=True``): CADSS and BPRS positive symptoms at
+  :attr:`SafetyDesign.rating_times_min` of every infusion day, peaking at the end of the
+  infusion (40 min) and back to about baseline by 120-240 min, larger for an active drug,
+  smaller at later infusions (:mod:`ketex.simulate.ratings`). They are drawn from a stream
+  of their own, so turning them on changes no other table.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from ketex.simulate._checks import positive, probability, require
+from ketex.simulate.ratings import simulate_peri_infusion_ratings
 
 __all__ = ["AdverseEventDesign", "SafetyDesign", "simulate_safety"]
 
@@ -118,6 +124,28 @@ class SafetyDesign:
         SD of each measurement around the true value.
     antidepressant_fraction, rescue_fraction : float
         Shares of participants on an ongoing antidepressant, and given rescue lorazepam.
+    timed_ratings : bool
+        Rate CADSS and BPRS-POSITIVE at :attr:`rating_times_min` of every infusion day
+        (rows of ``assessments`` with ``time_min``; visit ``INF<n>``). Off by default.
+    rating_times_min : tuple of float
+        Minutes from the infusion start of the timed ratings.
+    cadss_baseline_mean, bprs_positive_baseline_mean : float
+        Mean pre-infusion totals (CADSS 0-92, BPRS positive 4-28); participants' levels
+        lie above the scale's floor, exponentially distributed.
+    cadss_rise_first, bprs_positive_rise_first : float
+        Mean rise of the total at the end (40 min) of the first active infusion; CADSS
+        of the order of 10-20 points for 0.5 mg/kg IV ketamine (Luckenbaugh et al. 2014,
+        J Affect Disord 155:123).
+    rating_placebo_fraction : float
+        The rise of a placebo or active-placebo infusion, as a share of the active rise.
+    rating_attenuation_per_infusion : float
+        Factor on the rise at each later infusion of a participant (the n-th infusion has
+        ``factor ** (n - 1)`` of the first's rise): dissociation lessens with repeated
+        infusions (Singh et al. 2016, Am J Psychiatry 173:816).
+    rating_rise_sd_fraction : float
+        Between-infusion SD of the rise (log-normal), as a share of its mean.
+    dissociation_half_life_min : float
+        Half-life of the rise after the end of the infusion.
 
     Examples
     --------
@@ -155,6 +183,16 @@ class SafetyDesign:
     hr_noise_bpm: float = 4.0
     antidepressant_fraction: float = 0.4
     rescue_fraction: float = 0.1
+    timed_ratings: bool = False
+    rating_times_min: tuple[float, ...] = (0.0, 40.0, 120.0, 240.0)
+    cadss_baseline_mean: float = 1.0
+    bprs_positive_baseline_mean: float = 4.5
+    cadss_rise_first: float = 15.0
+    bprs_positive_rise_first: float = 3.0
+    rating_placebo_fraction: float = 0.15
+    rating_attenuation_per_infusion: float = 0.85
+    rating_rise_sd_fraction: float = 0.5
+    dissociation_half_life_min: float = 20.0
 
     def __post_init__(self) -> None:
         shares = self.severity_probabilities
@@ -169,6 +207,20 @@ class SafetyDesign:
                      "antidepressant_fraction", "rescue_fraction")
         positive(self, "sbp_sd_mmhg", "dbp_sd_mmhg", "rise_sd_fraction", "sbp_noise_mmhg",
                   "dbp_noise_mmhg", "hr_noise_bpm", allow_zero=True)
+        minutes = self.rating_times_min
+        require(len(minutes) > 0 and list(minutes) == sorted(set(minutes))
+                and -1440 <= minutes[0] and minutes[-1] <= 1440,
+                "SafetyDesign.rating_times_min", "must be increasing minutes within a day "
+                f"of the infusion start (-1440 to 1440), got {minutes}")
+        require(0.0 <= self.cadss_baseline_mean <= 92.0, "SafetyDesign.cadss_baseline_mean",
+                f"must lie in 0-92, got {self.cadss_baseline_mean}")
+        require(4.0 <= self.bprs_positive_baseline_mean <= 28.0,
+                "SafetyDesign.bprs_positive_baseline_mean",
+                f"must lie in 4-28, got {self.bprs_positive_baseline_mean}")
+        probability(self, "rating_placebo_fraction", "rating_attenuation_per_infusion")
+        positive(self, "cadss_rise_first", "bprs_positive_rise_first",
+                 "rating_rise_sd_fraction", allow_zero=True)
+        positive(self, "dissociation_half_life_min")
 
     def rise_share(self, time_min: np.ndarray) -> np.ndarray:
         """Share of the end-of-infusion rise present ``time_min`` after the start.
@@ -190,6 +242,10 @@ def simulate_safety(safety: SafetyDesign, participants: pd.DataFrame, active_arm
                     rng: np.random.Generator) -> dict[str, pd.DataFrame]:
     """The raw adverse_events, vitals and medications tables of a simulated trial.
 
+    With :attr:`SafetyDesign.timed_ratings` also ``timed_ratings``: assessments rows of
+    CADSS and BPRS-POSITIVE, drawn from a child stream of ``rng`` (spawned, so the other
+    tables' draws are the same with the ratings on or off).
+
     ``participants`` has ``participant_id``, ``arm`` and ``resting_hr``; ``infusions``
     and ``sessions`` are the infusions given and sessions attended (``participant_id``,
     ``day``); ``dropout_day`` (one per participant, NaN: completed) ends the days on
@@ -200,7 +256,11 @@ def simulate_safety(safety: SafetyDesign, participants: pd.DataFrame, active_arm
     events = _adverse_events(safety, infusions, active, sessions, rng)
     vitals = _vitals(safety, participants, infusions, active, rng)
     medications = _medications(safety, participants, np.asarray(dropout_day, float), rng)
-    return {"adverse_events": events, "vitals": vitals, "medications": medications}
+    tables = {"adverse_events": events, "vitals": vitals, "medications": medications}
+    if safety.timed_ratings:
+        tables["timed_ratings"] = simulate_peri_infusion_ratings(
+            safety, participants, active, infusions, rng.spawn(1)[0])
+    return tables
 
 
 def _adverse_events(safety: SafetyDesign, infusions: pd.DataFrame, active: np.ndarray,

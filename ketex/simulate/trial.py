@@ -123,6 +123,9 @@ class _Simulation:
             raw.update(simulate_safety(self.design.safety, self.participants, active,
                                        raw["infusions"], raw["exercise"], self.dropout_day,
                                        self.rngs["safety"]))
+            timed = raw.pop("timed_ratings", None)
+            if timed is not None:
+                raw["assessments"] = pd.concat([raw["assessments"], timed], ignore_index=True)
         trial = build_trial(protocol, raw, source=f"simulated {self.design.study_id}")
         return dataclasses.replace(trial, truth=self._truth())
 

@@ -84,6 +84,7 @@ RULES = MappingProxyType(
         "total_not_scorable": "warning",
         "visit_outside_window": "warning",
         "visit_not_for_arm": "warning",
+        "timed_rating_off_infusion_day": "warning",
         "phq9_item9_positive": "warning",
         # events
         "unknown_event": "warning",

@@ -66,7 +66,9 @@ def check_all(protocol: Protocol, tables: dict[str, pd.DataFrame], log: ProblemL
     _check_infusions(protocol, tables["infusions"], valid, log)
     _check_exercise(tables["exercise"], log)
     _check_exercise_of_arm(protocol, tables["exercise"], valid, log)
-    _check_assessments(protocol, tables["assessments"], valid, log)
+    infusions = tables["infusions"]
+    _check_assessments(protocol, tables["assessments"], valid, log,
+                       infusions[~log.rejected_mask("infusions", infusions)])
     _check_events(tables["events"], log)
     for name in SAFETY_TABLES:
         frame = tables[name]
@@ -433,7 +435,8 @@ def _check_exercise_of_arm(protocol: Protocol, frame: pd.DataFrame, participants
 _LETTERED = re.compile(r"^([0-3])[ab]$")
 
 
-def _check_assessments(protocol, frame: pd.DataFrame, participants, log) -> None:
+def _check_assessments(protocol, frame: pd.DataFrame, participants, log,
+                       infusions: pd.DataFrame | None = None) -> None:
     table = "assessments"
     if frame.empty:
         return
@@ -455,9 +458,11 @@ def _check_assessments(protocol, frame: pd.DataFrame, participants, log) -> None
     )
     frame["instrument"] = frame["instrument"].map(codes).astype("string")
     _check_items_and_totals(protocol, frame, log)
-    _check_visits(protocol, frame, participants, log)
-    keys = ["participant_id", "instrument", "visit", "day"]
     timed = "time_min" in frame.columns  # ratings repeated on a day (CADSS at 40 min, ...)
+    peri = _peri_infusion(frame) if timed else pd.Series(False, index=frame.index)
+    _check_visits(protocol, frame[~peri], participants, log)
+    _check_infusion_day(frame[peri], infusions, log)
+    keys = ["participant_id", "instrument", "visit", "day"]
     if timed:
         _range_rule(table, frame, "time_min", -1440.0, 1440.0, "out_of_range", " min", log,
                     " (a day either side of the infusion start)")
@@ -590,6 +595,40 @@ def _item_numbers(raw: pd.Series, lettered: bool) -> pd.Series:
     if lettered:
         text = text.str.replace(_LETTERED, r"\1", regex=True)
     return pd.to_numeric(text, errors="coerce").astype("float64")
+
+
+def _peri_infusion(frame: pd.DataFrame) -> pd.Series:
+    """Timed ratings (``time_min`` given) of a scale rated around infusions (CADSS, BPRS+).
+
+    They belong to the infusion of their day, not to a scheduled visit: their ``visit``
+    is a label (INF2, ...), checked neither against ``[[visits]]`` nor its window.
+    """
+    from ketex.derive.peri_infusion import TIMED_SCALES
+
+    return (frame["time_min"].notna() & frame["instrument"].isin(list(TIMED_SCALES))).astype(
+        bool)
+
+
+def _check_infusion_day(frame: pd.DataFrame, infusions: pd.DataFrame | None, log) -> None:
+    """A timed peri-infusion rating on a day without an infusion of its participant."""
+    if frame.empty or infusions is None:
+        return
+    given = set(zip(infusions["participant_id"], infusions["day"], strict=True))
+    off = pd.Series([(p, d) not in given
+                     for p, d in zip(frame["participant_id"], frame["day"], strict=True)],
+                    index=frame.index, dtype=bool) & frame["day"].notna()
+    log.flag(
+        "assessments",
+        frame,
+        off,
+        "day",
+        "timed_rating_off_infusion_day",
+        lambda row: f"{_where(row)}: {row['instrument']} rated at {row['time_min']:g} min on "
+        f"day {row['_value']:g}, but participant {row['participant_id']} has no infusion "
+        "that day; a timed rating belongs to the infusion of its day: correct the day or "
+        "add the infusion (the row is kept, not counted in the peri-infusion summaries)",
+        severity="warning",
+    )
 
 
 def _check_visits(protocol: Protocol, frame: pd.DataFrame, participants, log) -> None:
