@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import ClassVar, cast
 
 import numpy as np
 import pandas as pd
@@ -180,9 +180,10 @@ def lmm(
                         f"got {re_formula!r}")
     if problems:
         raise ValueError("Cannot fit the LMM: " + "; ".join(problems) + ".")
-    frame = build_model_frame(data, formula, model="LMM", subject=subject, re_formula=re_formula,
-                              kind=GroupedFrame)
-    if frame.z.shape[1] == 0:
+    frame = cast(GroupedFrame,  # kind=GroupedFrame builds one
+                 build_model_frame(data, formula, model="LMM", subject=subject,
+                                   re_formula=re_formula, kind=GroupedFrame))
+    if frame.z is None or frame.z.shape[1] == 0:
         raise ValueError(f"Cannot fit the LMM: re_formula {re_formula!r} has no random effect.")
     centre = np.linalg.lstsq(frame.x, frame.y, rcond=None)[0]
     deviance = LMMDeviance(frame.x, frame.y - frame.x @ centre, frame.z, frame.starts,
@@ -285,6 +286,8 @@ def _minimise(deviance: LMMDeviance, start, lower, control):
         return Attempt(name, theta, value, converged)
 
     best, messages = first_converged(control.optimisers, attempt)
+    if best is None:  # pragma: no cover - attempt always returns an end point
+        raise ConvergenceError("The LMM has no optimiser to try (LMMControl(optimisers=...)).")
     return best.end, best.converged, best.name, messages
 
 
