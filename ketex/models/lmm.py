@@ -324,21 +324,26 @@ def _polish(deviance: LMMDeviance, theta: np.ndarray, lower: np.ndarray, steps: 
     decrement = np.inf
     for _ in range(steps + 1):
         ev = deviance.evaluate(theta, gradient=True)
+        gradient = ev.gradient
+        if gradient is None:  # an infinite deviance: no gradient, no Newton step
+            return theta, np.inf
         free = ~(np.isfinite(lower) & (theta <= lower + _BOUNDARY))
         if not free.any():
             # every parameter on its bound: converged if the objective rises off it
-            return theta, (0.0 if np.all(ev.gradient >= -1e-6) else np.inf)
+            return theta, (0.0 if np.all(gradient >= -1e-6) else np.inf)
         hessian = np.empty((free.sum(), free.sum()))
         for position, j in enumerate(np.flatnonzero(free)):
             h = 1e-5 * max(1.0, abs(theta[j]))
             up, down = theta.copy(), theta.copy()
             up[j] += h
             down[j] -= h
-            difference = (deviance.evaluate(up, gradient=True).gradient
-                          - deviance.evaluate(down, gradient=True).gradient)
-            hessian[:, position] = difference[free] / (2 * h)
+            g_up = deviance.evaluate(up, gradient=True).gradient
+            g_down = deviance.evaluate(down, gradient=True).gradient
+            if g_up is None or g_down is None:  # a step off the finite region
+                return theta, np.inf
+            hessian[:, position] = (g_up - g_down)[free] / (2 * h)
         hessian = 0.5 * (hessian + hessian.T)
-        g = ev.gradient[free]
+        g = gradient[free]
         decrement = newton_decrement(g, hessian)
         if not np.isfinite(decrement):
             return theta, np.inf
@@ -413,7 +418,7 @@ def _result(frame: GroupedFrame, deviance: LMMDeviance, theta, centre, boundary,
         coefficient_df=between_within_df(frame.x, frame.subject_codes, frame.column_names),
         confidence_level=control.conf_level,
     )
-    q = frame.z.shape[1]
+    q = deviance.q  # the columns of frame.z
     lam = lambda_matrix(theta, q)
     effects = ev.spherical @ lam.T  # b_i = Lambda u_i
     # conditional covariance of b_i given y (beta known): sigma^2 Lambda (L_i L_i')^-1 Lambda'
