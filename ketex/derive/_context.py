@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, TypedDict, TypeVar
 
 import pandas as pd
 
@@ -62,6 +62,14 @@ def evaluator(rule: object) -> Evaluator:
                      f"got {rule!r}")
 
 
+class _DatasetOptions(TypedDict):
+    """The keywords of :func:`analysis_dataset` a context passes on."""
+
+    baseline: str
+    baseline_day: int
+    tie: str
+
+
 class Context:
     """What evaluating a rule needs from the trial: analysis datasets by scale, resolved
     protocol settings. Built once per call."""
@@ -70,7 +78,8 @@ class Context:
         self.trial = trial
         self.protocol = trial.protocol
         self.baseline_day = int(baseline_day)
-        self._options = {"baseline": baseline, "baseline_day": baseline_day, "tie": tie}
+        self._options: _DatasetOptions = {"baseline": baseline, "baseline_day": baseline_day,
+                                          "tie": tie}
         self._rows: dict[str, dict[str, list[dict]]] = {}
         self._scheduled: dict[tuple[str, str], list[str]] = {}
         self._scores: dict[str, dict[str, list[tuple[int, str, float]]]] = {}

@@ -8,12 +8,16 @@ days, and says whether the onset fell close to an infusion or an exercise sessio
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from ketex.study.safety_rules import AE_SEVERITIES
 from ketex.study.trial import Trial
+
+if TYPE_CHECKING:
+    from pandas.api.typing import NAType
 
 __all__ = ["TEAE_COLUMNS", "TREATMENTS", "TreatmentEmergence", "treatment_emergent"]
 
@@ -220,8 +224,8 @@ def _judge(row, rule: TreatmentEmergence) -> tuple[bool, str]:
     return False, f"{onset} before first treatment (day {first})"
 
 
-def _rank(severity) -> int | None:
-    return None if severity is None else AE_SEVERITIES.index(severity)
+def _rank(severity: str) -> int:
+    return AE_SEVERITIES.index(severity)
 
 
 def _near(events: pd.DataFrame, trial: Trial, window: int) -> pd.Series:
@@ -229,7 +233,7 @@ def _near(events: pd.DataFrame, trial: Trial, window: int) -> pd.Series:
         return frame.groupby("participant_id")["day"].agg(lambda d: set(d.dropna().astype(int)))
 
     infusion_days, session_days = days_of(trial.infusions), days_of(trial.exercise)
-    labels = []
+    labels: list[str | NAType] = []
     for pid, start in zip(events["participant_id"], events.get("start_day", pd.Series(
             pd.NA, index=events.index)), strict=True):
         if pd.isna(start):

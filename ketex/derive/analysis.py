@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from types import MappingProxyType
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -253,7 +254,7 @@ def _criteria(protocol: Protocol, code: str, response: Response | None,
         if isinstance(preset, Remission) and preset.scale == code:
             remission = preset
         elif code in DEFAULT_REMISSION:
-            remission = PRESETS[DEFAULT_REMISSION[code]]
+            remission = cast(Remission, PRESETS[DEFAULT_REMISSION[code]])  # Remission presets
     elif not isinstance(remission, Remission):
         raise ValueError(f"remission must be a Remission rule, got {remission!r}")
     elif remission.scale != code:
@@ -311,8 +312,9 @@ def _assign_visits(records: pd.DataFrame, protocol: Protocol, visits: list[Visit
     for column in ("AWTARGET", "AWLO", "AWHI", "AVISITN"):
         out[column] = out[column].astype("Int64")
     out["ANL01RSN"] = pd.Series(
-        np.where(out["AVISIT"].isna(), "outside every scheduled visit window of the arm",
-                 None), dtype="string")
+        # numpy stubs: None is a valid choice (an object array)
+        np.where(out["AVISIT"].isna(),  # type: ignore[call-overload]
+                 "outside every scheduled visit window of the arm", None), dtype="string")
     return out
 
 
@@ -336,7 +338,8 @@ def _mark_baseline(records: pd.DataFrame, protocol: Protocol, visits: list[Visit
     is_base = out["order"].isin(chosen)
     out.loc[is_base, "ABLFL"] = "Y"
     if base_visit is not None:
-        out.loc[is_base, ["AVISIT", "AWTARGET", "AWLO", "AWHI"]] = [
+        # pandas-stubs: .loc[mask, columns] = one value per column is valid
+        out.loc[is_base, ["AVISIT", "AWTARGET", "AWLO", "AWHI"]] = [  # type: ignore[index,assignment]
             base_visit.name, base_visit.day, base_visit.window[0], base_visit.window[1]]
         out.loc[is_base, "AVISITN"] = protocol.visit_names.index(base_visit.name) + 1
         out.loc[is_base, "ANL01RSN"] = pd.NA
@@ -396,20 +399,22 @@ def _with_phantoms(records: pd.DataFrame, trial: Trial, protocol: Protocol,
                    visits: list[Visit]) -> pd.DataFrame:
     """Add a row with missing AVAL for each scheduled visit without an analysed record."""
     position = {v.name: k + 1 for k, v in enumerate(protocol.visits)}
-    grid = []
+    cells = []
     for pid, arm in zip(trial.participants["participant_id"], trial.participants["arm"],
                         strict=True):
         for visit in visits:
             if not visit.arms or arm in visit.arms:
-                grid.append((pid, arm, visit.name, visit.day, visit.window[0],
-                             visit.window[1], position[visit.name]))
-    grid = pd.DataFrame(grid, columns=["participant_id", "arm", "AVISIT", "AWTARGET",
+                cells.append((pid, arm, visit.name, visit.day, visit.window[0],
+                              visit.window[1], position[visit.name]))
+    grid = pd.DataFrame(cells, columns=["participant_id", "arm", "AVISIT", "AWTARGET",
                                        "AWLO", "AWHI", "AVISITN"])
     analysed = records.loc[records["ANL01FL"] == "Y", ["participant_id", "AVISIT"]]
     missing = grid.merge(analysed, how="left", indicator=True)
     missing = missing[missing["_merge"] == "left_only"].drop(columns="_merge")
     phantoms = missing.assign(ANL01FL="Y", DTYPE=PHANTOM)
-    rows = pd.concat([records.assign(DTYPE=pd.NA), phantoms], ignore_index=True)
+    # pandas-stubs: a scalar pd.NA is a valid column value for assign
+    observed = records.assign(DTYPE=pd.NA)  # type: ignore[arg-type]
+    rows = pd.concat([observed, phantoms], ignore_index=True)
     for column in ("participant_id", "arm", "AVISIT", "ANL01FL", "DTYPE", "VISIT", "ABLFL",
                    "ANL01RSN"):
         rows[column] = rows[column].astype("string")
@@ -525,8 +530,10 @@ def _factor_frame(protocol: Protocol, arms: pd.Series, taken: list[str]) -> pd.D
 def arm_order(protocol: Protocol) -> list[str]:
     """The arm codes with the primary analysis's reference arm first (then protocol order)."""
     arms = list(protocol.arm_codes)
-    reference = protocol.analysis.primary.reference_arm or (arms[0] if arms else None)
-    return [reference, *(a for a in arms if a != reference)] if arms else []
+    if not arms:
+        return []
+    reference = protocol.analysis.primary.reference_arm or arms[0]
+    return [reference, *(a for a in arms if a != reference)]
 
 
 def as_flag(values: pd.Series) -> pd.Series:

@@ -24,7 +24,7 @@ import re
 import warnings
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 
 import pandas as pd
 
@@ -218,7 +218,7 @@ class Remission:
             return None
         if self.max_score is not None:
             return bool(value <= self.max_score)
-        return bool(value < self.below)
+        return bool(value < cast(float, self.below))  # exactly one is set
 
     @property
     def needs_baseline(self) -> bool:
@@ -245,7 +245,7 @@ CriterionLike = Response | Remission | type[Response] | type[Remission]
 
 
 def _missing(value: object) -> bool:
-    return value is None or bool(pd.isna(value))
+    return value is None or bool(pd.isna(value))  # type: ignore[call-overload]  # pandas-stubs: any scalar
 
 
 def _check_criterion(owner: str, name: str, value: object, allow_none: bool = True) -> None:
@@ -393,12 +393,15 @@ def _preset_criterion(owner: str, name: str, given: object, criterion: object,
     value = given if given is not None else criterion if criterion is not None else kind
     if value is not kind and not isinstance(value, kind):
         raise _fail(owner, name, f"must be a {kind.__name__}, got {value!r}")
-    return value
+    return cast(CriterionLike, value)  # a kind instance or the kind itself: checked above
 
 
-def _known(criterion: CriterionLike, kind: type) -> Criterion | None:
+_Kind = TypeVar("_Kind", Response, Remission)
+
+
+def _known(criterion: CriterionLike, kind: type[_Kind]) -> _Kind | None:
     """A preset's criterion as its old field gave it: None for the protocol's."""
-    return None if criterion is kind else criterion
+    return None if criterion is kind else cast(_Kind, criterion)
 
 
 class _Preset:
@@ -406,11 +409,15 @@ class _Preset:
 
     __slots__ = ()
     #: The preset's name for its criterion, and the criterion's kind.
-    _field: tuple[str, type] = ("response", Response)
+    _field: tuple[str, type[Response] | type[Remission]] = ("response", Response)
+    if TYPE_CHECKING:  # what the dataclass a preset is mixed into has
+        __dataclass_fields__: ClassVar[dict[str, Any]]
+        criterion: CriterionLike
 
     def __repr__(self) -> str:
         name, kind = self._field
-        values = [f"{name}={_known(self.criterion, kind)!r}"]
+        known = None if self.criterion is kind else self.criterion  # as _known
+        values = [f"{name}={known!r}"]
         values += [f"{f.name}={getattr(self, f.name)!r}" for f in dataclasses.fields(self)
                    if f.name != "criterion"]
         return f"{type(self).__name__}({', '.join(values)})"
@@ -911,7 +918,7 @@ _MADRS_12 = Remission("MADRS", max_score=12,
 _HAMD_EVENTS_SOURCE = "NCT04007367-style relapse (HAM-D17 >= 18 twice, 7-14 days apart)"
 
 #: Named presets, each with its source; look one up with :func:`endpoint_preset`.
-PRESETS = MappingProxyType({
+PRESETS: MappingProxyType[str, Rule] = MappingProxyType({
     "response": Response(0.5),
     "MADRS<=10": Remission("MADRS", max_score=10,
                            source="Daly et al., JAMA Psychiatry 2018;75:139-148"),

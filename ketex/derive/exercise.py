@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -431,7 +432,8 @@ def _end_of_participation(trial: Trial, how: str) -> pd.Series:
         if days:
             seen = pd.concat(days).groupby("participant_id")["day"].max().astype(float)
             last = seen.reindex(last.index).fillna(0.0)
-        end = np.fmin(last, end.reindex(last.index))
+        # pandas-stubs: a ufunc of Series returns a Series
+        end = np.fmin(last, end.reindex(last.index))  # type: ignore[assignment]
     return end
 
 
@@ -465,7 +467,9 @@ def _sessions(
     prescribed_min = person["prescribed_duration_min"].to_numpy(dtype=float)
 
     if "completed" in table.columns:
-        completed = table["completed"].astype("boolean").to_numpy(dtype=object, na_value=None)
+        # pandas-stubs: na_value=None is valid (the missing marker of an object array)
+        completed = table["completed"].astype("boolean").to_numpy(  # type: ignore[call-overload]
+            dtype=object, na_value=None)
     else:
         completed = np.full(len(table), None, dtype=object)
     done = np.array(
@@ -693,6 +697,7 @@ def _participant_totals(
             [pd.NA if np.isnan(v) else int(v) for v in totals[name]], dtype="Int64"
         )
     extra = []
+    row: Any  # a namedtuple of the columns (pandas-stubs types each field as any scalar)
     for row in totals.itertuples(index=False):
         why = []
         if np.isfinite(row.discontinuation_day):

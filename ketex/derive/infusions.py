@@ -9,6 +9,8 @@ drugs are never added together.
 
 from __future__ import annotations
 
+from typing import Literal
+
 import numpy as np
 import pandas as pd
 
@@ -167,7 +169,7 @@ def infusion_exposure(
 def _per_assessment(
     assessments: pd.DataFrame, infusions: pd.DataFrame, same_day: str
 ) -> pd.DataFrame:
-    side = "left" if same_day == "before" else "right"
+    side: Literal["left", "right"] = "left" if same_day == "before" else "right"
     days_by_person = {
         pid: np.sort(group.to_numpy(dtype=float))
         for pid, group in infusions.groupby("participant_id")["day"]
@@ -223,7 +225,7 @@ def _per_participant(trial: Trial, infusions: pd.DataFrame, drug: str | None) ->
         else np.full(len(people), np.nan)
     )
     by_person = {
-        (pid, name.lower()): group
+        (pid, str(name).lower()): group
         for (pid, name), group in infusions.groupby(["participant_id", "drug"])
     }
     rows = []

@@ -81,7 +81,9 @@ def normalise_modality(modality: object) -> str | None:
     >>> normalise_modality("Stationary_Bike"), normalise_modality("Walking")
     ('cycling', 'walking')
     """
-    if modality is None or (not isinstance(modality, str) and pd.isna(modality)):
+    # pandas-stubs: isna takes any scalar
+    if modality is None or (not isinstance(modality, str)
+                            and pd.isna(modality)):  # type: ignore[call-overload]
         return None
     name = " ".join(str(modality).strip().lower().replace("_", " ").replace("-", " ").split())
     if not name:

@@ -18,6 +18,7 @@ from ketex.derive.endpoints import (
     RelapseRule,
     Remission,
     Response,
+    Rule,
 )
 from ketex.derive.evaluate import evaluate_endpoint
 from ketex.study.trial import Trial
@@ -133,12 +134,15 @@ def time_to_event(
     >>> time_to_event(trial, ketex.derive.Response())
     TimeToEvent(TTRESP: 80 participants, 58 events, 22 censored, 0 excluded)
     """
+    chosen: Rule
     if isinstance(rule, str):
         from ketex.derive.endpoints import endpoint_preset
 
-        rule = endpoint_preset(rule)
-    return cached(trial, "time_to_event", (rule, baseline, baseline_day, tie),
-                  lambda: _time_to_event(trial, rule, baseline=baseline,
+        chosen = endpoint_preset(rule)
+    else:
+        chosen = rule
+    return cached(trial, "time_to_event", (chosen, baseline, baseline_day, tie),
+                  lambda: _time_to_event(trial, chosen, baseline=baseline,
                                          baseline_day=baseline_day, tie=tie), _copy)
 
 
@@ -192,7 +196,7 @@ def _time_to_event(trial: Trial, rule: object, *, baseline: str, baseline_day: i
     return TimeToEvent(table=table, excluded=left_out, rule=rule, paramcd=paramcd)
 
 
-def _evaluated(rule: object) -> tuple[str, object]:
+def _evaluated(rule: object) -> tuple[str, Rule]:
     """The PARAMCD and the rule evaluate_endpoint should evaluate."""
     if isinstance(rule, RelapseRule):
         return "TTRELAPS", rule
@@ -226,7 +230,7 @@ def _event_text(rule: object, reason: str, label: str) -> str:
 
 
 def _censor_text(rule: object, reason: str, last_day: object) -> str:
-    if pd.isna(last_day):
+    if pd.isna(last_day):  # type: ignore[call-overload]  # pandas-stubs: isna takes any scalar
         return "no assessment after origin"
     if isinstance(rule, RelapseRule):
         return f"last {rule.scale} assessment after entry"

@@ -148,7 +148,7 @@ def exercise_windows(
     if attribution == "latest":
         latest = pairs.groupby("session_id")["end_h"].transform("max")
         pairs = pairs[pairs["end_h"] == latest]
-    window = pd.Series(np.nan, index=pairs.index, dtype=object)
+    window: pd.Series = pd.Series(np.nan, index=pairs.index, dtype=object)
     for (lo, hi), label in zip(windows, labels, strict=True):
         hours = pairs["hours_after_infusion_end"]
         inside = (hours >= lo) & (hours < hi)
@@ -161,8 +161,8 @@ def exercise_windows(
         out = out.sort_values(["participant_id", "start_h", "infusion_number"], kind="stable")
         return out[list(SESSION_WINDOW_COLUMNS)].reset_index(drop=True)
 
-    inside = pairs[pairs["window"].notna()]
-    sums = (inside.groupby(["participant_id", "infusion_number", "window"])
+    attributed = pairs[pairs["window"].notna()]
+    sums = (attributed.groupby(["participant_id", "infusion_number", "window"])
             .agg(sessions=("session_id", "size"), duration_min=("duration_min", "sum"),
                  met_minutes=("met_minutes", lambda v: v.sum(min_count=len(v))))
             .reset_index())  # fmt: skip

@@ -371,7 +371,9 @@ def _plain_dtypes(frame: pd.DataFrame, columns: list[str], outcome: str) -> pd.D
                 converted[name] = values.astype("Float64").to_numpy(dtype=float,
                                                                     na_value=np.nan)
             elif isinstance(dtype, pd.api.extensions.ExtensionDtype):
-                converted[name] = (values.to_numpy(dtype=object, na_value=None) if missing
+                # pandas-stubs: na_value=None is valid (the missing marker of an object array)
+                converted[name] = (values.to_numpy(dtype=object, na_value=None)  # type: ignore[call-overload]
+                                   if missing
                                    else values.to_numpy(dtype=bool))
         elif isinstance(dtype, pd.api.extensions.ExtensionDtype) and \
                 pd.api.types.is_numeric_dtype(dtype):

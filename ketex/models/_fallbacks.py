@@ -13,18 +13,21 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 import numpy as np
 
 __all__ = ["Attempt", "first_converged", "newton_decrement", "verdict"]
 
+EndT = TypeVar("EndT")
+
 
 @dataclass(frozen=True)
-class Attempt:
+class Attempt(Generic[EndT]):
     """One optimiser's polished end point."""
 
     name: str
-    end: object  # the model's own description of the end point
+    end: EndT  # the model's own description of the end point
     objective: float
     converged: bool
 
@@ -67,8 +70,8 @@ def verdict(note: str, decrement: float, tolerance: float, finite: bool = True
 
 
 def first_converged(
-    optimisers: tuple[str, ...], attempt: Callable[[str, list[str]], Attempt | None]
-) -> tuple[Attempt | None, tuple[str, ...]]:
+    optimisers: tuple[str, ...], attempt: Callable[[str, list[str]], Attempt[EndT] | None]
+) -> tuple[Attempt[EndT] | None, tuple[str, ...]]:
     """Run ``attempt(name, messages)`` for each optimiser until one converges.
 
     ``attempt`` appends its message to ``messages`` and returns its :class:`Attempt`,
@@ -76,7 +79,7 @@ def first_converged(
     with the lowest objective (None if none had an end point), and every message.
     """
     messages: list[str] = []
-    best: Attempt | None = None
+    best: Attempt[EndT] | None = None
     for name in optimisers:
         outcome = attempt(name, messages)
         if outcome is None:

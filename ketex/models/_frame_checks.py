@@ -371,9 +371,10 @@ def check_design_finite(x_frame: pd.DataFrame, rows: pd.Index, analysis: str) ->
     for k in np.flatnonzero(bad.any(axis=0)):
         count, at, row, where = _first(rows, bad[:, k])
         value = _plain(values[at, k])
+        column = str(x_frame.columns[int(k)])
         problems.append(_Problem(
-            str(x_frame.columns[k]), row, value, "infinite_value",
-            f"design column {str(x_frame.columns[k])!r} is {value!r} in {_plural(count, 'row')}, "
+            column, row, value, "infinite_value",
+            f"design column {column!r} is {value!r} in {_plural(count, 'row')}, "
             f"the first {where}; check the transformation in the formula and the "
             "values it is given"))
     _raise(problems, analysis)

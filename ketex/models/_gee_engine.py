@@ -115,7 +115,7 @@ class Clusters:
         ends = np.r_[starts[1:], len(cluster)]
         by_pattern: dict[tuple, list[int]] = {}
         for start, end in zip(starts, ends, strict=True):
-            by_pattern.setdefault(tuple(visit[start:end].tolist()), []).append(start)
+            by_pattern.setdefault(tuple(visit[start:end].tolist()), []).append(int(start))
         patterns = []
         pair_rows = []
         for codes, cluster_starts in by_pattern.items():

@@ -174,5 +174,8 @@ class GLMMLikelihood:
             up, down = theta.copy(), theta.copy()
             up[j] += h
             down[j] -= h
-            out[:, j] = (self.evaluate(up)[1] - self.evaluate(down)[1]) / (2.0 * h)
+            g_up, g_down = self.evaluate(up)[1], self.evaluate(down)[1]
+            if g_up is None or g_down is None:  # a step off the finite region
+                raise FloatingPointError(f"the deviance is not finite at theta[{j}] +- {h:.2g}")
+            out[:, j] = (g_up - g_down) / (2.0 * h)
         return 0.5 * (out + out.T)

@@ -42,7 +42,7 @@ def _polish(lik: GLMMLikelihood, theta: np.ndarray, tolerance: float, steps: int
     hessian = lik.hessian(theta)
     for _ in range(steps):
         decrement = _decrement(gradient, hessian)
-        if decrement < tolerance * 1e-4 or not np.isfinite(decrement):
+        if decrement < tolerance * 1e-4 or not np.isfinite(decrement) or gradient is None:
             break
         direction = np.linalg.solve(hessian, gradient)
         for scale in 0.5 ** np.arange(12):
@@ -105,7 +105,7 @@ def _minimise(lik, start, optimisers, max_iterations, tolerance) -> GLMMOptimisa
 
 def _run(lik, objective, start, name: str, max_iterations: int):
     if name in ("BFGS", "L-BFGS-B"):
-        options = {"maxiter": max_iterations}
+        options: dict[str, float] = {"maxiter": max_iterations}
         if name == "BFGS":
             options["gtol"] = 1e-6
         return optimize.minimize(objective, start, jac=True, method=name, options=options)

@@ -41,13 +41,16 @@ class _Cache:
         self.best: tuple[float, np.ndarray] = (np.inf, np.empty(0))
 
     def get(self, theta: np.ndarray, order: int) -> Evaluation:
-        if self.theta is None or order > self.order or not np.array_equal(theta, self.theta):
-            self.evaluation = self.likelihood.evaluate(theta, order)
+        evaluation = self.evaluation  # set together with self.theta
+        if (evaluation is None or self.theta is None or order > self.order
+                or not np.array_equal(theta, self.theta)):
+            evaluation = self.likelihood.evaluate(theta, order)
+            self.evaluation = evaluation
             self.theta = np.array(theta, dtype=float)
             self.order = order
-            if self.evaluation.objective < self.best[0]:
-                self.best = (self.evaluation.objective, self.theta.copy())
-        return self.evaluation
+            if evaluation.objective < self.best[0]:
+                self.best = (evaluation.objective, self.theta.copy())
+        return evaluation
 
     def fun(self, theta):
         return self.get(theta, 0).objective
@@ -72,7 +75,7 @@ def _newton_decrement(ev: Evaluation) -> float:
 def _polish(likelihood: Likelihood, theta: np.ndarray, ev: Evaluation, steps: int = 5):
     """Exact Newton steps with step halving while the objective does not rise."""
     for _ in range(steps):
-        if ev.hessian is None or _newton_decrement(ev) < 1e-20:
+        if ev.hessian is None or ev.gradient is None or _newton_decrement(ev) < 1e-20:
             break
         try:
             direction = np.linalg.solve(ev.hessian, ev.gradient)
@@ -134,7 +137,7 @@ def _run(likelihood, start, name: str, max_iterations: int) -> tuple[np.ndarray,
     """One scipy optimiser from ``start``: its end point (the best point seen if the end
     is not finite), its iterations and its message."""
     cache = _Cache(likelihood)
-    options = {"maxiter": max_iterations}
+    options: dict[str, float] = {"maxiter": max_iterations}
     kwargs = {"jac": cache.jac}
     if name in ("trust-exact", "trust-ncg", "trust-krylov", "newton-cg"):
         kwargs["hess"] = cache.hess
@@ -179,7 +182,8 @@ def newton_from(
         n_steps = 0
         for n_steps in range(1, max_steps + 1):  # noqa: B007 (counted)
             decrement = _newton_decrement(ev)
-            if decrement < 1e-20:
+            # no Hessian or gradient: the decrement is infinite and solve would fail
+            if decrement < 1e-20 or ev.hessian is None or ev.gradient is None:
                 break
             try:
                 direction = np.linalg.solve(ev.hessian, ev.gradient)

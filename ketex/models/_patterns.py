@@ -157,12 +157,12 @@ class SubjectGrams:
             kept.append(p)
             grams.append(np.tensordot(c.astype(float), gram, axes=1))
             n_subjects.append(total)
-        kept = np.asarray(kept, dtype=int)
+        kept_codes = np.asarray(kept, dtype=int)
         renumber = np.full(full.n_patterns, -1)
-        renumber[kept] = np.arange(kept.size)
+        renumber[kept_codes] = np.arange(kept_codes.size)
         return Patterns(
-            group=full.group[kept],
-            visits=tuple(full.visits[p] for p in kept),
+            group=full.group[kept_codes],
+            visits=tuple(full.visits[p] for p in kept_codes),
             n_subjects=np.asarray(n_subjects),
             gram=tuple(grams),
             n_columns=full.n_columns,

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -23,6 +23,9 @@ from ketex.errors import DataValidationError
 from ketex.models._inference import F_COLUMNS, Inference, check_conf_level
 from ketex.models.lsmeans import ReferenceGrid, as_list
 from ketex.models.multiplicity import adjust_contrasts
+
+if TYPE_CHECKING:
+    from ketex.models._design import ModelFrame
 
 __all__ = ["LikelihoodResult", "ModelResult", "coefficient_table", "deprecated_alias",
            "frame_counts", "likelihood_fields"]
@@ -89,7 +92,7 @@ class ModelResult:
     n_missing_outcome: int
     n_missing_covariates: int
     converged: bool
-    _frame: object = field(repr=False)
+    _frame: ModelFrame = field(repr=False)
     _inference: Inference = field(repr=False)
 
     # ------------------------------------------------------------- properties

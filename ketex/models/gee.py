@@ -315,7 +315,7 @@ def _check_options(formula, time, family, correlation, vcov, df, conf_level) -> 
 
 
 def _is_number(value) -> bool:
-    return isinstance(value, Real) and not isinstance(value, bool) and np.isfinite(value)
+    return isinstance(value, Real) and not isinstance(value, bool) and np.isfinite(float(value))
 
 
 def _check_outcome(frame, family) -> None:

@@ -126,7 +126,7 @@ class GEEResult(ModelResult):
         conf_level: float,
         working: pd.DataFrame,
         visit_labels,
-        groups: str | None = None,
+        groups: str,
         time: str | None = None,
         subject: str | None = None,
     ) -> GEEResult:

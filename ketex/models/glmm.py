@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import ClassVar, cast
 
 import numpy as np
 import pandas as pd
@@ -190,8 +190,9 @@ def glmm(
         problems.append(f"nagq must be an integer from 1 (Laplace) to {MAX_NODES}, got {nagq!r}")
     if problems:
         raise ValueError("Cannot fit the GLMM: " + "; ".join(problems) + ".")
-    frame = build_model_frame(data, formula, model="GLMM", subject=subject, offset=offset,
-                              kind=GroupedFrame)
+    frame = cast(GroupedFrame,  # kind=GroupedFrame builds one
+                 build_model_frame(data, formula, model="GLMM", subject=subject,
+                                   offset=offset, kind=GroupedFrame))
     _check_outcome(frame)
     link_function = get_link(link)
     lik = GLMMLikelihood(frame.x, frame.y, frame.offset, frame.subject_codes, frame.starts,
@@ -233,10 +234,13 @@ def glmm(
         warnings.warn(f"The GLMM converged only with the fallback optimiser "
                       f"'{outcome.optimiser}': " + " | ".join(outcome.messages),
                       ConvergenceWarning, stacklevel=2)
+    hessian = outcome.hessian
+    if hessian is None:  # pragma: no cover - a converged end point has its Hessian
+        raise ConvergenceError("The GLMM converged without a Hessian at the end point.")
     try:
-        theta_vcov = 2.0 * np.linalg.inv(outcome.hessian)
+        theta_vcov = 2.0 * np.linalg.inv(hessian)
     except np.linalg.LinAlgError:  # pragma: no cover - converged means positive definite
-        theta_vcov = np.full_like(outcome.hessian, np.nan)
+        theta_vcov = np.full_like(hessian, np.nan)
     k = frame.x.shape[1]
     _check_separation(frame, outcome.theta[:k], theta_vcov[:k, :k])
     return GLMMResult.build(frame=frame, lik=lik, link=link_function, theta=outcome.theta,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -16,6 +17,9 @@ from ketex.models._grouped_frame import GroupedFrame
 from ketex.models._inference import Inference
 from ketex.models._inference import readonly as _readonly
 from ketex.models._result_api import LikelihoodResult
+
+if TYPE_CHECKING:
+    from ketex.models._grouped_frame import GroupedFrame
 from ketex.models.lsmeans import as_list
 from ketex.models.quadrature import gauss_hermite
 
@@ -111,6 +115,8 @@ class GLMMResult(LikelihoodResult):
     theta_vcov: np.ndarray
     _link: Link = field(repr=False)
     _modes: np.ndarray = field(repr=False)  # b_i per group code
+    if TYPE_CHECKING:  # narrows ModelResult._frame (type only: no field change)
+        _frame: GroupedFrame
 
     @classmethod
     def build(cls, *, frame: GroupedFrame, lik: GLMMLikelihood, link: Link, theta, theta_vcov,
@@ -260,7 +266,7 @@ class GLMMResult(LikelihoodResult):
                     f"GLMMResult.predict: kind='conditional' needs the groups column "
                     f"{frame.groups!r} in newdata (or use kind='typical' or 'marginal')."
                 )
-            codes = frame.group_labels.get_indexer(rows[frame.groups])
+            codes = frame.group_labels.get_indexer(pd.Index(rows[frame.groups]))
             effects = np.where(codes >= 0, self._modes[np.maximum(codes, 0)], 0.0)
         return eta, effects, np.isfinite(eta)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import ClassVar, cast
 
 import numpy as np
 import pandas as pd
@@ -180,9 +180,10 @@ def lmm(
                         f"got {re_formula!r}")
     if problems:
         raise ValueError("Cannot fit the LMM: " + "; ".join(problems) + ".")
-    frame = build_model_frame(data, formula, model="LMM", subject=subject, re_formula=re_formula,
-                              kind=GroupedFrame)
-    if frame.z.shape[1] == 0:
+    frame = cast(GroupedFrame,  # kind=GroupedFrame builds one
+                 build_model_frame(data, formula, model="LMM", subject=subject,
+                                   re_formula=re_formula, kind=GroupedFrame))
+    if frame.z is None or frame.z.shape[1] == 0:
         raise ValueError(f"Cannot fit the LMM: re_formula {re_formula!r} has no random effect.")
     centre = np.linalg.lstsq(frame.x, frame.y, rcond=None)[0]
     deviance = LMMDeviance(frame.x, frame.y - frame.x @ centre, frame.z, frame.starts,
@@ -285,6 +286,8 @@ def _minimise(deviance: LMMDeviance, start, lower, control):
         return Attempt(name, theta, value, converged)
 
     best, messages = first_converged(control.optimisers, attempt)
+    if best is None:  # pragma: no cover - attempt always returns an end point
+        raise ConvergenceError("The LMM has no optimiser to try (LMMControl(optimisers=...)).")
     return best.end, best.converged, best.name, messages
 
 
@@ -321,21 +324,26 @@ def _polish(deviance: LMMDeviance, theta: np.ndarray, lower: np.ndarray, steps: 
     decrement = np.inf
     for _ in range(steps + 1):
         ev = deviance.evaluate(theta, gradient=True)
+        gradient = ev.gradient
+        if gradient is None:  # an infinite deviance: no gradient, no Newton step
+            return theta, np.inf
         free = ~(np.isfinite(lower) & (theta <= lower + _BOUNDARY))
         if not free.any():
             # every parameter on its bound: converged if the objective rises off it
-            return theta, (0.0 if np.all(ev.gradient >= -1e-6) else np.inf)
+            return theta, (0.0 if np.all(gradient >= -1e-6) else np.inf)
         hessian = np.empty((free.sum(), free.sum()))
         for position, j in enumerate(np.flatnonzero(free)):
             h = 1e-5 * max(1.0, abs(theta[j]))
             up, down = theta.copy(), theta.copy()
             up[j] += h
             down[j] -= h
-            difference = (deviance.evaluate(up, gradient=True).gradient
-                          - deviance.evaluate(down, gradient=True).gradient)
-            hessian[:, position] = difference[free] / (2 * h)
+            g_up = deviance.evaluate(up, gradient=True).gradient
+            g_down = deviance.evaluate(down, gradient=True).gradient
+            if g_up is None or g_down is None:  # a step off the finite region
+                return theta, np.inf
+            hessian[:, position] = (g_up - g_down)[free] / (2 * h)
         hessian = 0.5 * (hessian + hessian.T)
-        g = ev.gradient[free]
+        g = gradient[free]
         decrement = newton_decrement(g, hessian)
         if not np.isfinite(decrement):
             return theta, np.inf
@@ -410,7 +418,7 @@ def _result(frame: GroupedFrame, deviance: LMMDeviance, theta, centre, boundary,
         coefficient_df=between_within_df(frame.x, frame.subject_codes, frame.column_names),
         confidence_level=control.conf_level,
     )
-    q = frame.z.shape[1]
+    q = deviance.q  # the columns of frame.z
     lam = lambda_matrix(theta, q)
     effects = ev.spherical @ lam.T  # b_i = Lambda u_i
     # conditional covariance of b_i given y (beta known): sigma^2 Lambda (L_i L_i')^-1 Lambda'

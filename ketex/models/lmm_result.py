@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -12,6 +13,9 @@ from ketex.errors import DataValidationError
 from ketex.models import _result_api as shared
 from ketex.models._inference import readonly as _readonly
 from ketex.models._result_api import LikelihoodResult
+
+if TYPE_CHECKING:
+    from ketex.models._grouped_frame import GroupedFrame
 
 __all__ = ["LMMResult"]
 
@@ -83,6 +87,8 @@ class LMMResult(LikelihoodResult):
     theta: np.ndarray
     varpar_vcov: np.ndarray
     _effects: np.ndarray = field(repr=False)  # (m, q) BLUPs
+    if TYPE_CHECKING:  # narrows ModelResult._frame (type only: no field change)
+        _frame: GroupedFrame
 
     @classmethod
     def build(cls, *, frame, inference, theta, sigma, lam, effects, conditional,

@@ -144,7 +144,7 @@ class ReferenceGrid:
                 f"{where}: weights must be 'equal' or 'proportional', got {weights!r}."
             )
         others = [f for f in self.factors if f not in specs]
-        cell_weight = np.ones(len(self.cells))
+        cell_weight: np.ndarray = np.ones(len(self.cells))
         if others and weights == "proportional":
             counts = self.frame.data.groupby(others, observed=True).size()
             keys = (
@@ -219,14 +219,14 @@ class ReferenceGrid:
         for term in self.frame.design_info.terms:
             if not term.factors:
                 continue
-            names = []
+            names: list[str] = []
             for factor in term.factors:
                 names.extend(n for n in formula_variables(factor.code, columns) if n not in names)
             term_factors = [n for n in names if n in self.factors]
             term_numeric = [n for n in names if n in self.covariate_means]
             # a numeric variable enters through its unit slope: inclusion-exclusion of
             # +1 shifts gives the (mixed) difference over all numeric variables of the term
-            matrix = 0.0
+            matrix: np.ndarray | float = 0.0
             for shifted in itertools.product((0, 1), repeat=len(term_numeric)):
                 means = dict(self.covariate_means)
                 for name, step in zip(term_numeric, shifted, strict=True):
@@ -236,13 +236,13 @@ class ReferenceGrid:
             if term_factors:
                 # rows "level - reference level", the reference taking SAS's last place:
                 # the Satterthwaite df of an F test depends on this choice of rows
-                difference = np.ones((1, 1))
+                difference: np.ndarray = np.ones((1, 1))
                 for name in term_factors:
                     n = len(self.factors[name])
                     reference = self.reference_levels.get(name, n - 1)
-                    step = np.delete(np.eye(n), reference, axis=0)
-                    step[:, reference] = -1.0
-                    difference = np.kron(difference, step)
+                    block = np.delete(np.eye(n), reference, axis=0)
+                    block[:, reference] = -1.0
+                    difference = np.kron(difference, block)
                 matrix = difference @ matrix
             hypotheses[term.name()] = np.atleast_2d(matrix)
         return hypotheses

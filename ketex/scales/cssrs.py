@@ -106,8 +106,9 @@ def _answers(frame: pd.DataFrame, column: str) -> pd.Series:
         raise KetexError(
             f"C-SSRS ratings: row {row}, column {column}: {values[row]!r} is not a yes/no "
             f"answer; write 1/0, Y/N, yes/no or True/False ({int(bad.sum())} such value(s))")
-    return pd.Series(pd.array(np.where(values.isna(), None, yes.fillna(False)),
-                              dtype="boolean"), index=frame.index)
+    # numpy stubs: None is a valid choice (an object array)
+    flags = np.where(values.isna(), None, yes.fillna(False))  # type: ignore[call-overload]
+    return pd.Series(pd.array(flags, dtype="boolean"), index=frame.index)
 
 
 def cssrs_scores(ratings: pd.DataFrame) -> pd.DataFrame:
@@ -184,7 +185,8 @@ def _highest(answers: Mapping[int, pd.Series], numbers, index) -> pd.Series:
         yes = answers[n].fillna(False).astype(bool)
         score = score.mask(yes, n)
         asked |= answers[n].notna().to_numpy(bool)
-    return score.where(asked, pd.NA).astype("Int64")
+    # pandas-stubs: pd.NA is a valid replacement value
+    return score.where(asked, pd.NA).astype("Int64")  # type: ignore[call-overload]
 
 
 def cssrs_outcomes(
@@ -280,8 +282,8 @@ def _any(values: pd.Series):
 def _outcome(pid, arm, base: pd.DataFrame, after: pd.DataFrame) -> dict:
     b_idea, b_behav = _max(base["ideation_score"]), _any(base["any_behaviour"])
     worst, idea = _max(after["worst_category"]), _max(after["ideation_score"])
-    last = after["ideation_score"].dropna()
-    last = int(last.iloc[-1]) if len(last) else pd.NA
+    scores = after["ideation_score"].dropna()
+    last = int(scores.iloc[-1]) if len(scores) else pd.NA
     behav = _any(after["any_behaviour"])
 
     def known(*values) -> bool:

@@ -90,7 +90,7 @@ class _Builder:
                 self.value(kind, v, f"{path}[{i}]")
                 for i, (kind, v) in enumerate(zip(kinds, value, strict=True))
             )
-        if dataclasses.is_dataclass(hint):
+        if isinstance(hint, type) and dataclasses.is_dataclass(hint):
             return self.dataclass(hint, value, path)
         return self.scalar(hint, value, path)
 

@@ -26,7 +26,7 @@ import dataclasses
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import numpy as np
 import pandas as pd
@@ -53,6 +53,16 @@ __all__ = [
 
 #: What an analysis returns (``ci_low`` and ``ci_high`` may be left out).
 ANALYSIS_KEYS = ("estimate", "se", "p_value", "ci_low", "ci_high")
+
+
+_T = TypeVar("_T")
+
+
+def _setting(value: _T | None, name: str) -> _T:
+    """A setting of an analysis that :meth:`MMRMAnalysis.prepare` has filled in."""
+    if value is None:
+        raise ValueError(f"MMRMAnalysis: {name} is not set; call prepare(design) first")
+    return value
 
 
 def _arms(arms: Sequence[str], treatment: str | None, control: str | None,
@@ -160,7 +170,7 @@ class MMRMAnalysis:
         ketex.study.protocol.ProtocolError
             When an argument names a visit or arm the protocol lacks (a ValueError).
         """
-        overrides = {
+        overrides: dict[str, Any] = {
             "visits": self.visits, "primary_visit": self.primary_visit,
             "formula": self.formula, "df": self.df, "method": self.method,
             "reference_arm": self.control,
@@ -195,8 +205,9 @@ class MMRMAnalysis:
         """The true difference at the primary visit and its Monte Carlo SE
         (:func:`ketex.simulate.fast.true_difference`)."""
         analysis = self.prepare(design)
-        truth = true_difference(design, analysis.treatment, analysis.control,
-                                analysis.primary_visit, seed=seed)
+        truth = true_difference(design, _setting(analysis.treatment, "treatment"),
+                                _setting(analysis.control, "control"),
+                                _setting(analysis.primary_visit, "primary_visit"), seed=seed)
         return truth.estimate, truth.mcse
 
     @property
@@ -208,8 +219,11 @@ class MMRMAnalysis:
         if self._prepared:
             return self
         plan = self.plan(protocol)
-        arms = [plan.reference_arm, *(a for a in protocol.arm_codes if a != plan.reference_arm)]
-        treatment, control = _arms(arms, self.treatment, plan.reference_arm, "MMRMAnalysis")
+        reference = plan.reference_arm
+        if reference is None:  # resolve gives the first arm: a protocol without arms
+            raise ValueError("MMRMAnalysis: the protocol has no arms")
+        arms = [reference, *(a for a in protocol.arm_codes if a != reference)]
+        treatment, control = _arms(arms, self.treatment, reference, "MMRMAnalysis")
         if self.treatment is None and len(arms) != 2:
             raise ValueError(f"MMRMAnalysis: the design has {len(arms)} arms "
                              f"({', '.join(arms)}); name the one to compare with "
@@ -226,10 +240,18 @@ class MMRMAnalysis:
 
     def _fit(self, data: pd.DataFrame, arms: Sequence[str] | None = None) -> dict[str, float]:
         """The difference from change scores (the fast path), by :func:`ketex.primary.fit_plan`."""
+        formula = _setting(self.formula, "formula")
+        covariance = self.covariance
+        if covariance is None:
+            raise ValueError("MMRMAnalysis: covariance is not set; call prepare(design) first")
+        structures: tuple[str, ...] = (
+            (covariance,) if isinstance(covariance, str) else covariance)  # as PrimaryAnalysis
         plan = PrimaryAnalysis(
-            scale="MADRS", outcome=formula_outcome(self.formula), formula=self.formula,
-            covariance=self.covariance, method=self.method, df=self.df, visits=self.visits,
-            primary_visit=self.primary_visit, reference_arm=self.control)
+            scale="MADRS", outcome=formula_outcome(formula), formula=formula,
+            covariance=structures,
+            method=_setting(self.method, "method"), df=_setting(self.df, "df"),
+            visits=_setting(self.visits, "visits"), primary_visit=self.primary_visit,
+            reference_arm=self.control)
         if arms is None:
             arms = list(dict.fromkeys(data["ARM"].astype(object)))
         _, contrast = fit_plan(data, plan, arms, control=self._control(),
@@ -337,7 +359,9 @@ class RelapseAnalysis:
     @property
     def rule(self) -> RelapseRule:
         """The relapse rule (the preset of ``endpoint`` when it is a name)."""
-        return endpoint_preset(self.endpoint) if isinstance(self.endpoint, str) else self.endpoint
+        if isinstance(self.endpoint, str):  # __post_init__ checked it is a relapse preset
+            return cast(RelapseRule, endpoint_preset(self.endpoint))
+        return self.endpoint
 
     def __call__(self, trial: Trial) -> dict[str, float]:
         """Analyse a trial: time to relapse, log-rank test, Cox model."""

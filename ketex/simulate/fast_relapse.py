@@ -153,7 +153,11 @@ def simulate_relapse(design: TrialDesign, seed: int, rule: RelapseRule) -> pd.Da
     day = sim.visit_day
     names = [v.name for v in sim.visits]
     base = aval[:, names.index(protocol.endpoints.baseline_visit)]
-    eligible, start = _entry(rule.entry, protocol, sim, aval, base)
+    entry = rule.entry
+    if not isinstance(entry, Achieved):  # pragma: no cover - fast_relapse_problem says so
+        raise ValueError(f"simulate_relapse: the entry rule {type(entry).__name__} has no "
+                         "fast path")
+    eligible, start = _entry(entry, protocol, sim, aval, base)
     rows = np.flatnonzero(eligible)
     start = start[rows]
     end = start + rule.follow_up_days if rule.follow_up_days is not None else np.inf
@@ -215,6 +219,9 @@ def _entry(entry: Achieved, protocol, sim, aval: np.ndarray,
            base: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Who meets the entry condition and on which day (``start``, NaN when not met)."""
     criterion = _criterion(entry, protocol)
+    if criterion is None:  # pragma: no cover - fast_relapse_problem says so
+        raise ValueError("simulate_relapse: the entry criterion is not a response or "
+                         "remission cut-off")
     met = _met(criterion, aval, base)
     rates = np.array([_rates_madrs(v) for v in sim.visits])
     target = np.array([v.day for v in sim.visits], float)

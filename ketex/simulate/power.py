@@ -20,7 +20,7 @@ import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import pandas as pd
@@ -571,7 +571,8 @@ def _summarise(simulations: pd.DataFrame, truths: dict[str, tuple[float, float]]
     z = stats.norm.ppf(0.5 + confidence_level / 2)
     rows = []
     nan = float("nan")
-    for (scenario, n), group in simulations.groupby(["scenario", "n_per_arm"], sort=False):
+    for key, group in simulations.groupby(["scenario", "n_per_arm"], sort=False):
+        scenario, n = cast(tuple[str, int], key)
         ok = group[(group["error"] == "").to_numpy(bool) & group["p_value"].notna().to_numpy(bool)]
         m = len(ok)
         rejected = int((ok["p_value"].to_numpy(float) < alpha).sum())

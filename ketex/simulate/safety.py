@@ -305,7 +305,7 @@ def _vitals(safety: SafetyDesign, participants: pd.DataFrame, infusions: pd.Data
     tests = (("DBP", safety.dbp_rise_mmhg, safety.dbp_noise_mmhg, "mmHg"),
              ("HR", safety.hr_rise_bpm, safety.hr_noise_bpm, "beats/min"),
              ("SBP", safety.sbp_rise_mmhg, safety.sbp_noise_mmhg, "mmHg"))
-    who = people.index.get_indexer(infusions["participant_id"])
+    who = people.index.get_indexer(pd.Index(infusions["participant_id"]))
     times = np.asarray(safety.vital_times_min, dtype=float)
     share = safety.rise_share(times)
     scale = np.where(active, 1.0, safety.placebo_rise_fraction)

@@ -199,8 +199,7 @@ def _arm_parts(design: TrialDesign, arms: np.ndarray | None, n: int) -> tuple:
     scalars when every participant follows the trial's programme and an active drug
     (``active`` None), else per participant, ``(n, 1)`` (``active``: ``(n,)``)."""
     ex = design.exercise
-    plain = arms is None or all(a.active and a.exercise is None for a in design.arms)
-    if plain:
+    if arms is None or all(a.active and a.exercise is None for a in design.arms):
         return (ex.start_day, ex.effect_madrs_per_kkw, ex.effect_time_constant_days,
                 ex.half_life_days_per_kkw, None)
     programmes = [design.arm_exercise(a) for a in arms]
@@ -224,8 +223,8 @@ def _ketamine_effect(
     schedules: dict[tuple[int, ...], list[int]] = {}
     for i, schedule in enumerate(infusion_days):
         schedules.setdefault(tuple(schedule), []).append(i)
-    for schedule, rows in schedules.items():
-        rows = np.asarray(rows)
+    for schedule, members in schedules.items():
+        rows = np.asarray(members)
         for day in schedule:
             elapsed = days[None, :] - day - 1
             decay = np.where(elapsed >= 0, 2.0 ** (-np.clip(elapsed, 0, None)

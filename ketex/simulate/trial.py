@@ -167,9 +167,11 @@ class _Simulation:
         low, high = pop.age_range_years
         age = np.clip(np.round(pop.age_mean_years + pop.age_sd_years * rng.standard_normal(n)),
                       np.ceil(low), np.floor(high))
-        weight = np.asarray(pop.weight_mean_kg)[sex] + pop.weight_sd_kg * rng.standard_normal(n)
+        weight: np.ndarray = (np.asarray(pop.weight_mean_kg)[sex]
+                              + pop.weight_sd_kg * rng.standard_normal(n))
         weight = np.round(np.clip(weight, 45.0, 160.0), 1)
-        height = np.asarray(pop.height_mean_cm)[sex] + pop.height_sd_cm * rng.standard_normal(n)
+        height: np.ndarray = (np.asarray(pop.height_mean_cm)[sex]
+                              + pop.height_sd_cm * rng.standard_normal(n))
         height = np.round(np.clip(height, 145.0, 205.0))
         # weight and height are drawn apart: keep the pair a plausible body (BMI 16-45, inside
         # the 15-50 that validation accepts without a warning)
@@ -468,6 +470,8 @@ def _ar1(days: np.ndarray, sd: float, rho_per_week: float, rng: np.random.Genera
     ``days`` is ``(n, V)`` with NaN where there is no rating; columns are in time order
     within each row. ``first`` gives the residual of each row's first rating.
     """
+    n: int
+    width: int
     n, width = days.shape
     out = np.full((n, width), np.nan)
     previous = np.full(n, np.nan)

@@ -125,7 +125,7 @@ def read_subgroups(reader: _Reader, data: Any, key: str = "analysis.subgroups"
             cuts[name] = cut
     if len(reader.problems) > before:
         return None
-    return SubgroupPlan(None if columns is None else tuple(columns), cuts)
+    return SubgroupPlan(None if columns is None else tuple(columns), tuple(cuts.items()))
 
 
 def _cut_problem(cut: Any) -> str | None:
@@ -197,7 +197,8 @@ def subgroup_levels(name: str, cut: Cut, values: pd.Series) -> tuple[pd.Series, 
     """
     if name == "age" or _numeric(values):
         values = pd.to_numeric(values)
-        points = (float(values.median()),) if cut == MEDIAN else tuple(cut)
+        points = ((float(values.median()),) if cut == MEDIAN
+                  else tuple(float(c) for c in cut))
         order = ([f"< {points[0]:g}"]
                  + [f"{a:g} to < {b:g}" for a, b in zip(points, points[1:], strict=False)]
                  + [f"\u2265 {points[-1]:g}"])
