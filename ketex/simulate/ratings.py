@@ -84,7 +84,7 @@ def simulate_peri_infusion_ratings(safety, participants: pd.DataFrame, active: n
     given = given.drop_duplicates(["participant_id", "day"]).sort_values(
         ["participant_id", "day"], kind="mergesort").reset_index(drop=True)
     number = given.groupby("participant_id").cumcount().to_numpy()
-    who = people.index.get_indexer(given["participant_id"])
+    who = people.index.get_indexer(pd.Index(given["participant_id"]))
     times = np.asarray(safety.rating_times_min, dtype=float)
     share = rise_share(times, safety.dissociation_half_life_min)
     scale = np.where(given["active"].to_numpy(bool), 1.0, safety.rating_placebo_fraction)
